@@ -1,0 +1,425 @@
+"""Turning raw columns into the numbers a network learns from, defined once.
+
+:class:`Preprocessor` is fitted on the training split only and then applied,
+unchanged, to validation, test and every future row: in the app, in the CLI and
+in an export bundle's ``predict.py`` (this module ships inside the bundle). Its
+fitted state is plain JSON (``to_dict``/``from_dict``), so a bundle carries the
+statistics in readable form and nothing is ever pickled.
+
+:class:`TargetEncoder` does the same for the column to predict: class labels to
+indices for classification, centring and scaling for regression.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import PredictionInputError, UnusableDataError
+from .reading import is_missing, normalise_label, parse_numbers
+
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+# Profile kinds the preprocessor can use, and how it treats each.
+USABLE_KINDS = {"numeric": NUMERIC, "categorical": CATEGORICAL, "boolean": CATEGORICAL}
+
+OTHER = "(other)"
+MISSING = "(missing)"
+PREPROCESSOR_FORMAT = 1
+
+
+def label_text(value: Any) -> str:
+    """The text form of a class label or category: ``1.0`` -> ``"1"``, ``" Yes"`` -> ``"Yes"``."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (bool, np.bool_)):
+        return "True" if value else "False"
+    return str(value).strip()
+
+
+@dataclass
+class NumericColumn:
+    """Fitted state of one number column."""
+
+    name: str
+    impute: str  # median | mean | most_frequent | constant | drop_rows
+    fill: float  # the value that replaces an empty cell (unused with drop_rows)
+    scaling: str  # standard | minmax | robust | none
+    center: float
+    scale: float
+    missing_indicator: bool  # add a 0/1 input "this cell was empty" (training had empty cells)
+
+    @property
+    def width(self) -> int:
+        return 2 if self.missing_indicator else 1
+
+    def feature_names(self) -> list[str]:
+        names = [self.name]
+        if self.missing_indicator:
+            names.append(f"{self.name} is empty")
+        return names
+
+
+@dataclass
+class CategoricalColumn:
+    """Fitted state of one category column."""
+
+    name: str
+    encoding: str  # onehot | ordinal
+    categories: list[str]  # kept categories, most frequent first (their training spelling)
+    has_other: bool  # a slot for rare and unseen categories
+    missing: str  # missing_category | most_frequent | drop_rows
+    fill: str | None  # most frequent category (for most_frequent)
+    has_missing_slot: bool = False  # "missing" was seen in training and kept as its own category
+
+    @property
+    def slots(self) -> list[str]:
+        """Every value this column can take after fitting, in slot order."""
+        slots = list(self.categories)
+        if self.has_missing_slot:
+            slots.append(MISSING)
+        if self.has_other:
+            slots.append(OTHER)
+        return slots
+
+    @property
+    def width(self) -> int:
+        return len(self.slots) if self.encoding == "onehot" else 1
+
+    def feature_names(self) -> list[str]:
+        if self.encoding == "ordinal":
+            return [self.name]
+        return [f"{self.name} = {slot}" for slot in self.slots]
+
+
+@dataclass
+class Preprocessor:
+    """Fitted transformation from raw columns to a float32 matrix."""
+
+    numeric: list[NumericColumn] = field(default_factory=list)
+    categorical: list[CategoricalColumn] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # input columns in feature order
+
+    # --- fitting --------------------------------------------------------------------------
+
+    @classmethod
+    def fit(
+        cls, frame: pd.DataFrame, columns: Mapping[str, str], config: Mapping[str, Any]
+    ) -> Preprocessor:
+        """Learn the statistics of each column from the training rows only.
+
+        Parameters
+        ----------
+        frame
+            Training rows (raw, as read by :func:`read_table`).
+        columns
+            Column name -> profile kind ("numeric", "categorical" or "boolean").
+        config
+            The recipe's preprocessing section as a dict.
+
+        Raises
+        ------
+        UnusableDataError
+            If no usable input column is left.
+        """
+        numeric: list[NumericColumn] = []
+        categorical: list[CategoricalColumn] = []
+        order: list[str] = []
+        for name, kind in columns.items():
+            treatment = USABLE_KINDS.get(kind)
+            if treatment is None:
+                continue
+            if name not in frame.columns:
+                raise UnusableDataError(f"The column '{name}' is not in the data.")
+            if treatment == NUMERIC:
+                numeric.append(_fit_numeric(name, frame[name], config))
+            else:
+                categorical.append(_fit_categorical(name, frame[name], config))
+            order.append(name)
+        if not order:
+            raise UnusableDataError(
+                "No column is left for the model to learn from: every column is the target, left "
+                "out, or unusable (identifiers, empty or constant columns). Keep at least one column "
+                "of numbers or categories."
+            )
+        return cls(numeric=numeric, categorical=categorical, order=order)
+
+    # --- applying ---------------------------------------------------------------------------
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The raw columns a prediction needs, in the order they become features."""
+        return list(self.order)
+
+    @property
+    def n_features(self) -> int:
+        return sum(spec.width for spec in self._specs_in_order())
+
+    @property
+    def feature_names(self) -> list[str]:
+        names: list[str] = []
+        for spec in self._specs_in_order():
+            names.extend(spec.feature_names())
+        return names
+
+    def column_kinds(self) -> dict[str, str]:
+        """Input column -> "numeric" or "categorical"."""
+        return {
+            spec.name: NUMERIC if isinstance(spec, NumericColumn) else CATEGORICAL
+            for spec in self._specs_in_order()
+        }
+
+    def transform(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Turn raw rows into model inputs.
+
+        Returns
+        -------
+        features
+            float32 array of shape (rows, n_features).
+        usable
+            bool array of shape (rows,): False for rows the recipe says to leave out
+            (an empty cell in a column whose missing-value rule is "drop rows"); their
+            feature values are placeholders and must not be used.
+
+        Raises
+        ------
+        PredictionInputError
+            If required columns are absent, or a number column holds text.
+        """
+        self.check_columns(frame)
+        n_rows = len(frame)
+        out = np.empty((n_rows, self.n_features), dtype=np.float32)
+        usable = np.ones(n_rows, dtype=bool)
+        position = 0
+        for spec in self._specs_in_order():
+            block, dropped = (
+                _transform_numeric(spec, frame[spec.name])
+                if isinstance(spec, NumericColumn)
+                else _transform_categorical(spec, frame[spec.name])
+            )
+            out[:, position : position + spec.width] = block
+            usable &= ~dropped
+            position += spec.width
+        return out, usable
+
+    def check_columns(self, frame: pd.DataFrame) -> None:
+        """Raise :class:`PredictionInputError` naming any required column that is absent."""
+        absent = [name for name in self.order if name not in frame.columns]
+        if absent:
+            listed = ", ".join(f"'{name}'" for name in absent[:10])
+            more = f" and {len(absent) - 10} more" if len(absent) > 10 else ""
+            raise PredictionInputError(
+                f"The data is missing {len(absent)} column(s) the model needs: {listed}{more}. "
+                "Add them (with the same names as in the training data) and try again."
+            )
+
+    # --- serialisation ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PREPROCESSOR_FORMAT,
+            "order": list(self.order),
+            "numeric": [asdict(spec) for spec in self.numeric],
+            "categorical": [asdict(spec) for spec in self.categorical],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Preprocessor:
+        if data.get("format") != PREPROCESSOR_FORMAT:
+            raise UnusableDataError(
+                "The preprocessing description has an unknown format; it was made by another "
+                "version of Trainboard."
+            )
+        return cls(
+            numeric=[NumericColumn(**spec) for spec in data["numeric"]],
+            categorical=[CategoricalColumn(**spec) for spec in data["categorical"]],
+            order=list(data["order"]),
+        )
+
+    def _specs_in_order(self) -> list[NumericColumn | CategoricalColumn]:
+        by_name: dict[str, NumericColumn | CategoricalColumn] = {s.name: s for s in self.numeric}
+        by_name.update({s.name: s for s in self.categorical})
+        return [by_name[name] for name in self.order]
+
+
+# --- numeric columns ------------------------------------------------------------------------
+
+
+def _as_numbers(name: str, values: pd.Series) -> pd.Series:
+    numbers, not_numbers = parse_numbers(values)
+    if bool(not_numbers.any()):
+        sample = values[not_numbers].iloc[0]
+        raise PredictionInputError(
+            f"The column '{name}' should hold numbers, but it contains {str(sample)!r}. "
+            "Fix or empty those cells and try again."
+        )
+    return numbers.astype("float64")
+
+
+def _fit_numeric(name: str, values: pd.Series, config: Mapping[str, Any]) -> NumericColumn:
+    numbers = _as_numbers(name, values)
+    present = numbers.dropna().to_numpy(dtype="float64")
+    impute = str(config.get("numeric_missing", "median"))
+    if present.size == 0:
+        fill = 0.0
+    elif impute == "mean":
+        fill = float(present.mean())
+    elif impute == "most_frequent":
+        uniques, counts = np.unique(present, return_counts=True)
+        fill = float(uniques[np.argmax(counts)])
+    elif impute == "constant":
+        fill = float(config.get("numeric_fill_value", 0.0))
+    else:  # median, and the value drop_rows never uses
+        fill = float(np.median(present))
+    scaling = str(config.get("numeric_scaling", "standard"))
+    center, scale = 0.0, 1.0
+    if present.size and scaling == "standard":
+        center, scale = float(present.mean()), float(present.std())
+    elif present.size and scaling == "minmax":
+        center, scale = float(present.min()), float(present.max() - present.min())
+    elif present.size and scaling == "robust":
+        q1, median, q3 = np.percentile(present, [25, 50, 75])
+        center, scale = float(median), float(q3 - q1)
+        if scale <= 0:  # most values equal: fall back to the spread, so the column still varies
+            scale = float(present.std())
+    if not math.isfinite(scale) or scale <= 1e-12:
+        scale = 1.0  # a constant column: centring alone is enough
+    has_missing = bool(numbers.isna().any())
+    return NumericColumn(
+        name=name,
+        impute=impute,
+        fill=fill,
+        scaling=scaling,
+        center=center,
+        scale=scale,
+        missing_indicator=has_missing and impute != "drop_rows",
+    )
+
+
+def _transform_numeric(spec: NumericColumn, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    numbers = _as_numbers(spec.name, values).to_numpy(dtype="float64")
+    empty = ~np.isfinite(numbers)
+    dropped = empty if spec.impute == "drop_rows" else np.zeros(len(numbers), dtype=bool)
+    filled = np.where(empty, spec.fill, numbers)
+    scaled = (filled - spec.center) / spec.scale
+    if spec.missing_indicator:
+        return np.column_stack([scaled, empty.astype("float64")]), dropped
+    return scaled.reshape(-1, 1), dropped
+
+
+# --- category columns -----------------------------------------------------------------------
+
+
+def _category_texts(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Each cell's text form and whether it is empty (computed once per distinct value)."""
+    empty = is_missing(values).to_numpy()
+    texts = values.astype("object").where(~empty, None)
+    return texts, empty
+
+
+def _fit_categorical(name: str, values: pd.Series, config: Mapping[str, Any]) -> CategoricalColumn:
+    texts, empty = _category_texts(values)
+    present = texts[~empty].map(label_text)
+    # Group spellings that differ only in case or spacing; keep the most frequent spelling.
+    counts = present.value_counts(sort=True)
+    merged: dict[str, tuple[str, int]] = {}
+    for spelling, count in counts.items():
+        key = normalise_label(spelling)
+        if key in merged:
+            merged[key] = (merged[key][0], merged[key][1] + int(count))
+        else:
+            merged[key] = (str(spelling), int(count))
+    ranked = sorted(merged.values(), key=lambda item: (-item[1], item[0]))
+    min_count = int(config.get("min_category_count", 5))
+    max_categories = int(config.get("max_categories", 50))
+    kept = [spelling for spelling, count in ranked if count >= min_count][:max_categories]
+    if not kept and ranked:  # tiny data: keep the most frequent rather than nothing
+        kept = [ranked[0][0]]
+    missing = str(config.get("categorical_missing", "missing_category"))
+    return CategoricalColumn(
+        name=name,
+        encoding=str(config.get("categorical_encoding", "onehot")),
+        categories=kept,
+        # An "other" slot always exists, so rare and never-seen categories have somewhere to go.
+        has_other=True,
+        missing=missing,
+        fill=ranked[0][0] if ranked else None,
+        has_missing_slot=missing == "missing_category" and bool(empty.any()),
+    )
+
+
+def _transform_categorical(
+    spec: CategoricalColumn, values: pd.Series
+) -> tuple[np.ndarray, np.ndarray]:
+    texts, empty = _category_texts(values)
+    slots = spec.slots
+    slot_of_key = {normalise_label(category): i for i, category in enumerate(spec.categories)}
+    other = slots.index(OTHER) if spec.has_other else -1
+    missing_slot = slots.index(MISSING) if spec.has_missing_slot else other
+    if spec.missing == "most_frequent" and spec.fill is not None:
+        missing_slot = slot_of_key.get(normalise_label(spec.fill), other)
+    # Map each distinct value once: columns have few distinct values and many rows.
+    distinct = pd.unique(texts[~empty])
+    code_of = {value: slot_of_key.get(normalise_label(label_text(value)), other) for value in distinct}
+    codes = np.full(len(texts), missing_slot, dtype=np.int64)
+    if len(distinct):
+        codes[~empty] = texts[~empty].map(code_of).to_numpy(dtype=np.int64)
+    dropped = empty if spec.missing == "drop_rows" else np.zeros(len(texts), dtype=bool)
+    if spec.encoding == "ordinal":
+        denominator = max(1, len(slots) - 1)
+        return (np.maximum(codes, 0) / denominator).reshape(-1, 1), dropped
+    block = np.zeros((len(texts), len(slots)), dtype=np.float32)
+    valid = codes >= 0
+    block[np.nonzero(valid)[0], codes[valid]] = 1.0
+    return block, dropped
+
+
+# --- the column to predict ------------------------------------------------------------------
+
+
+@dataclass
+class TargetEncoder:
+    """Fitted encoding of the target: class indices, or centring and scaling of numbers."""
+
+    task: str  # binary | multiclass | regression
+    class_labels: list[str] = field(default_factory=list)
+    mean: float = 0.0
+    std: float = 1.0
+
+    @classmethod
+    def fit(cls, values: pd.Series, task: str, class_labels: list[str] | None = None) -> TargetEncoder:
+        if task == "regression":
+            numbers = _as_numbers(str(values.name), values).dropna().to_numpy(dtype="float64")
+            std = float(numbers.std()) if numbers.size else 1.0
+            return cls(
+                task=task,
+                mean=float(numbers.mean()) if numbers.size else 0.0,
+                std=std if math.isfinite(std) and std > 1e-12 else 1.0,
+            )
+        labels = list(class_labels or sorted({label_text(v) for v in values.dropna()}))
+        return cls(task=task, class_labels=labels)
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        """Class indices (int64, -1 where unknown or empty) or scaled numbers (float32, NaN if empty)."""
+        if self.task == "regression":
+            numbers = _as_numbers(str(values.name), values).to_numpy(dtype="float64")
+            return ((numbers - self.mean) / self.std).astype("float32")
+        index = {normalise_label(label): i for i, label in enumerate(self.class_labels)}
+        empty = is_missing(values).to_numpy()
+        codes = np.full(len(values), -1, dtype=np.int64)
+        present = values[~empty]
+        code_of = {v: index.get(normalise_label(label_text(v)), -1) for v in pd.unique(present)}
+        codes[~empty] = present.map(code_of).to_numpy(dtype=np.int64)
+        return codes
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TargetEncoder:
+        return cls(**data)

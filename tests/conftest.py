@@ -1,0 +1,39 @@
+"""Shared test environment for Trainboard's suite.
+
+Kept deliberately small: it quiets TensorFlow's C++ start-up chatter and gives every test its own
+empty workspace folder. It changes no default, patches no function and skips nothing, so a test
+behaves here as it would in the app.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# TensorFlow reads this once, when it is first imported, so it must be set before any test module
+# imports it. Level 2 hides INFO and WARNING lines from the C++ runtime (CPU feature notices, oneDNN
+# banners); Python-level warnings and all errors still show. setdefault: a developer who wants the
+# full log can still run `TF_CPP_MIN_LOG_LEVEL=0 pytest ...`.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(autouse=True)
+def workspace(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point ``TRAINBOARD_WORKSPACE`` at a fresh, empty folder for each test.
+
+    Why autouse: the app's default workspace is ``./workspace`` in the repository, and a test that
+    forgets to isolate itself would leave jobs there and see jobs left by other tests. The variable
+    is set in ``os.environ``, so job processes started by a test inherit it. Request this fixture
+    by name to get the folder's path; a test that needs the real default can remove the variable
+    with ``monkeypatch.delenv("TRAINBOARD_WORKSPACE")``.
+
+    Returns
+    -------
+    Path
+        The test's workspace folder (it exists and is empty).
+    """
+    folder = tmp_path_factory.mktemp("workspace")
+    monkeypatch.setenv("TRAINBOARD_WORKSPACE", str(folder))
+    return folder

@@ -1,0 +1,71 @@
+"""The shape of the network, described without importing TensorFlow.
+
+Pages draw the network diagram and count its parameters from here, so they stay
+fast; :mod:`core.modeling` builds the real Keras model from the same rules
+(``output_units``), and a test checks that both agree on the parameter count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.recipe import ModelConfig, Recipe
+
+TASK_OUTPUT_ACTIVATION = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
+
+
+def output_units(task: str, n_classes: int) -> int:
+    """Units of the output layer: one probability for yes/no, one per class, one number."""
+    if task == "multiclass":
+        return n_classes
+    return 1
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    """Layers as (name, units) from inputs to output, and the number of trainable weights."""
+
+    layers: list[tuple[str, int]]
+    n_parameters: int
+
+
+def describe_network(n_inputs: int, model: ModelConfig, task: str, n_classes: int) -> NetworkSummary:
+    """Describe the network :func:`core.modeling.build_model` builds for these settings."""
+    layers = [("Inputs", n_inputs)]
+    parameters = 0
+    width = n_inputs
+    for index, layer in enumerate(model.hidden_layers, start=1):
+        parameters += width * layer.units + layer.units
+        if model.batch_norm:
+            parameters += 2 * layer.units  # trainable scale and shift (moving stats are not trained)
+        layers.append((f"Hidden layer {index}", layer.units))
+        width = layer.units
+    units = output_units(task, n_classes)
+    parameters += width * units + units
+    layers.append(("Output", units))
+    return NetworkSummary(layers=layers, n_parameters=parameters)
+
+
+def estimate_input_width(profile, recipe: Recipe) -> int:  # noqa: ANN001 - DataProfile (no cycle)
+    """How many numbers the preprocessing will feed the network, estimated from the profile.
+
+    Exact for number columns; for category columns the count of categories kept
+    is estimated from the distinct values (the real count is fixed on the
+    training rows only).
+    """
+    dropped = set(recipe.drop_columns) | {recipe.target}
+    prep = recipe.preprocessing
+    width = 0
+    for column in profile.columns:
+        if column.name in dropped:
+            continue
+        if column.kind == "numeric":
+            width += 1 + (1 if column.missing_share > 0 and prep.numeric_missing != "drop_rows" else 0)
+        elif column.kind in ("categorical", "boolean"):
+            if prep.categorical_encoding == "ordinal":
+                width += 1
+            else:
+                kept = min(column.n_distinct, prep.max_categories)
+                missing_slot = column.missing_share > 0 and prep.categorical_missing == "missing_category"
+                width += kept + 1 + (1 if missing_slot else 0)  # +1: the "other" slot
+    return width

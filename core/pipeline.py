@@ -1,0 +1,369 @@
+"""One training run, start to finish: data → split → preprocessing → network → evaluation.
+
+The stages read in order, as in Keras' structured-data examples: load, profile,
+split, fit the preprocessing on the training split only, build, fit, evaluate.
+Everything random is seeded from the recipe, so the same recipe on the same data
+gives the same metrics.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+from sklearn.utils.class_weight import compute_class_weight
+
+from core import evaluation
+from core.errors import RecipeError, UnusableDataError
+from core.modeling import build_model, compile_model, export_model
+from core.portable.preprocess import USABLE_KINDS, Preprocessor, TargetEncoder
+from core.portable.reading import MIN_ROWS, read_table
+from core.profiling import DataProfile, TaskInfo, profile_table
+from core.recipe import Recipe
+from core.training import DIVERGED, TrainingOutcome, fit
+
+PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
+PREDICT_BATCH = 8192
+
+NOTES = {
+    "no_target": "Choose the column to predict (the target) before training.",
+    "stratify_off": "Some outcomes of '{target}' are too rare to keep the same mix in every set; "
+    "the rows were split at random instead.",
+    "dropped_rows": "{n} training rows with empty cells were left out, as the recipe says.",
+    "few_left": "Only {n} rows are left to learn from after leaving out rows with empty cells. "
+    "Fill empty cells instead of leaving rows out, or use more data.",
+}
+
+
+@dataclass
+class PreparedData:
+    """The split, preprocessed arrays of one run, and the raw test rows they came from."""
+
+    task: TaskInfo
+    preprocessor: Preprocessor
+    target_encoder: TargetEncoder
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    test_frame: pd.DataFrame  # raw test rows (usable ones), for importance and verification
+    profile: DataProfile
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TrainedRun:
+    """Everything a finished run produced; what the export bundle is written from."""
+
+    recipe: Recipe
+    task: TaskInfo
+    preprocessor: Preprocessor
+    target_encoder: TargetEncoder
+    model: keras.Model | None  # export-ready (real units for numbers); None if training failed
+    outcome: TrainingOutcome
+    result: dict[str, Any]
+    warnings: list[str]
+    data_info: dict[str, Any]
+    column_profiles: dict[str, dict[str, Any]]
+    preview_frame: pd.DataFrame
+
+    @property
+    def history(self) -> list[dict]:
+        return self.outcome.history
+
+
+def prepare(frame: pd.DataFrame, recipe: Recipe, profile: DataProfile | None = None) -> PreparedData:
+    """Split the rows and fit the preprocessing on the training split only.
+
+    Raises
+    ------
+    RecipeError
+        If no target is chosen.
+    UnusableDataError
+        If the target or the remaining rows cannot be used.
+    """
+    if recipe.target is None:
+        raise RecipeError(NOTES["no_target"])
+    target = recipe.target
+    if profile is None:
+        profile = profile_table(frame, target, test_fraction=recipe.split.test_fraction)
+    task = profile.task
+    notes = [w.message for w in profile.warnings]
+    frame = frame[frame[target].notna()].reset_index(drop=True)
+
+    dropped = set(recipe.drop_columns) | {target}
+    kinds = {
+        c.name: c.kind
+        for c in profile.columns
+        if c.name not in dropped and c.kind in USABLE_KINDS and c.name in frame.columns
+    }
+    encoder = TargetEncoder.fit(frame[target], task.task, task.class_labels)
+    y_all = encoder.encode(frame[target]) if task.task != "regression" else None
+
+    train_idx, val_idx, test_idx, stratified = _split(len(frame), y_all, recipe)
+    if task.task != "regression" and recipe.split.stratify and not stratified:
+        notes.append(NOTES["stratify_off"].format(target=target))
+    train_raw, val_raw, test_raw = (frame.iloc[i].reset_index(drop=True) for i in (train_idx, val_idx, test_idx))
+
+    preprocessor = Preprocessor.fit(train_raw, kinds, recipe.preprocessing.model_dump())
+    target_encoder = TargetEncoder.fit(train_raw[target], task.task, task.class_labels)
+    arrays = []
+    for part, raw in (("train", train_raw), ("val", val_raw), ("test", test_raw)):
+        x, usable = preprocessor.transform(raw)
+        y = target_encoder.encode(raw[target])
+        if part == "train" and not usable.all():
+            notes.append(NOTES["dropped_rows"].format(n=int((~usable).sum())))
+        arrays.append((x[usable], y[usable], raw[usable].reset_index(drop=True)))
+    (x_train, y_train, _), (x_val, y_val, _), (x_test, y_test, test_frame) = arrays
+    if len(x_train) < MIN_ROWS or len(x_val) == 0 or len(x_test) == 0:
+        raise UnusableDataError(NOTES["few_left"].format(n=len(x_train)))
+    return PreparedData(
+        task=task,
+        preprocessor=preprocessor,
+        target_encoder=target_encoder,
+        x_train=x_train,
+        y_train=y_train,
+        x_val=x_val,
+        y_val=y_val,
+        x_test=x_test,
+        y_test=y_test,
+        test_frame=test_frame,
+        profile=profile,
+        warnings=notes,
+    )
+
+
+def _split(
+    n_rows: int, y: np.ndarray | None, recipe: Recipe
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Row indices of the training, validation and test sets (stratified when possible)."""
+    split = recipe.split
+    indices = np.arange(n_rows)
+    holdout = split.validation_fraction + split.test_fraction
+    stratify = y if (y is not None and split.stratify) else None
+    try:
+        train, rest = train_test_split(
+            indices, test_size=holdout, random_state=recipe.seed, stratify=stratify
+        )
+        val, test = train_test_split(
+            rest,
+            test_size=split.test_fraction / holdout,
+            random_state=recipe.seed,
+            stratify=None if stratify is None else y[rest],
+        )
+        return train, val, test, stratify is not None
+    except ValueError:
+        # A class too rare to appear in every set: fall back to a plain random split.
+        train, rest = train_test_split(indices, test_size=holdout, random_state=recipe.seed)
+        val, test = train_test_split(
+            rest, test_size=split.test_fraction / holdout, random_state=recipe.seed
+        )
+        return train, val, test, False
+
+
+def model_outputs(model: keras.Model, features: np.ndarray) -> np.ndarray:
+    """Raw network outputs: probabilities (n, k) for classes, values (n,) for numbers."""
+    if len(features) == 0:
+        return np.zeros((0,), dtype="float64")
+    out = model.predict(features, batch_size=PREDICT_BATCH, verbose=0)
+    out = np.asarray(out, dtype="float64")
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    return out
+
+
+def class_probabilities(outputs: np.ndarray, n_classes: int) -> np.ndarray:
+    """(n, k) probabilities from the network's outputs (binary gives one column)."""
+    if outputs.ndim == 1 and n_classes == 2:
+        return np.column_stack([1.0 - outputs, outputs])
+    return outputs
+
+
+def train_run(
+    frame: pd.DataFrame,
+    recipe: Recipe,
+    *,
+    data_name: str | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
+    stop_event: threading.Event | None = None,
+    profile: DataProfile | None = None,
+) -> TrainedRun:
+    """Train and evaluate one model on a clean table (as returned by ``read_table``)."""
+    started = time.perf_counter()
+    keras.utils.set_random_seed(recipe.seed)
+    data = prepare(frame, recipe, profile)
+    task = data.task
+    n_classes = len(task.class_labels)
+    network = build_model(data.preprocessor.n_features, recipe.model, task.task, n_classes, recipe.seed)
+    compile_model(network, recipe.training, task.task)
+    batch_size = recipe.training.effective_batch_size(len(data.x_train))
+    class_weight = None
+    if task.task != "regression" and recipe.training.class_weight == "balanced":
+        present = np.unique(data.y_train)
+        weights = compute_class_weight("balanced", classes=present, y=data.y_train)
+        class_weight = {int(c): float(w) for c, w in zip(present, weights)}
+    y_train = data.y_train
+    y_val = data.y_val
+    metric_scale = data.target_encoder.std if task.task == "regression" else 1.0
+    outcome = fit(
+        network,
+        (data.x_train, y_train, data.x_val, y_val),
+        recipe.training,
+        task.task,
+        batch_size=batch_size,
+        class_weight=class_weight,
+        on_epoch=on_epoch,
+        stop_event=stop_event,
+        metric_scale=metric_scale,
+    )
+    model = None
+    if outcome.has_model:
+        model = export_model(network, task.task, data.target_encoder.mean, data.target_encoder.std)
+    result = _evaluate(model, data, recipe, outcome)
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    result["batch_size"] = batch_size
+    return TrainedRun(
+        recipe=recipe,
+        task=task,
+        preprocessor=data.preprocessor,
+        target_encoder=data.target_encoder,
+        model=model,
+        outcome=outcome,
+        result=result,
+        warnings=data.warnings,
+        data_info={
+            "name": data_name,
+            "rows": int(data.profile.n_rows),
+            "columns": int(data.profile.n_columns),
+            "n_train": int(len(data.x_train)),
+            "n_validation": int(len(data.x_val)),
+            "n_test": int(len(data.x_test)),
+            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+        column_profiles={c.name: c.to_dict() for c in data.profile.columns},
+        preview_frame=data.test_frame.head(PREVIEW_ROWS).copy(),
+    )
+
+
+def _evaluate(
+    model: keras.Model | None, data: PreparedData, recipe: Recipe, outcome: TrainingOutcome
+) -> dict[str, Any]:
+    """Test metrics, baselines on the same split, importance, and a plain verdict."""
+    task = data.task
+    labels = list(task.class_labels)
+    if task.task == "regression":
+        y_train = data.target_encoder.mean + data.target_encoder.std * data.y_train.astype("float64")
+        y_test = data.target_encoder.mean + data.target_encoder.std * data.y_test.astype("float64")
+    else:
+        y_train, y_test = data.y_train, data.y_test
+    baselines = evaluation.baseline_metrics(
+        task.task, data.x_train, y_train, data.x_test, y_test, labels, recipe.seed
+    )
+    result: dict[str, Any] = {
+        "task": task.task,
+        "target": task.target,
+        "class_labels": labels,
+        "primary_metric": evaluation.PRIMARY_METRIC[task.task],
+        "metrics": {},
+        "baselines": baselines,
+        "verdict": outcome.message,
+        "evaluation": {},
+        "feature_importance": [],
+        "epochs_run": outcome.epochs_run,
+        "best_epoch": outcome.best_epoch,
+        "stopped_because": outcome.stopped_because,
+        "message": outcome.message,
+        "warnings": list(data.warnings),
+        "bundle": None,
+        "history": outcome.history,
+    }
+    if model is None:
+        return result
+    outputs = model_outputs(model, data.x_test)
+    if task.task == "regression":
+        result["metrics"] = evaluation.regression_metrics(y_test, outputs)
+        result["evaluation"] = {"plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed)}
+    else:
+        proba = class_probabilities(outputs, len(labels))
+        result["metrics"] = evaluation.classification_metrics(y_test, proba, labels)
+        result["evaluation"] = {"curves": evaluation.classification_curves(y_test, proba, labels)}
+
+    def predict_raw(rows: pd.DataFrame) -> np.ndarray:
+        features, _ = data.preprocessor.transform(rows)
+        raw = model_outputs(model, features)
+        return raw if task.task == "regression" else class_probabilities(raw, len(labels))
+
+    result["feature_importance"] = evaluation.permutation_importance(
+        predict_raw,
+        data.test_frame,
+        y_test,
+        task.task,
+        data.preprocessor.input_columns,
+        seed=recipe.seed,
+    )
+    result["verdict"] = evaluation.verdict(task.task, result["metrics"], baselines, labels)
+    return result
+
+
+def load_table(data_path: Path | str) -> pd.DataFrame:
+    """Read a CSV the way the whole app does (see :func:`core.portable.reading.read_table`)."""
+    return read_table(Path(data_path), name=Path(data_path).name)
+
+
+def export_run(run: TrainedRun, bundle_path: Path) -> dict[str, Any]:
+    """Write the run's bundle (when it has a usable model) and return its result dict.
+
+    The model card is also written beside the bundle as ``model_card.md``.
+    """
+    from core.bundle import write_bundle  # TensorFlow export code, needed only here
+
+    result = dict(run.result)
+    result["data"] = run.data_info
+    if run.model is None:
+        return result
+    bundle_path = Path(bundle_path)
+    report = write_bundle(run, bundle_path)
+    result["bundle"] = str(bundle_path)
+    result["export"] = report.to_dict()
+    if report.model_card:
+        card_path = bundle_path.with_name("model_card.md")
+        temporary = card_path.with_name(card_path.name + ".tmp")
+        temporary.write_text(report.model_card, encoding="utf-8")
+        temporary.replace(card_path)
+    return result
+
+
+def train_and_export(
+    data_path: Path,
+    recipe: Recipe,
+    out_dir: Path,
+    *,
+    on_epoch: Callable[[dict], None] | None = None,
+    stop_event: threading.Event | None = None,
+    data_name: str | None = None,
+) -> dict[str, Any]:
+    """Train on a CSV file, write ``bundle.zip`` and ``model_card.md`` into ``out_dir``.
+
+    Returns the run's result dict (see docs/ARCHITECTURE.md); its ``bundle``
+    is the path written, or None when training produced no usable model.
+    """
+    frame = load_table(data_path)
+    run = train_run(
+        frame,
+        recipe,
+        data_name=data_name or Path(data_path).name,
+        on_epoch=on_epoch,
+        stop_event=stop_event,
+    )
+    return export_run(run, Path(out_dir) / "bundle.zip")

@@ -1,0 +1,375 @@
+"""Training jobs that run in their own process, outside the Streamlit script.
+
+A click, a page change, a browser refresh or a restart of the web server must
+never kill a training run, so the Train page only *submits* a job and then
+polls its progress (about once a second). Pages talk to a :class:`JobRunner`;
+:class:`LocalJobRunner` runs jobs as separate processes on this machine, and a
+cluster executor can replace it later (change :func:`get_runner`) without
+touching any page.
+
+Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
+
+    data.csv       the user's file, bytes as uploaded (never a pickled frame)
+    recipe.json    the recipe            job.json      data name, creation time
+    status.json    state, epoch, times   history.json  one dict per finished epoch
+    result.json    the result dict       bundle.zip / model_card.md  the export
+    log.txt        the process's output  stop          a stop request (marker)
+    lock           held (flock) by the job's process for as long as it lives
+
+Status is read from these files only, so a new runner (after a server restart)
+sees every job exactly as before. A job whose status says queued or running but
+whose ``lock`` is free has lost its process and reads as "interrupted".
+
+The job process itself is :mod:`core.job_process`
+(``python -m core.jobs run <job_dir>``). Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from core.errors import TrainingError
+from core.job_process import (
+    ACTIVE_STATES,
+    BUNDLE_FILE,
+    DATA_FILE,
+    HISTORY_FILE,
+    INTERRUPTED_MESSAGE,
+    JOB_FILE,
+    LOCK_FILE,
+    LOG_FILE,
+    MODEL_CARD_FILE,
+    RECIPE_FILE,
+    RESULT_FILE,
+    STATUS_FILE,
+    STOP_FILE,
+    UNEXPECTED_FAILURE_MESSAGE,
+    as_float,
+    check_job_id,
+    default_max_concurrent,
+    job_folders,
+    lock_is_held,
+    queued_ahead,
+    read_json,
+    write_json_atomic,
+)
+from core.recipe import Recipe
+
+# Files a page may offer for download through JobRunner.artifact().
+ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE)
+
+JobState = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Everything a page shows about one job, read from the job's folder."""
+
+    job_id: str
+    state: JobState
+    queue_position: int | None  # 1-based; None unless queued
+    data_name: str
+    created_at: float  # epoch seconds
+    started_at: float | None
+    finished_at: float | None
+    epoch: int  # last finished epoch, 0 before the first one
+    max_epochs: int
+    elapsed_seconds: float
+    eta_seconds: float | None  # upper bound: early stopping may end sooner
+    history: list[dict[str, Any]]
+    result: dict[str, Any] | None
+    error: str | None  # plain-language message
+    stop_requested: bool
+
+    @property
+    def is_active(self) -> bool:
+        """True while the job is queued or running (worth polling again)."""
+        return self.state in ACTIVE_STATES
+
+
+class JobRunner(Protocol):
+    """What pages need from whatever runs training jobs (local pool, cluster...)."""
+
+    def submit(self, data: bytes | Path, data_name: str, recipe: Recipe) -> str:
+        """Start a job on ``data`` (CSV bytes or a file path) and return its id."""
+        ...
+
+    def status(self, job_id: str) -> JobStatus:
+        """The current status of one job."""
+        ...
+
+    def stop(self, job_id: str) -> None:
+        """Ask a job to stop (a queued job is cancelled). Safe to call twice."""
+        ...
+
+    def list_jobs(self) -> list[JobStatus]:
+        """All jobs, newest first."""
+        ...
+
+    def artifact(self, job_id: str, name: str) -> Path | None:
+        """Path of ``"bundle.zip"`` or ``"model_card.md"`` once it exists, else None."""
+        ...
+
+
+# --- the local runner ------------------------------------------------------------------------
+
+
+class LocalJobRunner:
+    """Runs each job as its own process on this machine; state lives in the workspace folder.
+
+    Parameters
+    ----------
+    workspace
+        Folder holding ``jobs/`` and ``slots/``. Defaults to ``TRAINBOARD_WORKSPACE`` or
+        ``./workspace``.
+    max_concurrent
+        Jobs allowed to train at the same time (the others wait, "queued"). Defaults to
+        :func:`default_max_concurrent`.
+    """
+
+    def __init__(self, workspace: Path | None = None, max_concurrent: int | None = None) -> None:
+        if workspace is None:
+            workspace = Path(os.environ.get("TRAINBOARD_WORKSPACE") or "workspace")
+        # Absolute, because the job process runs with another working directory.
+        self.workspace = Path(workspace).expanduser().resolve()
+        if max_concurrent is None:
+            max_concurrent = default_max_concurrent()
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
+        self.max_concurrent = int(max_concurrent)
+        self.jobs_dir = self.workspace / "jobs"
+
+    # -- submitting ------------------------------------------------------------------------
+
+    def submit(self, data: bytes | Path, data_name: str, recipe: Recipe) -> str:
+        """Copy the data and recipe into a new job folder and start the job's process.
+
+        Raises
+        ------
+        TrainingError
+            If the job folder cannot be written or the process cannot be started
+            (nothing is left behind in that case).
+        """
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        (self.workspace / "slots").mkdir(exist_ok=True)
+        job_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(4)
+        # Build the folder under a hidden name and rename it when complete, so list_jobs
+        # never sees a half-made job.
+        staging = self.jobs_dir / f".new-{job_id}"
+        job_dir = self.jobs_dir / job_id
+        lock_fd = None
+        renamed = False
+        try:
+            staging.mkdir()
+            # Take the job's lock now and hand it to the process: the lock is held without
+            # a gap from before "queued" is written, so the job never looks interrupted.
+            lock_fd = os.open(staging / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                (staging / DATA_FILE).write_bytes(bytes(data))
+            else:
+                shutil.copyfile(Path(data), staging / DATA_FILE)
+            (staging / RECIPE_FILE).write_text(recipe.to_json(), encoding="utf-8")
+            write_json_atomic(staging / HISTORY_FILE, [])
+            write_json_atomic(staging / STATUS_FILE, {"state": "queued", "epoch": 0})
+            write_json_atomic(
+                staging / JOB_FILE,
+                {
+                    "job_id": job_id,
+                    "data_name": str(data_name),
+                    "created_at": time.time(),
+                    "max_epochs": recipe.training.max_epochs,
+                    "max_concurrent": self.max_concurrent,
+                },
+            )
+            os.rename(staging, job_dir)
+            renamed = True
+            self._start_process(job_dir, lock_fd)
+        except BaseException as error:
+            shutil.rmtree(job_dir if renamed else staging, ignore_errors=True)
+            if isinstance(error, (OSError, subprocess.SubprocessError)):
+                raise TrainingError(
+                    f"The training run could not be started ({error}). Check that the workspace "
+                    f"folder {self.workspace} is writable and has free space, then try again."
+                ) from error
+            raise
+        finally:
+            if lock_fd is not None:
+                os.close(lock_fd)  # the child keeps its own copy of the lock
+        return job_id
+
+    def _start_process(self, job_dir: Path, lock_fd: int) -> None:
+        env = dict(os.environ)
+        # The repository may not be installed: make `core` importable from its root.
+        env["PYTHONPATH"] = os.pathsep.join(
+            part for part in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if part
+        )
+        env["PYTHONUNBUFFERED"] = "1"  # the log shows progress as it happens
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        command = [
+            sys.executable,
+            "-m",
+            "core.jobs",
+            "run",
+            str(job_dir),
+            "--lock-fd",
+            str(lock_fd),
+        ]
+        with open(job_dir / LOG_FILE, "ab") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(lock_fd,),
+                # Own session: a Ctrl+C or restart of the web server does not reach the job.
+                start_new_session=True,
+            )
+        # Reap the process when it ends, so no zombie lingers while the server runs.
+        threading.Thread(target=process.wait, daemon=True).start()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _job_dir(self, job_id: str) -> Path:
+        job_dir = self.jobs_dir / check_job_id(job_id)
+        if not job_dir.is_dir():
+            raise TrainingError(
+                f"There is no training run with the id '{job_id}'. It may have been deleted; "
+                "pick a run from the list or start a new one."
+            )
+        return job_dir
+
+    def status(self, job_id: str) -> JobStatus:
+        """Read one job's status from its folder (never fails on damaged files)."""
+        job_dir = self._job_dir(job_id)
+        return self._read_status(job_dir, allow_damaged=True)  # type: ignore[return-value]
+
+    def list_jobs(self) -> list[JobStatus]:
+        """Every readable job, newest first (folders with damaged job.json are skipped)."""
+        statuses = [self._read_status(folder) for folder in job_folders(self.jobs_dir)]
+        found = [status for status in statuses if status is not None]
+        return sorted(found, key=lambda s: (s.created_at, s.job_id), reverse=True)
+
+    def _read_status(self, job_dir: Path, allow_damaged: bool = False) -> JobStatus | None:
+        info = read_json(job_dir / JOB_FILE)
+        raw = read_json(job_dir / STATUS_FILE)
+        if not isinstance(info, dict):
+            if not allow_damaged:
+                return None
+            info = {}
+        if not isinstance(raw, dict):
+            raw = {"state": "interrupted"}
+        job_id = job_dir.name
+        state = raw.get("state")
+        if state not in ("queued", "running", "finished", "failed", "cancelled", "interrupted"):
+            state = "interrupted"
+        if state in ACTIVE_STATES and not lock_is_held(job_dir / LOCK_FILE):
+            state = "interrupted"
+        created_at = as_float(info.get("created_at"), default=_mtime(job_dir))
+        history = read_json(job_dir / HISTORY_FILE)
+        history = (
+            [row for row in history if isinstance(row, dict)] if isinstance(history, list) else []
+        )
+        result = read_json(job_dir / RESULT_FILE) if state == "finished" else None
+        started_at = raw.get("started_at")
+        finished_at = raw.get("finished_at")
+        epoch = int(as_float(raw.get("epoch"), default=len(history)))
+        max_epochs = int(as_float(info.get("max_epochs"), default=0))
+
+        queue_position = None
+        if state == "queued":
+            queue_position = queued_ahead(self.jobs_dir, job_id, created_at) + 1
+        error = raw.get("error") if state in ("failed", "cancelled") else None
+        if state == "interrupted":
+            error = INTERRUPTED_MESSAGE
+        elif state == "failed" and not error:
+            error = UNEXPECTED_FAILURE_MESSAGE
+
+        elapsed = 0.0
+        if isinstance(started_at, (int, float)):
+            if isinstance(finished_at, (int, float)):
+                end = finished_at
+            elif state == "running":
+                end = time.time()
+            else:  # interrupted: the last sign of life is the last write to status.json
+                end = _mtime(job_dir / STATUS_FILE)
+            elapsed = max(0.0, end - started_at)
+        eta = None
+        if state == "running" and epoch > 0:
+            eta = _mean_epoch_seconds(history, elapsed, epoch) * max(0, max_epochs - epoch)
+
+        return JobStatus(
+            job_id=job_id,
+            state=state,
+            queue_position=queue_position,
+            data_name=str(info.get("data_name", "")),
+            created_at=created_at,
+            started_at=started_at if isinstance(started_at, (int, float)) else None,
+            finished_at=finished_at if isinstance(finished_at, (int, float)) else None,
+            epoch=epoch,
+            max_epochs=max_epochs,
+            elapsed_seconds=elapsed,
+            eta_seconds=eta,
+            history=history,
+            result=result if isinstance(result, dict) else None,
+            error=str(error) if error else None,
+            stop_requested=(job_dir / STOP_FILE).exists(),
+        )
+
+    # -- acting ----------------------------------------------------------------------------
+
+    def stop(self, job_id: str) -> None:
+        """Ask a queued or running job to stop; a job that already ended is left alone."""
+        job_dir = self._job_dir(job_id)
+        if self._read_status(job_dir, allow_damaged=True).state in ACTIVE_STATES:
+            (job_dir / STOP_FILE).touch(exist_ok=True)
+
+    def artifact(self, job_id: str, name: str) -> Path | None:
+        """The path of a downloadable file of a job (``bundle.zip``, ``model_card.md``)."""
+        if name not in ARTIFACT_NAMES:
+            raise ValueError(f"{name!r} is not a job artifact; use one of {ARTIFACT_NAMES}")
+        path = self._job_dir(job_id) / name
+        return path if path.is_file() else None
+
+
+def _mean_epoch_seconds(history: list[dict[str, Any]], elapsed: float, epoch: int) -> float:
+    seconds = [row.get("seconds") for row in history]
+    if seconds and all(isinstance(s, (int, float)) for s in seconds):
+        return float(sum(seconds)) / len(seconds)
+    return elapsed / epoch
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def get_runner() -> JobRunner:
+    """The job runner pages should use (cheap to create: it is just a folder).
+
+    Pages call this on each run of the script instead of keeping a runner in a
+    module global shared by every user. Swap the returned class here to move
+    training to a cluster.
+    """
+    return LocalJobRunner()
+
+
+if __name__ == "__main__":  # python -m core.jobs run <job_dir>
+    from core.job_process import main
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,430 @@
+"""The job runner: jobs run in their own process, report progress, stop, queue, survive restarts.
+
+Fast tests build job folders by hand (or hold a concurrency slot so a real job process
+stays queued and never loads TensorFlow). Slow tests run the real training of
+``core.pipeline.train_and_export`` on a few hundred synthetic rows.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import TrainingError
+from core.jobs import (
+    INTERRUPTED_MESSAGE,
+    UNEXPECTED_FAILURE_MESSAGE,
+    JobStatus,
+    LocalJobRunner,
+    default_max_concurrent,
+    get_runner,
+    write_json_atomic,
+)
+from core.recipe import Recipe
+
+WAIT_SECONDS = 240  # upper bound for one job to start and train on a busy 2-core machine
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def churn_csv(rows: int, seed: int = 0) -> bytes:
+    """A small churn-like table whose outcome depends on the inputs (so training learns)."""
+    rng = np.random.default_rng(seed)
+    tenure = rng.integers(1, 72, rows)
+    charges = rng.normal(70, 20, rows).round(2)
+    plan = rng.choice(["basic", "plus", "premium"], rows)
+    score = -0.05 * tenure + 0.03 * charges + (plan == "basic") * 0.8 + rng.normal(0, 0.5, rows)
+    churn = np.where(score > np.median(score), "yes", "no")
+    frame = pd.DataFrame({"tenure": tenure, "charges": charges, "plan": plan, "churn": churn})
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def tiny_recipe(max_epochs: int, batch_size: int = 16, target: str = "churn") -> Recipe:
+    """A recipe that trains fast: one tiny layer, no early stopping (epochs are predictable)."""
+    return Recipe(target=target).with_changes(
+        **{
+            "model.hidden_layers": [{"units": 4, "dropout": 0.0}],
+            "training.max_epochs": max_epochs,
+            "training.batch_size": batch_size,
+            "training.early_stopping": False,
+            "training.reduce_lr_on_plateau": False,
+        }
+    )
+
+
+def wait_for(
+    runner: LocalJobRunner,
+    job_id: str,
+    condition: Callable[[JobStatus], bool],
+    timeout: float = WAIT_SECONDS,
+    seen: list[JobStatus] | None = None,
+) -> JobStatus:
+    """Poll until ``condition`` holds; fail with the job's log if it never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = runner.status(job_id)
+        if seen is not None:
+            seen.append(status)
+        if condition(status):
+            return status
+        if time.monotonic() > deadline:
+            log = runner.jobs_dir / job_id / "log.txt"
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+            pytest.fail(f"job {job_id} stuck in {status.state} (epoch {status.epoch}):\n{tail}")
+        time.sleep(0.1)
+
+
+def kill_leftover_processes(workspace: Path) -> None:
+    """End every job process still alive under ``workspace`` (tests must not leak training)."""
+    for folder in (workspace / "jobs").glob("*"):
+        try:
+            pid = json.loads((folder / "status.json").read_text()).get("pid")
+        except (OSError, ValueError):
+            continue
+        if pid and (folder / "lock").exists() and _lock_held(folder / "lock"):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _lock_held(path: Path) -> bool:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def hold_lock(path: Path) -> int:
+    """Take an exclusive flock on ``path`` in this process and return the fd (close to free)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def make_job_folder(
+    workspace: Path, job_id: str, status: dict | None, created_at: float = 1000.0
+) -> Path:
+    """A job folder written by hand, as a job process would have left it."""
+    folder = workspace / "jobs" / job_id
+    folder.mkdir(parents=True)
+    write_json_atomic(
+        folder / "job.json", {"data_name": "x.csv", "created_at": created_at, "max_epochs": 10}
+    )
+    if status is not None:
+        write_json_atomic(folder / "status.json", status)
+    (folder / "lock").touch()
+    return folder
+
+
+@pytest.fixture
+def workspace(workspace: Path) -> Iterator[Path]:
+    """The conftest's fresh workspace; afterwards, end any job process a test left running."""
+    yield workspace
+    kill_leftover_processes(workspace)
+
+
+# --- fast tests: folders, ids, damaged files, queue bookkeeping -------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["..", "../other", "a/b", "/etc/passwd", ".hidden", "", "a b", "x" * 200, "jöb"]
+)
+def test_unsafe_job_ids_are_rejected(workspace: Path, bad_id: str) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    (workspace / "jobs").mkdir(parents=True)
+    with pytest.raises(TrainingError, match="not a valid training run id"):
+        runner.status(bad_id)
+    with pytest.raises(TrainingError, match="not a valid training run id"):
+        runner.stop(bad_id)
+    with pytest.raises(TrainingError, match="not a valid training run id"):
+        runner.artifact(bad_id, "bundle.zip")
+
+
+def test_unknown_job_and_artifact_name(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    with pytest.raises(TrainingError, match="no training run with the id"):
+        runner.status("20990101-000000-abcdef12")
+    make_job_folder(workspace, "job-a", {"state": "finished", "epoch": 3})
+    assert runner.artifact("job-a", "bundle.zip") is None  # not written (yet)
+    with pytest.raises(ValueError):
+        runner.artifact("job-a", "recipe.json")
+
+
+def test_damaged_job_folders_never_crash(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    make_job_folder(workspace, "garbled", None)
+    (workspace / "jobs" / "garbled" / "status.json").write_text('{"state": "runn')
+    make_job_folder(workspace, "no-status", None)
+    half = workspace / "jobs" / "no-job-json"
+    half.mkdir(parents=True)
+    (half / "history.json").write_text("[{broken")
+    good = make_job_folder(workspace, "good", {"state": "failed", "epoch": 2, "error": "Bad."})
+    (good / "history.json").write_text("not json at all")
+
+    for job_id in ("garbled", "no-status", "no-job-json"):
+        status = runner.status(job_id)
+        assert status.state == "interrupted"
+        assert status.error == INTERRUPTED_MESSAGE
+        assert status.history == []
+    listed = [status.job_id for status in runner.list_jobs()]
+    assert "no-job-json" not in listed  # unreadable job.json: skipped in the list
+    assert set(listed) == {"garbled", "no-status", "good"}
+    assert runner.status("good").state == "failed"
+    assert runner.status("good").error == "Bad."
+
+
+def test_active_state_without_live_process_reads_interrupted(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    started = time.time() - 30
+    folder = make_job_folder(
+        workspace, "job-r", {"state": "running", "epoch": 2, "started_at": started}
+    )
+    write_json_atomic(
+        folder / "history.json", [{"epoch": 1, "seconds": 2.0}, {"epoch": 2, "seconds": 4.0}]
+    )
+    gone = runner.status("job-r")
+    assert gone.state == "interrupted" and gone.eta_seconds is None
+    assert gone.error == INTERRUPTED_MESSAGE
+
+    fd = hold_lock(folder / "lock")  # a live process holds the lock: the job is running
+    try:
+        alive = runner.status("job-r")
+        assert alive.state == "running"
+        assert alive.epoch == 2 and len(alive.history) == 2
+        assert alive.eta_seconds == pytest.approx(3.0 * (10 - 2))  # mean epoch time x remaining
+        assert alive.elapsed_seconds >= 29
+        assert alive.error is None and alive.queue_position is None
+    finally:
+        os.close(fd)
+    assert runner.status("job-r").state == "interrupted"
+
+
+def test_queue_position_counts_live_queued_jobs_created_earlier(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    fds = []
+    for job_id, created, state in [
+        ("a-running", 1.0, "running"),
+        ("b-queued", 2.0, "queued"),
+        ("c-queued", 3.0, "queued"),
+        ("d-queued", 4.0, "queued"),
+    ]:
+        folder = make_job_folder(workspace, job_id, {"state": state, "epoch": 0}, created)
+        fds.append(hold_lock(folder / "lock"))
+    make_job_folder(workspace, "dead-queued", {"state": "queued", "epoch": 0}, 0.5)  # no process
+    try:
+        assert [runner.status(j).queue_position for j in ("b-queued", "c-queued", "d-queued")] == [
+            1,
+            2,
+            3,
+        ]
+        assert runner.status("a-running").queue_position is None
+        assert runner.status("dead-queued").state == "interrupted"
+        order = [status.job_id for status in runner.list_jobs()]
+        assert order == ["d-queued", "c-queued", "b-queued", "a-running", "dead-queued"]
+        os.close(fds.pop(1))  # b's process dies: c and d move up
+        assert runner.status("c-queued").queue_position == 1
+        assert runner.status("d-queued").queue_position == 2
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def test_defaults_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TRAINBOARD_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.setenv("TRAINBOARD_MAX_JOBS", "3")
+    runner = get_runner()
+    assert isinstance(runner, LocalJobRunner)
+    assert runner.workspace == (tmp_path / "ws").resolve()
+    assert runner.max_concurrent == 3
+    monkeypatch.delenv("TRAINBOARD_MAX_JOBS")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert default_max_concurrent() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert default_max_concurrent() == 4
+    monkeypatch.delenv("TRAINBOARD_WORKSPACE")
+    monkeypatch.chdir(tmp_path)
+    assert LocalJobRunner().workspace == (tmp_path / "workspace").resolve()
+    with pytest.raises(ValueError):
+        LocalJobRunner(tmp_path, max_concurrent=0)
+
+
+def test_failed_submit_leaves_no_half_made_folder(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    with pytest.raises(TrainingError, match="could not be started"):
+        runner.submit(workspace.parent / "missing.csv", "missing.csv", tiny_recipe(2))
+    assert list((workspace / "jobs").iterdir()) == []
+
+
+def test_atomic_json_write_leaves_no_temp_files(tmp_path: Path) -> None:
+    write_json_atomic(tmp_path / "a.json", {"x": np.float32(1.5), "y": np.arange(3)})
+    write_json_atomic(tmp_path / "a.json", {"x": 2})
+    assert json.loads((tmp_path / "a.json").read_text()) == {"x": 2}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_stop_cancels_a_queued_job(workspace: Path) -> None:
+    """A job waiting for a slot is cancelled by stop(), without ever loading TensorFlow."""
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    slot = hold_lock(workspace / "slots" / "slot-0.lock")  # "another job" holds the only slot
+    try:
+        data = churn_csv(50)
+        job_id = runner.submit(data, "churn.csv", tiny_recipe(3))
+        folder = workspace / "jobs" / job_id
+        assert (folder / "data.csv").read_bytes() == data  # the bytes as given
+        assert Recipe.from_json((folder / "recipe.json").read_text()) == tiny_recipe(3)
+        assert json.loads((folder / "job.json").read_text())["data_name"] == "churn.csv"
+        queued = runner.status(job_id)
+        assert (queued.state, queued.queue_position, queued.epoch) == ("queued", 1, 0)
+        assert (queued.data_name, queued.max_epochs, queued.eta_seconds) == ("churn.csv", 3, None)
+        # The process records its id once it runs; it is still waiting for the slot.
+        wait_for(
+            runner, job_id, lambda s: "pid" in json.loads((folder / "status.json").read_text()), 60
+        )
+        assert runner.status(job_id).state == "queued"
+
+        runner.stop(job_id)
+        runner.stop(job_id)  # idempotent
+        cancelled = wait_for(runner, job_id, lambda s: not s.is_active, 30)
+        assert cancelled.state == "cancelled"
+        assert cancelled.stop_requested and cancelled.error
+        assert cancelled.started_at is None and cancelled.result is None
+        assert [s.job_id for s in runner.list_jobs()] == [job_id]
+        assert "tensorflow" not in (folder / "log.txt").read_text().lower()
+    finally:
+        os.close(slot)
+
+
+# --- slow tests: real training in real job processes ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def finished_job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, list]]:
+    """One real job, watched from submission to the end (shared by the tests that read it)."""
+    workspace = tmp_path_factory.mktemp("finished") / "workspace"
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    try:
+        job_id = runner.submit(churn_csv(400), "churn.csv", tiny_recipe(6, batch_size=2))
+        seen: list[JobStatus] = []
+        wait_for(runner, job_id, lambda s: not s.is_active, seen=seen)
+        yield workspace, job_id, seen
+    finally:
+        kill_leftover_processes(workspace)
+
+
+@pytest.mark.slow
+def test_job_reports_progress_then_finishes_with_a_bundle(finished_job) -> None:
+    workspace, job_id, seen = finished_job
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    final = runner.status(job_id)
+    log = (workspace / "jobs" / job_id / "log.txt").read_text(errors="replace")
+    assert final.state == "finished", (final.error, log[-3000:])
+
+    running = [s for s in seen if s.state == "running"]
+    assert running, "the job was never seen running"
+    epochs = [s.epoch for s in seen]
+    assert epochs == sorted(epochs)  # progress only moves forward
+    assert all(len(s.history) == s.epoch for s in seen)  # history and epoch agree
+    assert any(0 < s.epoch < final.max_epochs for s in running), "no progress seen mid-training"
+    assert any(s.eta_seconds is not None and s.eta_seconds > 0 for s in running)
+
+    assert final.epoch == final.max_epochs == 6 and len(final.history) == 6
+    assert [row["epoch"] for row in final.history] == [1, 2, 3, 4, 5, 6]
+    assert final.result is not None
+    assert final.result["stopped_because"] == "completed"
+    assert final.result["epochs_run"] == 6
+    assert final.error is None and not final.stop_requested and final.eta_seconds is None
+    assert final.started_at and final.finished_at and final.created_at <= final.started_at
+    assert final.elapsed_seconds == pytest.approx(final.finished_at - final.started_at)
+    bundle = runner.artifact(job_id, "bundle.zip")
+    assert bundle is not None and bundle.stat().st_size > 0
+    card = runner.artifact(job_id, "model_card.md")
+    assert card is not None and card.read_text().strip()
+    assert json.loads((workspace / "jobs" / job_id / "result.json").read_text()) == final.result
+
+
+@pytest.mark.slow
+def test_finished_job_reads_the_same_after_a_restart(finished_job) -> None:
+    workspace, job_id, _ = finished_job
+    before = LocalJobRunner(workspace, max_concurrent=1).status(job_id)
+    after_restart = LocalJobRunner(workspace, max_concurrent=4)  # a brand-new runner
+    assert after_restart.status(job_id) == before
+    assert after_restart.list_jobs() == [before]
+
+
+@pytest.mark.slow
+def test_stop_ends_a_running_job_early(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    job_id = runner.submit(churn_csv(600), "churn.csv", tiny_recipe(500, batch_size=4))
+    wait_for(runner, job_id, lambda s: s.epoch >= 1 or not s.is_active)
+    runner.stop(job_id)
+    assert runner.status(job_id).stop_requested
+    final = wait_for(runner, job_id, lambda s: not s.is_active)
+    assert final.state == "finished", final.error
+    assert final.result["stopped_because"] == "stopped_by_user"
+    assert 1 <= final.epoch < 100  # well before the 500 allowed epochs
+    assert final.result["epochs_run"] == final.epoch == len(final.history)
+
+
+@pytest.mark.slow
+def test_killed_job_reads_interrupted(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    job_id = runner.submit(churn_csv(600), "churn.csv", tiny_recipe(500, batch_size=4))
+    running = wait_for(runner, job_id, lambda s: s.epoch >= 1 or not s.is_active)
+    assert running.state == "running"
+    pid = json.loads((workspace / "jobs" / job_id / "status.json").read_text())["pid"]
+    os.killpg(pid, signal.SIGKILL)  # as if the machine went down
+    gone = wait_for(runner, job_id, lambda s: s.state != "running", timeout=15)
+    assert gone.state == "interrupted"
+    assert gone.error == INTERRUPTED_MESSAGE
+    assert gone.epoch >= 1 and gone.eta_seconds is None
+    assert LocalJobRunner(workspace, max_concurrent=1).list_jobs()[0].state == "interrupted"
+
+
+@pytest.mark.slow
+def test_second_job_waits_in_the_queue_then_runs(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    first = runner.submit(churn_csv(600), "long.csv", tiny_recipe(500, batch_size=4))
+    wait_for(runner, first, lambda s: s.state == "running" or not s.is_active)
+    second = runner.submit(churn_csv(200, seed=1), "short.csv", tiny_recipe(2))
+    time.sleep(1.5)  # several slot polls: the second job must still wait
+    waiting = runner.status(second)
+    assert (waiting.state, waiting.queue_position) == ("queued", 1)
+    assert runner.status(first).state == "running"
+    assert [s.job_id for s in runner.list_jobs()] == [second, first]
+
+    runner.stop(first)
+    wait_for(runner, first, lambda s: not s.is_active)
+    done = wait_for(runner, second, lambda s: not s.is_active)
+    assert done.state == "finished", done.error
+    assert done.queue_position is None and done.epoch == 2
+    assert done.started_at >= runner.status(first).finished_at - 1.0
+
+
+@pytest.mark.slow
+def test_unusable_data_fails_with_a_plain_message(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    job_id = runner.submit(churn_csv(200), "churn.csv", tiny_recipe(2, target="refund"))
+    final = wait_for(runner, job_id, lambda s: not s.is_active)
+    assert final.state == "failed"
+    assert final.error and final.error != UNEXPECTED_FAILURE_MESSAGE  # the pipeline's own words
+    assert "refund" in final.error  # names the missing column
+    assert "Traceback" not in final.error
+    assert final.result is None and runner.artifact(job_id, "bundle.zip") is None

@@ -1,0 +1,149 @@
+"""Step 4: is the model any good? Test scores next to simple baselines, charts, a verdict."""
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import TrainboardError
+from core.evaluation import LOWER_IS_BETTER, METRIC_LABELS
+from ui.charts import (
+    confusion_matrix_figure,
+    curve_figure,
+    importance_figure,
+    predicted_vs_actual_figure,
+    residual_figure,
+)
+from ui.jobs import finished_result
+from ui.state import current_job_id
+from ui.text import escape_markdown, show_error
+
+TEXT = {
+    "title": "4. Is it any good?",
+    "intro": "All scores below are measured on the test rows: {n_test:,} rows the model never "
+    "saw while learning. The simple baselines were fitted on exactly the same rows as the network.",
+    "verdict": "In one sentence",
+    "scores": "Test scores",
+    "measure": "Measure",
+    "ours": "Your network",
+    "meaning": "What it means",
+    "lower": " (lower is better)",
+    "training": "Trained for {epochs} epochs; the best model (kept) came from epoch {best}.",
+    "confusion": "Right and wrong answers (confusion matrix)",
+    "confusion_caption": "Rows: the real outcome. Columns: what the model predicted. The diagonal "
+    "holds the right answers.",
+    "roc": "Telling outcomes apart (ROC curve)",
+    "pr": "Catching cases vs false alarms (precision-recall curve)",
+    "auc": "{label} (area {value})",
+    "scatter": "Predicted against actual values",
+    "scatter_caption": "Each dot is a test row; dots on the dashed line are perfect predictions.",
+    "residuals": "Errors (actual minus predicted)",
+    "residuals_caption": "A shapeless band around zero is good; a pattern means the model is "
+    "systematically off for some values.",
+    "importance": "Which columns matter most",
+    "importance_caption": "How much the test score drops when a column's values are shuffled "
+    "(so the model cannot use it). Longer bars matter more; bars near zero barely matter.",
+    "notes": "Notes from training",
+    "no_model": "This run produced no usable model, so there is nothing to evaluate.",
+    "no_run": "There is no finished training run yet.",
+    "to_train": "Go to step 3: train",
+    "next": "Next: export the model",
+}
+
+
+def _fmt(key: str, value) -> str:
+    if not isinstance(value, (int, float)):
+        return "-"
+    if key == "mape":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3f}"
+
+
+def scores_table(result: dict) -> pd.DataFrame:
+    """One row per measure: the network's test score beside each baseline's."""
+    baselines = result.get("baselines") or {}
+    rows = []
+    for key, (label, meaning) in METRIC_LABELS.items():
+        if not isinstance(result["metrics"].get(key), (int, float)):
+            continue
+        row = {TEXT["measure"]: label + (TEXT["lower"] if key in LOWER_IS_BETTER else ""),
+               TEXT["ours"]: _fmt(key, result["metrics"][key])}
+        for name, metrics in baselines.items():
+            row[name.capitalize()] = _fmt(key, metrics.get(key))
+        row[TEXT["meaning"]] = meaning
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def classification_charts(result: dict) -> None:
+    """Confusion matrix, ROC and precision-recall curves."""
+    metrics = result["metrics"]
+    labels = metrics.get("class_labels") or result.get("class_labels") or []
+    if metrics.get("confusion_matrix"):
+        st.plotly_chart(confusion_matrix_figure(labels, metrics["confusion_matrix"], TEXT["confusion"]),
+                        key="chart_confusion")
+        st.caption(TEXT["confusion_caption"])
+    curves = (result.get("evaluation") or {}).get("curves") or {}
+    roc = [{"name": TEXT["auc"].format(label=c["label"], value=_fmt("auc", c.get("auc"))),
+            "x": c["fpr"], "y": c["tpr"]} for c in curves.get("roc", [])]
+    pr = [{"name": TEXT["auc"].format(label=c["label"], value=_fmt("ap", c.get("average_precision"))),
+           "x": c["recall"], "y": c["precision"]} for c in curves.get("pr", [])]
+    left, right = st.columns(2)
+    if roc:
+        left.plotly_chart(curve_figure(roc, "roc", TEXT["roc"]), key="chart_roc")
+    if pr:
+        right.plotly_chart(curve_figure(pr, "pr", TEXT["pr"]), key="chart_pr")
+
+
+def regression_charts(result: dict) -> None:
+    """Predicted-vs-actual scatter and residual plot."""
+    plots = (result.get("evaluation") or {}).get("plots") or {}
+    if not plots.get("actual"):
+        return
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(predicted_vs_actual_figure(plots["actual"], plots["predicted"], TEXT["scatter"]),
+                        key="chart_scatter")
+        st.caption(TEXT["scatter_caption"])
+    with right:
+        st.plotly_chart(residual_figure(plots["predicted"], plots["residual"], TEXT["residuals"]),
+                        key="chart_residuals")
+        st.caption(TEXT["residuals_caption"])
+
+
+def main() -> None:
+    st.title(TEXT["title"])
+    found = finished_result(current_job_id())
+    if found is None:
+        st.info(TEXT["no_run"])
+        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        return
+    _, result = found
+    st.subheader(TEXT["verdict"])
+    st.info(escape_markdown(result.get("verdict", "")), icon=":material/lightbulb:")
+    if not result.get("metrics"):
+        st.warning(TEXT["no_model"])
+        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        return
+    st.caption(TEXT["intro"].format(n_test=(result.get("data") or {}).get("n_test", 0)))
+    st.subheader(TEXT["scores"])
+    st.dataframe(scores_table(result), hide_index=True)
+    if result.get("best_epoch"):
+        st.caption(TEXT["training"].format(epochs=result.get("epochs_run"), best=result["best_epoch"]))
+    if result.get("task") == "regression":
+        regression_charts(result)
+    else:
+        classification_charts(result)
+    if result.get("feature_importance"):
+        st.subheader(TEXT["importance"])
+        st.plotly_chart(importance_figure(result["feature_importance"], ""), key="chart_importance")
+        st.caption(TEXT["importance_caption"])
+    if result.get("warnings"):
+        with st.expander(TEXT["notes"]):
+            for note in result["warnings"]:
+                st.warning(escape_markdown(note))
+    st.page_link("pages/export.py", label=TEXT["next"], icon=":material/arrow_forward:")
+
+
+try:
+    main()
+except TrainboardError as error:
+    show_error(error)

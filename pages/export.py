@@ -1,0 +1,87 @@
+"""Step 5: download the model bundle and its model card, with what each file is for."""
+
+import pandas as pd
+import streamlit as st
+
+from core.bundle_layout import BUNDLE_FILES, PREDICT_SCRIPT, REQUIREMENTS_TXT
+from core.errors import TrainboardError
+from ui.jobs import finished_result, runner
+from ui.state import current_job_id
+from ui.text import show_error
+
+TEXT = {
+    "title": "5. Export",
+    "intro": "Hand these files to an engineer: the bundle holds the trained model in several "
+    "formats and a script that predicts new rows, so nothing else is needed.",
+    "bundle": "Download the model bundle (.zip)",
+    "bundle_help": "Everything needed to use the model outside Trainboard.",
+    "card": "Download the model card (.md)",
+    "card_help": "A readable report: what the model predicts, how good it is, its limits.",
+    "card_preview": "Read the model card here",
+    "contents": "What is in the bundle",
+    "file": "File",
+    "purpose": "What it is for",
+    "engineer": "For the engineer: predicting new rows",
+    "engineer_intro": "Unzip the bundle, then in a terminal in that folder:",
+    "command": "python -m venv .venv && . .venv/bin/activate\n"
+    "pip install -r {requirements}\n"
+    "python {script} new_rows.csv",
+    "engineer_after": "The script reads a CSV with the same columns as the training data (the "
+    "column to predict may be missing) and writes the predictions next to it.",
+    "no_bundle": "This run has no model to export (training produced no usable model).",
+    "no_run": "There is no finished training run yet.",
+    "to_train": "Go to step 3: train",
+    "next": "Next: use the model to predict new rows",
+}
+
+
+def downloads(job_id: str) -> None:
+    """The bundle and model card download buttons (the bundle is read only when clicked)."""
+    bundle = runner().artifact(job_id, "bundle.zip")
+    card = runner().artifact(job_id, "model_card.md")
+    if bundle is None:
+        st.warning(TEXT["no_bundle"])
+        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        return
+    left, right = st.columns(2)
+    left.download_button(TEXT["bundle"], data=bundle.read_bytes, file_name=f"trainboard_model_{job_id}.zip",
+                         mime="application/zip", key="download_bundle", help=TEXT["bundle_help"],
+                         type="primary", icon=":material/folder_zip:", on_click="ignore")
+    if card is not None:
+        text = card.read_text(encoding="utf-8")
+        right.download_button(TEXT["card"], data=text, file_name=f"model_card_{job_id}.md",
+                              mime="text/markdown", key="download_model_card",
+                              help=TEXT["card_help"], icon=":material/description:", on_click="ignore")
+        with st.expander(TEXT["card_preview"]):
+            st.code(text, language="markdown", wrap_lines=True)  # as text: it quotes column names
+
+
+def contents() -> None:
+    """What each file in the bundle is for, and how an engineer runs predict.py."""
+    st.subheader(TEXT["contents"])
+    table = pd.DataFrame([{TEXT["file"]: name, TEXT["purpose"]: what}
+                          for name, (what, _how) in BUNDLE_FILES.items()])
+    st.dataframe(table, hide_index=True)
+    st.subheader(TEXT["engineer"])
+    st.write(TEXT["engineer_intro"])
+    st.code(TEXT["command"].format(requirements=REQUIREMENTS_TXT, script=PREDICT_SCRIPT), language="bash")
+    st.caption(TEXT["engineer_after"])
+
+
+def main() -> None:
+    st.title(TEXT["title"])
+    st.write(TEXT["intro"])
+    job_id = current_job_id()
+    if finished_result(job_id) is None:
+        st.info(TEXT["no_run"])
+        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        return
+    downloads(job_id)
+    contents()
+    st.page_link("pages/predict.py", label=TEXT["next"], icon=":material/arrow_forward:")
+
+
+try:
+    main()
+except TrainboardError as error:
+    show_error(error)

@@ -1,0 +1,134 @@
+"""Step 6: score new rows with the model just trained or with a bundle file."""
+
+import hashlib
+
+import streamlit as st
+
+from core.errors import TrainboardError
+from core.portable.outputs import to_safe_csv
+from core.portable.reading import read_table
+from ui.jobs import finished_result, runner
+from ui.state import current_job_id
+from ui.text import escape_markdown, show_error
+
+TEXT = {
+    "title": "6. Predict",
+    "intro": "Give the model new rows (a CSV with the same columns as the training data; the "
+    "column to predict may be missing) and download its predictions.",
+    "source": "Which model?",
+    "sources": {"trained": "The model trained in this session",
+                "bundle": "A model bundle file (.zip) exported earlier"},
+    "bundle_upload": "Upload a model bundle (.zip)",
+    "bundle_help": "The zip file downloaded from the Export step. It is checked before use.",
+    "need_bundle": "Upload a model bundle to continue.",
+    "trained_info": "This model predicts **{target}** ({data}).",
+    "upload": "Upload the rows to predict (CSV)",
+    "upload_help": "Files up to {mb} MB.",
+    "run": "Make predictions",
+    "loading": "Loading the model (the first time takes a few seconds)...",
+    "predicting": "Predicting...",
+    "done": "Predicted {rows:,} rows.",
+    "preview": "The first 200 predictions",
+    "caption": "The `prediction` column holds the model's answer; `probability_...` columns "
+    "show how sure it is of each outcome.",
+    "download": "Download the predictions (CSV)",
+    "no_model": "There is no trained model in this session yet: train one, or upload a bundle.",
+    "to_train": "Go to step 3: train",
+}
+
+
+def choose_model() -> tuple[str, bytes | None] | None:
+    """Where the model comes from: ("trained", None) or ("bundle", zip bytes); None if missing."""
+    found = finished_result(current_job_id())
+    has_trained = found is not None and bool(found[1].get("metrics"))
+    options = ["trained", "bundle"] if has_trained else ["bundle"]
+    if not has_trained:
+        st.info(TEXT["no_model"])
+        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+    source = st.radio(TEXT["source"], options, format_func=TEXT["sources"].get, key="predict_source",
+                      horizontal=True)
+    if source == "trained":
+        result = found[1]
+        st.caption(TEXT["trained_info"].format(target=escape_markdown(result.get("target", "")),
+                                               data=escape_markdown((result.get("data") or {}).get("name", ""))))
+        return "trained", None
+    upload = st.file_uploader(TEXT["bundle_upload"], type=["zip"], key="bundle_upload",
+                              help=TEXT["bundle_help"])
+    if upload is None:
+        st.caption(TEXT["need_bundle"])
+        return None
+    return "bundle", upload.getvalue()
+
+
+def model_key(source: str, bundle: bytes | None) -> tuple[str, str | None]:
+    """What identifies a model: the run it came from, or the bundle file's content."""
+    return source, current_job_id() if source == "trained" else hashlib.sha256(bundle).hexdigest()
+
+
+def loaded_model(source: str, bundle: bytes | None):
+    """The :class:`core.bundle.LoadedBundle`, loaded once per session (TensorFlow loads here)."""
+    key = model_key(source, bundle)
+    cached = st.session_state.get("loaded_model")
+    if cached and cached[0] == key:
+        return cached[1]
+    from core.bundle import load_bundle  # imports TensorFlow: only when the user predicts
+
+    with st.spinner(TEXT["loading"]):
+        if source == "trained":
+            path = runner().artifact(current_job_id(), "bundle.zip")
+            if path is None:
+                raise TrainboardError(TEXT["no_model"])
+            model = load_bundle(path)
+        else:
+            model = load_bundle(bundle)
+    st.session_state["loaded_model"] = (key, model)
+    return model
+
+
+def predict(source: str, bundle: bytes | None, upload) -> None:
+    """Read the rows, predict them and keep the result for this session."""
+    model = loaded_model(source, bundle)
+    data = upload.getvalue()
+    with st.spinner(TEXT["predicting"]):
+        frame = model.predict(read_table(data, name=upload.name))
+    st.session_state["predictions"] = {
+        "name": upload.name, "for": (model_key(source, bundle), hashlib.sha256(data).hexdigest()),
+        "frame": frame, "csv": to_safe_csv(frame),
+    }
+
+
+def show_predictions(source: str, bundle: bytes | None, upload) -> None:
+    """Preview and download of the last predictions, if they belong to this model and file."""
+    done = st.session_state.get("predictions")
+    if not done or done["for"] != (model_key(source, bundle), hashlib.sha256(upload.getvalue()).hexdigest()):
+        return
+    st.success(TEXT["done"].format(rows=len(done["frame"])))
+    st.subheader(TEXT["preview"])
+    st.dataframe(done["frame"].head(200), hide_index=True)
+    st.caption(TEXT["caption"])
+    stem = done["name"].rsplit(".", 1)[0]
+    st.download_button(TEXT["download"], data=done["csv"], file_name=f"{stem}_predictions.csv",
+                       mime="text/csv", key="download_predictions", type="primary",
+                       icon=":material/download:", on_click="ignore")
+
+
+def main() -> None:
+    st.title(TEXT["title"])
+    st.write(TEXT["intro"])
+    model = choose_model()
+    if model is None:
+        return
+    mb = st.get_option("server.maxUploadSize")
+    upload = st.file_uploader(TEXT["upload"], type=["csv", "txt", "tsv"], key="predict_upload",
+                              help=TEXT["upload_help"].format(mb=mb))
+    if upload is None:
+        return
+    if st.button(TEXT["run"], key="predict_run", type="primary", icon=":material/play_arrow:"):
+        predict(*model, upload)
+    show_predictions(*model, upload)
+
+
+try:
+    main()
+except TrainboardError as error:
+    show_error(error)

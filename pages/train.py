@@ -1,0 +1,182 @@
+"""Step 3: start training, watch it learn live, stop it, reopen earlier runs."""
+
+from datetime import datetime
+
+import streamlit as st
+
+from core.errors import TrainboardError
+from ui.charts import history_figure
+from ui.jobs import is_active, job_status, runner
+from ui.state import current_dataset, current_job_id, current_recipe, set_job_id
+from ui.text import escape_markdown, format_duration, show_error
+
+TEXT = {
+    "title": "3. Train",
+    "intro": "Training runs on the server: you can change page, close this tab or come back "
+    "later; this page picks the run up again.",
+    "start": "Start training",
+    "start_help": "Trains a network on **{name}** to predict **{target}**.",
+    "need_data": "Choose your data first.",
+    "need_target": "Choose the column to predict first.",
+    "need_valid": "Fix the settings on the design page first: {problem}",
+    "to_data": "Go to step 1: your data",
+    "to_design": "Go to step 2: prepare & design",
+    "started": "Training started.",
+    "queued": "Waiting for its turn: {position} in the queue. Training starts as soon as the "
+    "runs ahead of it finish.",
+    "starting": "Starting... (loading the data and building the network)",
+    "progress": "Epoch {epoch} of at most {max_epochs}",
+    "elapsed": "Time so far",
+    "eta": "Time left (at most)",
+    "eta_unknown": "estimating...",
+    "eta_help": "Training usually stops earlier, as soon as it stops improving.",
+    "stop": "Stop training",
+    "stop_help": "Stops within a second or two and keeps the best model so far.",
+    "stopping": "Stopping... the best model so far is being saved.",
+    "finished": "Training finished. {message}",
+    "failed": "Training failed: {error}",
+    "cancelled": "This run was cancelled before it started training.",
+    "interrupted": "This run was interrupted: {error}",
+    "no_model": "No usable model came out of this run, so there is nothing to evaluate. "
+    "Try the recommended settings or a lower learning rate.",
+    "to_evaluate": "Next: is it any good?",
+    "recent": "Recent runs",
+    "recent_none": "No runs yet.",
+    "open": "Open this run",
+    "pick": "Run",
+    "run_line": "{when} - {name} - {state}",
+    "states": {"queued": "waiting", "running": "training", "finished": "finished",
+               "failed": "failed", "cancelled": "cancelled", "interrupted": "interrupted"},
+    "columns": {"when": "Started", "name": "Data", "state": "State", "epochs": "Epochs"},
+}
+
+
+def start_button() -> None:
+    """The start button, disabled with a sentence why when something is missing."""
+    dataset, recipe = current_dataset(), current_recipe()
+    problem = st.session_state.get("recipe_problem")
+    reason, link = None, None
+    if dataset is None:
+        reason, link = TEXT["need_data"], ("pages/data.py", TEXT["to_data"])
+    elif recipe.target is None:
+        reason, link = TEXT["need_target"], ("pages/data.py", TEXT["to_data"])
+    elif problem:
+        reason = TEXT["need_valid"].format(problem=escape_markdown(problem))
+        link = ("pages/design.py", TEXT["to_design"])
+    help_text = None if reason else TEXT["start_help"].format(
+        name=escape_markdown(dataset.name), target=escape_markdown(recipe.target))
+    if st.button(TEXT["start"], key="train_start", type="primary", disabled=reason is not None,
+                 help=help_text, icon=":material/play_arrow:"):
+        set_job_id(runner().submit(dataset.data, dataset.name, recipe))
+        st.toast(TEXT["started"])
+        st.rerun()
+    if reason:
+        st.info(reason)
+        st.page_link(link[0], label=link[1])
+
+
+def progress(status) -> None:
+    """Progress bar, times, queue position, live curves and the stop button."""
+    if status.state == "queued":
+        st.info(TEXT["queued"].format(position=status.queue_position or 1))
+    elif status.epoch == 0:
+        st.info(TEXT["starting"])
+    share = min(1.0, status.epoch / status.max_epochs) if status.max_epochs else 0.0
+    st.progress(share, text=TEXT["progress"].format(epoch=status.epoch, max_epochs=status.max_epochs))
+    left, right, stop_col = st.columns(3, vertical_alignment="center")
+    left.metric(TEXT["elapsed"], format_duration(status.elapsed_seconds))
+    eta = TEXT["eta_unknown"] if status.eta_seconds is None else format_duration(status.eta_seconds)
+    right.metric(TEXT["eta"], eta, help=TEXT["eta_help"])
+    with stop_col:
+        if status.stop_requested:
+            st.warning(TEXT["stopping"])
+        elif st.button(TEXT["stop"], key="train_stop", help=TEXT["stop_help"], icon=":material/stop:"):
+            runner().stop(status.job_id)
+            st.warning(TEXT["stopping"])
+    curves(status.history)
+
+
+def curves(history: list) -> None:
+    """Loss and the task's metric per epoch, for training and validation rows."""
+    if not history:
+        return
+    loss_col, metric_col = st.columns(2)
+    loss_col.plotly_chart(history_figure(history, "loss"), key="chart_loss")
+    metric_col.plotly_chart(history_figure(history, "metric"), key="chart_metric")
+
+
+@st.fragment(run_every=1)
+def live(job_id: str) -> None:
+    """Redrawn every second while the run is active; refreshes the whole page once it ends."""
+    try:
+        status = job_status(job_id)
+    except TrainboardError as error:
+        show_error(error)
+        return
+    if not is_active(status):
+        st.rerun(scope="app")  # once: the next full run draws the final state without polling
+    progress(status)
+
+
+def outcome(status) -> None:
+    """Why the run ended, in plain words, and where to go next."""
+    result = status.result or {}
+    if status.state == "finished":
+        st.success(TEXT["finished"].format(message=escape_markdown(result.get("message", ""))))
+        if result.get("metrics"):
+            st.page_link("pages/evaluate.py", label=TEXT["to_evaluate"], icon=":material/arrow_forward:")
+        else:
+            st.warning(TEXT["no_model"])
+    elif status.state == "failed":
+        st.error(TEXT["failed"].format(error=escape_markdown(status.error or "")))
+    elif status.state == "cancelled":
+        st.info(TEXT["cancelled"])
+    elif status.state == "interrupted":
+        st.warning(TEXT["interrupted"].format(error=escape_markdown(status.error or "")))
+    curves(status.history)
+
+
+def _when(timestamp) -> str:
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M") if timestamp else "?"
+
+
+def recent_runs() -> None:
+    """Earlier runs, newest first; one can be reopened."""
+    st.subheader(TEXT["recent"])
+    jobs = runner().list_jobs()
+    if not jobs:
+        st.caption(TEXT["recent_none"])
+        return
+    by_id = {job.job_id: job for job in jobs}
+    names = {job_id: TEXT["run_line"].format(when=_when(job.created_at), name=job.data_name,
+                                             state=TEXT["states"].get(job.state, job.state))
+             for job_id, job in by_id.items()}
+    pick_col, open_col = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = pick_col.selectbox(TEXT["pick"], list(by_id), format_func=names.get, key="job_pick")
+    if open_col.button(TEXT["open"], key="job_open") and chosen:
+        set_job_id(chosen)
+        st.rerun()
+
+
+def main() -> None:
+    st.title(TEXT["title"])
+    st.caption(TEXT["intro"])
+    try:
+        status = job_status(current_job_id())
+    except TrainboardError as error:  # e.g. an old link to a run that was deleted
+        show_error(error)
+        set_job_id(None)
+        status = None
+    if is_active(status):
+        live(status.job_id)
+    else:
+        if status is not None:
+            outcome(status)
+        start_button()
+    recent_runs()
+
+
+try:
+    main()
+except TrainboardError as error:
+    show_error(error)

@@ -1,0 +1,168 @@
+"""Plotly figures of the app: the network diagram, live training curves, evaluation charts.
+
+Every label that can come from the user's file (column names, class labels) goes
+through :func:`ui.text.escape_chart_text`, because plotly renders HTML tags in chart
+text. The wording of titles and axes is in ``TEXT`` for translation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from ui.text import escape_chart_text as esc
+
+TEXT = {
+    "network_title": "{params:,} weights the network learns",
+    "inputs": "Inputs",
+    "output": "Answer",
+    "units": "{units:,}",
+    "epoch": "Epoch (pass over the data)",
+    "loss": "Error (loss) - lower is better",
+    "training": "Training rows",
+    "validation": "Validation rows",
+    "predicted": "Predicted",
+    "actual": "Actual",
+    "count": "Rows",
+    "false_positive_rate": "False alarm rate",
+    "true_positive_rate": "Catch rate",
+    "recall": "Share of real cases caught (recall)",
+    "precision": "Share of alarms that are right (precision)",
+    "chance": "Guessing",
+    "residual": "Actual minus predicted",
+    "perfect": "Perfect prediction",
+    "importance": "Drop in score when the column is shuffled",
+}
+
+_BLUE = "#2f6fbd"
+_ORANGE = "#e07b39"
+_GREY = "#9aa5b1"
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title=title, height=height, margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        template="plotly_white", legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def network_diagram(layers: Sequence[tuple[str, int]], n_parameters: int) -> go.Figure:
+    """Boxes for inputs, hidden layers and output, their height growing with the unit count.
+
+    Parameters
+    ----------
+    layers : sequence of (name, units)
+        From :func:`core.architecture.describe_network`, inputs first, output last.
+    n_parameters : int
+        Number of trainable weights, shown as the title.
+    """
+    fig = go.Figure()
+    biggest = max((math.log2(units + 1) for _, units in layers), default=1.0)
+    for index, (name, units) in enumerate(layers):
+        half = 0.15 + 0.85 * math.log2(units + 1) / biggest  # half-height of the box
+        colour = _GREY if index in (0, len(layers) - 1) else _BLUE
+        if index > 0:  # a light band joins this box to the previous one: "fully connected"
+            prev = 0.15 + 0.85 * math.log2(layers[index - 1][1] + 1) / biggest
+            fig.add_shape(
+                type="path", line={"width": 0}, fillcolor="rgba(47,111,189,0.12)",
+                path=f"M {index - 1 + 0.2},{-prev} L {index - 0.2},{-half} "
+                f"L {index - 0.2},{half} L {index - 1 + 0.2},{prev} Z",
+            )
+        fig.add_shape(
+            type="rect", x0=index - 0.2, x1=index + 0.2, y0=-half, y1=half,
+            fillcolor=colour, line={"color": colour},
+        )
+        fig.add_annotation(x=index, y=0, text=f"<b>{TEXT['units'].format(units=units)}</b>",
+                           showarrow=False, font={"color": "white", "size": 13})
+        fig.add_annotation(x=index, y=-1.15, text=esc(name), showarrow=False)
+    fig.update_xaxes(visible=False, range=[-0.5, max(len(layers) - 0.5, 0.5)])
+    fig.update_yaxes(visible=False, range=[-1.3, 1.1])
+    return _layout(fig, TEXT["network_title"].format(params=int(n_parameters)), height=300)
+
+
+def history_figure(history: Sequence[dict], which: str) -> go.Figure:
+    """Training and validation curves per epoch: ``which`` is "loss" or "metric"."""
+    epochs = [row.get("epoch") for row in history]
+    metric_name = next((row.get("metric_name") for row in history if row.get("metric_name")), "")
+    fig = go.Figure()
+    for key, label, colour in ((which, TEXT["training"], _BLUE), (f"val_{which}", TEXT["validation"], _ORANGE)):
+        fig.add_trace(go.Scatter(
+            x=epochs, y=[row.get(key) for row in history], mode="lines+markers", name=label,
+            line={"color": colour}, marker={"size": 4},
+        ))
+    title = TEXT["loss"] if which == "loss" else esc(str(metric_name).capitalize())
+    fig.update_xaxes(title=TEXT["epoch"], rangemode="tozero")
+    return _layout(fig, title, height=320)
+
+
+def confusion_matrix_figure(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str) -> go.Figure:
+    """Heatmap of counts: rows are the actual outcome, columns the predicted one."""
+    names = [esc(label) for label in labels]
+    fig = go.Figure(go.Heatmap(
+        z=matrix, x=names, y=names, colorscale="Blues", showscale=False,
+        text=[[str(v) for v in row] for row in matrix], texttemplate="%{text}",
+        hovertemplate=f"{TEXT['actual']}: %{{y}}<br>{TEXT['predicted']}: %{{x}}<br>{TEXT['count']}: %{{z}}<extra></extra>",
+    ))
+    fig.update_xaxes(title=TEXT["predicted"], type="category")
+    fig.update_yaxes(title=TEXT["actual"], type="category", autorange="reversed")
+    return _layout(fig, title)
+
+
+def curve_figure(curves: Sequence[dict], kind: str, title: str) -> go.Figure:
+    """ROC (``kind="roc"``) or precision-recall (``kind="pr"``) curves, one line per curve.
+
+    Each curve is {"name", "x", "y"}: false alarm rate / catch rate for ROC,
+    recall / precision for precision-recall.
+    """
+    fig = go.Figure()
+    for curve in curves:
+        fig.add_trace(go.Scatter(x=curve["x"], y=curve["y"], mode="lines", name=esc(curve["name"])))
+    if kind == "roc":
+        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=TEXT["chance"],
+                                 line={"dash": "dash", "color": _GREY}))
+        fig.update_xaxes(title=TEXT["false_positive_rate"], range=[0, 1])
+        fig.update_yaxes(title=TEXT["true_positive_rate"], range=[0, 1.02])
+    else:
+        fig.update_xaxes(title=TEXT["recall"], range=[0, 1])
+        fig.update_yaxes(title=TEXT["precision"], range=[0, 1.02])
+    return _layout(fig, title)
+
+
+def predicted_vs_actual_figure(actual: Sequence[float], predicted: Sequence[float], title: str) -> go.Figure:
+    """Scatter of predicted against actual values, with the line of perfect predictions."""
+    low = min([*actual, *predicted], default=0.0)
+    high = max([*actual, *predicted], default=1.0)
+    fig = go.Figure(go.Scattergl(x=actual, y=predicted, mode="markers", name=TEXT["predicted"],
+                                 marker={"size": 5, "opacity": 0.5, "color": _BLUE}))
+    fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name=TEXT["perfect"],
+                             line={"dash": "dash", "color": _GREY}))
+    fig.update_xaxes(title=TEXT["actual"])
+    fig.update_yaxes(title=TEXT["predicted"])
+    return _layout(fig, title)
+
+
+def residual_figure(predicted: Sequence[float], residual: Sequence[float], title: str) -> go.Figure:
+    """Residuals (actual minus predicted) against the prediction: a shapeless cloud is good."""
+    fig = go.Figure(go.Scattergl(x=predicted, y=residual, mode="markers", showlegend=False,
+                                 marker={"size": 5, "opacity": 0.5, "color": _ORANGE}))
+    fig.add_hline(y=0, line={"dash": "dash", "color": _GREY})
+    fig.update_xaxes(title=TEXT["predicted"])
+    fig.update_yaxes(title=TEXT["residual"])
+    return _layout(fig, title)
+
+
+def importance_figure(rows: Sequence[dict], title: str, limit: int = 20) -> go.Figure:
+    """Horizontal bars of permutation importance, most important on top, with error bars."""
+    top = sorted(rows, key=lambda row: row.get("importance", 0.0), reverse=True)[:limit]
+    top.reverse()  # plotly draws the first bar at the bottom
+    fig = go.Figure(go.Bar(
+        x=[row.get("importance", 0.0) for row in top], y=[esc(row["column"]) for row in top],
+        orientation="h", marker={"color": _BLUE},
+        error_x={"type": "data", "array": [row.get("std") or 0.0 for row in top]},
+    ))
+    fig.update_xaxes(title=TEXT["importance"])
+    fig.update_yaxes(type="category")
+    return _layout(fig, title, height=max(260, 28 * len(top) + 90))

@@ -1,0 +1,42 @@
+"""The Train, Evaluate, Export and Predict pages' access to the job runner.
+
+The runner is looked up on every call (``core.jobs.get_runner()``), never kept in a
+module global: tests replace ``core.jobs.get_runner`` at this boundary, and each
+job's state lives on disk, not in this process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ACTIVE_STATES = ("queued", "running")
+
+
+def runner() -> Any:
+    """The job runner (imported lazily: pages that never train do not load it)."""
+    import core.jobs
+
+    return core.jobs.get_runner()
+
+
+def job_status(job_id: str | None) -> Any | None:
+    """The :class:`core.jobs.JobStatus` of ``job_id``, or None when there is no current run.
+
+    Raises the runner's TrainboardError when the id names no run (e.g. an old link).
+    """
+    if not job_id:
+        return None
+    return runner().status(job_id)
+
+
+def is_active(status: Any | None) -> bool:
+    """Whether the run is waiting or training (so the page keeps polling it)."""
+    return status is not None and status.state in ACTIVE_STATES
+
+
+def finished_result(job_id: str | None) -> tuple[Any, dict] | None:
+    """The status and result dict of ``job_id`` when it produced a model, else None."""
+    status = job_status(job_id)
+    if status is None or status.result is None:
+        return None
+    return status, status.result

@@ -1,0 +1,249 @@
+"""Recipe settings as widgets, generated from the recipe's own field metadata.
+
+Each setting's label, help text, range, default and choices come from
+:func:`core.recipe.field_specs`, so the wording lives next to the value in
+``core/recipe.py``. The recipe in session state is the source of truth: a widget is
+seeded from it the first time it is drawn (widget values are dropped by Streamlit
+when the user visits another page), and the page writes the values back through
+``Recipe.from_dict`` after every change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from pydantic import BaseModel
+
+from core.recipe import FieldSpec, LayerConfig, ModelConfig, Recipe, field_specs, spec_for
+
+TEXT = {
+    "sections": {
+        "preprocessing": "Preparing the data",
+        "split": "Splitting",
+        "model": "Network",
+        "training": "Training",
+    },
+    "automatic": "automatic",
+    "layer": "Layer {n}",
+    "remove_layer": "Remove",
+    "remove_help": "Remove layer {n} from the network.",
+    "add_layer": "Add a layer",
+    "no_layers": "No hidden layer: the network is a plain linear model (inputs straight to the answer).",
+    "layers_full": "The network already has the largest number of layers allowed ({n}).",
+}
+
+# Settings drawn by their own widgets elsewhere (the Data page, the layer editor).
+CUSTOM_SETTINGS = {"target", "drop_columns", "model.hidden_layers"}
+# Stable widget keys the end-to-end tests rely on; other settings use "opt_<path>".
+WIDGET_KEYS = {"training.max_epochs": "epochs"}
+# A setting shown only while another one has a given value (so it cannot be set in vain).
+SHOWN_WHEN = {
+    "training.momentum": ("training.optimizer", "sgd"),
+    "preprocessing.numeric_fill_value": ("preprocessing.numeric_missing", "constant"),
+    "training.patience": ("training.early_stopping", True),
+}
+# Number settings whose useful values are tiny or large get a typed box with this step;
+# other fractions between 0 and 1 get a slider.
+NUMBER_STEPS = {
+    "model.l1": 1e-5, "model.l2": 1e-5, "training.learning_rate": 1e-4,
+    "preprocessing.numeric_fill_value": 1.0,
+}
+SLIDER_STEP = 0.01
+
+
+def widget_key(path: str) -> str:
+    """The widget key of one recipe setting."""
+    return WIDGET_KEYS.get(path, "opt_" + path.replace(".", "_"))
+
+
+def recipe_settings() -> list[FieldSpec]:
+    """The settings this form draws, in the recipe's declaration order."""
+    return [spec for spec in field_specs(Recipe) if spec.path not in CUSTOM_SETTINGS]
+
+
+def section_of(spec: FieldSpec) -> str:
+    """The section a setting belongs to (top-level settings such as the seed go to training)."""
+    head = spec.path.split(".", 1)[0]
+    return head if head in TEXT["sections"] else "training"
+
+
+def get_setting(data: dict, path: str) -> Any:
+    """The value at a dotted path of a recipe dict."""
+    node: Any = data
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def set_setting(data: dict, path: str, value: Any) -> None:
+    """Set the value at a dotted path of a recipe dict (in place)."""
+    *parents, leaf = path.split(".")
+    node = data
+    for part in parents:
+        node = node[part]
+    node[leaf] = value
+
+
+def is_shown(path: str, values: dict) -> bool:
+    """Whether a setting applies given the values chosen so far."""
+    if path not in SHOWN_WHEN:
+        return True
+    other, wanted = SHOWN_WHEN[path]
+    return get_setting(values, other) == wanted
+
+
+def _seed(key: str, value: Any) -> None:
+    # Seed once; afterwards the widget owns the value until the user leaves the page.
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def _upper_is_exclusive(path: str) -> bool:
+    # FieldSpec records whether the minimum is exclusive but not the maximum; read it
+    # from the pydantic field so e.g. momentum (< 1) cannot be set to 1.
+    model: type[BaseModel] = Recipe
+    if path.startswith("layer."):
+        model, path = LayerConfig, path.removeprefix("layer.")
+    *parents, leaf = path.split(".")
+    for part in parents:
+        model = model.model_fields[part].annotation
+    return any(getattr(item, "lt", None) is not None for item in model.model_fields[leaf].metadata)
+
+
+def render_setting(spec: FieldSpec, current: Any, key: str | None = None) -> Any:
+    """Draw one setting as the widget its kind calls for and return the chosen value."""
+    key = key or widget_key(spec.path)
+    label, help_text = spec.label, spec.help or None
+    if spec.kind == "choice":
+        choices = spec.choices or {}
+        _seed(key, current)
+        return st.selectbox(label, list(choices), format_func=lambda v: choices.get(v, str(v)),
+                            key=key, help=help_text)
+    if spec.kind == "bool":
+        _seed(key, bool(current))
+        return st.toggle(label, key=key, help=help_text)
+    if spec.kind in ("int", "optional_int"):
+        _seed(key, None if current is None else int(current))
+        low = None if spec.minimum is None else int(spec.minimum)
+        high = None if spec.maximum is None else int(spec.maximum)
+        return st.number_input(label, min_value=low, max_value=high, step=1, key=key,
+                               help=help_text, placeholder=TEXT["automatic"])
+    if spec.kind in ("float", "optional_float"):
+        _seed(key, None if current is None else float(current))
+        low = None if spec.minimum is None else float(spec.minimum)
+        high = None if spec.maximum is None else float(spec.maximum)
+        exclusive_high = high is not None and _upper_is_exclusive(spec.path)
+        use_slider = (spec.kind == "float" and spec.path not in NUMBER_STEPS
+                      and low is not None and high is not None and 0.0 <= low and high <= 1.0)
+        if use_slider:
+            top = high - SLIDER_STEP if exclusive_high else high
+            return st.slider(label, min_value=low, max_value=top, step=SLIDER_STEP, key=key,
+                             help=help_text)
+        step = NUMBER_STEPS.get(spec.path, 0.1)
+        if spec.exclusive_minimum and low is not None:
+            low = low + step / 10  # the smallest value a person would type
+        return st.number_input(label, min_value=low, max_value=high, step=step, format="%g",
+                               key=key, help=help_text, placeholder=TEXT["automatic"])
+    return current  # kind "other": drawn by its own widget elsewhere
+
+
+def render_settings(specs: list[FieldSpec], values: dict) -> None:
+    """Draw ``specs`` that apply, writing each chosen value into ``values`` (a recipe dict)."""
+    for spec in specs:
+        if is_shown(spec.path, values):
+            set_setting(values, spec.path, render_setting(spec, get_setting(values, spec.path)))
+
+
+# --- hidden layers ---------------------------------------------------------------------
+
+
+def max_layers() -> int:
+    """The largest number of hidden layers a recipe accepts."""
+    metadata = ModelConfig.model_fields["hidden_layers"].metadata
+    return next((m.max_length for m in metadata if getattr(m, "max_length", None)), 10)
+
+
+def _layer_keys(index: int) -> dict[str, str]:
+    return {field: f"layer_{field}_{index}" for field in ("units", "activation", "dropout")}
+
+
+def _layers_with_widget_values(layers: list[dict]) -> list[dict]:
+    # Values typed into a layer's widgets that have not been written back yet.
+    merged = []
+    for index, layer in enumerate(layers):
+        keys = _layer_keys(index)
+        merged.append({field: st.session_state.get(keys[field], layer[field]) for field in keys})
+    return merged
+
+
+def _forget_layer_widgets() -> None:
+    # After adding or removing a layer the widgets are re-seeded from the recipe, so a
+    # removed layer's values do not stick to the layer that moves into its place.
+    for key in [k for k in st.session_state if str(k).startswith("layer_")]:
+        del st.session_state[key]
+
+
+def _change_layers(remove: int | None = None) -> None:
+    recipe: Recipe = st.session_state["recipe"]
+    layers = _layers_with_widget_values(recipe.to_dict()["model"]["hidden_layers"])
+    if remove is None:
+        template = dict(layers[-1]) if layers else spec_defaults()
+        template["units"] = max(1, template["units"] // 2) if layers else template["units"]
+        layers.append(template)
+    else:
+        layers.pop(remove)
+    st.session_state["recipe"] = recipe.with_changes(**{"model.hidden_layers": layers})
+    _forget_layer_widgets()
+
+
+def spec_defaults() -> dict:
+    """A new layer's settings: the defaults declared in the recipe."""
+    return {field: spec_for(f"layer.{field}").default for field in ("units", "activation", "dropout")}
+
+
+def render_layer_sizes(layers: list[dict]) -> None:
+    """Neurons per layer, a remove button per layer and an "Add a layer" button (in place)."""
+    if not layers:
+        st.caption(TEXT["no_layers"])
+    units_spec = spec_for("layer.units")
+    for index, layer in enumerate(layers):
+        left, right = st.columns([5, 1], vertical_alignment="bottom")
+        with left:
+            key = _layer_keys(index)["units"]
+            _seed(key, int(layer["units"]))
+            layer["units"] = st.number_input(
+                f"{TEXT['layer'].format(n=index + 1)}: {units_spec.label}",
+                min_value=int(units_spec.minimum), max_value=int(units_spec.maximum), step=8,
+                key=key, help=units_spec.help)
+        with right:
+            st.button(TEXT["remove_layer"], key=f"layer_remove_{index}", on_click=_change_layers,
+                      kwargs={"remove": index}, help=TEXT["remove_help"].format(n=index + 1),
+                      icon=":material/delete:")
+    full = len(layers) >= max_layers()
+    st.button(TEXT["add_layer"], key="layer_add", on_click=_change_layers, disabled=full,
+              icon=":material/add:", help=TEXT["layers_full"].format(n=max_layers()) if full else None)
+
+
+def render_layer_details(layers: list[dict]) -> None:
+    """Activation and dropout of each layer (advanced settings), in place."""
+    for index, layer in enumerate(layers):
+        st.markdown(f"**{TEXT['layer'].format(n=index + 1)}**")
+        keys = _layer_keys(index)
+        for field in ("activation", "dropout"):
+            layer[field] = render_setting(spec_for(f"layer.{field}"), layer[field], key=keys[field])
+
+
+def build_recipe(values: dict) -> Recipe:
+    """Validate the edited settings (raises RecipeError with the reason in plain words)."""
+    return Recipe.from_dict(values)
+
+
+def reset_settings() -> None:
+    """Callback: back to the recommended settings, keeping the column choices."""
+    recipe: Recipe = st.session_state["recipe"]
+    st.session_state["recipe"] = Recipe(target=recipe.target, drop_columns=recipe.drop_columns)
+    st.session_state["recipe_problem"] = None
+    for key in list(st.session_state):
+        if str(key).startswith(("opt_", "layer_")) or key in WIDGET_KEYS.values():
+            del st.session_state[key]

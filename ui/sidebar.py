@@ -1,0 +1,52 @@
+"""The sidebar every page shares: where the user is in the journey."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import TrainboardError
+from ui.jobs import job_status
+from ui.state import current_dataset, current_job_id, current_recipe
+from ui.text import escape_markdown
+
+TEXT = {
+    "title": "Your project",
+    "data": "**Data:** {name}",
+    "no_data": "**Data:** none chosen yet",
+    "target": "**Predicting:** {target}",
+    "no_target": "**Predicting:** not chosen yet",
+    "run": "**Training run:** {state}",
+    "no_run": "**Training run:** none yet",
+    "states": {
+        "queued": "waiting for its turn",
+        "running": "training (epoch {epoch} of {max_epochs})",
+        "finished": "finished",
+        "failed": "failed",
+        "cancelled": "cancelled",
+        "interrupted": "interrupted",
+    },
+    "run_unknown": "**Training run:** not found",
+}
+
+
+def show_sidebar() -> None:
+    """Dataset name, column to predict and the current run's state, as plain text."""
+    with st.sidebar:
+        st.subheader(TEXT["title"])
+        dataset = current_dataset()
+        st.markdown(TEXT["data"].format(name=escape_markdown(dataset.name)) if dataset
+                    else TEXT["no_data"])
+        target = current_recipe().target
+        st.markdown(TEXT["target"].format(target=escape_markdown(target)) if target
+                    else TEXT["no_target"])
+        try:
+            status = job_status(current_job_id())
+        except TrainboardError:
+            st.markdown(TEXT["run_unknown"])
+            return
+        if status is None:
+            st.markdown(TEXT["no_run"])
+            return
+        state = TEXT["states"].get(status.state, status.state).format(
+            epoch=status.epoch or 0, max_epochs=status.max_epochs or "?")
+        st.markdown(TEXT["run"].format(state=state))

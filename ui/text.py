@@ -1,0 +1,67 @@
+"""Showing text safely: user-provided text never becomes markdown, HTML or a chart tag.
+
+Column names, category values, file names and error messages that quote them
+come from the user's file. Streamlit renders ``st.markdown``, ``st.warning``,
+``st.error`` and widget labels as markdown, and plotly renders a subset of HTML
+in chart text, so such text is escaped before it reaches either.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import streamlit as st
+
+TEXT = {
+    "seconds": "{s} s",
+    "minutes": "{m} min {s:02d} s",
+    "hours": "{h} h {m:02d} min",
+    "unknown": "unknown",
+}
+
+# CommonMark makes any backslash-escaped ASCII punctuation literal. These are the characters
+# that can start markup: emphasis, code, links and images, headings, lists, tables, raw HTML
+# and entities, and Streamlit's own directives (":red[...]", ":material/icon:", "$math$").
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def escape_markdown(text: object) -> str:
+    """Make ``text`` show literally inside markdown.
+
+    Parameters
+    ----------
+    text : object
+        Any value; it is converted with ``str`` first.
+
+    Returns
+    -------
+    str
+        The text with every markdown-significant character backslash-escaped and
+        line breaks turned into spaces (so user text cannot start a heading,
+        list or table).
+    """
+    flat = " ".join(str(text).splitlines())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+def escape_chart_text(text: object) -> str:
+    """Make ``text`` show literally in a plotly chart (which renders some HTML tags)."""
+    return html.escape(str(text), quote=False)
+
+
+def show_error(error: Exception) -> None:
+    """Show an error a person can act on, as plain text (its message may quote user text)."""
+    st.error(escape_markdown(str(error)), icon=":material/error:")
+
+
+def format_duration(seconds: float | None) -> str:
+    """A duration in plain words: "45 s", "3 min 05 s", "1 h 02 min"."""
+    if seconds is None or seconds != seconds or seconds < 0:  # None, NaN or negative
+        return TEXT["unknown"]
+    whole = int(round(seconds))
+    if whole < 60:
+        return TEXT["seconds"].format(s=whole)
+    if whole < 3600:
+        return TEXT["minutes"].format(m=whole // 60, s=whole % 60)
+    return TEXT["hours"].format(h=whole // 3600, m=(whole % 3600) // 60)

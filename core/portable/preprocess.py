@@ -401,8 +401,14 @@ class TargetEncoder:
                 mean=float(numbers.mean()) if numbers.size else 0.0,
                 std=std if math.isfinite(std) and std > 1e-12 else 1.0,
             )
-        labels = list(class_labels or sorted({label_text(v) for v in values.dropna()}))
-        return cls(task=task, class_labels=labels)
+        if class_labels:
+            return cls(task=task, class_labels=list(class_labels))
+        # Spellings that differ only in case or spacing are one class; keep the most frequent.
+        spellings = values[~is_missing(values)].map(label_text).value_counts(sort=True)
+        by_key: dict[str, str] = {}
+        for spelling in spellings.index:
+            by_key.setdefault(normalise_label(spelling), str(spelling))
+        return cls(task=task, class_labels=sorted(by_key.values()))
 
     def encode(self, values: pd.Series) -> np.ndarray:
         """Class indices (int64, -1 where unknown or empty) or scaled numbers (float32, NaN if empty)."""

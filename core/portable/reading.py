@@ -98,7 +98,7 @@ def is_missing(values: pd.Series) -> pd.Series:
     """Boolean mask of cells that hold no value: NaN/None or a missing marker."""
     if not _is_textual(values):
         return values.isna()
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    codes, uniques = _factorize(values)
     flags = [isinstance(u, str) and u.strip().casefold() in MISSING_MARKERS for u in uniques]
     # code -1 (NaN/None) picks the appended True
     return pd.Series(np.array([*flags, True], dtype=bool)[codes], index=values.index)
@@ -132,7 +132,7 @@ def parse_numbers(values: pd.Series, *, decimal: str | None = None) -> tuple[pd.
         numbers = values.astype("float64")
         bad = ~np.isfinite(numbers) & numbers.notna()  # infinities are not usable numbers
         return numbers.mask(bad), bad
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    codes, uniques = _factorize(values)
     texts, missing = _clean_uniques(uniques)
     numbers, bad, _ = _parse_uniques(texts, missing, decimal or ".")
     take = np.append(numbers, np.nan)[codes]
@@ -335,8 +335,9 @@ def _sniff_delimiter(text: str, label: str) -> str:
 
 def _parse(text: str, delimiter: str, label: str) -> pd.DataFrame:
     try:
-        cells = pd.read_csv(
-            io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
+        cells = pd.read_csv(  # object dtype: plain str cells, no conversion through Arrow
+            io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=delimiter, header=None,
+            dtype=object, keep_default_na=False,
             na_filter=False, skip_blank_lines=True, engine="c",
         )  # fmt: skip
     except pd.errors.EmptyDataError:
@@ -388,13 +389,19 @@ def _unique_headers(raw: list[str]) -> list[str]:
 # --- cleaning ------------------------------------------------------------------------------
 
 
+def _factorize(values: pd.Series) -> tuple[np.ndarray, list]:
+    """Codes (-1 for NaN/None) and distinct values: cleaning works once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes), np.asarray(uniques, dtype=object).tolist()
+
+
 def _is_textual(values: pd.Series) -> bool:
     return not (
         pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
     )
 
 
-def _clean_uniques(uniques: np.ndarray) -> tuple[list, np.ndarray]:
+def _clean_uniques(uniques: list) -> tuple[list, np.ndarray]:
     """Trimmed texts of distinct raw values, and which of them mean "missing"."""
     texts: list = []
     missing = np.zeros(len(uniques), dtype=bool)
@@ -494,22 +501,19 @@ def _decimal_evidence(texts: list, missing: np.ndarray) -> str | None:
 
 def _unify_labels(texts: list, missing: np.ndarray, counts: np.ndarray) -> list:
     """Map each spelling to the most frequent spelling sharing its normalised label."""
+    keys = [None if gone else normalise_label(t) for t, gone in zip(texts, missing, strict=True)]
     best: dict[str, tuple[int, str]] = {}
-    for text, gone, count in zip(texts, missing, counts, strict=True):
-        if gone:
-            continue
-        key = normalise_label(text)
-        if key not in best or count > best[key][0]:
+    for text, key, count in zip(texts, keys, counts, strict=True):
+        if key is not None and (key not in best or count > best[key][0]):
             best[key] = (int(count), text)
-    pairs = zip(texts, missing, strict=True)
-    return [np.nan if gone else best[normalise_label(t)][1] for t, gone in pairs]
+    return [np.nan if key is None else best[key][1] for key in keys]
 
 
 def _clean(cells: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     prepared = {}
     votes = {".": 0, ",": 0}
     for name in cells.columns:
-        codes, uniques = pd.factorize(cells[name].to_numpy(dtype=object))
+        codes, uniques = _factorize(cells[name])
         texts, missing = _clean_uniques(uniques)
         prepared[name] = (codes, texts, missing)
         evidence = _decimal_evidence(texts, missing)

@@ -1,0 +1,564 @@
+"""Look at a table before training: what each column holds, what the task is, what may go wrong.
+
+:func:`profile_table` gives every column a *kind*, infers the task from the column
+to predict, and raises plain-language health warnings. The rules, in order:
+
+* ``empty``: no value at all. ``constant``: a single distinct value.
+* ``boolean``: exactly two distinct values that read as yes/no, true/false, y/n,
+  t/f or 0/1 (any case). Two values of anything else are ``categorical``.
+* Number columns (float64, as :func:`core.portable.reading.read_table` makes them,
+  or text columns whose values all read as numbers): ``identifier`` when every
+  value is a whole number and nearly every row has its own value (at least 95%
+  distinct, over at least 20 rows; 50% is enough when the name looks like an
+  id, e.g. ``customer_id``, ``uuid``, ``OrderKey``); otherwise ``numeric``. A
+  measurement with decimals is never an identifier, and numbers are never dates.
+* Text columns: ``date`` when at least 90% of a sample both looks like a date
+  (digits with ``-``/``/``/``.``, or a month name with a day) and parses as one;
+  ``text`` (free text) when more than half the values are distinct, longer than
+  20 characters on average and mostly contain spaces; ``identifier`` by the same
+  distinctness rule as numbers; otherwise ``categorical``.
+
+Identifier, constant, empty, free-text and date columns are suggested for
+leaving out (:attr:`DataProfile.suggested_drop`). Expensive checks (dates,
+leakage) run on samples, so profiling a million rows takes seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import UnusableDataError
+from core.portable.preprocess import label_text
+from core.portable.reading import MIN_ROWS, is_missing, normalise_label, parse_numbers
+
+KINDS = ("numeric", "categorical", "boolean", "date", "text", "identifier", "constant", "empty")
+DROPPED_KINDS = ("identifier", "constant", "empty", "text", "date")
+MAX_CLASSES = 50  # more categories than this cannot be a sensible classification target
+MAX_INTEGER_CLASSES = 10  # whole-number targets with at most this many values are classes
+IDENTIFIER_SHARE = 0.95
+IDENTIFIER_SHARE_BY_NAME = 0.5
+IDENTIFIER_MIN_ROWS = 20
+HEAVY_MISSING_SHARE = 0.40
+RARE_CLASS_SHARE = 0.05
+MIN_TEST_ROWS = 100
+LEAKAGE_SCORE = 0.99
+LEAKAGE_SAMPLE = 5000
+SAMPLE = 1000  # values looked at for dates, free text and mostly-numeric columns
+TOP_VALUES = 10
+EXAMPLES = 5
+
+BOOLEAN_PAIRS = ({"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"}, {"0", "1"})
+_NEGATIVE = {"no", "n", "false", "f", "0", "negative", "neg"}
+_POSITIVE = {"yes", "y", "true", "t", "1", "positive", "pos"}
+_ID_NAME = re.compile(r"(?:^|[_\W])(?:id|uuid|guid|key|code)$", re.IGNORECASE)
+_ID_CAMEL = re.compile(r"[a-z](?:ID|Id|Key|Code)$")
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE_SHAPE = re.compile(
+    rf"\d{{1,4}}[-/.]\d{{1,2}}(?:[-/.]\d{{1,4}})?|{_MONTHS}\s*\d|\d\s*{_MONTHS}", re.IGNORECASE
+)
+_SETTING_BALANCE = '"Balance rare outcomes"'
+_SETTING_TEST = '"Rows for the final test"'
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """What one column holds.
+
+    ``stats`` is ``{"min", "max", "mean", "median", "std"}`` for number columns
+    (numeric, and whole-number identifiers), ``{"earliest", "latest"}`` for dates
+    (ISO text, from a sample) and ``{"top": [{"value", "count"}, ...]}`` (at most
+    10, most frequent first) for every other kind.
+    """
+
+    name: str
+    kind: str
+    missing_share: float
+    n_missing: int
+    n_distinct: int
+    stats: dict[str, Any] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_safe(asdict(self))
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What the model will learn: the task and, for classes, their labels in output order."""
+
+    task: str  # "binary" | "multiclass" | "regression"
+    target: str
+    class_labels: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """Plain words for the task, e.g. ``"predicting a yes/no outcome"``."""
+        if self.task == "binary":
+            return "predicting a yes/no outcome"
+        if self.task == "multiclass":
+            return f"predicting one of {len(self.class_labels)} categories"
+        return "predicting a number"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "description": self.describe()}
+
+
+@dataclass(frozen=True)
+class HealthWarning:
+    """Something about the data a person should know, with what to do about it."""
+
+    code: str
+    column: str | None
+    message: str
+    severity: str = "warning"  # "info" | "warning"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DataProfile:
+    """The profile of a whole table; see :func:`profile_table`."""
+
+    n_rows: int
+    n_columns: int
+    columns: list[ColumnProfile]
+    task: TaskInfo | None = None
+    warnings: list[HealthWarning] = field(default_factory=list)
+    suggested_drop: list[str] = field(default_factory=list)
+
+    def column(self, name: str) -> ColumnProfile:
+        """The profile of the column called ``name`` (KeyError if there is none)."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"There is no column named '{name}'.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_rows": self.n_rows,
+            "n_columns": self.n_columns,
+            "columns": [c.to_dict() for c in self.columns],
+            "task": self.task.to_dict() if self.task else None,
+            "warnings": [w.to_dict() for w in self.warnings],
+            "suggested_drop": list(self.suggested_drop),
+        }
+
+
+# --- columns -------------------------------------------------------------------------------
+
+
+def profile_column(name: str, values: pd.Series) -> ColumnProfile:
+    """Profile one column: its kind, missing cells, distinct values, statistics, examples."""
+    missing = is_missing(values)
+    present = values[~missing.to_numpy()]
+    n_rows, n_missing = len(values), int(missing.sum())
+    numbers = _as_numbers(present)
+    counts = (numbers if numbers is not None else present).value_counts(sort=True)
+    kind = _kind(name, present, numbers, counts)
+    if kind == "date":
+        stats = _date_stats(present)
+    elif numbers is not None and kind in ("numeric", "identifier"):
+        stats = {
+            "min": numbers.min(),
+            "max": numbers.max(),
+            "mean": numbers.mean(),
+            "median": numbers.median(),
+            "std": numbers.std(),
+        }
+    else:
+        top = counts.head(TOP_VALUES)
+        stats = {"top": [{"value": label_text(v), "count": int(c)} for v, c in top.items()]}
+    examples = [label_text(v) for v in pd.unique(present.iloc[:SAMPLE])[:EXAMPLES]]
+    return ColumnProfile(
+        name=str(name),
+        kind=kind,
+        missing_share=n_missing / n_rows if n_rows else 1.0,
+        n_missing=n_missing,
+        n_distinct=int(len(counts)),
+        stats=stats,
+        examples=examples,
+    )
+
+
+def _as_numbers(present: pd.Series) -> pd.Series | None:
+    """The column as float64 when every present value is a number, else None."""
+    if pd.api.types.is_bool_dtype(present.dtype) or pd.api.types.is_datetime64_any_dtype(
+        present.dtype
+    ):
+        return None
+    if pd.api.types.is_numeric_dtype(present.dtype):
+        return present.astype("float64")
+    if present.empty or parse_numbers(present.iloc[:SAMPLE])[1].any():
+        return None  # a sample already shows text: spare the full pass
+    numbers, not_numbers = parse_numbers(present)
+    return None if not_numbers.any() else numbers
+
+
+def _kind(name: str, present: pd.Series, numbers: pd.Series | None, counts: pd.Series) -> str:
+    n_present, n_distinct = len(present), len(counts)
+    if n_present == 0:
+        return "empty"
+    if n_distinct == 1:
+        return "constant"
+    if n_distinct == 2 and {normalise_label(label_text(v)) for v in counts.index} in BOOLEAN_PAIRS:
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(present.dtype):
+        return "date"
+    if numbers is not None:
+        whole = bool(np.all(np.mod(counts.index.to_numpy(dtype="float64"), 1) == 0))
+        return (
+            "identifier" if whole and _mostly_distinct(name, n_distinct, n_present) else "numeric"
+        )
+    sample = present.iloc[:SAMPLE].astype(str)
+    if _looks_like_dates(sample):
+        return "date"
+    distinct_share = n_distinct / n_present
+    if (
+        distinct_share > 0.5
+        and sample.str.len().mean() > 20
+        and sample.str.contains(r"\s", regex=True).mean() >= 0.5
+    ):
+        return "text"
+    if _mostly_distinct(name, n_distinct, n_present):
+        return "identifier"
+    return "categorical"
+
+
+def _mostly_distinct(name: str, n_distinct: int, n_present: int) -> bool:
+    share = n_distinct / n_present
+    if _ID_NAME.search(str(name)) or _ID_CAMEL.search(str(name)):
+        return share >= IDENTIFIER_SHARE_BY_NAME and n_present >= MIN_ROWS
+    return share >= IDENTIFIER_SHARE and n_present >= IDENTIFIER_MIN_ROWS
+
+
+def _looks_like_dates(sample: pd.Series) -> bool:
+    shaped = sample.str.contains(_DATE_SHAPE, regex=True)
+    if shaped.mean() < 0.9:
+        return False
+    return bool(_parse_dates(sample).notna().mean() >= 0.9)
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    with warnings.catch_warnings():  # pandas warns about guessing formats; guessing is the point
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(values, format="mixed", errors="coerce")
+
+
+def _date_stats(present: pd.Series) -> dict[str, Any]:
+    if pd.api.types.is_datetime64_any_dtype(present.dtype):
+        dates = present
+    else:
+        dates = _parse_dates(present.iloc[:LEAKAGE_SAMPLE].astype(str)).dropna()
+    if dates.empty:
+        return {}
+    return {"earliest": dates.min().isoformat(), "latest": dates.max().isoformat()}
+
+
+# --- the task ------------------------------------------------------------------------------
+
+
+def infer_task(series: pd.Series, name: str) -> TaskInfo:
+    """Infer what predicting ``series`` means: binary, multiclass or regression.
+
+    Numbers with at most 10 distinct whole values (or exactly 2 values) are
+    classes; other numbers are a regression. Text with 2 values is binary, with
+    3 to ``MAX_CLASSES`` multiclass. Class labels are text in natural order
+    (numbers numerically, otherwise alphabetically; for two labels the "no" side
+    first), so for binary tasks the positive class is ``class_labels[1]``.
+
+    Raises
+    ------
+    UnusableDataError
+        If the column has no values, a single value, or too many categories.
+    """
+    present = series[~is_missing(series).to_numpy()]
+    if present.empty:
+        raise UnusableDataError(
+            f"The column '{name}' has no values at all, so there is nothing to learn from; "
+            "choose another column to predict."
+        )
+    numbers = _as_numbers(present)
+    if numbers is not None:
+        distinct = np.unique(numbers.to_numpy())
+        whole = bool(np.all(np.mod(distinct, 1) == 0))
+        if len(distinct) > 2 and not (whole and len(distinct) <= MAX_INTEGER_CLASSES):
+            return TaskInfo("regression", name)
+        labels = [label_text(v) for v in distinct]
+    else:
+        # spellings differing only in case/spacing are one class (as the target encoder reads them)
+        firsts: dict[str, str] = {}
+        for value in present.value_counts().index:  # most frequent spelling first
+            spelling = label_text(value)
+            firsts.setdefault(normalise_label(spelling), spelling)
+        labels = list(firsts.values())
+    if len(labels) == 1:
+        raise UnusableDataError(
+            f"The column '{name}' has only the value '{labels[0]}': there is nothing to learn; "
+            "choose another column."
+        )
+    if len(labels) > MAX_CLASSES:
+        raise UnusableDataError(
+            f"The column '{name}' has {len(labels)} different values, too many to predict as "
+            f"categories (at most {MAX_CLASSES}). Choose another column, or group its values "
+            "into fewer categories in your file first."
+        )
+    task = "binary" if len(labels) == 2 else "multiclass"
+    return TaskInfo(task, name, _natural_order(labels))
+
+
+def _natural_order(labels: list[str]) -> list[str]:
+    try:
+        ordered = sorted(labels, key=float)
+    except ValueError:
+        ordered = sorted(labels, key=lambda label: (label.casefold(), label))
+    if len(ordered) == 2:
+        first, second = (normalise_label(label) for label in ordered)
+        if first in _POSITIVE or second in _NEGATIVE:
+            ordered.reverse()  # the positive class goes last
+    return ordered
+
+
+# --- the whole table -----------------------------------------------------------------------
+
+
+def profile_table(
+    df: pd.DataFrame, target: str | None = None, *, test_fraction: float = 0.15
+) -> DataProfile:
+    """Profile every column, infer the task from ``target`` and collect health warnings.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table, ideally as returned by :func:`core.portable.reading.read_table`.
+    target : str, optional
+        The column to predict. Without it there is no task and no target checks.
+    test_fraction : float
+        Share of rows the final test will get, to warn when that is too few rows.
+
+    Raises
+    ------
+    UnusableDataError
+        If the target is not a column, cannot be predicted (see :func:`infer_task`),
+        or fewer than ``MIN_ROWS`` rows have a value in it.
+    """
+    if target is not None and target not in df.columns:
+        names = ", ".join(f"'{c}'" for c in list(df.columns)[:8])
+        more = ", ..." if df.shape[1] > 8 else ""
+        raise UnusableDataError(
+            f"There is no column named '{target}'. Choose one of the columns of the file: "
+            f"{names}{more}."
+        )
+    columns = [profile_column(str(name), df[name]) for name in df.columns]
+    found: list[HealthWarning] = []
+    task = None
+    if target is not None:
+        task, usable = _target_checks(df, target, test_fraction, found)
+    for column in columns:
+        if column.name != target:
+            found.extend(_column_warnings(column, df[column.name]))
+    suggested = [c.name for c in columns if c.kind in DROPPED_KINDS and c.name != target]
+    if task is not None:
+        candidates = [
+            c
+            for c in columns
+            if c.name != target and c.kind in ("numeric", "categorical", "boolean")
+        ]
+        found.extend(_leakage_warnings(df, task, candidates, usable))
+    return DataProfile(
+        n_rows=int(df.shape[0]),
+        n_columns=int(df.shape[1]),
+        columns=columns,
+        task=task,
+        warnings=found,
+        suggested_drop=suggested,
+    )
+
+
+def _target_checks(
+    df: pd.DataFrame, target: str, test_fraction: float, found: list[HealthWarning]
+) -> tuple[TaskInfo, pd.Series]:
+    """Infer the task and warn about the target; returns the task and the usable-row mask."""
+    usable = ~is_missing(df[target])
+    n_usable, n_left_out = int(usable.sum()), int((~usable).sum())
+    task = infer_task(df[target], target)
+    if n_usable < MIN_ROWS:
+        raise UnusableDataError(
+            f"Only {n_usable} rows have a value in '{target}'; at least {MIN_ROWS} are needed. "
+            "Fill in more values of the column to predict, or choose another column."
+        )
+    if n_left_out:
+        found.append(
+            HealthWarning(
+                "target_missing",
+                target,
+                f"{n_left_out} rows have no value in '{target}' and are left out: a model can only "
+                "learn from rows whose outcome is known.",
+                "info" if n_left_out / len(df) <= 0.2 else "warning",
+            )
+        )
+    if task.task != "regression":
+        shares = _label_keys(df.loc[usable.to_numpy(), target]).value_counts(normalize=True)
+        rarest = shares.idxmin()
+        if shares.min() < RARE_CLASS_SHARE:
+            label = next(x for x in task.class_labels if normalise_label(x) == rarest)
+            found.append(
+                HealthWarning(
+                    "class_imbalance",
+                    target,
+                    f"Only {shares.min():.1%} of the rows have '{label}' in '{target}'. A model "
+                    "can look accurate while rarely predicting it; turn on the "
+                    f"{_SETTING_BALANCE} setting so these rows count more while learning.",
+                )
+            )
+    n_test = int(round(test_fraction * n_usable))
+    if n_test < MIN_TEST_ROWS:
+        if 0.4 * n_usable >= MIN_TEST_ROWS:
+            fix = f"add more rows, or raise {_SETTING_TEST} (for example to 30%)."
+        else:
+            fix = "add more rows: even the largest test share would hold fewer than "
+            fix += f"{MIN_TEST_ROWS} rows."
+        found.append(
+            HealthWarning(
+                "small_test_set",
+                None,
+                f"With {n_usable} usable rows and {test_fraction:.0%} kept for the final test, the "
+                f"test will have only about {n_test} rows: too few to trust its score, because a "
+                f"few lucky or unlucky rows change it a lot. To get a score you can rely on, {fix}",
+            )
+        )
+    return task, usable
+
+
+def _column_warnings(column: ColumnProfile, values: pd.Series) -> list[HealthWarning]:
+    name, kind = column.name, column.kind
+    reasons = {
+        "identifier": "looks like an identifier (almost every row has its own value), so it "
+        "cannot teach the model anything that carries over to new rows",
+        "constant": "has the same value in every row, so it cannot help tell rows apart",
+        "empty": "has no values at all",
+        "text": "holds free text (long, mostly different sentences), which this model cannot read",
+        "date": "holds dates, which the model cannot use directly (tip: add columns such as the "
+        "month or the age in days to your file instead)",
+    }
+    if kind in reasons:
+        return [
+            HealthWarning(kind, name, f"Column '{name}' {reasons[kind]}. It is left out.", "info")
+        ]
+    found = []
+    if column.missing_share > HEAVY_MISSING_SHARE:
+        found.append(
+            HealthWarning(
+                "many_missing",
+                name,
+                f"Column '{name}' is {column.missing_share:.0%} empty. Empty cells are filled in "
+                "before training, but so many guesses can mislead the model: consider leaving "
+                "the column out, or fill in the missing values in your file.",
+            )
+        )
+    if kind == "categorical":
+        head = values.iloc[: 4 * SAMPLE]
+        sample = head[~is_missing(head).to_numpy()].iloc[:SAMPLE]
+        not_numbers = parse_numbers(sample)[1]
+        if len(sample) and 0 < not_numbers.mean() <= 0.1:
+            examples = ", ".join(f"'{v}'" for v in pd.unique(sample[not_numbers.to_numpy()])[:3])
+            found.append(
+                HealthWarning(
+                    "mostly_numbers",
+                    name,
+                    f"Column '{name}' holds numbers except for a few values such as {examples}, so "
+                    "it is treated as categories. To use it as numbers, correct or empty those "
+                    "cells in your file.",
+                )
+            )
+    return found
+
+
+def _leakage_warnings(
+    df: pd.DataFrame, task: TaskInfo, candidates: list[ColumnProfile], usable: pd.Series
+) -> list[HealthWarning]:
+    """Columns that alone predict the target almost perfectly (likely known only afterwards).
+
+    Each candidate is scored out-of-fold on a sample: a shallow decision tree for
+    numbers, and "the usual outcome of this category" for categories.
+    """
+    from sklearn.metrics import balanced_accuracy_score, r2_score
+    from sklearn.model_selection import KFold, cross_val_predict
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    rows = np.flatnonzero(usable.to_numpy())
+    if len(rows) > LEAKAGE_SAMPLE:
+        rows = np.sort(np.random.default_rng(0).choice(rows, LEAKAGE_SAMPLE, replace=False))
+    raw_target = df[task.target].iloc[rows]
+    regression = task.task == "regression"
+    if regression:
+        y = parse_numbers(raw_target)[0].to_numpy()
+        score, tree = r2_score, DecisionTreeRegressor(max_depth=8, random_state=0)
+    else:
+        index = {normalise_label(label): i for i, label in enumerate(task.class_labels)}
+        y = _label_keys(raw_target).map(index).fillna(-1).to_numpy(dtype=np.int64)
+        score, tree = balanced_accuracy_score, DecisionTreeClassifier(max_depth=6, random_state=0)
+    folds = KFold(3, shuffle=True, random_state=0)
+    found = []
+    for column in candidates:
+        values = df[column.name].iloc[rows]
+        if column.kind == "numeric":
+            x = parse_numbers(values)[0].to_numpy().reshape(-1, 1)
+            predicted = cross_val_predict(tree, x, y, cv=folds)
+        else:
+            predicted = _usual_outcome(pd.factorize(_label_keys(values))[0], y, folds, regression)
+        if score(y, predicted) >= LEAKAGE_SCORE:
+            found.append(
+                HealthWarning(
+                    "leakage",
+                    column.name,
+                    f"Column '{column.name}' alone predicts '{task.target}' almost perfectly. "
+                    "That usually means it is only known after the outcome (or is a copy of it), "
+                    "so a model using it would fail on new rows. Leave it out unless you are sure "
+                    "it is known in advance.",
+                )
+            )
+    return found
+
+
+def _usual_outcome(codes: np.ndarray, y: np.ndarray, folds, regression: bool) -> np.ndarray:
+    """Out-of-fold prediction of each row by its category's mean (numbers) or usual class."""
+    predicted = np.zeros(len(y), dtype=float if regression else y.dtype)
+    for train, test in folds.split(codes):
+        outcomes = pd.Series(y[train])
+        if regression:
+            table, fallback = outcomes.groupby(codes[train]).mean(), outcomes.mean()
+        else:
+            pairs = pd.DataFrame({"group": codes[train], "outcome": y[train]})
+            counts = pairs.groupby(["group", "outcome"]).size().unstack(fill_value=0)
+            table, fallback = counts.idxmax(axis=1), outcomes.mode()[0]
+        predicted[test] = pd.Series(codes[test]).map(table).fillna(fallback).to_numpy()
+    return predicted
+
+
+def _label_keys(values: pd.Series) -> pd.Series:
+    """The comparison key of each value's label text, computed once per distinct value."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    keys = np.array([*(normalise_label(label_text(u)) for u in uniques), ""], dtype=object)
+    return pd.Series(keys[codes], index=values.index)
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain Python values for JSON: numpy scalars unwrapped, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    return value

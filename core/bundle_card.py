@@ -1,0 +1,293 @@
+"""The model card: one readable page about a trained model, shipped in every bundle.
+
+It says what the model predicts, what data it saw, how good it is against simple
+baselines, what to watch out for, and how to use each file. Text that comes from the
+user's data (column names, class labels, file names) is escaped, so a column called
+``<script>`` or ``a|b`` cannot break the page or inject markup.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from core.bundle_layout import (
+    BUNDLE_FILES,
+    DEFAULT_PREDICTIONS,
+    MODEL_KERAS,
+    PREDICT_SCRIPT,
+    REQUIREMENTS_TXT,
+    RUNTIME_PACKAGE,
+    SCHEMA_JSON,
+)
+from core.portable.outputs import PREDICTION, probability_column
+
+try:  # plain names of the metrics; the card still renders if evaluation changes
+    from core.evaluation import METRIC_LABELS
+except ImportError:  # pragma: no cover - only while modules are being rebuilt
+    METRIC_LABELS = {}
+
+# Markdown punctuation that could start markup, links, tables or HTML.
+# Parentheses need no escape: with "[" and "!" escaped no link can form around them.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~&$])")
+MAX_LISTED_VALUES = 12
+MISSING_VALUE = "—"
+
+
+def md(value: Any) -> str:
+    """User-provided text, escaped for markdown and kept on one line."""
+    text = " ".join(str(value).split())
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # A leading "-", "=" or "1." would start a list or heading underline on its own line.
+    text = re.sub(r"^([-+=])", r"\\\1", text)
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
+
+
+def quoted(value: Any) -> str:
+    return f"“{md(value)}”"
+
+
+def number(value: Any) -> str:
+    """A metric value for a person: 3 decimals, thousands separators for large numbers."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return MISSING_VALUE
+    if not math.isfinite(value):
+        return MISSING_VALUE
+    if abs(value) >= 100:
+        return f"{value:,.1f}"
+    return f"{value:.3f}"
+
+
+def render_model_card(
+    run: Any,
+    *,
+    files: Sequence[str],
+    left_out: Mapping[str, str],
+) -> str:
+    """The model card of a trained run, as markdown.
+
+    Parameters
+    ----------
+    run
+        A trained run (``task``, ``result``, ``data_info``, ``warnings``, ``preprocessor``).
+    files
+        Names of the files in the bundle (folders end with "/").
+    left_out
+        Format -> plain reason, for formats that could not be written or verified.
+    """
+    task = run.task
+    sections = [
+        _what_it_predicts(task, run.preprocessor),
+        _data_section(run.data_info, run.preprocessor, getattr(run, "column_profiles", {}) or {}),
+        _quality_section(run.result or {}),
+        _warnings_section(list(run.warnings or [])),
+        _limits_section(run.data_info, run.preprocessor),
+        _files_section(files, left_out),
+        _usage_section(task),
+    ]
+    return "\n\n".join(sections).rstrip() + "\n"
+
+
+def _what_it_predicts(task: Any, preprocessor: Any) -> str:
+    lines = [f"# Model card: predicting {quoted(task.target)}", ""]
+    lines.append(
+        f"This model is {md(task.describe())}: from {len(preprocessor.input_columns)} column(s) "
+        f"of a row, it predicts the column {quoted(task.target)}."
+    )
+    labels = [str(label) for label in task.class_labels]
+    if task.task == "regression":
+        lines.append(f"Its answer is a number in the same units as {quoted(task.target)}.")
+    else:
+        listed = ", ".join(quoted(label) for label in labels)
+        lines.append(f"Possible outcomes, in the order the model reports them: {listed}.")
+        example = quoted(probability_column(labels[-1] if labels else "…"))
+        lines.append(
+            f"For each row it gives the most likely outcome (column `{PREDICTION}`) and how "
+            f"likely each outcome is, from 0 to 1 (columns such as {example})."
+        )
+        if task.task == "binary":
+            lines.append(
+                f"The outcome shown is {quoted(labels[1])} when its probability is 0.5 or more."
+            )
+    return "\n".join(lines)
+
+
+def _data_section(info: Mapping[str, Any], preprocessor: Any, profiles: Mapping[str, Any]) -> str:
+    rows = [
+        ("Data file", md(info.get("name") or "(not named)")),
+        ("Rows", _count(info.get("rows"))),
+        ("Columns", _count(info.get("columns"))),
+        (
+            "Rows used to learn / check while learning / test",
+            " / ".join(_count(info.get(key)) for key in ("n_train", "n_validation", "n_test")),
+        ),
+        ("Trained on", _date(info.get("trained_at"))),
+    ]
+    lines = ["## The data it learned from", "", "| | |", "| --- | --- |"]
+    lines += [f"| {label} | {value} |" for label, value in rows]
+    lines += ["", "Columns the model uses:", ""]
+    kinds = preprocessor.column_kinds()
+    for name in preprocessor.input_columns:
+        kind = str((profiles.get(name) or {}).get("kind") or kinds.get(name, ""))
+        lines.append(f"- {quoted(name)} ({md(kind)})")
+    return "\n".join(lines)
+
+
+def _date(value: Any) -> str:
+    """An ISO time stamp as "2026-11-29 16:11 UTC" (other text is shown as it is)."""
+    if not value:
+        return "date unknown"
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return md(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _count(value: Any) -> str:
+    return f"{int(value):,}" if isinstance(value, (int, float)) and math.isfinite(value) else "—"
+
+
+def _metric_label(key: str) -> str:
+    label = METRIC_LABELS.get(key)
+    return label[0] if label else key.replace("_", " ").capitalize()
+
+
+def _quality_section(result: Mapping[str, Any]) -> str:
+    metrics = result.get("metrics") or {}
+    baselines = result.get("baselines") or {}
+    primary = result.get("primary_metric")
+    lines = ["## How good it is", ""]
+    lines.append(
+        "Measured on test rows the model never saw while learning, and compared with simple "
+        "models fitted on the same rows (a model is only useful if it beats them)."
+    )
+    if result.get("verdict"):
+        lines += ["", f"**Verdict:** {md(result['verdict'])}"]
+    keys = [key for key, value in metrics.items() if _is_number(value)]
+    if not keys:
+        lines += ["", "No test results are available for this run."]
+        return "\n".join(lines)
+    names = [str(name) for name in baselines]
+    lines += [
+        "",
+        "| Measure | This model | " + " | ".join(f"Baseline: {md(n)}" for n in names) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in names) + " |",
+    ]
+    for key in sorted(keys, key=lambda k: (k != primary, list(metrics).index(k))):
+        label = md(_metric_label(key)) + (" (main measure)" if key == primary else "")
+        cells = [number(metrics[key])] + [number((baselines[n] or {}).get(key)) for n in names]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    explained = [key for key in keys if key in METRIC_LABELS]
+    if explained:
+        lines += ["", "What the measures mean:", ""]
+        lines += [f"- **{md(METRIC_LABELS[k][0])}**: {md(METRIC_LABELS[k][1])}." for k in explained]
+    return "\n".join(lines)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _warnings_section(warnings: list[str]) -> str:
+    lines = ["## Warnings from the health check", ""]
+    if not warnings:
+        return "\n".join(lines + ["None."])
+    return "\n".join(lines + [f"- {md(text)}" for text in warnings])
+
+
+def _limits_section(info: Mapping[str, Any], preprocessor: Any) -> str:
+    drops = [
+        spec.name
+        for spec in list(preprocessor.numeric) + list(preprocessor.categorical)
+        if getattr(spec, "impute", getattr(spec, "missing", "")) == "drop_rows"
+    ]
+    lines = [
+        "## Intended use and limits",
+        "",
+        "- Use it on rows like the ones it learned from: the same columns with the same meaning, "
+        "from the same kind of source, with values in a similar range.",
+        f"- It learned from data as it was when it was trained ({_date(info.get('trained_at'))}). "
+        "If things change (new products, prices, customers, rules), its answers can quietly get "
+        "worse: check it again on recent rows from time to time.",
+        "- It finds patterns, not causes: a column that helps the prediction does not mean "
+        "changing that column changes the outcome.",
+        "- Categories it never saw are treated as “other”, and numbers far outside the training "
+        "range give unreliable answers.",
+        "- Its quality is an estimate from the test rows above; on a small test set the real "
+        "quality can differ noticeably.",
+        "- Do not use it alone for decisions about people (credit, hiring, insurance...): check "
+        "first that it treats groups of people fairly, and keep a person in the decision.",
+    ]
+    if drops:
+        listed = ", ".join(quoted(name) for name in drops[:MAX_LISTED_VALUES])
+        lines.append(
+            f"- Rows with an empty cell in {listed} get no prediction (the recipe leaves them out)."
+        )
+    return "\n".join(lines)
+
+
+def _files_section(files: Sequence[str], left_out: Mapping[str, str]) -> str:
+    lines = [
+        "## Files in this bundle",
+        "",
+        "| File | What it is | How to use it |",
+        "| --- | --- | --- |",
+    ]
+    present = set(files)
+    for name, (what, how) in BUNDLE_FILES.items():
+        if name in present or name.rstrip("/") in present:
+            lines.append(f"| `{name}` | {what} | {how} |")
+    if left_out:
+        lines += ["", "Formats left out of this bundle (each was checked and did not pass):", ""]
+        lines += [f"- `{name}`: {md(reason)}" for name, reason in left_out.items()]
+    lines += [
+        "",
+        f"Every network file takes one input: a table of numbers made from the raw columns by "
+        f"`{RUNTIME_PACKAGE}` (the statistics are in `{SCHEMA_JSON}`). Each file was loaded back "
+        "and checked to give the same predictions as the trained model before it was included.",
+    ]
+    return "\n".join(lines)
+
+
+def _usage_section(task: Any) -> str:
+    extra = "" if task.task == "regression" else " and one `probability_…` column per outcome"
+    return "\n".join(
+        [
+            "## How to predict new rows",
+            "",
+            "Unzip the bundle, then in that folder (Python 3.10 or newer):",
+            "",
+            "```",
+            f"pip install -r {REQUIREMENTS_TXT}",
+            f"python {PREDICT_SCRIPT} new_data.csv",
+            "```",
+            "",
+            f"The new file needs the columns listed above (other columns are kept as they are). "
+            f"The script writes `{DEFAULT_PREDICTIONS}` next to `new_data.csv`: every input "
+            f"column, then `{PREDICTION}`{extra}. Use `--out other.csv` to choose the file, or "
+            f"`--out -` to print the table. On unusable input it stops with one line starting "
+            f"with `error:` that says what to fix.",
+            "",
+            "From Python:",
+            "",
+            "```python",
+            "import json, keras",
+            "from trainboard_runtime.outputs import predict_frame, read_rows_to_predict",
+            "from trainboard_runtime.preprocess import Preprocessor",
+            "",
+            f'schema = json.load(open("{SCHEMA_JSON}", encoding="utf-8"))',
+            f'model = keras.saving.load_model("{MODEL_KERAS}", safe_mode=True, compile=False)',
+            'preprocessor = Preprocessor.from_dict(schema["preprocessor"])',
+            'rows = read_rows_to_predict("new_data.csv")',
+            'predictions = predict_frame(model, preprocessor, schema["task"], '
+            'schema["class_labels"], rows)',
+            "```",
+        ]
+    )

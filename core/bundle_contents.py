@@ -1,0 +1,230 @@
+"""What goes into each text file of an export bundle (schema, metrics, history, requirements).
+
+Kept apart from :mod:`core.bundle`, which writes and checks the files, so the content
+of each file can be read (and tested) on its own. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import json
+import math
+import platform
+import string
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.bundle_layout import BUNDLE_FORMAT
+from core.portable.outputs import output_columns
+from core.portable.preprocess import CATEGORICAL, Preprocessor
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+VERIFY_ROWS = 32  # raw test rows used to check every artifact
+HISTORY_COLUMNS = [
+    "epoch",
+    "loss",
+    "val_loss",
+    "metric",
+    "val_metric",
+    "metric_name",
+    "seconds",
+    "learning_rate",
+]
+# What trainboard_runtime may import besides itself: it must run with requirements.txt alone.
+RUNTIME_IMPORTS = {"numpy", "pandas", "charset_normalizer"}
+VERSION_PACKAGES = ("tensorflow", "keras", "scikit-learn", "pandas", "numpy", "charset-normalizer")
+# Result keys copied into metrics.json.
+METRICS_KEYS = (
+    "task",
+    "target",
+    "class_labels",
+    "primary_metric",
+    "metrics",
+    "baselines",
+    "verdict",
+    "feature_importance",
+    "epochs_run",
+    "best_epoch",
+    "stopped_because",
+    "message",
+)
+
+
+def verification_rows(run: Any) -> pd.DataFrame:
+    """Raw rows to check artifacts on: test rows kept with the run, plus made-up rows.
+
+    The made-up rows cover every known category, a category never seen in training and
+    empty cells (where the recipe fills them), so the checks see those paths too.
+    """
+    frames = []
+    preview = getattr(run, "preview_frame", None)
+    if isinstance(preview, pd.DataFrame) and len(preview):
+        frames.append(preview.head(VERIFY_ROWS).reset_index(drop=True))
+    frames.append(synthetic_rows(run.preprocessor))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def synthetic_rows(preprocessor: Preprocessor, n_rows: int = 8) -> pd.DataFrame:
+    """A few plausible raw rows built from the fitted statistics alone."""
+    steps = np.linspace(-2.0, 2.0, n_rows)
+    columns: dict[str, list[Any]] = {}
+    for spec in preprocessor.numeric:
+        values: list[Any] = [spec.fill + spec.scale * step for step in steps]
+        if spec.impute != "drop_rows":
+            values[-1] = None  # an empty cell, filled as the recipe says
+        columns[spec.name] = values
+    for spec in preprocessor.categorical:
+        known = spec.categories or ["unknown"]
+        values = [known[i % len(known)] for i in range(n_rows)]
+        values[-2] = "a value never seen in training"
+        if spec.missing != "drop_rows":
+            values[-1] = None
+        columns[spec.name] = values
+    frame = pd.DataFrame(
+        {name: pd.Series(columns[name], dtype="object") for name in preprocessor.input_columns}
+    )
+    for spec in preprocessor.numeric:
+        frame[spec.name] = pd.to_numeric(frame[spec.name])
+    return frame
+
+
+def build_schema(run: Any, versions: dict[str, str]) -> dict[str, Any]:
+    """The content of schema.json: what the model expects and how its inputs are made."""
+    task = run.task
+    labels = [str(label) for label in task.class_labels]
+    preprocessor: Preprocessor = run.preprocessor
+    profiles = getattr(run, "column_profiles", {}) or {}
+    categorical = {spec.name: spec for spec in preprocessor.categorical}
+    numeric = {spec.name: spec for spec in preprocessor.numeric}
+    inputs = []
+    for name, kind in preprocessor.column_kinds().items():
+        entry: dict[str, Any] = {
+            "name": name,
+            "kind": str((profiles.get(name) or {}).get("kind") or kind),
+        }
+        if kind == CATEGORICAL:
+            entry["known_values"] = list(categorical[name].categories)
+            entry["empty_cells"] = categorical[name].missing
+        else:
+            entry["empty_cells"] = numeric[name].impute
+        inputs.append(entry)
+    n_outputs = len(labels) if task.task == "multiclass" else 1
+    return {
+        "bundle_format": BUNDLE_FORMAT,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "task": task.task,
+        "task_description": task.describe(),
+        "target": task.target,
+        "class_labels": labels,
+        "input_columns": inputs,
+        "prediction_columns": output_columns(task.task, labels),
+        "model_input": {"shape": [None, preprocessor.n_features], "dtype": "float32"},
+        "model_output": {"shape": [None, n_outputs], "meaning": _output_meaning(task.task, labels)},
+        "feature_names": preprocessor.feature_names,
+        "preprocessor": preprocessor.to_dict(),
+        "target_encoder": run.target_encoder.to_dict(),
+        "versions": versions,
+    }
+
+
+def _output_meaning(task: str, labels: list[str]) -> str:
+    if task == "regression":
+        return "the predicted value, in the target's own units"
+    if task == "binary":
+        return f"the probability that the outcome is '{labels[1]}' (0 to 1)"
+    return "one probability per class, in the order of class_labels (they add up to 1)"
+
+
+def metrics_document(
+    run: Any, checks: dict[str, float], left_out: dict[str, str]
+) -> dict[str, Any]:
+    """The content of metrics.json: test results, baselines, verdict and format checks."""
+    result = dict(run.result or {})
+    document = {key: result.get(key) for key in METRICS_KEYS}
+    document["bundle_format"] = BUNDLE_FORMAT
+    included = {name: {"included": True, "max_difference": value} for name, value in checks.items()}
+    missing = {name: {"included": False, "reason": reason} for name, reason in left_out.items()}
+    document["formats"] = {**included, **missing}
+    return document
+
+
+def history_frame(history: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per-epoch curves as a table with a fixed column order (extra keys follow)."""
+    frame = pd.DataFrame(list(history or []))
+    extra = [c for c in frame.columns if c not in HISTORY_COLUMNS]
+    return frame.reindex(columns=HISTORY_COLUMNS + extra)
+
+
+def software_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in VERSION_PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def requirement_ranges() -> dict[str, str]:
+    """Version ranges around the versions in use: TensorFlow within its minor release
+    (its file formats change between minor releases), the others within their major one."""
+    versions = software_versions()
+    ranges = {"python_version": versions["python"]}
+    for package in ("tensorflow", "keras", "pandas", "numpy", "charset-normalizer"):
+        major, minor = (int(part) for part in versions[package].split(".")[:2])
+        upper = f"{major}.{minor + 1}" if package == "tensorflow" else f"{major + 1}"
+        ranges[package.replace("-", "_")] = f">={major}.{minor},<{upper}"
+    return ranges
+
+
+def render_template(name: str, **values: str) -> str:
+    """A file of core/templates with its ``$NAME`` placeholders filled (all must be given)."""
+    return string.Template((TEMPLATES_DIR / name).read_text(encoding="utf-8")).substitute(values)
+
+
+def check_runtime_imports(folder: Path) -> None:
+    """The runtime package may import only itself (relatively), the standard library and
+    the packages of requirements.txt; otherwise predict.py would fail on another machine."""
+    allowed = set(sys.stdlib_module_names) | RUNTIME_IMPORTS | {"__future__"}
+    for source in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), str(source))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            for imported in names:
+                if imported.split(".")[0] not in allowed:
+                    raise ValueError(f"{source.name} imports '{imported}'")
+
+
+def recipe_json(recipe: Any) -> str:
+    if hasattr(recipe, "to_json"):
+        return recipe.to_json()
+    return dump_json(recipe.to_dict() if hasattr(recipe, "to_dict") else dict(recipe))
+
+
+def json_ready(value: Any) -> Any:
+    """Plain JSON values: numpy numbers become Python numbers, NaN and infinity become null."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (Path, datetime)):
+        return str(value)
+    return value
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(json_ready(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

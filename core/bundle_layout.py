@@ -1,0 +1,76 @@
+"""What an export bundle contains: every file name, once, with what it is for.
+
+The writer (:mod:`core.bundle`), the reader, the model card and the bundle's own
+``predict.py`` (rendered from ``core/templates/predict.py``) all take the names from
+here, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+# Raised when the contents or meaning of a bundle change; a reader refuses other versions.
+BUNDLE_FORMAT = 1
+
+MODEL_KERAS = "model.keras"
+SAVED_MODEL = "saved_model"  # a folder
+MODEL_TFLITE = "model.tflite"
+RECIPE_JSON = "recipe.json"
+SCHEMA_JSON = "schema.json"
+METRICS_JSON = "metrics.json"
+HISTORY_CSV = "history.csv"
+MODEL_CARD = "model_card.md"
+PREDICT_SCRIPT = "predict.py"
+REQUIREMENTS_TXT = "requirements.txt"
+RUNTIME_PACKAGE = "trainboard_runtime"  # a folder: a verbatim copy of core/portable
+DEFAULT_PREDICTIONS = "predictions.csv"
+
+# Formats that may be left out (with the reason) when they cannot be written or verified.
+OPTIONAL_FORMATS = (SAVED_MODEL, MODEL_TFLITE)
+# Without these a bundle cannot predict anything.
+REQUIRED_FILES = (MODEL_KERAS, SCHEMA_JSON)
+
+# File -> (what it is, how to use it); the order is the order of the model card's table.
+BUNDLE_FILES: dict[str, tuple[str, str]] = {
+    PREDICT_SCRIPT: (
+        "A ready-to-run script that predicts new rows from a CSV file.",
+        f"`python {PREDICT_SCRIPT} new_data.csv` (see below).",
+    ),
+    REQUIREMENTS_TXT: (
+        "The Python packages the script needs.",
+        f"`pip install -r {REQUIREMENTS_TXT}`",
+    ),
+    RUNTIME_PACKAGE + "/": (
+        "The code that reads a CSV and turns raw columns into the model's inputs "
+        "(the same code Trainboard used while training).",
+        "`from trainboard_runtime.preprocess import Preprocessor`",
+    ),
+    MODEL_KERAS: (
+        "The trained network, in Keras 3 format.",
+        f'`keras.saving.load_model("{MODEL_KERAS}", safe_mode=True)`',
+    ),
+    SAVED_MODEL + "/": (
+        "The same network as a TensorFlow SavedModel (for TensorFlow Serving and other tools).",
+        f'`tf.saved_model.load("{SAVED_MODEL}").signatures["serving_default"]`',
+    ),
+    MODEL_TFLITE: (
+        "The same network for phones and small devices (LiteRT, formerly TensorFlow Lite).",
+        "Any LiteRT / TensorFlow Lite interpreter.",
+    ),
+    SCHEMA_JSON: (
+        "The input columns, their kinds and known categories, the classes, the fitted "
+        "preprocessing statistics and the software versions used.",
+        "Read it to know what data the model expects.",
+    ),
+    RECIPE_JSON: (
+        "Every setting used for this run (preprocessing, network, training).",
+        "Load it in Trainboard to train again the same way.",
+    ),
+    METRICS_JSON: (
+        "Test results, the simple baselines they were compared with, and the verdict.",
+        "Machine-readable copy of the results in this card.",
+    ),
+    HISTORY_CSV: (
+        "The learning curves, one row per pass over the training data (epoch).",
+        "Open it in a spreadsheet to plot the curves.",
+    ),
+    MODEL_CARD: ("This card.", "Read it first."),
+}

@@ -1,0 +1,323 @@
+"""Opening an export bundle and predicting with it (app, CLI and export checks alike).
+
+:func:`load_bundle` trusts nothing in the file: the archive is checked entry by entry
+(:mod:`core.bundle_safety`) and extracted to a private temporary folder, the network
+description is inspected as plain JSON before Keras loads it in safe mode, and the
+files are checked against each other (the preprocessing must produce as many numbers
+as the network takes, the network must give one output per class). The folder is
+removed once everything is in memory. TensorFlow is imported only when a bundle is
+actually opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core.bundle_layout import (
+    BUNDLE_FORMAT,
+    DEFAULT_PREDICTIONS,
+    METRICS_JSON,
+    MODEL_CARD,
+    MODEL_KERAS,
+    RECIPE_JSON,
+    REQUIRED_FILES,
+    SCHEMA_JSON,
+)
+from core.bundle_safety import check_model_config, extract_all, open_archive, read_model_config
+from core.errors import BundleError, PredictionInputError
+from core.portable.outputs import (
+    PREDICTION,
+    TASKS,
+    predict_frame,
+    read_rows_to_predict,
+    to_safe_csv,
+)
+from core.portable.preprocess import Preprocessor, TargetEncoder
+
+MAX_TEXT_BYTES = 64 << 20  # schema, metrics, recipe and card are small; refuse absurd ones
+DAMAGED = (
+    "The bundle's {what} is damaged or was not made by Trainboard ({why}). Export the model again."
+)
+
+
+@dataclass
+class LoadedBundle:
+    """A bundle opened and checked, ready to predict. Nothing of it stays on disk."""
+
+    model: Any  # keras.Model, loaded with safe_mode=True
+    preprocessor: Preprocessor
+    target_encoder: TargetEncoder
+    schema: dict[str, Any]
+    model_card: str = ""
+    metrics: dict[str, Any] | None = None
+    recipe: dict[str, Any] | None = None
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def task(self) -> str:
+        return str(self.schema["task"])
+
+    @property
+    def target(self) -> str:
+        return str(self.schema["target"])
+
+    @property
+    def class_labels(self) -> list[str]:
+        return [str(label) for label in self.schema["class_labels"]]
+
+    @property
+    def input_columns(self) -> list[str]:
+        return self.preprocessor.input_columns
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Predict raw rows; see :func:`core.portable.outputs.predict_frame`.
+
+        Raises
+        ------
+        PredictionInputError
+            Naming the required columns that are missing, or a number column holding text.
+        """
+        return predict_frame(self.model, self.preprocessor, self.task, self.class_labels, frame)
+
+
+def load_bundle(source: str | os.PathLike[str] | bytes) -> LoadedBundle:
+    """Open a bundle (a path or the bytes of a ``.zip``) defensively.
+
+    Raises
+    ------
+    BundleError
+        If the file is not a bundle, is unsafe (paths leaving the folder, links, too many
+        files, too large, code in the network), or its files are missing or inconsistent.
+    """
+    with (
+        open_archive(source) as archive,
+        tempfile.TemporaryDirectory(prefix="trainboard-bundle-") as folder,
+    ):
+        names = extract_all(archive, Path(folder))
+        return load_extracted(Path(folder), names)
+
+
+def load_extracted(folder: Path, names: list[str] | None = None) -> LoadedBundle:
+    """Load and cross-check the files of an extracted bundle folder (see :func:`load_bundle`)."""
+    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise BundleError(
+            f"This bundle is incomplete: {', '.join(missing)} is missing. Export the model again "
+            "from Trainboard, and upload the whole bundle.zip."
+        )
+    schema = _read_json(folder / SCHEMA_JSON, "description of the inputs (schema.json)")
+    preprocessor, encoder = check_schema(schema)
+    model_path = folder / MODEL_KERAS
+    check_model_config(read_model_config(model_path))
+    model = _load_model(model_path)
+    check_model_matches(model, preprocessor, schema)
+    return LoadedBundle(
+        model=model,
+        preprocessor=preprocessor,
+        target_encoder=encoder,
+        schema=schema,
+        model_card=_read_text(folder / MODEL_CARD) or "",
+        metrics=_read_optional_json(folder / METRICS_JSON),
+        recipe=_read_optional_json(folder / RECIPE_JSON),
+        files=sorted(names) if names is not None else [],
+    )
+
+
+def check_schema(schema: dict[str, Any]) -> tuple[Preprocessor, TargetEncoder]:
+    """Check ``schema.json`` and rebuild the fitted preprocessing from it.
+
+    Raises
+    ------
+    BundleError
+        On an unknown bundle format, an unknown task, or unusable preprocessing state.
+    """
+    what = "description of the inputs (schema.json)"
+    version = schema.get("bundle_format")
+    if version != BUNDLE_FORMAT:
+        raise BundleError(
+            f"This bundle has format version {version!r}, but this Trainboard reads version "
+            f"{BUNDLE_FORMAT}. Open it with the Trainboard version that made it, or export the "
+            "model again."
+        )
+    task, labels, target = schema.get("task"), schema.get("class_labels"), schema.get("target")
+    if task not in TASKS:
+        raise BundleError(DAMAGED.format(what=what, why=f"unknown task {task!r}"))
+    if not isinstance(target, str) or not isinstance(labels, list):
+        raise BundleError(DAMAGED.format(what=what, why="the target or the classes are missing"))
+    expected = {"binary": (2, 2), "multiclass": (2, 10**6), "regression": (0, 0)}[task]
+    if not expected[0] <= len(labels) <= expected[1]:
+        raise BundleError(
+            DAMAGED.format(what=what, why=f"{len(labels)} classes do not fit the task '{task}'")
+        )
+    try:
+        preprocessor = Preprocessor.from_dict(schema["preprocessor"])
+        encoder = TargetEncoder.from_dict(schema["target_encoder"])
+        width = preprocessor.n_features
+    except Exception as error:  # noqa: BLE001 - any malformed state means the same to the user
+        raise BundleError(
+            DAMAGED.format(
+                what="preprocessing description in schema.json", why=type(error).__name__
+            )
+        ) from error
+    if width < 1:
+        raise BundleError(DAMAGED.format(what=what, why="no input column is described"))
+    if encoder.task != task or [str(c) for c in encoder.class_labels] != [str(c) for c in labels]:
+        raise BundleError(
+            DAMAGED.format(what=what, why="the target description disagrees with itself")
+        )
+    return preprocessor, encoder
+
+
+def check_model_matches(model: Any, preprocessor: Preprocessor, schema: dict[str, Any]) -> None:
+    """The network must take the preprocessing's width and give one output per class."""
+    inputs = list(getattr(model, "inputs", []) or [])
+    if len(inputs) != 1:
+        raise BundleError(
+            f"The network in {MODEL_KERAS} takes {len(inputs)} inputs; a Trainboard network takes "
+            "exactly 1. This bundle was not made by Trainboard."
+        )
+    width_in = inputs[0].shape[-1]
+    if width_in != preprocessor.n_features:
+        raise BundleError(
+            f"The files in this bundle do not match: the preprocessing makes "
+            f"{preprocessor.n_features} numbers per row, but the network takes {width_in}. "
+            "Export the model again."
+        )
+    outputs = list(getattr(model, "outputs", []) or [])
+    width_out = outputs[0].shape[-1] if len(outputs) == 1 else None
+    task, labels = schema["task"], schema["class_labels"]
+    expected = len(labels) if task == "multiclass" else 1
+    if width_out != expected:
+        described = f"{len(labels)} classes" if task != "regression" else "a number"
+        raise BundleError(
+            f"The files in this bundle do not match: the network gives {width_out} output(s) per "
+            f"row, but schema.json describes {described}. Export the model again."
+        )
+
+
+def _load_model(path: Path) -> Any:
+    from core.bundle_formats import load_keras  # imports TensorFlow, so only when needed
+
+    try:
+        return load_keras(path)
+    except Exception as error:  # noqa: BLE001 - Keras raises many types for a bad file
+        raise BundleError(
+            DAMAGED.format(what=f"network file ({MODEL_KERAS})", why=type(error).__name__)
+        ) from error
+
+
+def _read_text(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        raise BundleError(DAMAGED.format(what=path.name, why="the file is far too large"))
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise BundleError(DAMAGED.format(what=path.name, why="it is not UTF-8 text")) from error
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    text = _read_text(path)
+    try:
+        data = json.loads(text or "")
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise BundleError(DAMAGED.format(what=what, why="it is not valid JSON")) from error
+    if not isinstance(data, dict):
+        raise BundleError(DAMAGED.format(what=what, why="it is not a JSON object"))
+    return data
+
+
+def _read_optional_json(path: Path) -> dict[str, Any] | None:
+    # Results and settings are informative only: a damaged copy must not stop predictions.
+    try:
+        return _read_json(path, path.name) if path.is_file() else None
+    except BundleError:
+        return None
+
+
+# --- the CLI's predict command -------------------------------------------------------------------
+
+
+def predict_command(
+    bundle_path: str | os.PathLike[str],
+    data_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Predict a CSV file with a bundle and write a spreadsheet-safe predictions CSV.
+
+    Parameters
+    ----------
+    bundle_path
+        The bundle ``.zip``.
+    data_path
+        The CSV of new rows (read like training data, see
+        :func:`core.portable.outputs.read_rows_to_predict`).
+    out_path
+        Where to write; default ``predictions.csv`` next to ``data_path``.
+
+    Returns
+    -------
+    dict
+        ``{"bundle", "data", "out", "task", "target", "rows", "predicted", "not_predicted",
+        "prediction_counts" (classification) or "prediction_mean" (numbers), "columns"}``.
+
+    Raises
+    ------
+    BundleError, UnusableDataError, PredictionInputError
+        With a plain message (the CLI prints it after ``error:``).
+    """
+    data = Path(data_path)
+    out = Path(out_path) if out_path is not None else data.with_name(DEFAULT_PREDICTIONS)
+    if out.exists() and data.exists() and out.resolve() == data.resolve():
+        raise PredictionInputError(
+            "The predictions would overwrite the input file. Choose another output file."
+        )
+    bundle = load_bundle(Path(bundle_path))
+    frame = read_rows_to_predict(data, name=data.name)
+    predictions = bundle.predict(frame)
+    payload = to_safe_csv(predictions)
+    write_atomically(out, payload)
+    predicted = predictions[PREDICTION].notna()
+    summary: dict[str, Any] = {
+        "bundle": str(bundle_path),
+        "data": str(data),
+        "out": str(out),
+        "task": bundle.task,
+        "target": bundle.target,
+        "rows": int(len(predictions)),
+        "predicted": int(predicted.sum()),
+        "not_predicted": int((~predicted).sum()),
+        "columns": [str(column) for column in predictions.columns],
+    }
+    if bundle.task == "regression":
+        values = pd.to_numeric(predictions[PREDICTION], errors="coerce")
+        summary["prediction_mean"] = float(values.mean()) if predicted.any() else None
+    else:
+        counts = predictions.loc[predicted, PREDICTION].value_counts()
+        summary["prediction_counts"] = {
+            str(label): int(counts.get(label, 0)) for label in bundle.class_labels
+        }
+    return summary
+
+
+def write_atomically(path: Path, payload: bytes) -> None:
+    """Write bytes to a temporary file beside ``path``, then rename it: never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
+    )
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

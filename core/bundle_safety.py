@@ -1,0 +1,240 @@
+"""Opening a model bundle that may come from anywhere, without trusting it.
+
+A bundle is a zip archive a person uploads; it could be damaged, or built to harm
+the machine that opens it. Before anything is extracted, every entry is checked:
+no path that escapes the extraction folder, no links or special files, a bounded
+number of files and a bounded size (declared sizes are checked first, and bytes are
+counted again while extracting, so a header that lies about its size is caught too).
+The network description inside ``model.keras`` is read as plain JSON and refused if
+it contains code (Lambda layers, serialised functions) or classes from outside Keras,
+before Keras is asked to load it (and then only with ``safe_mode=True``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from core.errors import BundleError
+
+MAX_FILES = 2000
+MAX_TOTAL_BYTES = 1 << 30  # 1 GiB uncompressed
+MAX_ARCHIVE_BYTES = 1 << 30  # 1 GiB as uploaded
+MAX_CONFIG_BYTES = 64 << 20  # the network description inside model.keras (JSON text)
+CHUNK_BYTES = 1 << 20
+# Layer and object names that carry Python code, which Trainboard never creates.
+CODE_CLASS_NAMES = frozenset({"Lambda", "TFOpLambda", "SlicingOpLambda", "__lambda__"})
+# Where every object in a Trainboard network description comes from.
+KERAS_MODULE = "keras"
+
+NOT_A_BUNDLE = (
+    "This file is not a Trainboard model bundle: {why}. Choose the bundle.zip that Trainboard "
+    "exported (download it again if it may be damaged)."
+)
+UNSAFE = (
+    "This bundle was refused because it could harm the computer that opens it: {why}. "
+    "Only open bundles exported by Trainboard."
+)
+
+
+def open_archive(source: str | os.PathLike[str] | bytes) -> zipfile.ZipFile:
+    """Open a bundle given as a path or as bytes, refusing anything that is not a zip.
+
+    Raises
+    ------
+    BundleError
+        If the file is missing, too large, or not a zip archive.
+    """
+    handle: IO[bytes] | Path
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) > MAX_ARCHIVE_BYTES:
+            raise BundleError(UNSAFE.format(why="the file is larger than 1 GB"))
+        handle = io.BytesIO(bytes(source))
+    else:
+        handle = Path(source)
+        if not handle.is_file():
+            raise BundleError(f"No model bundle was found at '{handle}'. Check the file name.")
+        if handle.stat().st_size > MAX_ARCHIVE_BYTES:
+            raise BundleError(UNSAFE.format(why="the file is larger than 1 GB"))
+    try:
+        return zipfile.ZipFile(handle)  # a path given here is opened, and closed, by ZipFile
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+        raise BundleError(NOT_A_BUNDLE.format(why="it is not a zip archive")) from error
+
+
+def check_entries(archive: zipfile.ZipFile, max_files: int = MAX_FILES) -> list[zipfile.ZipInfo]:
+    """Check every entry of an archive before anything is extracted; return the files.
+
+    Raises
+    ------
+    BundleError
+        On a path that escapes the folder, a link or special file, a repeated name,
+        too many files or too many bytes.
+    """
+    entries = archive.infolist()
+    if len(entries) > max_files:
+        raise BundleError(
+            UNSAFE.format(why=f"it holds {len(entries)} files (at most {max_files} are allowed)")
+        )
+    seen: set[str] = set()
+    total = 0
+    files: list[zipfile.ZipInfo] = []
+    for info in entries:
+        name = safe_member_name(info.filename)
+        if name in seen:
+            raise BundleError(UNSAFE.format(why=f"the name '{name}' appears twice"))
+        seen.add(name)
+        kind = stat.S_IFMT(info.external_attr >> 16)
+        if kind == stat.S_IFLNK:
+            raise BundleError(UNSAFE.format(why=f"'{name}' is a link to another file"))
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise BundleError(UNSAFE.format(why=f"'{name}' is a special file, not a plain file"))
+        if info.is_dir():
+            continue
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise BundleError(UNSAFE.format(why="its contents would take more than 1 GB unpacked"))
+        files.append(info)
+    return files
+
+
+def safe_member_name(raw: str) -> str:
+    """The entry's path if it stays inside the extraction folder; raise BundleError otherwise."""
+    if "\x00" in raw or not raw:
+        raise BundleError(UNSAFE.format(why="an entry has an invalid name"))
+    text = raw.replace("\\", "/")
+    path = PurePosixPath(text)
+    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+        raise BundleError(UNSAFE.format(why=f"the entry '{raw}' has an absolute path"))
+    if ".." in path.parts:
+        raise BundleError(UNSAFE.format(why=f"the entry '{raw}' points outside the bundle folder"))
+    return str(path) + ("/" if text.endswith("/") else "")
+
+
+def extract_all(archive: zipfile.ZipFile, destination: Path) -> list[str]:
+    """Extract the checked archive into ``destination``, counting the bytes actually written.
+
+    Returns the relative names of the files written.
+
+    Raises
+    ------
+    BundleError
+        If any check of :func:`check_entries` fails, or an entry unpacks to more bytes
+        than its header declares (a zip bomb), or the archive is damaged.
+    """
+    root = destination.resolve()
+    written: list[str] = []
+    total = 0
+    for info in check_entries(archive):
+        name = safe_member_name(info.filename)
+        target = (root / name).resolve()
+        if root not in target.parents:
+            raise BundleError(
+                UNSAFE.format(why=f"the entry '{name}' points outside the bundle folder")
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        size = 0
+        with target.open("xb") as out:
+            for chunk in _read_member(archive, info):
+                size += len(chunk)
+                total += len(chunk)
+                if size > info.file_size or total > MAX_TOTAL_BYTES:
+                    raise BundleError(
+                        UNSAFE.format(why=f"'{name}' unpacks to more bytes than it declares")
+                    )
+                out.write(chunk)
+        written.append(name)
+    return written
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(CHUNK_BYTES):
+                yield chunk
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as error:
+        # zipfile raises on a CRC mismatch, which is what a lying size header produces.
+        raise BundleError(
+            NOT_A_BUNDLE.format(why=f"'{info.filename}' inside it is damaged")
+        ) from error
+    except NotImplementedError as error:
+        raise BundleError(
+            NOT_A_BUNDLE.format(why=f"'{info.filename}' uses a compression Trainboard cannot read")
+        ) from error
+
+
+# --- the network description inside model.keras ---------------------------------------------
+
+
+def read_model_config(model_path: Path) -> dict[str, Any]:
+    """Read ``config.json`` from a ``.keras`` file (itself a zip) without loading the model.
+
+    Raises
+    ------
+    BundleError
+        If the file is not a Keras model file, or its description is unreadable.
+    """
+    broken = "the network file model.keras is damaged or not a Keras model"
+    try:
+        with zipfile.ZipFile(model_path) as inner:
+            check_entries(inner, max_files=100)
+            info = inner.getinfo("config.json")
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise BundleError(UNSAFE.format(why="the network description is far too large"))
+            text = b"".join(_read_member(inner, info))
+    except KeyError as error:
+        raise BundleError(NOT_A_BUNDLE.format(why=broken)) from error
+    except (zipfile.BadZipFile, OSError) as error:
+        raise BundleError(NOT_A_BUNDLE.format(why=broken)) from error
+    try:
+        config = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise BundleError(NOT_A_BUNDLE.format(why=broken)) from error
+    if not isinstance(config, dict):
+        raise BundleError(NOT_A_BUNDLE.format(why=broken))
+    return config
+
+
+def check_model_config(config: Any) -> None:
+    """Refuse a network description that carries code or classes from outside Keras.
+
+    Raises
+    ------
+    BundleError
+        Naming the first offending object.
+    """
+    for node in _walk(config):
+        class_name = node.get("class_name")
+        if class_name in CODE_CLASS_NAMES:
+            raise BundleError(
+                UNSAFE.format(why=f"its network contains a '{class_name}' layer, which runs code")
+            )
+        module = node.get("module")
+        if isinstance(module, str) and not (
+            module == KERAS_MODULE or module.startswith(KERAS_MODULE + ".")
+        ):
+            raise BundleError(
+                UNSAFE.format(why=f"its network uses '{class_name}' from outside Keras ({module})")
+            )
+        registered = node.get("registered_name")
+        if isinstance(registered, str) and ">" in registered:
+            # Custom objects are registered as "package>Name"; Trainboard never makes them.
+            raise BundleError(UNSAFE.format(why=f"its network uses a custom object '{registered}'"))
+
+
+def _walk(value: Any) -> Iterator[dict[str, Any]]:
+    # Iterative, so a deliberately deep description cannot exhaust the stack.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

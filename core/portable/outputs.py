@@ -1,0 +1,258 @@
+"""Turning model outputs into predictions a person can read, and writing them safely.
+
+This module ships inside every export bundle (as ``trainboard_runtime.outputs``), so
+the app, the CLI and a bundle's standalone ``predict.py`` build predictions with the
+same code: :func:`predict_frame` is the one path from raw rows to a predictions table.
+It imports nothing but the standard library, numpy and pandas.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import os
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .preprocess import Preprocessor
+from .reading import read_table
+
+PREDICTION = "prediction"
+PROBABILITY_PREFIX = "probability_"
+# Where an input column already uses one of our output names, the input keeps its
+# values under this suffix, so the predictions keep their documented names.
+INPUT_SUFFIX = " (input)"
+TASKS = ("binary", "multiclass", "regression")
+# Rows per model call: large files are predicted in slices to bound memory.
+PREDICT_BATCH_ROWS = 8192
+
+# OWASP "CSV injection": a spreadsheet runs a cell beginning with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell that is nothing but a plain number ("-5", "+1.5e3") runs nothing; it stays as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def read_rows_to_predict(
+    source: str | os.PathLike[str] | bytes, *, name: str | None = None
+) -> pd.DataFrame:
+    """Read a CSV of rows to predict, the way training data is read (same cleaning rules).
+
+    Unlike training data, a file to predict may hold a single row, so the reader's
+    minimum row count is lifted when the reader supports that.
+
+    Raises
+    ------
+    UnusableDataError
+        If the file cannot be read as a table.
+    """
+    options: dict[str, Any] = {"name": name}
+    if "min_rows" in inspect.signature(read_table).parameters:
+        options["min_rows"] = 1
+    return read_table(source, **options)
+
+
+def probability_column(label: str) -> str:
+    """Name of the column holding the probability of one class: ``probability_<label>``."""
+    return f"{PROBABILITY_PREFIX}{label}"
+
+
+def output_columns(task: str, class_labels: Sequence[str]) -> list[str]:
+    """The columns :func:`predictions_frame` adds after the input columns, in order."""
+    if task == "regression":
+        return [PREDICTION]
+    return [PREDICTION] + [probability_column(str(label)) for label in class_labels]
+
+
+def predict_frame(
+    model: Any,
+    preprocessor: Preprocessor,
+    task: str,
+    class_labels: Sequence[str],
+    frame: pd.DataFrame,
+) -> pd.DataFrame:
+    """Predict raw rows: preprocess, run the model, build the predictions table.
+
+    The single code path used by the app, the CLI, the export verification and a
+    bundle's ``predict.py``, so all of them give the same answers.
+
+    Parameters
+    ----------
+    model
+        A Keras model (anything with ``predict(x, verbose=0)``) or a callable taking the
+        float32 feature matrix and returning the model outputs.
+    preprocessor
+        The fitted :class:`Preprocessor` the model was trained with.
+    task
+        "binary", "multiclass" or "regression".
+    class_labels
+        Class labels in model output order (empty for regression).
+    frame
+        Raw rows. Columns the model does not use (the target, notes...) are ignored in
+        the computation but kept in the output.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`predictions_frame`.
+
+    Raises
+    ------
+    PredictionInputError
+        If required columns are absent, or a number column holds text.
+    """
+    features, usable = preprocessor.transform(frame)
+    return predictions_frame(
+        frame, model_outputs(model, features, usable), task, class_labels, usable
+    )
+
+
+def model_outputs(model: Any, features: np.ndarray, usable: np.ndarray | None = None) -> np.ndarray:
+    """Run the model on the usable rows only; other rows get NaN outputs.
+
+    Rows the recipe leaves out hold placeholder features, so computing them would be
+    wasted work (and could show a meaningless number if it leaked through).
+    """
+    if usable is None:
+        usable = np.ones(len(features), dtype=bool)
+    rows = np.nonzero(usable)[0]
+    width = None
+    pieces: list[np.ndarray] = []
+    for start in range(0, len(rows), PREDICT_BATCH_ROWS):
+        batch = features[rows[start : start + PREDICT_BATCH_ROWS]]
+        if hasattr(model, "predict"):
+            result = model.predict(batch, verbose=0)
+        else:
+            result = model(batch)
+        result = np.asarray(result, dtype=np.float64)
+        pieces.append(result.reshape(len(batch), -1))
+        width = pieces[-1].shape[1]
+    if width is None:  # nothing to predict: the width is unknown, one column is harmless
+        return np.full((len(features), 1), np.nan)
+    out = np.full((len(features), width), np.nan)
+    out[rows] = np.concatenate(pieces)
+    return out
+
+
+def predictions_frame(
+    raw: pd.DataFrame,
+    outputs: np.ndarray,
+    task: str,
+    class_labels: Sequence[str],
+    usable: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The input rows followed by the model's predictions.
+
+    Parameters
+    ----------
+    raw
+        The rows as given (every column is kept, in order).
+    outputs
+        Model outputs, one row per input row: binary (n, 1) probability of
+        ``class_labels[1]``; multiclass (n, k) probabilities; regression (n, 1) values.
+    task
+        "binary", "multiclass" or "regression".
+    class_labels
+        Class labels in model output order (empty for regression).
+    usable
+        False for rows the recipe leaves out (an empty cell where the recipe says "leave
+        those rows out"): their prediction and probabilities are left empty.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The input columns, then ``prediction`` (a class label, or a number in the
+        target's units) and, for classification, one ``probability_<label>`` column per
+        class. An input column whose name clashes with these is kept as
+        ``<name> (input)``.
+
+    Raises
+    ------
+    ValueError
+        If the outputs do not match the task, the classes or the number of rows (a
+        programming error, not a user one).
+    """
+    if task not in TASKS:
+        raise ValueError(f"Unknown task {task!r}; expected one of {TASKS}.")
+    labels = [str(label) for label in class_labels]
+    values = np.asarray(outputs, dtype=np.float64).reshape(len(raw), -1)
+    keep = np.ones(len(raw), dtype=bool) if usable is None else np.asarray(usable, dtype=bool)
+    if len(keep) != len(raw):
+        raise ValueError("`usable` must have one entry per row.")
+    result = _rename_clashing_inputs(raw, output_columns(task, labels))
+    if task == "regression":
+        if values.shape[1] != 1:
+            raise ValueError(f"A regression model gives 1 output per row, not {values.shape[1]}.")
+        result[PREDICTION] = np.where(keep, values[:, 0], np.nan)
+        return result
+    probabilities = _class_probabilities(values, task, labels)
+    chosen = np.asarray(labels, dtype=object)[np.argmax(probabilities, axis=1)]
+    result[PREDICTION] = pd.Series(np.where(keep, chosen, None), index=raw.index, dtype="object")
+    for i, label in enumerate(labels):
+        result[probability_column(label)] = np.where(keep, probabilities[:, i], np.nan)
+    return result
+
+
+def _class_probabilities(values: np.ndarray, task: str, labels: list[str]) -> np.ndarray:
+    if task == "binary":
+        if len(labels) != 2 or values.shape[1] != 1:
+            raise ValueError("A yes/no model needs 2 class labels and 1 output per row.")
+        positive = values[:, 0]
+        return np.column_stack([1.0 - positive, positive])
+    if values.shape[1] != len(labels):
+        raise ValueError(
+            f"The model gives {values.shape[1]} outputs per row for {len(labels)} classes."
+        )
+    return values
+
+
+def _rename_clashing_inputs(raw: pd.DataFrame, added: list[str]) -> pd.DataFrame:
+    result = raw.copy()
+    taken = set(map(str, result.columns)) | set(added)
+    renames: dict[Any, str] = {}
+    for column in result.columns:
+        if str(column) in added:
+            new = f"{column}{INPUT_SUFFIX}"
+            while new in taken:
+                new += INPUT_SUFFIX
+            taken.add(new)
+            renames[column] = new
+    return result.rename(columns=renames) if renames else result
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Make one text cell harmless in a spreadsheet (numbers and empty cells pass through).
+
+    A text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    would be run as a formula by Excel, LibreOffice or Google Sheets; a leading ``'``
+    makes it plain text. Text that is just a number ("-5") runs nothing and is kept.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        if not _PLAIN_NUMBER.fullmatch(value):
+            return "'" + value
+    return value
+
+
+def to_safe_csv(frame: pd.DataFrame) -> bytes:
+    """CSV bytes that are safe to open in a spreadsheet.
+
+    Only text cells (and column names) are changed, see :func:`neutralise_cell`;
+    number columns, negative numbers included, are written as numbers. UTF-8 with a
+    byte-order mark, so spreadsheet programs read accented text correctly.
+    """
+    safe = frame.copy()
+    for column in safe.columns:
+        series = safe[column]
+        text_like = series.dtype == object or isinstance(series.dtype, pd.CategoricalDtype)
+        if text_like or pd.api.types.is_string_dtype(series.dtype):
+            safe[column] = series.astype("object").map(neutralise_cell)
+    safe.columns = [neutralise_cell(str(column)) for column in safe.columns]
+    buffer = io.StringIO()
+    safe.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue().encode("utf-8-sig")

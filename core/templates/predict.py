@@ -1,0 +1,124 @@
+"""Predict new rows with this Trainboard model, without Trainboard.
+
+Run it from anywhere, with the packages of requirements.txt installed:
+
+    pip install -r requirements.txt
+    python predict.py new_data.csv                    # writes predictions.csv next to new_data.csv
+    python predict.py new_data.csv --out result.csv   # writes result.csv
+    python predict.py new_data.csv --out -            # prints the table (CSV) instead
+
+The new file needs the columns the model was trained with (listed in schema.json);
+other columns are ignored for the prediction and kept in the output. The output holds
+every input column, then "prediction" and, when predicting categories, one
+"probability_<outcome>" column per outcome. A row gets an empty prediction when it has
+an empty cell in a column whose rule is "leave those rows out". The CSV is safe to open
+in a spreadsheet: text that would run as a formula starts with an apostrophe.
+
+Exit status: 0 when the predictions were written; 2 when the input cannot be used, with
+one line starting with "error:" that says what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+# Quiet TensorFlow's start-up messages (set before TensorFlow is imported).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+HERE = Path(__file__).resolve().parent
+# The preprocessing code ships beside this script; make it importable from any folder.
+sys.path.insert(0, str(HERE))
+
+MODEL_FILE = "$MODEL_KERAS"
+SCHEMA_FILE = "$SCHEMA_JSON"
+DEFAULT_OUT = "$DEFAULT_PREDICTIONS"
+BUNDLE_FORMAT = int("$BUNDLE_FORMAT")
+STDOUT = "-"
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Predict the rows of a CSV file with this Trainboard model."
+    )
+    parser.add_argument("data", help="CSV file with the rows to predict")
+    parser.add_argument(
+        "--out",
+        help=f"where to write the predictions (default: {DEFAULT_OUT} next to the data file; "
+        f"'{STDOUT}' prints them)",
+    )
+    return parser.parse_args(argv)
+
+
+def predict(data_path: Path, out: str | None) -> dict:
+    """Read, preprocess, predict and write; return a short summary."""
+    from trainboard_runtime.errors import PredictionInputError, UnusableDataError
+    from trainboard_runtime.outputs import (
+        PREDICTION,
+        predict_frame,
+        read_rows_to_predict,
+        to_safe_csv,
+    )
+    from trainboard_runtime.preprocess import Preprocessor
+
+    schema = json.loads((HERE / SCHEMA_FILE).read_text(encoding="utf-8"))
+    if schema.get("bundle_format") != BUNDLE_FORMAT:
+        raise UnusableDataError(
+            f"{SCHEMA_FILE} does not belong to this script; unzip the whole bundle again."
+        )
+    out_path = None if out == STDOUT else Path(out) if out else data_path.with_name(DEFAULT_OUT)
+    if out_path is not None and data_path.exists() and out_path.resolve() == data_path.resolve():
+        raise PredictionInputError(
+            "The predictions would overwrite the data file. Choose another --out file."
+        )
+    if not data_path.is_file():
+        raise UnusableDataError(f"There is no file '{data_path}'. Check the name and the folder.")
+    frame = read_rows_to_predict(data_path, name=data_path.name)
+    preprocessor = Preprocessor.from_dict(schema["preprocessor"])
+    # A missing column is reported before TensorFlow's slow start.
+    preprocessor.check_columns(frame)
+
+    import keras  # TensorFlow takes seconds to start; imported once the input looks right
+
+    # safe_mode=True: the file is only read as data, never run as code.
+    model = keras.saving.load_model(HERE / MODEL_FILE, safe_mode=True, compile=False)
+    predictions = predict_frame(model, preprocessor, schema["task"], schema["class_labels"], frame)
+    payload = to_safe_csv(predictions)
+    if out_path is None:
+        sys.stdout.buffer.write(payload)
+        sys.stdout.flush()
+    else:
+        # Write beside the target, then rename: a failure never leaves half a file.
+        partial = out_path.with_name(out_path.name + ".partial")
+        partial.write_bytes(payload)
+        os.replace(partial, out_path)
+    predicted = int(predictions[PREDICTION].notna().sum())
+    where = str(out_path) if out_path is not None else "standard output"
+    return {"rows": len(predictions), "predicted": predicted, "out": where}
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    from trainboard_runtime.errors import TrainboardError
+
+    try:
+        summary = predict(Path(arguments.data), arguments.out)
+    except TrainboardError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        reason = f"{error.strerror}: {error.filename}" if error.filename else str(error)
+        print(f"error: could not read or write a file ({reason}).", file=sys.stderr)
+        return 2
+    skipped = summary["rows"] - summary["predicted"]
+    note = f" ({skipped} row(s) left without a prediction: empty cells)" if skipped else ""
+    message = f"Predicted {summary['predicted']} row(s){note}; written to {summary['out']}."
+    print(message, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

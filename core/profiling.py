@@ -3,7 +3,8 @@
 :func:`profile_table` gives every column a *kind*, infers the task from the column
 to predict, and raises plain-language health warnings. The rules, in order:
 
-* ``empty``: no value at all. ``constant``: a single distinct value.
+* ``empty``: no value at all. ``constant``: one distinct value in every row (one
+  value plus empty cells is not constant: being empty may carry information).
 * ``boolean``: exactly two distinct values that read as yes/no, true/false, y/n,
   t/f or 0/1 (any case). Two values of anything else are ``categorical``.
 * Number columns (float64, as :func:`core.portable.reading.read_table` makes them,
@@ -161,7 +162,7 @@ def profile_column(name: str, values: pd.Series) -> ColumnProfile:
     n_rows, n_missing = len(values), int(missing.sum())
     numbers = _as_numbers(present)
     counts = (numbers if numbers is not None else present).value_counts(sort=True)
-    kind = _kind(name, present, numbers, counts)
+    kind = _kind(name, n_rows, present, numbers, counts)
     if kind == "date":
         stats = _date_stats(present)
     elif numbers is not None and kind in ("numeric", "identifier"):
@@ -201,11 +202,13 @@ def _as_numbers(present: pd.Series) -> pd.Series | None:
     return None if not_numbers.any() else numbers
 
 
-def _kind(name: str, present: pd.Series, numbers: pd.Series | None, counts: pd.Series) -> str:
+def _kind(
+    name: str, n_rows: int, present: pd.Series, numbers: pd.Series | None, counts: pd.Series
+) -> str:
     n_present, n_distinct = len(present), len(counts)
     if n_present == 0:
         return "empty"
-    if n_distinct == 1:
+    if n_distinct == 1 and n_present == n_rows:
         return "constant"
     if n_distinct == 2 and {normalise_label(label_text(v)) for v in counts.index} in BOOLEAN_PAIRS:
         return "boolean"

@@ -10,7 +10,7 @@ to predict, and raises plain-language health warnings. The rules, in order:
 * Number columns (float64, as :func:`core.portable.reading.read_table` makes them,
   or text columns whose values all read as numbers): ``identifier`` when every
   value is a whole number and nearly every row has its own value (at least 95%
-  distinct, over at least 20 rows; 50% is enough when the name looks like an
+  distinct, over at least 50 rows; 50% is enough when the name looks like an
   id, e.g. ``customer_id``, ``uuid``, ``OrderKey``); otherwise ``numeric``. A
   measurement with decimals is never an identifier, and numbers are never dates.
 * Text columns: ``date`` when at least 90% of a sample both looks like a date
@@ -45,7 +45,7 @@ MAX_CLASSES = 50  # more categories than this cannot be a sensible classificatio
 MAX_INTEGER_CLASSES = 10  # whole-number targets with at most this many values are classes
 IDENTIFIER_SHARE = 0.95
 IDENTIFIER_SHARE_BY_NAME = 0.5
-IDENTIFIER_MIN_ROWS = 20
+IDENTIFIER_MIN_ROWS = 50  # in fewer rows, all-different values happen by chance
 HEAVY_MISSING_SHARE = 0.40
 RARE_CLASS_SHARE = 0.05
 MIN_TEST_ROWS = 100

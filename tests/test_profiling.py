@@ -48,6 +48,7 @@ def rng() -> np.random.Generator:
         ("weight", np.linspace(1.05, 9.95, N), "numeric"),  # all distinct, but measurements
         ("visits", np.arange(N) % 17 * 1.0, "numeric"),
         ("row_number", np.arange(N) * 1.0, "identifier"),
+        ("age", np.arange(20, 50) * 1.0, "numeric"),  # 30 rows: all different by chance
         ("customer_id", np.arange(N) // 2 * 1.0, "identifier"),  # 50% distinct, id-like name
         ("order_count", np.arange(N) // 2 * 1.0, "numeric"),  # same values, ordinary name
         ("ticket", [f"T-{i:05d}" for i in range(N)], "identifier"),

@@ -72,6 +72,12 @@ def test_each_delimiter_is_sniffed(sep: str) -> None:
     assert frame["x"].dtype == np.float64 and frame["x"].iloc[1] == 1.5
 
 
+def test_excel_sep_line_sets_the_delimiter() -> None:
+    text = "sep=;\n" + table(city_rows(), ["city", "n", "x"], sep=";")
+    frame = read_table(text.encode())
+    assert list(frame.columns) == ["city", "n", "x"] and len(frame) == MIN_ROWS + 2
+
+
 def test_quoted_values_may_contain_the_delimiter() -> None:
     rows = [[f'"Smith, J{i}"', str(i)] for i in range(MIN_ROWS)]
     frame = read_table(table(rows, ["name", "n"]).encode())
@@ -271,6 +277,7 @@ def test_parse_numbers_mask_and_passthrough() -> None:
     assert numbers.iloc[0] == 1.5 and numbers.iloc[4] == 2.25  # decimal comma fits every value
     assert np.isnan(numbers.iloc[1]) and np.isnan(numbers.iloc[2]) and np.isnan(numbers.iloc[3])
     assert not_numbers.tolist() == [False, False, True, False, False]
+    assert numbers.name is None and parse_numbers(pd.Series(["1"], name="x"))[0].name == "x"
     already, bad = parse_numbers(pd.Series([1, 2, np.nan]))
     assert already.tolist()[:2] == [1.0, 2.0] and not bad.any()
 

@@ -129,7 +129,7 @@ def parse_numbers(values: pd.Series, *, decimal: str | None = None) -> tuple[pd.
         bool, True where a cell is present but not a number.
     """
     if not _is_textual(values):
-        numbers = values.astype("float64")
+        numbers = values.astype("float64")  # keeps index and name
         bad = ~np.isfinite(numbers) & numbers.notna()  # infinities are not usable numbers
         return numbers.mask(bad), bad
     codes, uniques = _factorize(values)
@@ -138,8 +138,8 @@ def parse_numbers(values: pd.Series, *, decimal: str | None = None) -> tuple[pd.
     take = np.append(numbers, np.nan)[codes]
     bad_cells = np.append(bad, False)[codes]
     return (
-        pd.Series(take, index=values.index, dtype="float64"),
-        pd.Series(bad_cells, index=values.index, dtype=bool),
+        pd.Series(take, index=values.index, dtype="float64", name=values.name),
+        pd.Series(bad_cells, index=values.index, dtype=bool, name=values.name),
     )
 
 
@@ -184,7 +184,10 @@ def read_table(
             f"{label} contains binary data, not text, so it is not a CSV file. "
             "Export your table as CSV (UTF-8) and upload that."
         )
-    delimiter = _sniff_delimiter(text, label)
+    hint = re.match(r'"?sep=(.)"?\r?\n', text, re.IGNORECASE)  # Excel's "sep=;" first line
+    if hint:
+        text = text[hint.end() :]
+    delimiter = hint.group(1) if hint else _sniff_delimiter(text, label)
     frame = _parse(text, delimiter, label)
     frame, decimal = _clean(frame)
     if len(frame) == 0:

@@ -1,9 +1,11 @@
-"""Trainboard's entry point (`streamlit run app.py`): page routing and the shared sidebar only."""
+"""Trainboard's entry point (`streamlit run app.py`): page routing only.
+
+Each page draws the shared frame itself (session keys, sidebar: see ui/frame.py for why).
+"""
 
 import streamlit as st
 
-from ui.sidebar import show_sidebar
-from ui.state import init_session, sync_job_with_url
+from ui.frame import PAGE_TITLE
 
 # (file, title, icon, url path); the titles are the only user-facing text here.
 PAGES = [
@@ -16,12 +18,11 @@ PAGES = [
     ("pages/predict.py", "6. Predict", ":material/batch_prediction:", "predict"),
 ]
 
-st.set_page_config(page_title="Trainboard", layout="wide")
-init_session()
-sync_job_with_url()
-page = st.navigation([
-    st.Page(path, title=title, icon=icon, url_path=url, default=index == 0)
-    for index, (path, title, icon, url) in enumerate(PAGES)
-])
-show_sidebar()
+st.set_page_config(page_title=PAGE_TITLE, layout="wide")
+page = st.navigation(
+    [
+        st.Page(path, title=title, icon=icon, url_path=url, default=index == 0)
+        for index, (path, title, icon, url) in enumerate(PAGES)
+    ]
+)
 page.run()

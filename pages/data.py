@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from ui.data import profile_dataset, profile_frame, read_dataset, sample_bytes
+from ui.frame import page_frame
 from ui.state import choose_dataset, current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown, show_error
 
@@ -16,12 +17,21 @@ TEXT = {
     "or_sample": "...or try a sample dataset with one click",
     "sample_label": "Sample datasets",
     "samples": {
-        "telco_churn.csv": ("Customer churn", "churn",
-                            "whether a telecom customer leaves (a yes/no outcome), 7,000 customers"),
-        "penguins.csv": ("Penguin species", "species",
-                         "which of three species a penguin belongs to, from its measurements, 344 birds"),
-        "diamonds.csv": ("Diamond prices", "price",
-                         "the price of a diamond (a number) from its cut, colour and size, 54,000 diamonds"),
+        "telco_churn.csv": (
+            "Customer churn",
+            "churn",
+            "whether a telecom customer leaves (a yes/no outcome), 7,000 customers",
+        ),
+        "penguins.csv": (
+            "Penguin species",
+            "species",
+            "which of three species a penguin belongs to, from its measurements, 344 birds",
+        ),
+        "diamonds.csv": (
+            "Diamond prices",
+            "price",
+            "the price of a diamond (a number) from its cut, colour and size, 54,000 diamonds",
+        ),
     },
     "sample_line": "**{title}** predicts {what}.",
     "using": "Using **{name}**: {rows:,} rows, {columns} columns.",
@@ -29,7 +39,8 @@ TEXT = {
     "target_header": "What should the model predict?",
     "target_label": "Column to predict",
     "target_placeholder": "Choose the column to predict",
-    "target_help": "The column the model learns to fill in for new rows, e.g. whether a customer left.",
+    "target_help": "The column the model learns to fill in for new rows, "
+    "e.g. whether a customer left.",
     "task": "With **{target}** as the column to predict, the model will be **{task}**.",
     "classes": "Possible outcomes: {labels}",
     "no_target": "Choose the column to predict to continue.",
@@ -40,12 +51,22 @@ TEXT = {
     "drop_reason": "**{column}**: {reason}",
     "drop_reason_default": "not useful for learning",
     "profile_header": "Column by column",
-    "headers": {"column": "Column", "kind": "Kind", "missing": "Missing %",
-                "distinct": "Different values", "examples": "Examples"},
+    "headers": {
+        "column": "Column",
+        "kind": "Kind",
+        "missing": "Missing %",
+        "distinct": "Different values",
+        "examples": "Examples",
+    },
     "kinds": {
-        "numeric": "Number", "categorical": "Category", "boolean": "Yes/no",
-        "date": "Date", "text": "Free text", "identifier": "Identifier (different in every row)",
-        "constant": "Same value everywhere", "empty": "Empty",
+        "numeric": "Number",
+        "categorical": "Category",
+        "boolean": "Yes/no",
+        "date": "Date",
+        "text": "Free text",
+        "identifier": "Identifier (different in every row)",
+        "constant": "Same value everywhere",
+        "empty": "Empty",
     },
     "health_header": "Health check",
     "healthy": "No problems found in the data.",
@@ -76,15 +97,25 @@ def choose_file() -> None:
     upload_col, sample_col = st.columns(2)
     with upload_col:
         mb = st.get_option("server.maxUploadSize")
-        st.file_uploader(TEXT["upload"], type=["csv", "txt", "tsv"], key="upload_csv",
-                         on_change=_load_upload, help=TEXT["upload_help"].format(mb=mb))
+        st.file_uploader(
+            TEXT["upload"],
+            type=["csv", "txt", "tsv"],
+            key="upload_csv",
+            on_change=_load_upload,
+            help=TEXT["upload_help"].format(mb=mb),
+        )
         st.caption(TEXT["upload_help"].format(mb=mb))
     with sample_col:
         samples = TEXT["samples"]
         if "sample_dataset" not in st.session_state and st.session_state["data_name"] in samples:
             st.session_state["sample_dataset"] = st.session_state["data_name"]
-        st.segmented_control(TEXT["or_sample"], list(samples), key="sample_dataset",
-                             format_func=lambda name: samples[name][0], on_change=_load_sample)
+        st.segmented_control(
+            TEXT["or_sample"],
+            list(samples),
+            key="sample_dataset",
+            format_func=lambda name: samples[name][0],
+            on_change=_load_sample,
+        )
         for title, _, what in samples.values():
             st.caption(TEXT["sample_line"].format(title=title, what=what))
 
@@ -94,9 +125,15 @@ def choose_target(columns: list[str], current: str | None) -> str | None:
     st.subheader(TEXT["target_header"])
     if st.session_state.get("target_column") not in columns:
         st.session_state["target_column"] = current if current in columns else None
-    return st.selectbox(TEXT["target_label"], columns, key="target_column", index=None,
-                        placeholder=TEXT["target_placeholder"], help=TEXT["target_help"],
-                        on_change=_refill_drop)
+    return st.selectbox(
+        TEXT["target_label"],
+        columns,
+        key="target_column",
+        index=None,
+        placeholder=TEXT["target_placeholder"],
+        help=TEXT["target_help"],
+        on_change=_refill_drop,
+    )
 
 
 def choose_dropped(profile, options: list[str], current: tuple[str, ...]) -> list[str]:
@@ -107,14 +144,22 @@ def choose_dropped(profile, options: list[str], current: tuple[str, ...]) -> lis
     elif "drop_columns" not in st.session_state:
         st.session_state["drop_columns"] = [c for c in current if c in options]
     else:  # a new target may have removed a chosen column from the options
-        st.session_state["drop_columns"] = [c for c in st.session_state["drop_columns"] if c in options]
-    dropped = st.multiselect(TEXT["drop_label"], options, key="drop_columns", help=TEXT["drop_help"])
+        st.session_state["drop_columns"] = [
+            c for c in st.session_state["drop_columns"] if c in options
+        ]
+    dropped = st.multiselect(
+        TEXT["drop_label"], options, key="drop_columns", help=TEXT["drop_help"]
+    )
     suggested = [c for c in profile.suggested_drop if c in options]
     if suggested:
         reasons = {w.column: w.message for w in profile.warnings if w.column in suggested}
-        lines = [TEXT["drop_reason"].format(column=escape_markdown(c),
-                                            reason=escape_markdown(reasons.get(c, TEXT["drop_reason_default"])))
-                 for c in suggested]
+        lines = [
+            TEXT["drop_reason"].format(
+                column=escape_markdown(c),
+                reason=escape_markdown(reasons.get(c, TEXT["drop_reason_default"])),
+            )
+            for c in suggested
+        ]
         st.caption("\n\n".join([TEXT["drop_why"], *lines]))
     return dropped
 
@@ -139,8 +184,11 @@ def main() -> None:
         st.info(TEXT["no_data"])
         return
     table = read_dataset(dataset)
-    st.markdown(TEXT["using"].format(name=escape_markdown(dataset.name), rows=len(table),
-                                     columns=table.shape[1]))
+    st.markdown(
+        TEXT["using"].format(
+            name=escape_markdown(dataset.name), rows=len(table), columns=table.shape[1]
+        )
+    )
     with st.expander(TEXT["preview"], expanded=True):
         st.dataframe(table.head(100), hide_index=True)
     recipe = current_recipe()
@@ -150,10 +198,19 @@ def main() -> None:
     if target is None or profile.task is None:
         st.info(TEXT["no_target"])
     else:
-        st.info(TEXT["task"].format(target=escape_markdown(target), task=escape_markdown(profile.task.describe())))
+        st.info(
+            TEXT["task"].format(
+                target=escape_markdown(target), task=escape_markdown(profile.task.describe())
+            )
+        )
         if profile.task.class_labels:
-            st.caption(TEXT["classes"].format(
-                labels=", ".join(escape_markdown(label) for label in profile.task.class_labels[:20])))
+            st.caption(
+                TEXT["classes"].format(
+                    labels=", ".join(
+                        escape_markdown(label) for label in profile.task.class_labels[:20]
+                    )
+                )
+            )
     dropped = choose_dropped(profile, [c for c in columns if c != target], recipe.drop_columns)
     set_recipe(recipe.with_changes(target=target, drop_columns=dropped))
     st.subheader(TEXT["profile_header"])
@@ -163,6 +220,7 @@ def main() -> None:
         st.page_link("pages/design.py", label=TEXT["next"], icon=":material/arrow_forward:")
 
 
+page_frame()
 try:
     main()
 except TrainboardError as error:

@@ -6,8 +6,11 @@ from core.architecture import describe_network, estimate_input_width
 from core.errors import TrainboardError
 from ui.charts import network_diagram
 from ui.data import profile_dataset
+from ui.frame import page_frame
 from ui.recipe_form import (
     TEXT as FORM_TEXT,
+)
+from ui.recipe_form import (
     build_recipe,
     recipe_settings,
     render_layer_details,
@@ -52,12 +55,17 @@ def advanced_settings(values: dict, specs: list) -> None:
     with st.expander(TEXT["advanced"]):
         for section, title in FORM_TEXT["sections"].items():
             st.markdown(f"#### {title}")
-            render_settings([s for s in specs if s.group == "advanced" and section_of(s) == section],
-                            values)
+            render_settings(
+                [s for s in specs if s.group == "advanced" and section_of(s) == section], values
+            )
             if section == "model":
                 render_layer_details(values["model"]["hidden_layers"])
-        st.button(TEXT["reset"], key="recipe_reset", on_click=reset_settings,
-                  icon=":material/restart_alt:")
+        st.button(
+            TEXT["reset"],
+            key="recipe_reset",
+            on_click=reset_settings,
+            icon=":material/restart_alt:",
+        )
 
 
 def diagram(recipe) -> None:
@@ -73,10 +81,13 @@ def diagram(recipe) -> None:
         st.info(TEXT["no_data"])
         return
     inputs = estimate_input_width(profile, recipe)
-    summary = describe_network(inputs, recipe.model, profile.task.task, len(profile.task.class_labels))
+    summary = describe_network(
+        inputs, recipe.model, profile.task.task, len(profile.task.class_labels)
+    )
     st.plotly_chart(network_diagram(summary.layers, summary.n_parameters), key="network_diagram")
-    st.caption(TEXT["diagram_caption"].format(inputs=inputs,
-                                              task=escape_markdown(profile.task.describe())))
+    st.caption(
+        TEXT["diagram_caption"].format(inputs=inputs, task=escape_markdown(profile.task.describe()))
+    )
 
 
 def main() -> None:
@@ -104,6 +115,7 @@ def main() -> None:
             st.page_link("pages/train.py", label=TEXT["next"], icon=":material/arrow_forward:")
 
 
+page_frame()
 try:
     main()
 except TrainboardError as error:

@@ -12,6 +12,7 @@ from ui.charts import (
     predicted_vs_actual_figure,
     residual_figure,
 )
+from ui.frame import page_frame
 from ui.jobs import finished_result
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
@@ -64,8 +65,10 @@ def scores_table(result: dict) -> pd.DataFrame:
     for key, (label, meaning) in METRIC_LABELS.items():
         if not isinstance(result["metrics"].get(key), (int, float)):
             continue
-        row = {TEXT["measure"]: label + (TEXT["lower"] if key in LOWER_IS_BETTER else ""),
-               TEXT["ours"]: _fmt(key, result["metrics"][key])}
+        row = {
+            TEXT["measure"]: label + (TEXT["lower"] if key in LOWER_IS_BETTER else ""),
+            TEXT["ours"]: _fmt(key, result["metrics"][key]),
+        }
         for name, metrics in baselines.items():
             row[name.capitalize()] = _fmt(key, metrics.get(key))
         row[TEXT["meaning"]] = meaning
@@ -78,14 +81,30 @@ def classification_charts(result: dict) -> None:
     metrics = result["metrics"]
     labels = metrics.get("class_labels") or result.get("class_labels") or []
     if metrics.get("confusion_matrix"):
-        st.plotly_chart(confusion_matrix_figure(labels, metrics["confusion_matrix"], TEXT["confusion"]),
-                        key="chart_confusion")
+        st.plotly_chart(
+            confusion_matrix_figure(labels, metrics["confusion_matrix"], TEXT["confusion"]),
+            key="chart_confusion",
+        )
         st.caption(TEXT["confusion_caption"])
     curves = (result.get("evaluation") or {}).get("curves") or {}
-    roc = [{"name": TEXT["auc"].format(label=c["label"], value=_fmt("auc", c.get("auc"))),
-            "x": c["fpr"], "y": c["tpr"]} for c in curves.get("roc", [])]
-    pr = [{"name": TEXT["auc"].format(label=c["label"], value=_fmt("ap", c.get("average_precision"))),
-           "x": c["recall"], "y": c["precision"]} for c in curves.get("pr", [])]
+    roc = [
+        {
+            "name": TEXT["auc"].format(label=c["label"], value=_fmt("auc", c.get("auc"))),
+            "x": c["fpr"],
+            "y": c["tpr"],
+        }
+        for c in curves.get("roc", [])
+    ]
+    pr = [
+        {
+            "name": TEXT["auc"].format(
+                label=c["label"], value=_fmt("ap", c.get("average_precision"))
+            ),
+            "x": c["recall"],
+            "y": c["precision"],
+        }
+        for c in curves.get("pr", [])
+    ]
     left, right = st.columns(2)
     if roc:
         left.plotly_chart(curve_figure(roc, "roc", TEXT["roc"]), key="chart_roc")
@@ -100,12 +119,16 @@ def regression_charts(result: dict) -> None:
         return
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(predicted_vs_actual_figure(plots["actual"], plots["predicted"], TEXT["scatter"]),
-                        key="chart_scatter")
+        st.plotly_chart(
+            predicted_vs_actual_figure(plots["actual"], plots["predicted"], TEXT["scatter"]),
+            key="chart_scatter",
+        )
         st.caption(TEXT["scatter_caption"])
     with right:
-        st.plotly_chart(residual_figure(plots["predicted"], plots["residual"], TEXT["residuals"]),
-                        key="chart_residuals")
+        st.plotly_chart(
+            residual_figure(plots["predicted"], plots["residual"], TEXT["residuals"]),
+            key="chart_residuals",
+        )
         st.caption(TEXT["residuals_caption"])
 
 
@@ -127,7 +150,9 @@ def main() -> None:
     st.subheader(TEXT["scores"])
     st.dataframe(scores_table(result), hide_index=True)
     if result.get("best_epoch"):
-        st.caption(TEXT["training"].format(epochs=result.get("epochs_run"), best=result["best_epoch"]))
+        st.caption(
+            TEXT["training"].format(epochs=result.get("epochs_run"), best=result["best_epoch"])
+        )
     if result.get("task") == "regression":
         regression_charts(result)
     else:
@@ -143,6 +168,7 @@ def main() -> None:
     st.page_link("pages/export.py", label=TEXT["next"], icon=":material/arrow_forward:")
 
 
+page_frame()
 try:
     main()
 except TrainboardError as error:

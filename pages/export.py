@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.bundle_layout import BUNDLE_FILES, PREDICT_SCRIPT, REQUIREMENTS_TXT
 from core.errors import TrainboardError
+from ui.frame import page_frame
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import show_error
@@ -44,14 +45,29 @@ def downloads(job_id: str) -> None:
         st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
     left, right = st.columns(2)
-    left.download_button(TEXT["bundle"], data=bundle.read_bytes, file_name=f"trainboard_model_{job_id}.zip",
-                         mime="application/zip", key="download_bundle", help=TEXT["bundle_help"],
-                         type="primary", icon=":material/folder_zip:", on_click="ignore")
+    left.download_button(
+        TEXT["bundle"],
+        data=bundle.read_bytes,
+        file_name=f"trainboard_model_{job_id}.zip",
+        mime="application/zip",
+        key="download_bundle",
+        help=TEXT["bundle_help"],
+        type="primary",
+        icon=":material/folder_zip:",
+        on_click="ignore",
+    )
     if card is not None:
         text = card.read_text(encoding="utf-8")
-        right.download_button(TEXT["card"], data=text, file_name=f"model_card_{job_id}.md",
-                              mime="text/markdown", key="download_model_card",
-                              help=TEXT["card_help"], icon=":material/description:", on_click="ignore")
+        right.download_button(
+            TEXT["card"],
+            data=text,
+            file_name=f"model_card_{job_id}.md",
+            mime="text/markdown",
+            key="download_model_card",
+            help=TEXT["card_help"],
+            icon=":material/description:",
+            on_click="ignore",
+        )
         with st.expander(TEXT["card_preview"]):
             st.code(text, language="markdown", wrap_lines=True)  # as text: it quotes column names
 
@@ -59,12 +75,16 @@ def downloads(job_id: str) -> None:
 def contents() -> None:
     """What each file in the bundle is for, and how an engineer runs predict.py."""
     st.subheader(TEXT["contents"])
-    table = pd.DataFrame([{TEXT["file"]: name, TEXT["purpose"]: what}
-                          for name, (what, _how) in BUNDLE_FILES.items()])
+    table = pd.DataFrame(
+        [{TEXT["file"]: name, TEXT["purpose"]: what} for name, (what, _how) in BUNDLE_FILES.items()]
+    )
     st.dataframe(table, hide_index=True)
     st.subheader(TEXT["engineer"])
     st.write(TEXT["engineer_intro"])
-    st.code(TEXT["command"].format(requirements=REQUIREMENTS_TXT, script=PREDICT_SCRIPT), language="bash")
+    st.code(
+        TEXT["command"].format(requirements=REQUIREMENTS_TXT, script=PREDICT_SCRIPT),
+        language="bash",
+    )
     st.caption(TEXT["engineer_after"])
 
 
@@ -81,6 +101,7 @@ def main() -> None:
     st.page_link("pages/predict.py", label=TEXT["next"], icon=":material/arrow_forward:")
 
 
+page_frame()
 try:
     main()
 except TrainboardError as error:

@@ -7,6 +7,7 @@ import streamlit as st
 from core.errors import TrainboardError
 from core.portable.outputs import to_safe_csv
 from core.portable.reading import read_table
+from ui.frame import page_frame
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
@@ -16,8 +17,10 @@ TEXT = {
     "intro": "Give the model new rows (a CSV with the same columns as the training data; the "
     "column to predict may be missing) and download its predictions.",
     "source": "Which model?",
-    "sources": {"trained": "The model trained in this session",
-                "bundle": "A model bundle file (.zip) exported earlier"},
+    "sources": {
+        "trained": "The model trained in this session",
+        "bundle": "A model bundle file (.zip) exported earlier",
+    },
     "bundle_upload": "Upload a model bundle (.zip)",
     "bundle_help": "The zip file downloaded from the Export step. It is checked before use.",
     "need_bundle": "Upload a model bundle to continue.",
@@ -45,15 +48,25 @@ def choose_model() -> tuple[str, bytes | None] | None:
     if not has_trained:
         st.info(TEXT["no_model"])
         st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
-    source = st.radio(TEXT["source"], options, format_func=TEXT["sources"].get, key="predict_source",
-                      horizontal=True)
+    source = st.radio(
+        TEXT["source"],
+        options,
+        format_func=TEXT["sources"].get,
+        key="predict_source",
+        horizontal=True,
+    )
     if source == "trained":
         result = found[1]
-        st.caption(TEXT["trained_info"].format(target=escape_markdown(result.get("target", "")),
-                                               data=escape_markdown((result.get("data") or {}).get("name", ""))))
+        st.caption(
+            TEXT["trained_info"].format(
+                target=escape_markdown(result.get("target", "")),
+                data=escape_markdown((result.get("data") or {}).get("name", "")),
+            )
+        )
         return "trained", None
-    upload = st.file_uploader(TEXT["bundle_upload"], type=["zip"], key="bundle_upload",
-                              help=TEXT["bundle_help"])
+    upload = st.file_uploader(
+        TEXT["bundle_upload"], type=["zip"], key="bundle_upload", help=TEXT["bundle_help"]
+    )
     if upload is None:
         st.caption(TEXT["need_bundle"])
         return None
@@ -92,24 +105,36 @@ def predict(source: str, bundle: bytes | None, upload) -> None:
     with st.spinner(TEXT["predicting"]):
         frame = model.predict(read_table(data, name=upload.name))
     st.session_state["predictions"] = {
-        "name": upload.name, "for": (model_key(source, bundle), hashlib.sha256(data).hexdigest()),
-        "frame": frame, "csv": to_safe_csv(frame),
+        "name": upload.name,
+        "for": (model_key(source, bundle), hashlib.sha256(data).hexdigest()),
+        "frame": frame,
+        "csv": to_safe_csv(frame),
     }
 
 
 def show_predictions(source: str, bundle: bytes | None, upload) -> None:
     """Preview and download of the last predictions, if they belong to this model and file."""
     done = st.session_state.get("predictions")
-    if not done or done["for"] != (model_key(source, bundle), hashlib.sha256(upload.getvalue()).hexdigest()):
+    if not done or done["for"] != (
+        model_key(source, bundle),
+        hashlib.sha256(upload.getvalue()).hexdigest(),
+    ):
         return
     st.success(TEXT["done"].format(rows=len(done["frame"])))
     st.subheader(TEXT["preview"])
     st.dataframe(done["frame"].head(200), hide_index=True)
     st.caption(TEXT["caption"])
     stem = done["name"].rsplit(".", 1)[0]
-    st.download_button(TEXT["download"], data=done["csv"], file_name=f"{stem}_predictions.csv",
-                       mime="text/csv", key="download_predictions", type="primary",
-                       icon=":material/download:", on_click="ignore")
+    st.download_button(
+        TEXT["download"],
+        data=done["csv"],
+        file_name=f"{stem}_predictions.csv",
+        mime="text/csv",
+        key="download_predictions",
+        type="primary",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 def main() -> None:
@@ -119,8 +144,12 @@ def main() -> None:
     if model is None:
         return
     mb = st.get_option("server.maxUploadSize")
-    upload = st.file_uploader(TEXT["upload"], type=["csv", "txt", "tsv"], key="predict_upload",
-                              help=TEXT["upload_help"].format(mb=mb))
+    upload = st.file_uploader(
+        TEXT["upload"],
+        type=["csv", "txt", "tsv"],
+        key="predict_upload",
+        help=TEXT["upload_help"].format(mb=mb),
+    )
     if upload is None:
         return
     if st.button(TEXT["run"], key="predict_run", type="primary", icon=":material/play_arrow:"):
@@ -128,6 +157,7 @@ def main() -> None:
     show_predictions(*model, upload)
 
 
+page_frame()
 try:
     main()
 except TrainboardError as error:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from ui.charts import history_figure
+from ui.frame import page_frame
 from ui.jobs import is_active, job_status, runner
 from ui.state import current_dataset, current_job_id, current_recipe, set_job_id
 from ui.text import escape_markdown, format_duration, show_error
@@ -45,8 +46,14 @@ TEXT = {
     "open": "Open this run",
     "pick": "Run",
     "run_line": "{when} - {name} - {state}",
-    "states": {"queued": "waiting", "running": "training", "finished": "finished",
-               "failed": "failed", "cancelled": "cancelled", "interrupted": "interrupted"},
+    "states": {
+        "queued": "waiting",
+        "running": "training",
+        "finished": "finished",
+        "failed": "failed",
+        "cancelled": "cancelled",
+        "interrupted": "interrupted",
+    },
     "columns": {"when": "Started", "name": "Data", "state": "State", "epochs": "Epochs"},
 }
 
@@ -63,10 +70,21 @@ def start_button() -> None:
     elif problem:
         reason = TEXT["need_valid"].format(problem=escape_markdown(problem))
         link = ("pages/design.py", TEXT["to_design"])
-    help_text = None if reason else TEXT["start_help"].format(
-        name=escape_markdown(dataset.name), target=escape_markdown(recipe.target))
-    if st.button(TEXT["start"], key="train_start", type="primary", disabled=reason is not None,
-                 help=help_text, icon=":material/play_arrow:"):
+    help_text = (
+        None
+        if reason
+        else TEXT["start_help"].format(
+            name=escape_markdown(dataset.name), target=escape_markdown(recipe.target)
+        )
+    )
+    if st.button(
+        TEXT["start"],
+        key="train_start",
+        type="primary",
+        disabled=reason is not None,
+        help=help_text,
+        icon=":material/play_arrow:",
+    ):
         set_job_id(runner().submit(dataset.data, dataset.name, recipe))
         st.toast(TEXT["started"])
         st.rerun()
@@ -82,7 +100,9 @@ def progress(status) -> None:
     elif status.epoch == 0:
         st.info(TEXT["starting"])
     share = min(1.0, status.epoch / status.max_epochs) if status.max_epochs else 0.0
-    st.progress(share, text=TEXT["progress"].format(epoch=status.epoch, max_epochs=status.max_epochs))
+    st.progress(
+        share, text=TEXT["progress"].format(epoch=status.epoch, max_epochs=status.max_epochs)
+    )
     left, right, stop_col = st.columns(3, vertical_alignment="center")
     left.metric(TEXT["elapsed"], format_duration(status.elapsed_seconds))
     eta = TEXT["eta_unknown"] if status.eta_seconds is None else format_duration(status.eta_seconds)
@@ -90,7 +110,9 @@ def progress(status) -> None:
     with stop_col:
         if status.stop_requested:
             st.warning(TEXT["stopping"])
-        elif st.button(TEXT["stop"], key="train_stop", help=TEXT["stop_help"], icon=":material/stop:"):
+        elif st.button(
+            TEXT["stop"], key="train_stop", help=TEXT["stop_help"], icon=":material/stop:"
+        ):
             runner().stop(status.job_id)
             st.warning(TEXT["stopping"])
     curves(status.history)
@@ -124,7 +146,9 @@ def outcome(status) -> None:
     if status.state == "finished":
         st.success(TEXT["finished"].format(message=escape_markdown(result.get("message", ""))))
         if result.get("metrics"):
-            st.page_link("pages/evaluate.py", label=TEXT["to_evaluate"], icon=":material/arrow_forward:")
+            st.page_link(
+                "pages/evaluate.py", label=TEXT["to_evaluate"], icon=":material/arrow_forward:"
+            )
         else:
             st.warning(TEXT["no_model"])
     elif status.state == "failed":
@@ -148,9 +172,14 @@ def recent_runs() -> None:
         st.caption(TEXT["recent_none"])
         return
     by_id = {job.job_id: job for job in jobs}
-    names = {job_id: TEXT["run_line"].format(when=_when(job.created_at), name=job.data_name,
-                                             state=TEXT["states"].get(job.state, job.state))
-             for job_id, job in by_id.items()}
+    names = {
+        job_id: TEXT["run_line"].format(
+            when=_when(job.created_at),
+            name=job.data_name,
+            state=TEXT["states"].get(job.state, job.state),
+        )
+        for job_id, job in by_id.items()
+    }
     pick_col, open_col = st.columns([4, 1], vertical_alignment="bottom")
     chosen = pick_col.selectbox(TEXT["pick"], list(by_id), format_func=names.get, key="job_pick")
     if open_col.button(TEXT["open"], key="job_open") and chosen:
@@ -176,6 +205,7 @@ def main() -> None:
     recent_runs()
 
 
+page_frame()
 try:
     main()
 except TrainboardError as error:

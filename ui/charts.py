@@ -43,8 +43,11 @@ _GREY = "#9aa5b1"
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
     fig.update_layout(
-        title=title, height=height, margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
-        template="plotly_white", legend={"orientation": "h", "y": -0.2},
+        title=title,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
     )
     return fig
 
@@ -67,16 +70,28 @@ def network_diagram(layers: Sequence[tuple[str, int]], n_parameters: int) -> go.
         if index > 0:  # a light band joins this box to the previous one: "fully connected"
             prev = 0.15 + 0.85 * math.log2(layers[index - 1][1] + 1) / biggest
             fig.add_shape(
-                type="path", line={"width": 0}, fillcolor="rgba(47,111,189,0.12)",
+                type="path",
+                line={"width": 0},
+                fillcolor="rgba(47,111,189,0.12)",
                 path=f"M {index - 1 + 0.2},{-prev} L {index - 0.2},{-half} "
                 f"L {index - 0.2},{half} L {index - 1 + 0.2},{prev} Z",
             )
         fig.add_shape(
-            type="rect", x0=index - 0.2, x1=index + 0.2, y0=-half, y1=half,
-            fillcolor=colour, line={"color": colour},
+            type="rect",
+            x0=index - 0.2,
+            x1=index + 0.2,
+            y0=-half,
+            y1=half,
+            fillcolor=colour,
+            line={"color": colour},
         )
-        fig.add_annotation(x=index, y=0, text=f"<b>{TEXT['units'].format(units=units)}</b>",
-                           showarrow=False, font={"color": "white", "size": 13})
+        fig.add_annotation(
+            x=index,
+            y=0,
+            text=f"<b>{TEXT['units'].format(units=units)}</b>",
+            showarrow=False,
+            font={"color": "white", "size": 13},
+        )
         fig.add_annotation(x=index, y=-1.15, text=esc(name), showarrow=False)
     fig.update_xaxes(visible=False, range=[-0.5, max(len(layers) - 0.5, 0.5)])
     fig.update_yaxes(visible=False, range=[-1.3, 1.1])
@@ -88,24 +103,43 @@ def history_figure(history: Sequence[dict], which: str) -> go.Figure:
     epochs = [row.get("epoch") for row in history]
     metric_name = next((row.get("metric_name") for row in history if row.get("metric_name")), "")
     fig = go.Figure()
-    for key, label, colour in ((which, TEXT["training"], _BLUE), (f"val_{which}", TEXT["validation"], _ORANGE)):
-        fig.add_trace(go.Scatter(
-            x=epochs, y=[row.get(key) for row in history], mode="lines+markers", name=label,
-            line={"color": colour}, marker={"size": 4},
-        ))
+    for key, label, colour in (
+        (which, TEXT["training"], _BLUE),
+        (f"val_{which}", TEXT["validation"], _ORANGE),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=[row.get(key) for row in history],
+                mode="lines+markers",
+                name=label,
+                line={"color": colour},
+                marker={"size": 4},
+            )
+        )
     title = TEXT["loss"] if which == "loss" else esc(str(metric_name).capitalize())
     fig.update_xaxes(title=TEXT["epoch"], rangemode="tozero")
     return _layout(fig, title, height=320)
 
 
-def confusion_matrix_figure(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str) -> go.Figure:
+def confusion_matrix_figure(
+    labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str
+) -> go.Figure:
     """Heatmap of counts: rows are the actual outcome, columns the predicted one."""
     names = [esc(label) for label in labels]
-    fig = go.Figure(go.Heatmap(
-        z=matrix, x=names, y=names, colorscale="Blues", showscale=False,
-        text=[[str(v) for v in row] for row in matrix], texttemplate="%{text}",
-        hovertemplate=f"{TEXT['actual']}: %{{y}}<br>{TEXT['predicted']}: %{{x}}<br>{TEXT['count']}: %{{z}}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=names,
+            y=names,
+            colorscale="Blues",
+            showscale=False,
+            text=[[str(v) for v in row] for row in matrix],
+            texttemplate="%{text}",
+            hovertemplate=f"{TEXT['actual']}: %{{y}}<br>{TEXT['predicted']}: %{{x}}<br>"
+            f"{TEXT['count']}: %{{z}}<extra></extra>",
+        )
+    )
     fig.update_xaxes(title=TEXT["predicted"], type="category")
     fig.update_yaxes(title=TEXT["actual"], type="category", autorange="reversed")
     return _layout(fig, title)
@@ -121,8 +155,15 @@ def curve_figure(curves: Sequence[dict], kind: str, title: str) -> go.Figure:
     for curve in curves:
         fig.add_trace(go.Scatter(x=curve["x"], y=curve["y"], mode="lines", name=esc(curve["name"])))
     if kind == "roc":
-        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=TEXT["chance"],
-                                 line={"dash": "dash", "color": _GREY}))
+        fig.add_trace(
+            go.Scatter(
+                x=[0, 1],
+                y=[0, 1],
+                mode="lines",
+                name=TEXT["chance"],
+                line={"dash": "dash", "color": _GREY},
+            )
+        )
         fig.update_xaxes(title=TEXT["false_positive_rate"], range=[0, 1])
         fig.update_yaxes(title=TEXT["true_positive_rate"], range=[0, 1.02])
     else:
@@ -131,14 +172,30 @@ def curve_figure(curves: Sequence[dict], kind: str, title: str) -> go.Figure:
     return _layout(fig, title)
 
 
-def predicted_vs_actual_figure(actual: Sequence[float], predicted: Sequence[float], title: str) -> go.Figure:
+def predicted_vs_actual_figure(
+    actual: Sequence[float], predicted: Sequence[float], title: str
+) -> go.Figure:
     """Scatter of predicted against actual values, with the line of perfect predictions."""
     low = min([*actual, *predicted], default=0.0)
     high = max([*actual, *predicted], default=1.0)
-    fig = go.Figure(go.Scattergl(x=actual, y=predicted, mode="markers", name=TEXT["predicted"],
-                                 marker={"size": 5, "opacity": 0.5, "color": _BLUE}))
-    fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name=TEXT["perfect"],
-                             line={"dash": "dash", "color": _GREY}))
+    fig = go.Figure(
+        go.Scattergl(
+            x=actual,
+            y=predicted,
+            mode="markers",
+            name=TEXT["predicted"],
+            marker={"size": 5, "opacity": 0.5, "color": _BLUE},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[low, high],
+            y=[low, high],
+            mode="lines",
+            name=TEXT["perfect"],
+            line={"dash": "dash", "color": _GREY},
+        )
+    )
     fig.update_xaxes(title=TEXT["actual"])
     fig.update_yaxes(title=TEXT["predicted"])
     return _layout(fig, title)
@@ -146,8 +203,15 @@ def predicted_vs_actual_figure(actual: Sequence[float], predicted: Sequence[floa
 
 def residual_figure(predicted: Sequence[float], residual: Sequence[float], title: str) -> go.Figure:
     """Residuals (actual minus predicted) against the prediction: a shapeless cloud is good."""
-    fig = go.Figure(go.Scattergl(x=predicted, y=residual, mode="markers", showlegend=False,
-                                 marker={"size": 5, "opacity": 0.5, "color": _ORANGE}))
+    fig = go.Figure(
+        go.Scattergl(
+            x=predicted,
+            y=residual,
+            mode="markers",
+            showlegend=False,
+            marker={"size": 5, "opacity": 0.5, "color": _ORANGE},
+        )
+    )
     fig.add_hline(y=0, line={"dash": "dash", "color": _GREY})
     fig.update_xaxes(title=TEXT["predicted"])
     fig.update_yaxes(title=TEXT["residual"])
@@ -158,11 +222,15 @@ def importance_figure(rows: Sequence[dict], title: str, limit: int = 20) -> go.F
     """Horizontal bars of permutation importance, most important on top, with error bars."""
     top = sorted(rows, key=lambda row: row.get("importance", 0.0), reverse=True)[:limit]
     top.reverse()  # plotly draws the first bar at the bottom
-    fig = go.Figure(go.Bar(
-        x=[row.get("importance", 0.0) for row in top], y=[esc(row["column"]) for row in top],
-        orientation="h", marker={"color": _BLUE},
-        error_x={"type": "data", "array": [row.get("std") or 0.0 for row in top]},
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=[row.get("importance", 0.0) for row in top],
+            y=[esc(row["column"]) for row in top],
+            orientation="h",
+            marker={"color": _BLUE},
+            error_x={"type": "data", "array": [row.get("std") or 0.0 for row in top]},
+        )
+    )
     fig.update_xaxes(title=TEXT["importance"])
     fig.update_yaxes(type="category")
     return _layout(fig, title, height=max(260, 28 * len(top) + 90))

@@ -29,7 +29,8 @@ TEXT = {
     "remove_layer": "Remove",
     "remove_help": "Remove layer {n} from the network.",
     "add_layer": "Add a layer",
-    "no_layers": "No hidden layer: the network is a plain linear model (inputs straight to the answer).",
+    "no_layers": "No hidden layer: the network is a plain linear model "
+    "(inputs straight to the answer).",
     "layers_full": "The network already has the largest number of layers allowed ({n}).",
 }
 
@@ -46,7 +47,9 @@ SHOWN_WHEN = {
 # Number settings whose useful values are tiny or large get a typed box with this step;
 # other fractions between 0 and 1 get a slider.
 NUMBER_STEPS = {
-    "model.l1": 1e-5, "model.l2": 1e-5, "training.learning_rate": 1e-4,
+    "model.l1": 1e-5,
+    "model.l2": 1e-5,
+    "training.learning_rate": 1e-4,
     "preprocessing.numeric_fill_value": 1.0,
 }
 SLIDER_STEP = 0.01
@@ -118,8 +121,13 @@ def render_setting(spec: FieldSpec, current: Any, key: str | None = None) -> Any
     if spec.kind == "choice":
         choices = spec.choices or {}
         _seed(key, current)
-        return st.selectbox(label, list(choices), format_func=lambda v: choices.get(v, str(v)),
-                            key=key, help=help_text)
+        return st.selectbox(
+            label,
+            list(choices),
+            format_func=lambda v: choices.get(v, str(v)),
+            key=key,
+            help=help_text,
+        )
     if spec.kind == "bool":
         _seed(key, bool(current))
         return st.toggle(label, key=key, help=help_text)
@@ -127,24 +135,46 @@ def render_setting(spec: FieldSpec, current: Any, key: str | None = None) -> Any
         _seed(key, None if current is None else int(current))
         low = None if spec.minimum is None else int(spec.minimum)
         high = None if spec.maximum is None else int(spec.maximum)
-        return st.number_input(label, min_value=low, max_value=high, step=1, key=key,
-                               help=help_text, placeholder=TEXT["automatic"])
+        return st.number_input(
+            label,
+            min_value=low,
+            max_value=high,
+            step=1,
+            key=key,
+            help=help_text,
+            placeholder=TEXT["automatic"],
+        )
     if spec.kind in ("float", "optional_float"):
         _seed(key, None if current is None else float(current))
         low = None if spec.minimum is None else float(spec.minimum)
         high = None if spec.maximum is None else float(spec.maximum)
         exclusive_high = high is not None and _upper_is_exclusive(spec.path)
-        use_slider = (spec.kind == "float" and spec.path not in NUMBER_STEPS
-                      and low is not None and high is not None and 0.0 <= low and high <= 1.0)
+        use_slider = (
+            spec.kind == "float"
+            and spec.path not in NUMBER_STEPS
+            and low is not None
+            and high is not None
+            and 0.0 <= low
+            and high <= 1.0
+        )
         if use_slider:
             top = high - SLIDER_STEP if exclusive_high else high
-            return st.slider(label, min_value=low, max_value=top, step=SLIDER_STEP, key=key,
-                             help=help_text)
+            return st.slider(
+                label, min_value=low, max_value=top, step=SLIDER_STEP, key=key, help=help_text
+            )
         step = NUMBER_STEPS.get(spec.path, 0.1)
         if spec.exclusive_minimum and low is not None:
             low = low + step / 10  # the smallest value a person would type
-        return st.number_input(label, min_value=low, max_value=high, step=step, format="%g",
-                               key=key, help=help_text, placeholder=TEXT["automatic"])
+        return st.number_input(
+            label,
+            min_value=low,
+            max_value=high,
+            step=step,
+            format="%g",
+            key=key,
+            help=help_text,
+            placeholder=TEXT["automatic"],
+        )
     return current  # kind "other": drawn by its own widget elsewhere
 
 
@@ -199,7 +229,9 @@ def _change_layers(remove: int | None = None) -> None:
 
 def spec_defaults() -> dict:
     """A new layer's settings: the defaults declared in the recipe."""
-    return {field: spec_for(f"layer.{field}").default for field in ("units", "activation", "dropout")}
+    return {
+        field: spec_for(f"layer.{field}").default for field in ("units", "activation", "dropout")
+    }
 
 
 def render_layer_sizes(layers: list[dict]) -> None:
@@ -214,15 +246,30 @@ def render_layer_sizes(layers: list[dict]) -> None:
             _seed(key, int(layer["units"]))
             layer["units"] = st.number_input(
                 f"{TEXT['layer'].format(n=index + 1)}: {units_spec.label}",
-                min_value=int(units_spec.minimum), max_value=int(units_spec.maximum), step=8,
-                key=key, help=units_spec.help)
+                min_value=int(units_spec.minimum),
+                max_value=int(units_spec.maximum),
+                step=8,
+                key=key,
+                help=units_spec.help,
+            )
         with right:
-            st.button(TEXT["remove_layer"], key=f"layer_remove_{index}", on_click=_change_layers,
-                      kwargs={"remove": index}, help=TEXT["remove_help"].format(n=index + 1),
-                      icon=":material/delete:")
+            st.button(
+                TEXT["remove_layer"],
+                key=f"layer_remove_{index}",
+                on_click=_change_layers,
+                kwargs={"remove": index},
+                help=TEXT["remove_help"].format(n=index + 1),
+                icon=":material/delete:",
+            )
     full = len(layers) >= max_layers()
-    st.button(TEXT["add_layer"], key="layer_add", on_click=_change_layers, disabled=full,
-              icon=":material/add:", help=TEXT["layers_full"].format(n=max_layers()) if full else None)
+    st.button(
+        TEXT["add_layer"],
+        key="layer_add",
+        on_click=_change_layers,
+        disabled=full,
+        icon=":material/add:",
+        help=TEXT["layers_full"].format(n=max_layers()) if full else None,
+    )
 
 
 def render_layer_details(layers: list[dict]) -> None:

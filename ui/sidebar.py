@@ -34,11 +34,13 @@ def show_sidebar() -> None:
     with st.sidebar:
         st.subheader(TEXT["title"])
         dataset = current_dataset()
-        st.markdown(TEXT["data"].format(name=escape_markdown(dataset.name)) if dataset
-                    else TEXT["no_data"])
+        st.markdown(
+            TEXT["data"].format(name=escape_markdown(dataset.name)) if dataset else TEXT["no_data"]
+        )
         target = current_recipe().target
-        st.markdown(TEXT["target"].format(target=escape_markdown(target)) if target
-                    else TEXT["no_target"])
+        st.markdown(
+            TEXT["target"].format(target=escape_markdown(target)) if target else TEXT["no_target"]
+        )
         try:
             status = job_status(current_job_id())
         except TrainboardError:
@@ -47,6 +49,9 @@ def show_sidebar() -> None:
         if status is None:
             st.markdown(TEXT["no_run"])
             return
-        state = TEXT["states"].get(status.state, status.state).format(
-            epoch=status.epoch or 0, max_epochs=status.max_epochs or "?")
+        state = (
+            TEXT["states"]
+            .get(status.state, status.state)
+            .format(epoch=status.epoch or 0, max_epochs=status.max_epochs or "?")
+        )
         st.markdown(TEXT["run"].format(state=state))

@@ -72,7 +72,7 @@ class Dataset:
 def current_dataset() -> Dataset | None:
     """The chosen dataset, or None when the user has not chosen one yet."""
     data = st.session_state.get("data_bytes")
-    if not data:
+    if data is None:  # an empty file is a dataset too: reading it explains what is wrong
         return None
     return Dataset(
         name=st.session_state["data_name"], data=data, digest=st.session_state["data_digest"]

@@ -1,0 +1,517 @@
+"""The Streamlit pages, driven with AppTest (no browser).
+
+Training is replaced at its boundary only: ``core.jobs.get_runner`` returns a
+:class:`FakeRunner` that records submit/stop calls and answers with real
+:class:`core.jobs.JobStatus` objects. Results are built with the real
+``core.evaluation`` functions, so they have exactly the shape the pipeline writes.
+Everything else (reading, profiling, recipe, architecture) is the real code.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import core.jobs
+from core import evaluation
+from core.errors import TrainingError
+from core.jobs import JobStatus
+
+ROOT = Path(__file__).resolve().parent.parent
+# The app's ui/ package sits beside app.py (Streamlit puts that folder on the path).
+sys.path.insert(0, str(ROOT))
+from ui.text import escape_markdown  # noqa: E402
+
+APP = ROOT / "app.py"
+PAGES = ["home", "data", "design", "train", "evaluate", "export", "predict"]
+TIMEOUT = 60  # seconds per script run: profiling a sample on a busy 2-core machine
+
+
+# --- the fake runner and its results ---------------------------------------------------
+
+
+def classification_result() -> dict:
+    """A finished binary run's result dict, computed by the real evaluation code."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    proba = np.clip(0.3 * y + 0.35 + rng.normal(0, 0.2, 200), 0.01, 0.99)
+    labels = ["No", "Yes"]
+    x = np.column_stack([y + rng.normal(0, 1, 200), rng.normal(0, 1, 200)])
+    baselines = evaluation.baseline_metrics("binary", x, y, x, y, labels, seed=0)
+    metrics = evaluation.classification_metrics(y, proba, labels)
+    return result_dict(
+        "binary",
+        "churn",
+        labels,
+        metrics,
+        baselines,
+        {"curves": evaluation.classification_curves(y, proba, labels)},
+    )
+
+
+def regression_result() -> dict:
+    """A finished regression run's result dict, computed by the real evaluation code."""
+    rng = np.random.default_rng(1)
+    y = rng.normal(1000, 300, 300)
+    predicted = y + rng.normal(0, 100, 300)
+    x = np.column_stack([y + rng.normal(0, 50, 300)])
+    baselines = evaluation.baseline_metrics("regression", x, y, x, y, [], seed=0)
+    metrics = evaluation.regression_metrics(y, predicted)
+    return result_dict(
+        "regression",
+        "price",
+        [],
+        metrics,
+        baselines,
+        {"plots": evaluation.regression_plots(y, predicted)},
+    )
+
+
+def result_dict(task, target, labels, metrics, baselines, charts) -> dict:
+    history = epochs(5)
+    return {
+        "task": task,
+        "target": target,
+        "class_labels": labels,
+        "metrics": metrics,
+        "primary_metric": evaluation.PRIMARY_METRIC[task],
+        "baselines": baselines,
+        "verdict": evaluation.verdict(task, metrics, baselines, labels),
+        "evaluation": charts,
+        "feature_importance": [
+            {"column": "tenure", "importance": 0.12, "std": 0.01},
+            {"column": "contract", "importance": 0.05, "std": 0.02},
+        ],
+        "epochs_run": 5,
+        "best_epoch": 4,
+        "stopped_because": "completed",
+        "message": "Training ran all 5 epochs.",
+        "seconds": 3.0,
+        "warnings": [],
+        "bundle": "bundle.zip",
+        "history": history,
+        "data": {
+            "name": "telco_churn.csv",
+            "rows": 1000,
+            "columns": 20,
+            "n_train": 700,
+            "n_validation": 150,
+            "n_test": 150,
+        },
+    }
+
+
+def epochs(n: int) -> list[dict]:
+    return [
+        {
+            "epoch": i,
+            "loss": 1.0 / i,
+            "val_loss": 1.1 / i,
+            "metric": 0.5 + i / 20,
+            "val_metric": 0.5 + i / 25,
+            "metric_name": "accuracy",
+            "seconds": 0.5,
+            "learning_rate": 0.001,
+        }
+        for i in range(1, n + 1)
+    ]
+
+
+def job_status(
+    job_id: str,
+    state: str,
+    *,
+    epoch: int = 0,
+    result: dict | None = None,
+    error: str | None = None,
+    queue_position: int | None = None,
+    stop_requested: bool = False,
+) -> JobStatus:
+    return JobStatus(
+        job_id=job_id,
+        state=state,
+        queue_position=queue_position,
+        data_name="telco_churn.csv",
+        created_at=time.time(),
+        started_at=time.time() - 10,
+        finished_at=None,
+        epoch=epoch,
+        max_epochs=20,
+        elapsed_seconds=12.0,
+        eta_seconds=30.0 if epoch else None,
+        history=epochs(epoch),
+        result=result,
+        error=error,
+        stop_requested=stop_requested,
+    )
+
+
+class FakeRunner:
+    """Stands in for core.jobs.LocalJobRunner: records calls, answers from ``statuses``."""
+
+    def __init__(self) -> None:
+        self.submitted: list[tuple[bytes, str, object]] = []
+        self.stopped: list[str] = []
+        self.statuses: dict[str, JobStatus] = {}
+        self.artifacts: dict[tuple[str, str], Path] = {}
+
+    def submit(self, data, data_name, recipe) -> str:
+        job_id = f"job{len(self.submitted) + 1}"
+        self.submitted.append((data, data_name, recipe))
+        self.statuses[job_id] = job_status(job_id, "queued", queue_position=1)
+        return job_id
+
+    def status(self, job_id: str) -> JobStatus:
+        if job_id not in self.statuses:
+            raise TrainingError(f"There is no training run with the id '{job_id}'.")
+        return self.statuses[job_id]
+
+    def stop(self, job_id: str) -> None:
+        self.stopped.append(job_id)
+
+    def list_jobs(self) -> list[JobStatus]:
+        return list(self.statuses.values())
+
+    def artifact(self, job_id: str, name: str) -> Path | None:
+        return self.artifacts.get((job_id, name))
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
+    fake = FakeRunner()
+    monkeypatch.setattr(core.jobs, "get_runner", lambda: fake)
+    return fake
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def open_app(query: dict | None = None) -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.query_params.update(query or {})
+    return app.run()
+
+
+def go(app: AppTest, page: str) -> AppTest:
+    return app.switch_page(f"pages/{page}.py").run()
+
+
+def no_exception(app: AppTest) -> None:
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def charts(app: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def chart_title(spec: dict) -> str:
+    return spec["layout"]["title"]["text"]
+
+
+def markdown_texts(app: AppTest) -> list[str]:
+    """Every text Streamlit renders as markdown (messages, captions, markdown)."""
+    kinds = (app.markdown, app.caption, app.info, app.warning, app.error, app.success)
+    return [str(element.value) for kind in kinds for element in kind]
+
+
+def with_sample(app: AppTest, sample: str = "telco_churn.csv") -> AppTest:
+    go(app, "data")
+    return app.segmented_control(key="sample_dataset").set_value(sample).run()
+
+
+def finished_run(runner: FakeRunner, result: dict, tmp_path: Path, job_id: str = "done1") -> str:
+    runner.statuses[job_id] = job_status(job_id, "finished", epoch=5, result=result)
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip archive
+    card = tmp_path / "model_card.md"
+    card.write_text("# Model card\n\nPredicts churn.", encoding="utf-8")
+    runner.artifacts[(job_id, "bundle.zip")] = bundle
+    runner.artifacts[(job_id, "model_card.md")] = card
+    return job_id
+
+
+# --- every page opens ----------------------------------------------------------------------
+
+
+def test_every_page_opens_without_data_and_says_what_to_do(runner):
+    app = open_app()
+    for page in PAGES:
+        go(app, page)
+        no_exception(app)
+        if page not in ("home", "data"):
+            # A page that needs earlier steps links back to them instead of failing.
+            assert app.get("page_link"), page
+    assert not app.error
+
+
+def test_every_page_opens_with_data_and_a_finished_run(runner, tmp_path):
+    job_id = finished_run(runner, classification_result(), tmp_path)
+    app = with_sample(open_app({"job": job_id}))
+    for page in PAGES:
+        go(app, page)
+        no_exception(app)
+        assert not app.error, (page, [e.value for e in app.error])
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def test_sample_dataset_loads_with_its_target_and_profile(runner):
+    app = with_sample(open_app())
+    no_exception(app)
+    assert app.selectbox(key="target_column").value == "churn"
+    assert any("yes/no" in text for text in markdown_texts(app))
+    profile = app.dataframe[-1].value
+    assert len(profile) == 20  # one row per column of telco_churn.csv
+    assert app.session_state["recipe"].target == "churn"
+    assert "(20 MB" not in " ".join(markdown_texts(app))
+    assert any("200 MB" in text for text in markdown_texts(app))  # the upload limit is stated
+
+
+def test_choosing_another_target_changes_the_task(runner):
+    app = with_sample(open_app())
+    app.selectbox(key="target_column").set_value("monthly_charges").run()
+    no_exception(app)
+    assert any("predicting a number" in text for text in markdown_texts(app))
+    assert app.session_state["recipe"].target == "monthly_charges"
+    assert "monthly_charges" not in app.multiselect(key="drop_columns").options
+
+
+def test_uploaded_csv_with_markup_in_names_is_shown_literally(runner):
+    name = "**bold** <b>x</b> [link](http://evil.example) :red[hi]"
+    rows = "\n".join(f"{i},{i % 3},same" for i in range(60))
+    csv = f"amount,{json.dumps(name)},flag\n{rows}\n".encode()
+    app = open_app()
+    go(app, "data")
+    app.file_uploader(key="upload_csv").upload("my <file>.csv", csv, "text/csv").run()
+    no_exception(app)
+    assert name in app.selectbox(key="target_column").options
+    assert name in list(app.dataframe[0].value.columns)  # the preview shows the name as text
+    app.selectbox(key="target_column").set_value(name).run()
+    no_exception(app)
+    texts = markdown_texts(app)
+    assert any(escape_markdown(name) in text for text in texts)
+    assert not any(name in text for text in texts)  # never unescaped inside markdown
+    assert not any("<b>" in text or "**bold**" in text for text in texts)
+    # The sidebar names the file and the target safely too.
+    assert any(escape_markdown("my <file>.csv") in str(m.value) for m in app.sidebar.markdown)
+
+
+def test_unreadable_upload_shows_a_plain_error(runner):
+    app = open_app()
+    go(app, "data")
+    app.file_uploader(key="upload_csv").upload("empty.csv", b"", "text/csv").run()
+    no_exception(app)
+    assert app.error and "Traceback" not in app.error[0].value
+
+
+# --- design --------------------------------------------------------------------------------
+
+
+def test_epochs_and_layers_change_the_recipe_and_the_diagram(runner):
+    app = go(with_sample(open_app()), "design")
+    no_exception(app)
+    before = chart_title(charts(app)[0])
+    layers_before = len(app.session_state["recipe"].model.hidden_layers)
+    app.number_input(key="epochs").set_value(7).run()
+    assert app.session_state["recipe"].training.max_epochs == 7
+    app.button(key="layer_add").click().run()
+    no_exception(app)
+    assert len(app.session_state["recipe"].model.hidden_layers) == layers_before + 1
+    after = chart_title(charts(app)[0])
+    assert after != before and "weights" in after
+    app.number_input(key="layer_units_0").set_value(16).run()
+    assert app.session_state["recipe"].model.hidden_layers[0].units == 16
+    app.button(key="layer_remove_0").click().run()
+    no_exception(app)
+    layers = app.session_state["recipe"].model.hidden_layers
+    assert len(layers) == layers_before and layers[0].units != 16  # the right layer went
+    assert app.number_input(key="epochs").value == 7  # other choices are kept
+
+
+def test_momentum_is_offered_only_for_sgd(runner):
+    app = go(with_sample(open_app()), "design")
+    assert not [w for w in app.slider if w.key == "opt_training_momentum"]
+    app.selectbox(key="opt_training_optimizer").set_value("sgd").run()
+    no_exception(app)
+    assert [w for w in app.slider if w.key == "opt_training_momentum"]
+    assert app.session_state["recipe"].training.optimizer == "sgd"
+
+
+def test_contradicting_settings_are_refused_and_block_training(runner):
+    app = go(with_sample(open_app()), "design")
+    app.slider(key="opt_split_validation_fraction").set_value(0.4)
+    app.slider(key="opt_split_test_fraction").set_value(0.4).run()
+    no_exception(app)
+    assert app.error and "60%" in app.error[0].value
+    assert app.session_state["recipe"].split.test_fraction == 0.15  # last valid recipe kept
+    go(app, "train")
+    assert app.button(key="train_start").disabled
+
+
+def test_settings_survive_a_visit_to_another_page(runner):
+    app = go(with_sample(open_app()), "design")
+    app.number_input(key="epochs").set_value(9).run()
+    go(app, "data")
+    go(app, "design")
+    assert app.number_input(key="epochs").value == 9
+
+
+# --- train ---------------------------------------------------------------------------------
+
+
+def test_start_is_disabled_with_a_reason_without_data(runner):
+    app = go(open_app(), "train")
+    assert app.button(key="train_start").disabled
+    assert app.info and app.get("page_link")
+
+
+def test_training_starts_shows_progress_and_stops(runner):
+    app = go(with_sample(open_app()), "train")
+    app.button(key="train_start").click().run()
+    no_exception(app)
+    assert len(runner.submitted) == 1
+    data, data_name, recipe = runner.submitted[0]
+    assert data == (ROOT / "sample_data" / "telco_churn.csv").read_bytes()
+    assert data_name == "telco_churn.csv" and recipe.target == "churn"
+    assert app.query_params["job"] == "job1"
+    assert any("queue" in text for text in markdown_texts(app))
+    runner.statuses["job1"] = job_status("job1", "running", epoch=3)
+    app.run()
+    no_exception(app)
+    assert "Epoch 3 of at most 20" in app.get("progress")[0].proto.text
+    titles = [chart_title(spec) for spec in charts(app)]
+    assert len(titles) == 2 and any("loss" in t for t in titles)
+    assert [len(spec["data"][0]["x"]) for spec in charts(app)] == [3, 3]
+    app.button(key="train_stop").click().run()
+    assert runner.stopped == ["job1"]
+
+
+def test_finished_run_says_why_it_ended_and_points_to_evaluate(runner, tmp_path):
+    job_id = finished_run(runner, classification_result(), tmp_path)
+    app = go(open_app({"job": job_id}), "train")
+    no_exception(app)
+    assert "Training ran all 5 epochs." in app.success[0].value.replace("\\", "")
+    assert any(
+        link.proto.page.endswith("evaluate") or "evaluate" in link.proto.page
+        for link in app.get("page_link")
+    )
+
+
+@pytest.mark.parametrize(
+    "state, words",
+    [
+        ("failed", "Training failed"),
+        ("cancelled", "cancelled"),
+        ("interrupted", "interrupted"),
+    ],
+)
+def test_runs_that_did_not_finish_get_their_own_sentence(runner, state, words):
+    runner.statuses["j"] = job_status("j", state, error="The computer restarted.")
+    app = go(open_app({"job": "j"}), "train")
+    no_exception(app)
+    assert any(words in text for text in markdown_texts(app))
+
+
+def test_a_link_to_an_unknown_run_shows_an_error_and_the_page_still_works(runner):
+    app = go(open_app({"job": "nosuchjob"}), "train")
+    no_exception(app)
+    assert app.error and "nosuchjob" in app.error[0].value
+    assert app.button(key="train_start")
+
+
+def test_recent_runs_can_be_reopened(runner, tmp_path):
+    finished_run(runner, classification_result(), tmp_path, job_id="old1")
+    app = go(open_app(), "train")
+    app.selectbox(key="job_pick").set_value("old1")
+    app.button(key="job_open").click().run()
+    no_exception(app)
+    assert app.session_state["job_id"] == "old1" and app.query_params["job"] == "old1"
+
+
+# --- evaluate, export, predict -------------------------------------------------------------
+
+
+def test_evaluate_shows_verdict_scores_and_classification_charts(runner, tmp_path):
+    result = classification_result()
+    app = go(open_app({"job": finished_run(runner, result, tmp_path)}), "evaluate")
+    no_exception(app)
+    assert app.info[0].value == escape_markdown(result["verdict"])
+    table = app.dataframe[0].value
+    assert "Your network" in table.columns and "Majority class" in table.columns
+    assert "ROC AUC" in set(table["Measure"])
+    kinds = [spec["data"][0]["type"] for spec in charts(app)]
+    assert kinds.count("heatmap") == 1 and kinds.count("bar") == 1 and len(kinds) == 4
+
+
+def test_evaluate_shows_regression_charts(runner, tmp_path):
+    app = go(open_app({"job": finished_run(runner, regression_result(), tmp_path)}), "evaluate")
+    no_exception(app)
+    assert "R²" in set(app.dataframe[0].value["Measure"])
+    titles = [chart_title(spec) for spec in charts(app)]
+    assert "Predicted against actual values" in titles and len(titles) == 3
+
+
+def test_export_offers_bundle_and_model_card(runner, tmp_path):
+    app = go(open_app({"job": finished_run(runner, classification_result(), tmp_path)}), "export")
+    no_exception(app)
+    assert app.download_button(key="download_bundle")
+    assert app.download_button(key="download_model_card")
+    files = set(app.dataframe[0].value["File"])
+    assert {"model.keras", "predict.py", "trainboard_runtime/", "schema.json"} <= files
+    assert any("predict.py" in code.value for code in app.code)
+
+
+def test_export_without_a_bundle_says_so(runner, tmp_path):
+    job_id = finished_run(runner, classification_result(), tmp_path)
+    del runner.artifacts[(job_id, "bundle.zip")]
+    app = go(open_app({"job": job_id}), "export")
+    no_exception(app)
+    assert app.warning and not app.download_button
+
+
+def test_predict_offers_the_trained_model_or_a_bundle(runner, tmp_path):
+    app = go(open_app({"job": finished_run(runner, classification_result(), tmp_path)}), "predict")
+    no_exception(app)
+    assert app.radio(key="predict_source").options == [
+        "The model trained in this session",
+        "A model bundle file (.zip) exported earlier",
+    ]
+    app.file_uploader(key="predict_upload").upload("new.csv", b"a,b\n1,2\n", "text/csv").run()
+    no_exception(app)
+    assert app.button(key="predict_run")
+
+
+# --- start-up speed --------------------------------------------------------------------------
+
+
+def test_no_page_imports_tensorflow(tmp_path):
+    """Opening every page must not import TensorFlow (it takes seconds to import)."""
+    script = f"""
+import sys
+from pathlib import Path
+sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "tests")!r}]
+import pytest
+import core.jobs
+import test_pages as t
+fake = t.FakeRunner()
+core.jobs.get_runner = lambda: fake
+job_id = t.finished_run(fake, t.classification_result(), Path({str(tmp_path)!r}))
+app = t.with_sample(t.open_app({{"job": job_id}}))
+for page in t.PAGES:
+    t.go(app, page)
+    t.no_exception(app)
+print("tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "False False"

@@ -201,6 +201,11 @@ def test_too_few_rows() -> None:
     assert f"only {MIN_ROWS - 1} rows" in message and f"at least {MIN_ROWS}" in message
 
 
+def test_rows_to_predict_may_be_fewer() -> None:
+    frame = read_table(table(city_rows(1), ["city", "n", "x"]).encode(), min_rows=1)
+    assert frame.shape == (1, 3) and frame["x"].iloc[0] == 0.5
+
+
 def test_single_column_names_the_delimiters_tried() -> None:
     message = unusable(("value\n" + "1\n" * 20).encode(), name="values.csv")
     assert "'values.csv'" in message and "one column" in message

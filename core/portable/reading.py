@@ -144,7 +144,11 @@ def parse_numbers(values: pd.Series, *, decimal: str | None = None) -> tuple[pd.
 
 
 def read_table(
-    source: str | os.PathLike | bytes, *, name: str | None = None, max_bytes: int | None = None
+    source: str | os.PathLike | bytes,
+    *,
+    name: str | None = None,
+    max_bytes: int | None = None,
+    min_rows: int = MIN_ROWS,
 ) -> pd.DataFrame:
     """Read a CSV file (plain or gzip-compressed) into a clean DataFrame.
 
@@ -157,6 +161,9 @@ def read_table(
         The file name used in messages (defaults to the path's name).
     max_bytes : int, optional
         Largest accepted size, before and after decompression.
+    min_rows : int
+        Fewest data rows accepted: ``MIN_ROWS`` for training data; 1 for rows
+        to predict.
 
     Returns
     -------
@@ -194,9 +201,9 @@ def read_table(
         raise UnusableDataError(
             f"{label} has a header row but no data rows. Add the rows of your table and try again."
         )
-    if len(frame) < MIN_ROWS:
+    if len(frame) < min_rows:
         raise UnusableDataError(
-            f"{label} has only {len(frame)} rows of data; at least {MIN_ROWS} are needed to "
+            f"{label} has only {len(frame)} rows of data; at least {min_rows} are needed to "
             "learn anything (a few hundred or more is much better). Add more rows."
         )
     frame.attrs["reading"] = {

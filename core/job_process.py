@@ -299,7 +299,7 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
     def on_epoch(row: dict[str, Any]) -> None:
         history.append(dict(row))
         write_json_atomic(job_dir / HISTORY_FILE, history)  # history first: status points at it
-        status.update(epoch=int(row.get("epoch", len(history))))
+        status.update(epoch=int(row.get("epoch", len(history))), history_length=len(history))
 
     status.update(state="running", started_at=time.time())
     watcher = threading.Thread(

@@ -270,19 +270,17 @@ class LocalJobRunner:
             if not allow_damaged:
                 return None
             info = {}
-        if not isinstance(raw, dict):
-            raw = {"state": "interrupted"}
+        raw, state = _settled_state(job_dir, raw)
         job_id = job_dir.name
-        state = raw.get("state")
-        if state not in ("queued", "running", "finished", "failed", "cancelled", "interrupted"):
-            state = "interrupted"
-        if state in ACTIVE_STATES and not lock_is_held(job_dir / LOCK_FILE):
-            state = "interrupted"
         created_at = as_float(info.get("created_at"), default=_mtime(job_dir))
+        # status.json was read first, and the job writes history.json before status.json, so
+        # the history may hold one epoch more than the status: cut it to agree with the status.
         history = read_json(job_dir / HISTORY_FILE)
         history = (
             [row for row in history if isinstance(row, dict)] if isinstance(history, list) else []
         )
+        if isinstance(raw.get("history_length"), int):
+            history = history[: raw["history_length"]]
         result = read_json(job_dir / RESULT_FILE) if state == "finished" else None
         started_at = raw.get("started_at")
         finished_at = raw.get("finished_at")
@@ -343,6 +341,20 @@ class LocalJobRunner:
             raise ValueError(f"{name!r} is not a job artifact; use one of {ARTIFACT_NAMES}")
         path = self._job_dir(job_id) / name
         return path if path.is_file() else None
+
+
+def _settled_state(job_dir: Path, raw: Any) -> tuple[dict[str, Any], JobState]:
+    """The status dict and the state to show, detecting jobs whose process is gone."""
+    states = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
+    for _attempt in range(2):
+        if not isinstance(raw, dict) or raw.get("state") not in states:
+            return {}, "interrupted"
+        if raw["state"] not in ACTIVE_STATES or lock_is_held(job_dir / LOCK_FILE):
+            return raw, raw["state"]
+        # The lock is free. The process writes its final state before it exits, so it may
+        # have ended just after the first read: read once more before calling it interrupted.
+        raw = read_json(job_dir / STATUS_FILE)
+    return (raw if isinstance(raw, dict) else {}), "interrupted"
 
 
 def _mean_epoch_seconds(history: list[dict[str, Any]], elapsed: float, epoch: int) -> float:

@@ -287,6 +287,14 @@ def test_parse_numbers_mask_and_passthrough() -> None:
     assert already.tolist()[:2] == [1.0, 2.0] and not bad.any()
 
 
+def test_parse_numbers_rejects_malformed_numbers() -> None:
+    malformed = ["--5", "+-1", "1,2,3", "1.2.3,4,5", "5-", "$", "1e", "12 34", "inf", "0x10"]
+    numbers, not_numbers = parse_numbers(pd.Series(malformed))
+    assert not_numbers.all() and numbers.isna().all()
+    _, bad = parse_numbers(pd.Series([pd.NA, None, 1], dtype=object))
+    assert not bad.any()
+
+
 def test_parse_numbers_prefers_the_given_decimal_mark_for_ambiguous_values() -> None:
     assert parse_numbers(pd.Series(["1.234"]))[0].iloc[0] == pytest.approx(1.234)
     assert parse_numbers(pd.Series(["1.234"]), decimal=",")[0].iloc[0] == 1234.0

@@ -419,7 +419,7 @@ def _clean_uniques(uniques: list) -> tuple[list, np.ndarray]:
         if isinstance(value, str):
             value = value.strip()
             missing[i] = value.casefold() in MISSING_MARKERS
-        elif value is None or (isinstance(value, float) and np.isnan(value)):
+        elif pd.api.types.is_scalar(value) and pd.isna(value):  # None, NaN, pd.NA, NaT
             missing[i] = True
         texts.append(value)
     return texts, missing
@@ -438,12 +438,13 @@ def _parse_one(text, decimal: str) -> float | None:
     scale = 1.0
     if core.endswith("%"):
         core, scale = core[:-1].rstrip(), 0.01
-    sign = 1.0
-    for _ in range(2):  # accept both "-$5" and "$-5"
+    sign = None
+    for _ in range(2):  # accept both "-$5" and "$-5", but only one sign
         core = core.strip().strip(_CURRENCY).strip()
         if core[:1] in ("+", "-"):
-            sign = -1.0 if core[0] == "-" else 1.0
-            core = core[1:]
+            if sign is not None:
+                return None
+            sign, core = (-1.0 if core[0] == "-" else 1.0), core[1:]
     core = _SPACE_GROUPS.sub("", core)
     if not _BODY[decimal].fullmatch(core):
         return None
@@ -451,7 +452,7 @@ def _parse_one(text, decimal: str) -> float | None:
         core = core.replace(".", "").replace(",", ".")
     else:
         core = core.replace(",", "")
-    value = float(core) * sign * scale * (-1.0 if negative else 1.0)
+    value = float(core) * (sign or 1.0) * scale * (-1.0 if negative else 1.0)
     return value if np.isfinite(value) else None
 
 

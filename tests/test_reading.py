@@ -264,6 +264,13 @@ def test_row_with_too_many_values_names_the_line() -> None:
     assert f"line {MIN_ROWS + 4}" in message and "4 values" in message and "3 columns" in message
 
 
+def test_title_line_above_the_header() -> None:
+    text = "Sales report 2024\n" + table(city_rows(), ["city", "n", "x"])
+    message = unusable(text.encode(), name="report.csv")
+    assert "first line of the file 'report.csv' has 1 value(s)" in message
+    assert "most lines have 3" in message and "title" in message
+
+
 def test_unclosed_quote() -> None:
     text = 'a,b\n1,"open\n' + "2,3\n" * 12
     assert "never closed" in unusable(text.encode())

@@ -32,6 +32,7 @@ import io
 import os
 import re
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -316,29 +317,35 @@ def _decode(raw: bytes) -> tuple[str, str]:
 
 
 def _sniff_delimiter(text: str, label: str) -> str:
-    """Pick the delimiter under which the rows agree with the header's column count."""
+    """Pick the delimiter under which most lines have the same number (> 1) of values."""
     sample = text[:_SAMPLE_CHARS]
     if len(text) > _SAMPLE_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # never judge a cut-off last line
-    best, best_score = None, None
+    best, best_score, best_widths = None, None, []
     for delimiter in DELIMITERS:
         try:
-            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if any(r)]
+            reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+            widths = [len(row) for row in reader if any(row)]
         except csv.Error:
             continue
-        if not rows or len(rows[0]) < 2:
+        usual = Counter(widths).most_common(1)[0][0] if widths else 0
+        if usual < 2:
             continue
-        width = len(rows[0])
-        agree = sum(len(r) == width for r in rows[1:]) / max(1, len(rows) - 1)
-        score = (agree, width)
+        score = (widths.count(usual) / len(widths), usual)
         if best_score is None or score > best_score:
-            best, best_score = delimiter, score
+            best, best_score, best_widths = delimiter, score, widths
     if best is None:
         tried = ", ".join(_DELIMITER_NAMES[d] for d in DELIMITERS)
         raise UnusableDataError(
             f"{label} has only one column (tried {tried} as separators). A table needs at least "
             "a column to predict and one to learn from; save it as CSV with one of these "
             "separators between the values."
+        )
+    if best_widths[0] < best_score[1]:  # pandas would take the short first line as the header
+        raise UnusableDataError(
+            f"The first line of {label[0].lower()}{label[1:]} has {best_widths[0]} value(s) but "
+            f"most lines have {best_score[1]}. The first line must hold the column names: delete "
+            "any title or note lines above them and upload again."
         )
     return best
 

@@ -104,6 +104,8 @@ class TrainingMonitor(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.stopped_because == DIVERGED:
+            return  # flagged mid-epoch by the batch guard: this pass's scores are garbage
         logs = logs or {}
         loss = float(logs.get("loss", math.nan))
         val_loss = float(logs.get("val_loss", math.nan))

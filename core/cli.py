@@ -88,11 +88,11 @@ def _check_file(path: Path) -> None:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from core.pipeline import load_table
+    from core.portable.reading import read_table
     from core.profiling import profile_table
 
     _check_file(args.data)
-    frame = load_table(args.data)
+    frame = read_table(args.data, name=args.data.name)
     profile = profile_table(frame, args.target)
     print(json.dumps(profile.to_dict(), indent=2, allow_nan=False))
     return EXIT_OK

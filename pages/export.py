@@ -3,7 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from core.bundle_layout import BUNDLE_FILES, PREDICT_SCRIPT, REQUIREMENTS_TXT
+from core.bundle_layout import (
+    BUNDLE_FILES,
+    DEFAULT_PREDICTIONS,
+    PREDICT_SCRIPT,
+    REQUIREMENTS_TXT,
+)
 from core.errors import TrainboardError
 from ui.frame import page_frame
 from ui.jobs import finished_result, runner
@@ -26,9 +31,12 @@ TEXT = {
     "engineer_intro": "Unzip the bundle, then in a terminal in that folder:",
     "command": "python -m venv .venv && . .venv/bin/activate\n"
     "pip install -r {requirements}\n"
-    "python {script} new_rows.csv",
+    "python {script} new_rows.csv                  # writes {out} next to new_rows.csv\n"
+    "python {script} new_rows.csv --out result.csv # or choose the output file",
     "engineer_after": "The script reads a CSV with the same columns as the training data (the "
-    "column to predict may be missing) and writes the predictions next to it.",
+    "column to predict may be missing; other columns are kept) and adds a prediction column, "
+    "plus one probability column per outcome when predicting categories. It exits with status "
+    '2 and a line starting with "error:" when the input cannot be used.',
     "no_bundle": "This run has no model to export (training produced no usable model).",
     "no_run": "There is no finished training run yet.",
     "to_train": "Go to step 3: train",
@@ -82,7 +90,9 @@ def contents() -> None:
     st.subheader(TEXT["engineer"])
     st.write(TEXT["engineer_intro"])
     st.code(
-        TEXT["command"].format(requirements=REQUIREMENTS_TXT, script=PREDICT_SCRIPT),
+        TEXT["command"].format(
+            requirements=REQUIREMENTS_TXT, script=PREDICT_SCRIPT, out=DEFAULT_PREDICTIONS
+        ),
         language="bash",
     )
     st.caption(TEXT["engineer_after"])

@@ -30,7 +30,7 @@ TEXT = {
     "run": "Make predictions",
     "loading": "Loading the model (the first time takes a few seconds)...",
     "predicting": "Predicting...",
-    "done": "Predicted {rows:,} rows.",
+    "done": "Predicted **{target}** for {rows:,} rows.",
     "preview": "The first 200 predictions",
     "caption": "The `prediction` column holds the model's answer; `probability_...` columns "
     "show how sure it is of each outcome.",
@@ -108,6 +108,7 @@ def predict(source: str, bundle: bytes | None, upload) -> None:
         "name": upload.name,
         "for": (model_key(source, bundle), hashlib.sha256(data).hexdigest()),
         "frame": frame,
+        "target": model.target,
         "csv": to_safe_csv(frame),
     }
 
@@ -120,7 +121,7 @@ def show_predictions(source: str, bundle: bytes | None, upload) -> None:
         hashlib.sha256(upload.getvalue()).hexdigest(),
     ):
         return
-    st.success(TEXT["done"].format(rows=len(done["frame"])))
+    st.success(TEXT["done"].format(target=escape_markdown(done["target"]), rows=len(done["frame"])))
     st.subheader(TEXT["preview"])
     st.dataframe(done["frame"].head(200), hide_index=True)
     st.caption(TEXT["caption"])

@@ -515,3 +515,48 @@ print("tensorflow" in sys.modules, "keras" in sys.modules)
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "False False"
+
+
+# --- the whole journey with the real job runner and a real model -------------------------
+
+
+@pytest.mark.slow
+def test_journey_with_the_real_runner_trains_evaluates_exports_and_predicts(workspace):
+    """Sample -> 3 epochs -> live progress -> evaluate -> export -> predict, nothing replaced."""
+    app = with_sample(open_app(), "penguins.csv")
+    go(app, "design")
+    app.number_input(key="epochs").set_value(3).run()
+    go(app, "train")
+    app.button(key="train_start").click().run()
+    no_exception(app)
+    job_id = app.session_state["job_id"]
+    runner = core.jobs.get_runner()
+    deadline = time.time() + 600
+    while runner.status(job_id).is_active and time.time() < deadline:
+        time.sleep(2)
+        app.run()  # the live fragment polls on every run
+        no_exception(app)
+    status = runner.status(job_id)
+    assert status.state == "finished", status.error
+    app.run()
+    no_exception(app)
+    assert app.success and not app.get("progress")  # the final state, no more polling
+    go(app, "evaluate")
+    no_exception(app)
+    assert app.info[0].value == escape_markdown(status.result["verdict"])
+    assert len(charts(app)) == 4  # confusion matrix, ROC, precision-recall, importance
+    go(app, "export")
+    no_exception(app)
+    assert app.download_button(key="download_bundle")
+    go(app, "predict")
+    rows = (ROOT / "sample_data" / "penguins.csv").read_text().splitlines()[:21]
+    new_rows = "\n".join(",".join(line.split(",")[1:]) for line in rows).encode()  # no species
+    app.file_uploader(key="predict_upload").upload("new_penguins.csv", new_rows, "text/csv").run()
+    app.button(key="predict_run").click().run(timeout=300)
+    no_exception(app)
+    assert not app.error, [e.value for e in app.error]
+    predictions = app.dataframe[0].value
+    assert len(predictions) == 20
+    assert {"prediction", "probability_Adelie", "probability_Gentoo"} <= set(predictions.columns)
+    assert set(predictions["prediction"]) <= {"Adelie", "Chinstrap", "Gentoo"}
+    assert app.download_button(key="download_predictions")

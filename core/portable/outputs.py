@@ -244,7 +244,8 @@ def to_safe_csv(frame: pd.DataFrame) -> bytes:
 
     Only text cells (and column names) are changed, see :func:`neutralise_cell`;
     number columns, negative numbers included, are written as numbers. UTF-8 with a
-    byte-order mark, so spreadsheet programs read accented text correctly.
+    byte-order mark, so spreadsheet programs read accented text correctly; rows end
+    with CRLF, as RFC 4180 and spreadsheets expect.
     """
     safe = frame.copy()
     for column in safe.columns:
@@ -254,5 +255,7 @@ def to_safe_csv(frame: pd.DataFrame) -> bytes:
             safe[column] = series.astype("object").map(neutralise_cell)
     safe.columns = [neutralise_cell(str(column)) for column in safe.columns]
     buffer = io.StringIO()
-    safe.to_csv(buffer, index=False, lineterminator="\n")
+    # RFC 4180 line ends: with "\r\n" as the terminator, a cell holding a lone carriage return
+    # is quoted too (with "\n" alone it would silently split the row in two).
+    safe.to_csv(buffer, index=False, lineterminator="\r\n")
     return buffer.getvalue().encode("utf-8-sig")

@@ -1,28 +1,35 @@
-"""Trainboard's entry point (`streamlit run app.py`): page routing only.
+"""Trainboard's entry point (`streamlit run app.py`): page routing and the shared sidebar.
 
-Each page draws the shared frame itself (session keys, sidebar: see ui/frame.py for why).
+The pages live in ``app_pages/``, not ``pages/``: while a ``pages/`` folder sits beside
+the entry script, Streamlit starts in its old file-based mode (until ``st.navigation``
+first runs), so a deep link such as ``/train`` on a fresh server would run the page file
+without this script.
 """
 
 import streamlit as st
 
-from ui.frame import PAGE_TITLE
+from ui.sidebar import show_sidebar
+from ui.state import init_session, sync_job_with_url
 
 # (file, title, icon, url path); the titles are the only user-facing text here.
 PAGES = [
-    ("pages/home.py", "Start here", ":material/home:", "start"),
-    ("pages/data.py", "1. Your data", ":material/table_chart:", "data"),
-    ("pages/design.py", "2. Prepare & design", ":material/tune:", "design"),
-    ("pages/train.py", "3. Train", ":material/model_training:", "train"),
-    ("pages/evaluate.py", "4. Is it any good?", ":material/fact_check:", "evaluate"),
-    ("pages/export.py", "5. Export", ":material/download:", "export"),
-    ("pages/predict.py", "6. Predict", ":material/batch_prediction:", "predict"),
+    ("app_pages/home.py", "Start here", ":material/home:", "start"),
+    ("app_pages/data.py", "1. Your data", ":material/table_chart:", "data"),
+    ("app_pages/design.py", "2. Prepare & design", ":material/tune:", "design"),
+    ("app_pages/train.py", "3. Train", ":material/model_training:", "train"),
+    ("app_pages/evaluate.py", "4. Is it any good?", ":material/fact_check:", "evaluate"),
+    ("app_pages/export.py", "5. Export", ":material/download:", "export"),
+    ("app_pages/predict.py", "6. Predict", ":material/batch_prediction:", "predict"),
 ]
 
-st.set_page_config(page_title=PAGE_TITLE, layout="wide")
+st.set_page_config(page_title="Trainboard", layout="wide")
+init_session()
+sync_job_with_url()
 page = st.navigation(
     [
         st.Page(path, title=title, icon=icon, url_path=url, default=index == 0)
         for index, (path, title, icon, url) in enumerate(PAGES)
     ]
 )
+show_sidebar()
 page.run()

@@ -200,7 +200,7 @@ def open_app(query: dict | None = None) -> AppTest:
 
 
 def go(app: AppTest, page: str) -> AppTest:
-    return app.switch_page(f"pages/{page}.py").run()
+    return app.switch_page(f"app_pages/{page}.py").run()
 
 
 def no_exception(app: AppTest) -> None:
@@ -560,3 +560,19 @@ def test_journey_with_the_real_runner_trains_evaluates_exports_and_predicts(work
     assert {"prediction", "probability_Adelie", "probability_Gentoo"} <= set(predictions.columns)
     assert set(predictions["prediction"]) <= {"Adelie", "Chinstrap", "Gentoo"}
     assert app.download_button(key="download_predictions")
+
+
+def test_app_pages_and_ui_never_import_tensorflow_directly():
+    """Pages reach TensorFlow only through core (lazily, when the user predicts)."""
+    import ast
+
+    files = [APP, *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    assert len(files) >= 10
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not [n for n in names if n.split(".")[0] in ("tensorflow", "keras")], path

@@ -6,7 +6,6 @@ from core.architecture import describe_network, estimate_input_width
 from core.errors import TrainboardError
 from ui.charts import network_diagram
 from ui.data import profile_dataset
-from ui.frame import page_frame
 from ui.recipe_form import (
     TEXT as FORM_TEXT,
 )
@@ -74,7 +73,7 @@ def diagram(recipe) -> None:
     dataset = current_dataset()
     if dataset is None or recipe.target is None:
         st.info(TEXT["no_data"])
-        st.page_link("pages/data.py", label=TEXT["to_data"], icon=":material/arrow_back:")
+        st.page_link("app_pages/data.py", label=TEXT["to_data"], icon=":material/arrow_back:")
         return
     profile = profile_dataset(dataset, recipe.target, recipe.split.test_fraction)
     if profile.task is None:
@@ -112,10 +111,9 @@ def main() -> None:
     with diagram_col:
         diagram(recipe)
         if st.session_state["recipe_problem"] is None and recipe.target is not None:
-            st.page_link("pages/train.py", label=TEXT["next"], icon=":material/arrow_forward:")
+            st.page_link("app_pages/train.py", label=TEXT["next"], icon=":material/arrow_forward:")
 
 
-page_frame()
 try:
     main()
 except TrainboardError as error:

@@ -7,7 +7,6 @@ import streamlit as st
 from core.errors import TrainboardError
 from core.portable.outputs import to_safe_csv
 from core.portable.reading import read_table
-from ui.frame import page_frame
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
@@ -47,7 +46,7 @@ def choose_model() -> tuple[str, bytes | None] | None:
     options = ["trained", "bundle"] if has_trained else ["bundle"]
     if not has_trained:
         st.info(TEXT["no_model"])
-        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
     source = st.radio(
         TEXT["source"],
         options,
@@ -158,7 +157,6 @@ def main() -> None:
     show_predictions(*model, upload)
 
 
-page_frame()
 try:
     main()
 except TrainboardError as error:

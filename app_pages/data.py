@@ -4,7 +4,6 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from ui.data import profile_dataset, profile_frame, read_dataset, sample_bytes
-from ui.frame import page_frame
 from ui.state import choose_dataset, current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown, show_error
 
@@ -217,10 +216,9 @@ def main() -> None:
     st.dataframe(profile_frame(profile, TEXT["kinds"], TEXT["headers"]), hide_index=True)
     show_health(profile, [c for c in profile.suggested_drop if c in dropped])
     if target is not None:
-        st.page_link("pages/design.py", label=TEXT["next"], icon=":material/arrow_forward:")
+        st.page_link("app_pages/design.py", label=TEXT["next"], icon=":material/arrow_forward:")
 
 
-page_frame()
 try:
     main()
 except TrainboardError as error:

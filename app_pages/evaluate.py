@@ -12,7 +12,6 @@ from ui.charts import (
     predicted_vs_actual_figure,
     residual_figure,
 )
-from ui.frame import page_frame
 from ui.jobs import finished_result
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
@@ -137,14 +136,14 @@ def main() -> None:
     found = finished_result(current_job_id())
     if found is None:
         st.info(TEXT["no_run"])
-        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
     _, result = found
     st.subheader(TEXT["verdict"])
     st.info(escape_markdown(result.get("verdict", "")), icon=":material/lightbulb:")
     if not result.get("metrics"):
         st.warning(TEXT["no_model"])
-        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
     st.caption(TEXT["intro"].format(n_test=(result.get("data") or {}).get("n_test", 0)))
     st.subheader(TEXT["scores"])
@@ -165,10 +164,9 @@ def main() -> None:
         with st.expander(TEXT["notes"]):
             for note in result["warnings"]:
                 st.warning(escape_markdown(note))
-    st.page_link("pages/export.py", label=TEXT["next"], icon=":material/arrow_forward:")
+    st.page_link("app_pages/export.py", label=TEXT["next"], icon=":material/arrow_forward:")
 
 
-page_frame()
 try:
     main()
 except TrainboardError as error:

@@ -6,7 +6,6 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from ui.charts import history_figure
-from ui.frame import page_frame
 from ui.jobs import is_active, job_status, runner
 from ui.state import current_dataset, current_job_id, current_recipe, set_job_id
 from ui.text import escape_markdown, format_duration, show_error
@@ -64,12 +63,12 @@ def start_button() -> None:
     problem = st.session_state.get("recipe_problem")
     reason, link = None, None
     if dataset is None:
-        reason, link = TEXT["need_data"], ("pages/data.py", TEXT["to_data"])
+        reason, link = TEXT["need_data"], ("app_pages/data.py", TEXT["to_data"])
     elif recipe.target is None:
-        reason, link = TEXT["need_target"], ("pages/data.py", TEXT["to_data"])
+        reason, link = TEXT["need_target"], ("app_pages/data.py", TEXT["to_data"])
     elif problem:
         reason = TEXT["need_valid"].format(problem=escape_markdown(problem))
-        link = ("pages/design.py", TEXT["to_design"])
+        link = ("app_pages/design.py", TEXT["to_design"])
     help_text = (
         None
         if reason
@@ -147,7 +146,7 @@ def outcome(status) -> None:
         st.success(TEXT["finished"].format(message=escape_markdown(result.get("message", ""))))
         if result.get("metrics"):
             st.page_link(
-                "pages/evaluate.py", label=TEXT["to_evaluate"], icon=":material/arrow_forward:"
+                "app_pages/evaluate.py", label=TEXT["to_evaluate"], icon=":material/arrow_forward:"
             )
         else:
             st.warning(TEXT["no_model"])
@@ -205,7 +204,6 @@ def main() -> None:
     recent_runs()
 
 
-page_frame()
 try:
     main()
 except TrainboardError as error:

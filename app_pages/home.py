@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from ui.frame import page_frame
-
 TEXT = {
     "title": "Trainboard",
     "intro": (
@@ -13,21 +11,20 @@ TEXT = {
     ),
     "steps": "Six steps, in order",
     "links": {
-        "pages/data.py": "1. Your data: upload a CSV file or try a sample, and choose what "
+        "app_pages/data.py": "1. Your data: upload a CSV file or try a sample, and choose what "
         "to predict.",
-        "pages/design.py": "2. Prepare & design: how the data is prepared and how the network "
+        "app_pages/design.py": "2. Prepare & design: how the data is prepared and how the network "
         "is shaped.",
-        "pages/train.py": "3. Train: start training and watch it learn.",
-        "pages/evaluate.py": "4. Is it any good? Test scores next to simple baselines, in "
+        "app_pages/train.py": "3. Train: start training and watch it learn.",
+        "app_pages/evaluate.py": "4. Is it any good? Test scores next to simple baselines, in "
         "plain words.",
-        "pages/export.py": "5. Export: download the model and its documentation for your "
+        "app_pages/export.py": "5. Export: download the model and its documentation for your "
         "engineers.",
-        "pages/predict.py": "6. Predict: score new rows with the model.",
+        "app_pages/predict.py": "6. Predict: score new rows with the model.",
     },
     "privacy": "Your data stays on the server that runs this app; nothing is sent anywhere else.",
 }
 
-page_frame()
 st.title(TEXT["title"])
 st.write(TEXT["intro"])
 st.subheader(TEXT["steps"])

@@ -10,7 +10,6 @@ from core.bundle_layout import (
     REQUIREMENTS_TXT,
 )
 from core.errors import TrainboardError
-from ui.frame import page_frame
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import show_error
@@ -50,7 +49,7 @@ def downloads(job_id: str) -> None:
     card = runner().artifact(job_id, "model_card.md")
     if bundle is None:
         st.warning(TEXT["no_bundle"])
-        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
     left, right = st.columns(2)
     left.download_button(
@@ -104,14 +103,13 @@ def main() -> None:
     job_id = current_job_id()
     if finished_result(job_id) is None:
         st.info(TEXT["no_run"])
-        st.page_link("pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
     downloads(job_id)
     contents()
-    st.page_link("pages/predict.py", label=TEXT["next"], icon=":material/arrow_forward:")
+    st.page_link("app_pages/predict.py", label=TEXT["next"], icon=":material/arrow_forward:")
 
 
-page_frame()
 try:
     main()
 except TrainboardError as error:

@@ -384,38 +384,33 @@ def test_stop_ends_a_running_job_early(workspace: Path) -> None:
 
 
 @pytest.mark.slow
-def test_killed_job_reads_interrupted(workspace: Path) -> None:
-    runner = LocalJobRunner(workspace, max_concurrent=1)
-    job_id = runner.submit(churn_csv(600), "churn.csv", tiny_recipe(500, batch_size=4))
-    running = wait_for(runner, job_id, lambda s: s.epoch >= 1 or not s.is_active)
-    assert running.state == "running"
-    pid = json.loads((workspace / "jobs" / job_id / "status.json").read_text())["pid"]
-    os.killpg(pid, signal.SIGKILL)  # as if the machine went down
-    gone = wait_for(runner, job_id, lambda s: s.state != "running", timeout=15)
-    assert gone.state == "interrupted"
-    assert gone.error == INTERRUPTED_MESSAGE
-    assert gone.epoch >= 1 and gone.eta_seconds is None
-    assert LocalJobRunner(workspace, max_concurrent=1).list_jobs()[0].state == "interrupted"
-
-
-@pytest.mark.slow
-def test_second_job_waits_in_the_queue_then_runs(workspace: Path) -> None:
+def test_queued_job_waits_then_runs_when_the_killed_one_frees_its_slot(workspace: Path) -> None:
+    """One slot: the second job queues; killing the first reads "interrupted" and frees the slot."""
     runner = LocalJobRunner(workspace, max_concurrent=1)
     first = runner.submit(churn_csv(600), "long.csv", tiny_recipe(500, batch_size=4))
-    wait_for(runner, first, lambda s: s.state == "running" or not s.is_active)
+    running = wait_for(runner, first, lambda s: s.epoch >= 1 or not s.is_active)
+    assert running.state == "running"
     second = runner.submit(churn_csv(200, seed=1), "short.csv", tiny_recipe(2))
     time.sleep(1.5)  # several slot polls: the second job must still wait
     waiting = runner.status(second)
-    assert (waiting.state, waiting.queue_position) == ("queued", 1)
+    assert (waiting.state, waiting.queue_position, waiting.started_at) == ("queued", 1, None)
     assert runner.status(first).state == "running"
     assert [s.job_id for s in runner.list_jobs()] == [second, first]
 
-    runner.stop(first)
-    wait_for(runner, first, lambda s: not s.is_active)
+    pid = json.loads((workspace / "jobs" / first / "status.json").read_text())["pid"]
+    killed_at = time.time()
+    os.killpg(pid, signal.SIGKILL)  # as if the machine went down mid-training
+    gone = wait_for(runner, first, lambda s: s.state != "running", timeout=15)
+    assert gone.state == "interrupted"
+    assert gone.error == INTERRUPTED_MESSAGE
+    assert gone.epoch >= 1 and gone.eta_seconds is None and gone.result is None
+    # A brand-new runner (a restarted server) sees the same.
+    assert LocalJobRunner(workspace, max_concurrent=1).status(first).state == "interrupted"
+
     done = wait_for(runner, second, lambda s: not s.is_active)
     assert done.state == "finished", done.error
     assert done.queue_position is None and done.epoch == 2
-    assert done.started_at >= runner.status(first).finished_at - 1.0
+    assert done.started_at >= killed_at
 
 
 @pytest.mark.slow

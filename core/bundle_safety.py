@@ -138,19 +138,32 @@ def extract_all(archive: zipfile.ZipFile, destination: Path) -> list[str]:
             raise BundleError(
                 UNSAFE.format(why=f"the entry '{name}' points outside the bundle folder")
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        size = 0
-        with target.open("xb") as out:
-            for chunk in _read_member(archive, info):
-                size += len(chunk)
-                total += len(chunk)
-                if size > info.file_size or total > MAX_TOTAL_BYTES:
-                    raise BundleError(
-                        UNSAFE.format(why=f"'{name}' unpacks to more bytes than it declares")
-                    )
-                out.write(chunk)
+        try:
+            total += _extract_one(archive, info, name, target)
+        except OSError as error:
+            # e.g. "a" as a file and "a/b" in the same archive, or a full disk.
+            raise BundleError(
+                NOT_A_BUNDLE.format(why=f"'{name}' could not be unpacked ({error.strerror})")
+            ) from error
+        if total > MAX_TOTAL_BYTES:
+            raise BundleError(UNSAFE.format(why="its contents would take more than 1 GB unpacked"))
         written.append(name)
     return written
+
+
+def _extract_one(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, target: Path) -> int:
+    """Write one entry, never more bytes than its header declares; return the bytes written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    size = 0
+    with target.open("xb") as out:
+        for chunk in _read_member(archive, info):
+            size += len(chunk)
+            if size > min(info.file_size, MAX_TOTAL_BYTES):
+                raise BundleError(
+                    UNSAFE.format(why=f"'{name}' unpacks to more bytes than it declares")
+                )
+            out.write(chunk)
+    return size
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -163,9 +176,12 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[by
         raise BundleError(
             NOT_A_BUNDLE.format(why=f"'{info.filename}' inside it is damaged")
         ) from error
-    except NotImplementedError as error:
+    except (NotImplementedError, RuntimeError) as error:
+        # RuntimeError: zipfile's word for an encrypted entry (a password would be needed).
         raise BundleError(
-            NOT_A_BUNDLE.format(why=f"'{info.filename}' uses a compression Trainboard cannot read")
+            NOT_A_BUNDLE.format(
+                why=f"'{info.filename}' is encrypted or uses a compression Trainboard cannot read"
+            )
         ) from error
 
 

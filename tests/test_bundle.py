@@ -453,16 +453,28 @@ def _zip(entries: dict[str, bytes], extra: list[tuple[zipfile.ZipInfo, bytes]] =
     return buffer.getvalue()
 
 
-def _patch_declared_size(payload: bytes, name: str, size: int) -> bytes:
-    """Change the uncompressed size that the central directory declares for one entry."""
-    header = b"PK\x01\x02"
-    position = payload.find(header)
+def _central_header(payload: bytes, name: str) -> int:
+    """Offset of the central-directory record of one entry (where zipfile reads its facts)."""
+    position = payload.find(b"PK\x01\x02")
     while position != -1:
         name_length = struct.unpack_from("<H", payload, position + 28)[0]
         if payload[position + 46 : position + 46 + name_length] == name.encode():
-            return payload[: position + 24] + struct.pack("<I", size) + payload[position + 28 :]
-        position = payload.find(header, position + 4)
+            return position
+        position = payload.find(b"PK\x01\x02", position + 4)
     raise AssertionError(f"{name} not in the archive")
+
+
+def _patch_declared_size(payload: bytes, name: str, size: int) -> bytes:
+    """Change the uncompressed size that the central directory declares for one entry."""
+    at = _central_header(payload, name) + 24
+    return payload[:at] + struct.pack("<I", size) + payload[at + 4 :]
+
+
+def _mark_encrypted(payload: bytes, name: str) -> bytes:
+    """Set the "encrypted" flag that the central directory keeps for one entry."""
+    at = _central_header(payload, name) + 8
+    flags = struct.unpack_from("<H", payload, at)[0] | 0x1
+    return payload[:at] + struct.pack("<H", flags) + payload[at + 2 :]
 
 
 def _with_schema(path: Path, change) -> bytes:
@@ -521,6 +533,11 @@ HOSTILE = {
     "lying size header": (
         lambda e, t: _patch_declared_size(_zip(e), SCHEMA_JSON, 10),
         "damaged|more bytes",
+    ),
+    "encrypted entry": (lambda e, t: _mark_encrypted(_zip(e), SCHEMA_JSON), "encrypted"),
+    "file and folder clash": (
+        lambda e, t: _zip(e, [(zipfile.ZipInfo(f"{SCHEMA_JSON}/x"), b"x")]),
+        "could not be unpacked",
     ),
     "not a zip": (lambda e, t: b"tenure,plan\n1,basic\n", "not a zip"),
     "missing schema": (

@@ -41,6 +41,9 @@ NOTES = {
     "dropped_rows": "{n} training rows with empty cells were left out, as the recipe says.",
     "few_left": "Only {n} rows are left to learn from after leaving out rows with empty cells. "
     "Fill empty cells instead of leaving rows out, or use more data.",
+    "too_small": "Only {n} rows are left to learn from after setting aside the rows for checking "
+    "progress and for the final test; at least {minimum} are needed. Use more data, or lower "
+    '"Rows for checking progress" and "Rows for the final test".',
 }
 
 
@@ -127,7 +130,9 @@ def prepare(frame: pd.DataFrame, recipe: Recipe, profile: DataProfile | None = N
         arrays.append((x[usable], y[usable], raw[usable].reset_index(drop=True)))
     (x_train, y_train, _), (x_val, y_val, _), (x_test, y_test, test_frame) = arrays
     if len(x_train) < MIN_ROWS or len(x_val) == 0 or len(x_test) == 0:
-        raise UnusableDataError(NOTES["few_left"].format(n=len(x_train)))
+        any_dropped = len(x_train) + len(x_val) + len(x_test) < len(frame)
+        note = "few_left" if any_dropped else "too_small"
+        raise UnusableDataError(NOTES[note].format(n=len(x_train), minimum=MIN_ROWS))
     return PreparedData(
         task=task,
         preprocessor=preprocessor,

@@ -195,6 +195,11 @@ def _write_keras(run: Any, path: Path, rows: pd.DataFrame, schema: dict, formats
         )
     except BundleError as error:
         raise BundleError(f"The trained network could not be exported safely: {error}") from error
+    except formats.FormatCheckFailed as failure:
+        raise BundleError(
+            f"The saved network does not predict like the trained one: {failure}. Try training "
+            "again; if it keeps happening, report it."
+        ) from failure
     except Exception as error:  # noqa: BLE001 - without model.keras there is no bundle
         raise BundleError(
             f"The trained network could not be saved as {MODEL_KERAS} ({type(error).__name__}: "

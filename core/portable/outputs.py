@@ -124,7 +124,8 @@ def model_outputs(model: Any, features: np.ndarray, usable: np.ndarray | None = 
     for start in range(0, len(rows), PREDICT_BATCH_ROWS):
         batch = features[rows[start : start + PREDICT_BATCH_ROWS]]
         if hasattr(model, "predict"):
-            result = model.predict(batch, verbose=0)
+            # One call per slice: Keras' default of 32 rows per step is slow on big files.
+            result = model.predict(batch, batch_size=len(batch), verbose=0)
         else:
             result = model(batch)
         result = np.asarray(result, dtype=np.float64)

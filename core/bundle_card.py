@@ -110,7 +110,7 @@ def _what_it_predicts(task: Any, preprocessor: Any) -> str:
         )
         if task.task == "binary":
             lines.append(
-                f"The outcome shown is {quoted(labels[1])} when its probability is 0.5 or more."
+                f"The outcome shown is {quoted(labels[1])} when its probability is above 0.5."
             )
     return "\n".join(lines)
 

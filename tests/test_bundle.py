@@ -379,6 +379,10 @@ def test_predict_command_writes_a_safe_csv_and_summarises(exported, tmp_path) ->
     assert "'=pro" in set(written["plan"].dropna())
     with pytest.raises(PredictionInputError, match="overwrite"):
         predict_command(item.path, data, data)
+    single = tmp_path / "one row.csv"
+    _rows(item.run).head(1).to_csv(single, index=False)
+    one = predict_command(item.path, single, tmp_path / "one.csv")
+    assert one["rows"] == one["predicted"] == 1
 
 
 # --- what write_bundle refuses or leaves out ------------------------------------------------------

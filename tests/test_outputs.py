@@ -147,12 +147,15 @@ def test_predict_frame_names_missing_columns_and_text_in_a_number_column() -> No
         predict_frame(model, preprocessor, "binary", ["n", "y"], rows)
 
 
-def test_read_rows_to_predict_uses_the_training_reader(tmp_path) -> None:
+def test_read_rows_to_predict_reads_like_training_and_accepts_one_row(tmp_path) -> None:
     path = tmp_path / "rows.csv"
     path.write_text("age;plan\n" + "".join(f"{i},5;pro\n" for i in range(12)), encoding="utf-8")
     frame = read_rows_to_predict(path, name="rows.csv")
     assert list(frame.columns) == ["age", "plan"]
     assert frame["age"].iloc[3] == pytest.approx(3.5), "decimal commas are read as numbers"
+    single = tmp_path / "one.csv"
+    single.write_text("age,plan\n41,pro\n", encoding="utf-8")
+    assert read_rows_to_predict(single).to_dict("list") == {"age": [41.0], "plan": ["pro"]}
 
 
 # --- spreadsheet-safe CSV ----------------------------------------------------------------------

@@ -8,7 +8,6 @@ It imports nothing but the standard library, numpy and pandas.
 
 from __future__ import annotations
 
-import inspect
 import io
 import os
 import re
@@ -41,18 +40,14 @@ def read_rows_to_predict(
 ) -> pd.DataFrame:
     """Read a CSV of rows to predict, the way training data is read (same cleaning rules).
 
-    Unlike training data, a file to predict may hold a single row, so the reader's
-    minimum row count is lifted when the reader supports that.
+    Unlike training data, a file to predict may hold a single row.
 
     Raises
     ------
     UnusableDataError
         If the file cannot be read as a table.
     """
-    options: dict[str, Any] = {"name": name}
-    if "min_rows" in inspect.signature(read_table).parameters:
-        options["min_rows"] = 1
-    return read_table(source, **options)
+    return read_table(source, name=name, min_rows=1)
 
 
 def probability_column(label: str) -> str:

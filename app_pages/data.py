@@ -101,7 +101,6 @@ def choose_file() -> None:
             type=["csv", "txt", "tsv"],
             key="upload_csv",
             on_change=_load_upload,
-            help=TEXT["upload_help"].format(mb=mb),
         )
         st.caption(TEXT["upload_help"].format(mb=mb))
     with sample_col:
@@ -189,7 +188,7 @@ def main() -> None:
         )
     )
     with st.expander(TEXT["preview"], expanded=True):
-        st.dataframe(table.head(100), hide_index=True)
+        st.dataframe(table.head(100), hide_index=True, height=280)
     recipe = current_recipe()
     columns = [str(c) for c in table.columns]
     target = choose_target(columns, recipe.target)

@@ -58,11 +58,11 @@ def downloads(job_id: str) -> None:
         file_name=f"trainboard_model_{job_id}.zip",
         mime="application/zip",
         key="download_bundle",
-        help=TEXT["bundle_help"],
         type="primary",
         icon=":material/folder_zip:",
         on_click="ignore",
     )
+    left.caption(TEXT["bundle_help"])
     if card is not None:
         text = card.read_text(encoding="utf-8")
         right.download_button(
@@ -71,10 +71,10 @@ def downloads(job_id: str) -> None:
             file_name=f"model_card_{job_id}.md",
             mime="text/markdown",
             key="download_model_card",
-            help=TEXT["card_help"],
             icon=":material/description:",
             on_click="ignore",
         )
+        right.caption(TEXT["card_help"])
         with st.expander(TEXT["card_preview"]):
             st.code(text, language="markdown", wrap_lines=True)  # as text: it quotes column names
 

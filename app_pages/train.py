@@ -44,7 +44,7 @@ TEXT = {
     "recent_none": "No runs yet.",
     "open": "Open this run",
     "pick": "Run",
-    "run_line": "{when} - {name} - {state}",
+    "run_line": "{when} - {name}",
     "states": {
         "queued": "waiting",
         "running": "training",
@@ -69,25 +69,25 @@ def start_button() -> None:
     elif problem:
         reason = TEXT["need_valid"].format(problem=escape_markdown(problem))
         link = ("app_pages/design.py", TEXT["to_design"])
-    help_text = (
-        None
-        if reason
-        else TEXT["start_help"].format(
-            name=escape_markdown(dataset.name), target=escape_markdown(recipe.target)
-        )
-    )
+    # Keyed buttons carry no help= tooltip: Streamlit then draws the button twice in the page,
+    # which makes it ambiguous for browser tests; the sentence is a caption instead.
     if st.button(
         TEXT["start"],
         key="train_start",
         type="primary",
         disabled=reason is not None,
-        help=help_text,
         icon=":material/play_arrow:",
     ):
         set_job_id(runner().submit(dataset.data, dataset.name, recipe))
         st.toast(TEXT["started"])
         st.rerun()
-    if reason:
+    if not reason:
+        st.caption(
+            TEXT["start_help"].format(
+                name=escape_markdown(dataset.name), target=escape_markdown(recipe.target)
+            )
+        )
+    else:
         st.info(reason)
         st.page_link(link[0], label=link[1])
 
@@ -109,11 +109,11 @@ def progress(status) -> None:
     with stop_col:
         if status.stop_requested:
             st.warning(TEXT["stopping"])
-        elif st.button(
-            TEXT["stop"], key="train_stop", help=TEXT["stop_help"], icon=":material/stop:"
-        ):
+        elif st.button(TEXT["stop"], key="train_stop", icon=":material/stop:"):
             runner().stop(status.job_id)
             st.warning(TEXT["stopping"])
+        else:
+            st.caption(TEXT["stop_help"])
     curves(status.history)
 
 
@@ -170,13 +170,22 @@ def recent_runs() -> None:
     if not jobs:
         st.caption(TEXT["recent_none"])
         return
+    cols = TEXT["columns"]
+    table = [
+        {
+            cols["when"]: _when(job.created_at),
+            cols["name"]: job.data_name,
+            cols["state"]: TEXT["states"].get(job.state, job.state),
+            cols["epochs"]: job.epoch,
+        }
+        for job in jobs[:20]
+    ]
+    st.dataframe(table, hide_index=True)  # redrawn fresh on every run, so states stay current
+    # The picker's labels leave the state out: a selectbox keeps showing the label it had
+    # when its value was chosen, which would go stale while a run changes state.
     by_id = {job.job_id: job for job in jobs}
     names = {
-        job_id: TEXT["run_line"].format(
-            when=_when(job.created_at),
-            name=job.data_name,
-            state=TEXT["states"].get(job.state, job.state),
-        )
+        job_id: TEXT["run_line"].format(when=_when(job.created_at), name=job.data_name)
         for job_id, job in by_id.items()
     }
     pick_col, open_col = st.columns([4, 1], vertical_alignment="bottom")

@@ -27,7 +27,6 @@ TEXT = {
     "automatic": "automatic",
     "layer": "Layer {n}",
     "remove_layer": "Remove",
-    "remove_help": "Remove layer {n} from the network.",
     "add_layer": "Add a layer",
     "no_layers": "No hidden layer: the network is a plain linear model "
     "(inputs straight to the answer).",
@@ -240,7 +239,7 @@ def render_layer_sizes(layers: list[dict]) -> None:
         st.caption(TEXT["no_layers"])
     units_spec = spec_for("layer.units")
     for index, layer in enumerate(layers):
-        left, right = st.columns([5, 1], vertical_alignment="bottom")
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
         with left:
             key = _layer_keys(index)["units"]
             _seed(key, int(layer["units"]))
@@ -258,7 +257,6 @@ def render_layer_sizes(layers: list[dict]) -> None:
                 key=f"layer_remove_{index}",
                 on_click=_change_layers,
                 kwargs={"remove": index},
-                help=TEXT["remove_help"].format(n=index + 1),
                 icon=":material/delete:",
             )
     full = len(layers) >= max_layers()
@@ -268,8 +266,9 @@ def render_layer_sizes(layers: list[dict]) -> None:
         on_click=_change_layers,
         disabled=full,
         icon=":material/add:",
-        help=TEXT["layers_full"].format(n=max_layers()) if full else None,
     )
+    if full:
+        st.caption(TEXT["layers_full"].format(n=max_layers()))
 
 
 def render_layer_details(layers: list[dict]) -> None:

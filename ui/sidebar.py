@@ -19,7 +19,7 @@ TEXT = {
     "no_run": "**Training run:** none yet",
     "states": {
         "queued": "waiting for its turn",
-        "running": "training (epoch {epoch} of {max_epochs})",
+        "running": "training",
         "finished": "finished",
         "failed": "failed",
         "cancelled": "cancelled",
@@ -49,9 +49,6 @@ def show_sidebar() -> None:
         if status is None:
             st.markdown(TEXT["no_run"])
             return
-        state = (
-            TEXT["states"]
-            .get(status.state, status.state)
-            .format(epoch=status.epoch or 0, max_epochs=status.max_epochs or "?")
-        )
+        # No epoch count: the sidebar is redrawn on full reruns only, not by the live panel.
+        state = TEXT["states"].get(status.state, status.state)
         st.markdown(TEXT["run"].format(state=state))

@@ -29,7 +29,9 @@ class NetworkSummary:
     n_parameters: int
 
 
-def describe_network(n_inputs: int, model: ModelConfig, task: str, n_classes: int) -> NetworkSummary:
+def describe_network(
+    n_inputs: int, model: ModelConfig, task: str, n_classes: int
+) -> NetworkSummary:
     """Describe the network :func:`core.modeling.build_model` builds for these settings."""
     layers = [("Inputs", n_inputs)]
     parameters = 0
@@ -37,7 +39,9 @@ def describe_network(n_inputs: int, model: ModelConfig, task: str, n_classes: in
     for index, layer in enumerate(model.hidden_layers, start=1):
         parameters += width * layer.units + layer.units
         if model.batch_norm:
-            parameters += 2 * layer.units  # trainable scale and shift (moving stats are not trained)
+            parameters += (
+                2 * layer.units
+            )  # trainable scale and shift (moving stats are not trained)
         layers.append((f"Hidden layer {index}", layer.units))
         width = layer.units
     units = output_units(task, n_classes)
@@ -60,12 +64,16 @@ def estimate_input_width(profile, recipe: Recipe) -> int:  # noqa: ANN001 - Data
         if column.name in dropped:
             continue
         if column.kind == "numeric":
-            width += 1 + (1 if column.missing_share > 0 and prep.numeric_missing != "drop_rows" else 0)
+            width += 1 + (
+                1 if column.missing_share > 0 and prep.numeric_missing != "drop_rows" else 0
+            )
         elif column.kind in ("categorical", "boolean"):
             if prep.categorical_encoding == "ordinal":
                 width += 1
             else:
                 kept = min(column.n_distinct, prep.max_categories)
-                missing_slot = column.missing_share > 0 and prep.categorical_missing == "missing_category"
+                missing_slot = (
+                    column.missing_share > 0 and prep.categorical_missing == "missing_category"
+                )
                 width += kept + 1 + (1 if missing_slot else 0)  # +1: the "other" slot
     return width

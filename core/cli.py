@@ -48,14 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("data", type=Path, help="CSV file (.csv or .csv.gz)")
     train.add_argument("--target", required=True, help="column to predict")
     train.add_argument("--recipe", type=Path, help="recipe JSON (default: the default recipe)")
-    train.add_argument("--epochs", type=int, help="most passes over the data (overrides the recipe)")
+    train.add_argument(
+        "--epochs", type=int, help="most passes over the data (overrides the recipe)"
+    )
     train.add_argument("--seed", type=int, help="random seed (overrides the recipe)")
     train.add_argument("--out", type=Path, help="where to write the bundle (default: model.zip)")
 
     predict = commands.add_parser("predict", help="Score new rows with an exported bundle.")
     predict.add_argument("bundle", type=Path, help="bundle .zip written by train")
     predict.add_argument("data", type=Path, help="CSV file with the same columns")
-    predict.add_argument("--out", type=Path, help="predictions CSV (default: predictions.csv)")
+    predict.add_argument(
+        "--out", type=Path, help="predictions CSV (default: predictions.csv next to DATA)"
+    )
     return parser
 
 
@@ -163,8 +167,8 @@ def _predict(args: argparse.Namespace) -> int:
         from core.errors import BundleError
 
         raise BundleError(f"There is no bundle at '{args.bundle}'. Check the path and try again.")
-    out = args.out or Path("predictions.csv")
-    summary = predict_command(args.bundle, args.data, out)
+    # Without --out, predictions.csv is written next to the data file, as predict.py does.
+    summary = predict_command(args.bundle, args.data, args.out)
     print(json.dumps(summary, allow_nan=False, default=str))
     return EXIT_OK
 

@@ -35,7 +35,9 @@ OPTIMIZERS = {
 }
 
 
-def build_model(n_inputs: int, config: ModelConfig, task: str, n_classes: int, seed: int) -> keras.Model:
+def build_model(
+    n_inputs: int, config: ModelConfig, task: str, n_classes: int, seed: int
+) -> keras.Model:
     """A fresh, uncompiled network: inputs → hidden layers → task-shaped output.
 
     Only built-in layers are used, so the saved model loads with
@@ -57,7 +59,9 @@ def build_model(n_inputs: int, config: ModelConfig, task: str, n_classes: int, s
             x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
         x = keras.layers.Activation(layer.activation, name=f"activation_{index}")(x)
         if layer.dropout > 0:
-            x = keras.layers.Dropout(layer.dropout, seed=seed + 100 + index, name=f"dropout_{index}")(x)
+            x = keras.layers.Dropout(
+                layer.dropout, seed=seed + 100 + index, name=f"dropout_{index}"
+            )(x)
     outputs = keras.layers.Dense(
         output_units(task, n_classes),
         activation=TASK_OUTPUT_ACTIVATION[task],
@@ -81,7 +85,9 @@ def compile_model(model: keras.Model, config: TrainingConfig, task: str) -> None
     model.compile(optimizer=make_optimizer(config), loss=TASK_LOSS[task], metrics=[metric])
 
 
-def export_model(model: keras.Model, task: str, target_mean: float, target_std: float) -> keras.Model:
+def export_model(
+    model: keras.Model, task: str, target_mean: float, target_std: float
+) -> keras.Model:
     """The model engineers receive: for numbers, outputs in the target's own units.
 
     Training runs on a centred and scaled target (it learns faster and the

@@ -25,14 +25,14 @@ from sklearn.utils.class_weight import compute_class_weight
 from core import evaluation
 from core.errors import RecipeError, UnusableDataError
 from core.modeling import build_model, compile_model, export_model
+from core.portable import outputs as portable_outputs
 from core.portable.preprocess import USABLE_KINDS, Preprocessor, TargetEncoder
 from core.portable.reading import MIN_ROWS, read_table
 from core.profiling import DataProfile, TaskInfo, profile_table
 from core.recipe import Recipe
-from core.training import DIVERGED, TrainingOutcome, fit
+from core.training import TrainingOutcome, fit
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
-PREDICT_BATCH = 8192
 
 NOTES = {
     "no_target": "Choose the column to predict (the target) before training.",
@@ -86,7 +86,9 @@ class TrainedRun:
         return self.outcome.history
 
 
-def prepare(frame: pd.DataFrame, recipe: Recipe, profile: DataProfile | None = None) -> PreparedData:
+def prepare(
+    frame: pd.DataFrame, recipe: Recipe, profile: DataProfile | None = None
+) -> PreparedData:
     """Split the rows and fit the preprocessing on the training split only.
 
     Raises
@@ -117,7 +119,9 @@ def prepare(frame: pd.DataFrame, recipe: Recipe, profile: DataProfile | None = N
     train_idx, val_idx, test_idx, stratified = _split(len(frame), y_all, recipe)
     if task.task != "regression" and recipe.split.stratify and not stratified:
         notes.append(NOTES["stratify_off"].format(target=target))
-    train_raw, val_raw, test_raw = (frame.iloc[i].reset_index(drop=True) for i in (train_idx, val_idx, test_idx))
+    train_raw, val_raw, test_raw = (
+        frame.iloc[i].reset_index(drop=True) for i in (train_idx, val_idx, test_idx)
+    )
 
     preprocessor = Preprocessor.fit(train_raw, kinds, recipe.preprocessing.model_dump())
     target_encoder = TargetEncoder.fit(train_raw[target], task.task, task.class_labels)
@@ -179,13 +183,8 @@ def _split(
 
 def model_outputs(model: keras.Model, features: np.ndarray) -> np.ndarray:
     """Raw network outputs: probabilities (n, k) for classes, values (n,) for numbers."""
-    if len(features) == 0:
-        return np.zeros((0,), dtype="float64")
-    out = model.predict(features, batch_size=PREDICT_BATCH, verbose=0)
-    out = np.asarray(out, dtype="float64")
-    if out.ndim == 2 and out.shape[1] == 1:
-        out = out[:, 0]
-    return out
+    out = portable_outputs.model_outputs(model, features)
+    return out[:, 0] if out.shape[1] == 1 else out
 
 
 def class_probabilities(outputs: np.ndarray, n_classes: int) -> np.ndarray:
@@ -210,14 +209,16 @@ def train_run(
     data = prepare(frame, recipe, profile)
     task = data.task
     n_classes = len(task.class_labels)
-    network = build_model(data.preprocessor.n_features, recipe.model, task.task, n_classes, recipe.seed)
+    network = build_model(
+        data.preprocessor.n_features, recipe.model, task.task, n_classes, recipe.seed
+    )
     compile_model(network, recipe.training, task.task)
     batch_size = recipe.training.effective_batch_size(len(data.x_train))
     class_weight = None
     if task.task != "regression" and recipe.training.class_weight == "balanced":
         present = np.unique(data.y_train)
         weights = compute_class_weight("balanced", classes=present, y=data.y_train)
-        class_weight = {int(c): float(w) for c, w in zip(present, weights)}
+        class_weight = {int(c): float(w) for c, w in zip(present, weights, strict=False)}
     y_train = data.y_train
     y_val = data.y_val
     metric_scale = data.target_encoder.std if task.task == "regression" else 1.0
@@ -268,7 +269,9 @@ def _evaluate(
     task = data.task
     labels = list(task.class_labels)
     if task.task == "regression":
-        y_train = data.target_encoder.mean + data.target_encoder.std * data.y_train.astype("float64")
+        y_train = data.target_encoder.mean + data.target_encoder.std * data.y_train.astype(
+            "float64"
+        )
         y_test = data.target_encoder.mean + data.target_encoder.std * data.y_test.astype("float64")
     else:
         y_train, y_test = data.y_train, data.y_test
@@ -298,7 +301,9 @@ def _evaluate(
     outputs = model_outputs(model, data.x_test)
     if task.task == "regression":
         result["metrics"] = evaluation.regression_metrics(y_test, outputs)
-        result["evaluation"] = {"plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed)}
+        result["evaluation"] = {
+            "plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed)
+        }
     else:
         proba = class_probabilities(outputs, len(labels))
         result["metrics"] = evaluation.classification_metrics(y_test, proba, labels)

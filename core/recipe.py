@@ -420,7 +420,9 @@ class Recipe(_Section):
             if isinstance(value, BaseModel):
                 value = value.model_dump(mode="json")
             elif isinstance(value, (list, tuple)):
-                value = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+                value = [
+                    v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value
+                ]
             node[leaf] = value
         return Recipe.from_dict(data)
 
@@ -446,12 +448,16 @@ def _explain_validation_error(error: ValidationError) -> str:
             bound = context.get("le", context.get("lt"))
             sentences.append(f"'{where}' must be at most {bound}, not {problem.get('input')!r}.")
         elif kind == "too_long":
-            sentences.append(f"'{where}' has too many entries (at most {context.get('max_length')}).")
+            sentences.append(
+                f"'{where}' has too many entries (at most {context.get('max_length')})."
+            )
         elif kind == "value_error":
             message = str(context.get("error", problem["msg"]))
             sentences.append(message[0].upper() + message[1:] + ".")
         else:
-            sentences.append(f"'{where}' has an unusable value {problem.get('input')!r}: {problem['msg']}.")
+            sentences.append(
+                f"'{where}' has an unusable value {problem.get('input')!r}: {problem['msg']}."
+            )
     return "The recipe has a problem: " + " ".join(sentences)
 
 
@@ -504,7 +510,9 @@ def field_specs(section: type[BaseModel], prefix: str = "") -> list[FieldSpec]:
         if isinstance(default, BaseModel):
             default = default.model_dump(mode="json")
         elif isinstance(default, tuple):
-            default = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in default]
+            default = [
+                d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in default
+            ]
         specs.append(
             FieldSpec(
                 path=path,

@@ -236,7 +236,9 @@ def _outcome(monitor: TrainingMonitor, config: TrainingConfig, seconds: float) -
     if reason == DIVERGED:
         rate = config.effective_learning_rate
         message = MESSAGES[DIVERGED].format(
-            epochs=epochs + 1, why=monitor.divergence, suggestion=f"{rate / 10:g} instead of {rate:g}"
+            epochs=epochs + 1,
+            why=monitor.divergence,
+            suggestion=f"{rate / 10:g} instead of {rate:g}",
         )
         best = None
     elif reason == STOPPED_BY_USER and best is None:

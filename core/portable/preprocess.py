@@ -35,7 +35,11 @@ PREPROCESSOR_FORMAT = 1
 
 def label_text(value: Any) -> str:
     """The text form of a class label or category: ``1.0`` -> ``"1"``, ``" Yes"`` -> ``"Yes"``."""
-    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+    if (
+        isinstance(value, (float, np.floating))
+        and math.isfinite(value)
+        and float(value).is_integer()
+    ):
         return str(int(value))
     if isinstance(value, (bool, np.bool_)):
         return "True" if value else "False"
@@ -365,7 +369,9 @@ def _transform_categorical(
         missing_slot = slot_of_key.get(normalise_label(spec.fill), other)
     # Map each distinct value once: columns have few distinct values and many rows.
     distinct = pd.unique(texts[~empty])
-    code_of = {value: slot_of_key.get(normalise_label(label_text(value)), other) for value in distinct}
+    code_of = {
+        value: slot_of_key.get(normalise_label(label_text(value)), other) for value in distinct
+    }
     codes = np.full(len(texts), missing_slot, dtype=np.int64)
     if len(distinct):
         codes[~empty] = texts[~empty].map(code_of).to_numpy(dtype=np.int64)
@@ -392,7 +398,9 @@ class TargetEncoder:
     std: float = 1.0
 
     @classmethod
-    def fit(cls, values: pd.Series, task: str, class_labels: list[str] | None = None) -> TargetEncoder:
+    def fit(
+        cls, values: pd.Series, task: str, class_labels: list[str] | None = None
+    ) -> TargetEncoder:
         if task == "regression":
             numbers = _as_numbers(str(values.name), values).dropna().to_numpy(dtype="float64")
             std = float(numbers.std()) if numbers.size else 1.0

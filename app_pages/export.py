@@ -85,7 +85,7 @@ def contents() -> None:
     table = pd.DataFrame(
         [{TEXT["file"]: name, TEXT["purpose"]: what} for name, (what, _how) in BUNDLE_FILES.items()]
     )
-    st.dataframe(table, hide_index=True)
+    st.table(table, hide_index=True, border="horizontal")  # static: every row, text wrapped
     st.subheader(TEXT["engineer"])
     st.write(TEXT["engineer_intro"])
     st.code(

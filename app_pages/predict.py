@@ -5,7 +5,7 @@ import hashlib
 import streamlit as st
 
 from core.errors import TrainboardError
-from core.portable.outputs import to_safe_csv
+from core.portable.outputs import output_columns, to_safe_csv
 from core.portable.reading import read_table
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
@@ -17,7 +17,7 @@ TEXT = {
     "column to predict may be missing) and download its predictions.",
     "source": "Which model?",
     "sources": {
-        "trained": "The model trained in this session",
+        "trained": "The model from the current training run",
         "bundle": "A model bundle file (.zip) exported earlier",
     },
     "bundle_upload": "Upload a model bundle (.zip)",
@@ -34,7 +34,7 @@ TEXT = {
     "caption": "The `prediction` column holds the model's answer; `probability_...` columns "
     "show how sure it is of each outcome.",
     "download": "Download the predictions (CSV)",
-    "no_model": "There is no trained model in this session yet: train one, or upload a bundle.",
+    "no_model": "There is no finished training run yet: train a model, or upload a bundle.",
     "to_train": "Go to step 3: train",
 }
 
@@ -108,6 +108,7 @@ def predict(source: str, bundle: bytes | None, upload) -> None:
         "for": (model_key(source, bundle), hashlib.sha256(data).hexdigest()),
         "frame": frame,
         "target": model.target,
+        "answers": output_columns(model.task, model.class_labels),
         "csv": to_safe_csv(frame),
     }
 
@@ -122,7 +123,10 @@ def show_predictions(source: str, bundle: bytes | None, upload) -> None:
         return
     st.success(TEXT["done"].format(target=escape_markdown(done["target"]), rows=len(done["frame"])))
     st.subheader(TEXT["preview"])
-    st.dataframe(done["frame"].head(200), hide_index=True)
+    # The answers first: with many input columns they would be off to the right.
+    first = [c for c in done["answers"] if c in done["frame"].columns]
+    order = first + [c for c in done["frame"].columns if c not in first]
+    st.dataframe(done["frame"].head(200), hide_index=True, column_order=order)
     st.caption(TEXT["caption"])
     stem = done["name"].rsplit(".", 1)[0]
     st.download_button(

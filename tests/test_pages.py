@@ -464,7 +464,7 @@ def test_export_offers_bundle_and_model_card(runner, tmp_path):
     no_exception(app)
     assert app.download_button(key="download_bundle")
     assert app.download_button(key="download_model_card")
-    files = set(app.dataframe[0].value["File"])
+    files = set(app.table[0].value["File"])
     assert {"model.keras", "predict.py", "trainboard_runtime/", "schema.json"} <= files
     assert any("predict.py" in code.value for code in app.code)
 
@@ -481,7 +481,7 @@ def test_predict_offers_the_trained_model_or_a_bundle(runner, tmp_path):
     app = go(open_app({"job": finished_run(runner, classification_result(), tmp_path)}), "predict")
     no_exception(app)
     assert app.radio(key="predict_source").options == [
-        "The model trained in this session",
+        "The model from the current training run",
         "A model bundle file (.zip) exported earlier",
     ]
     app.file_uploader(key="predict_upload").upload("new.csv", b"a,b\n1,2\n", "text/csv").run()

@@ -153,7 +153,11 @@ def curve_figure(curves: Sequence[dict], kind: str, title: str) -> go.Figure:
     """
     fig = go.Figure()
     for curve in curves:
-        fig.add_trace(go.Scatter(x=curve["x"], y=curve["y"], mode="lines", name=esc(curve["name"])))
+        fig.add_trace(
+            go.Scatter(
+                x=curve["x"], y=curve["y"], mode="lines", name=esc(curve["name"]), showlegend=True
+            )  # the legend carries the area under the curve
+        )
     if kind == "roc":
         fig.add_trace(
             go.Scatter(

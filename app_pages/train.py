@@ -21,7 +21,6 @@ TEXT = {
     "need_valid": "Fix the settings on the design page first: {problem}",
     "to_data": "Go to step 1: your data",
     "to_design": "Go to step 2: prepare & design",
-    "started": "Training started.",
     "queued": "Waiting for its turn: {position} in the queue. Training starts as soon as the "
     "runs ahead of it finish.",
     "starting": "Starting... (loading the data and building the network)",
@@ -79,7 +78,6 @@ def start_button() -> None:
         icon=":material/play_arrow:",
     ):
         set_job_id(runner().submit(dataset.data, dataset.name, recipe))
-        st.toast(TEXT["started"])
         st.rerun()
     if not reason:
         st.caption(

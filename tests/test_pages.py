@@ -304,6 +304,23 @@ def test_uploaded_csv_with_markup_in_names_is_shown_literally(runner):
     assert any(escape_markdown("my <file>.csv") in str(m.value) for m in app.sidebar.markdown)
 
 
+def test_suggested_columns_to_leave_out_are_prefilled_with_the_reason(runner):
+    rows = "\n".join(f"C{i:05d},{i % 7},{'yes' if i % 3 else 'no'}" for i in range(120))
+    app = open_app()
+    go(app, "data")
+    csv = f"customer_id,visits,left\n{rows}\n".encode()
+    app.file_uploader(key="upload_csv").upload("customers.csv", csv, "text/csv").run()
+    app.selectbox(key="target_column").set_value("left").run()
+    no_exception(app)
+    assert app.multiselect(key="drop_columns").value == ["customer_id"]
+    assert app.session_state["recipe"].drop_columns == ("customer_id",)
+    reasons = [text for text in markdown_texts(app) if "Suggested to leave out" in text]
+    assert reasons and "customer\\_id" in reasons[0]
+    # The person can overrule the suggestion; the recipe follows.
+    app.multiselect(key="drop_columns").set_value([]).run()
+    assert app.session_state["recipe"].drop_columns == ()
+
+
 def test_unreadable_upload_shows_a_plain_error(runner):
     app = open_app()
     go(app, "data")

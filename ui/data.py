@@ -15,15 +15,20 @@ import streamlit as st
 
 from ui.state import Dataset
 
+TEXT = {
+    "reading": "Reading the file...",
+    "profiling": "Looking at every column...",
+}
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner="Reading the file...")
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=TEXT["reading"])
 def _read(digest: str, _data: bytes, name: str) -> pd.DataFrame:
     from core.portable.reading import read_table
 
     return read_table(_data, name=name)
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner="Looking at every column...")
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=TEXT["profiling"])
 def _profile(digest: str, _data: bytes, name: str, target: str | None, test_fraction: float):
     from core.profiling import profile_table
 

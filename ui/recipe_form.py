@@ -15,7 +15,9 @@ from typing import Any
 import streamlit as st
 from pydantic import BaseModel
 
+from core.errors import RecipeError
 from core.recipe import FieldSpec, LayerConfig, ModelConfig, Recipe, field_specs, spec_for
+from ui.text import escape_markdown
 
 TEXT = {
     "sections": {
@@ -222,7 +224,11 @@ def _change_layers(remove: int | None = None) -> None:
         layers.append(template)
     else:
         layers.pop(remove)
-    st.session_state["recipe"] = recipe.with_changes(**{"model.hidden_layers": layers})
+    try:
+        st.session_state["recipe"] = recipe.with_changes(**{"model.hidden_layers": layers})
+    except RecipeError as error:  # a callback's exception would reach the user as a traceback
+        st.toast(escape_markdown(str(error)), icon=":material/error:")
+        return
     _forget_layer_widgets()
 
 

@@ -58,7 +58,12 @@ def test_no_hidden_layer_is_a_linear_model() -> None:
 
 class _Column:
     def __init__(self, name: str, kind: str, n_distinct: int = 0, missing_share: float = 0.0):
-        self.name, self.kind, self.n_distinct, self.missing_share = name, kind, n_distinct, missing_share
+        self.name, self.kind, self.n_distinct, self.missing_share = (
+            name,
+            kind,
+            n_distinct,
+            missing_share,
+        )
 
 
 class _Profile:

@@ -79,7 +79,9 @@ WITH_GAP = [1.0, 2.0, 2.0, 9.0, np.nan]  # median 2, mean 3.5, most frequent 2
     [("median", 2.0), ("mean", 3.5), ("most_frequent", 2.0), ("constant", -7.0)],
 )
 def test_numeric_missing_fills(option: str, fill: float) -> None:
-    prep = _fit_numeric(WITH_GAP, numeric_missing=option, numeric_fill_value=-7.0, numeric_scaling="none")
+    prep = _fit_numeric(
+        WITH_GAP, numeric_missing=option, numeric_fill_value=-7.0, numeric_scaling="none"
+    )
     column = prep.numeric[0]
     assert column.fill == pytest.approx(fill)
     assert column.missing_indicator, "training had an empty cell, so an 'is empty' input is added"
@@ -241,7 +243,9 @@ def test_boolean_columns_are_encoded_as_categories() -> None:
 
 def test_unusable_kinds_are_skipped_and_nothing_left_is_an_error() -> None:
     frame = pd.DataFrame({"id": range(10), "note": ["x"] * 10, "age": np.arange(10.0)})
-    prep = Preprocessor.fit(frame, {"id": "identifier", "note": "text", "age": "numeric"}, _config())
+    prep = Preprocessor.fit(
+        frame, {"id": "identifier", "note": "text", "age": "numeric"}, _config()
+    )
     assert prep.input_columns == ["age"]
     with pytest.raises(UnusableDataError, match="No column is left"):
         Preprocessor.fit(frame, {"id": "identifier", "note": "text"}, _config())
@@ -261,7 +265,10 @@ def _mixed_frame(n: int = 60, seed: int = 1) -> pd.DataFrame:
 
 @pytest.mark.parametrize(
     "changes",
-    [{}, {"numeric_scaling": "robust", "categorical_encoding": "ordinal", "numeric_missing": "mean"}],
+    [
+        {},
+        {"numeric_scaling": "robust", "categorical_encoding": "ordinal", "numeric_missing": "mean"},
+    ],
 )
 def test_to_dict_from_dict_gives_identical_transforms(changes: dict) -> None:
     frame = _mixed_frame()
@@ -362,7 +369,9 @@ def test_target_encoder_regression() -> None:
     assert encoder.std == pytest.approx(np.std([10.0, 20.0, 30.0]))
     scaled = encoder.encode(values)
     assert scaled.dtype == np.float32
-    np.testing.assert_allclose(scaled[:3] * encoder.std + encoder.mean, [10.0, 20.0, 30.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        scaled[:3] * encoder.std + encoder.mean, [10.0, 20.0, 30.0], rtol=1e-6
+    )
     assert np.isnan(scaled[3])
 
 

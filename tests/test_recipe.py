@@ -73,7 +73,11 @@ def test_too_many_hidden_layers_is_rejected() -> None:
     ("data", "named", "value"),
     [
         ({"training": {"optimizer": "adamm"}}, "training.optimizer", "adamm"),
-        ({"preprocessing": {"numeric_scaling": "zscore"}}, "preprocessing.numeric_scaling", "zscore"),
+        (
+            {"preprocessing": {"numeric_scaling": "zscore"}},
+            "preprocessing.numeric_scaling",
+            "zscore",
+        ),
         ({"preprocessing": {"numeric_missing": "zero"}}, "preprocessing.numeric_missing", "zero"),
         ({"training": {"class_weight": "on"}}, "training.class_weight", "on"),
         ({"model": {"hidden_layers": [{"activation": "swish"}]}}, "activation", "swish"),
@@ -207,7 +211,9 @@ def test_with_changes_accepts_layer_objects() -> None:
     assert emptied.model.hidden_layers == ()
 
 
-@pytest.mark.parametrize("path", ["training.optimiser", "nothing", "training.optimizer.name", "x.y"])
+@pytest.mark.parametrize(
+    "path", ["training.optimiser", "nothing", "training.optimizer.name", "x.y"]
+)
 def test_with_changes_rejects_unknown_paths(path: str) -> None:
     with pytest.raises(RecipeError) as caught:
         Recipe().with_changes(**{path: 1})

@@ -478,6 +478,7 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
 
 
 def field_specs(section: type[BaseModel], prefix: str = "") -> list[FieldSpec]:
@@ -496,7 +497,7 @@ def field_specs(section: type[BaseModel], prefix: str = "") -> list[FieldSpec]:
         extra = info.json_schema_extra or {}
         choices = extra.get("choices")
         minimum = maximum = None
-        exclusive = False
+        exclusive = exclusive_max = False
         for constraint in info.metadata:
             for attr in ("ge", "gt"):
                 if getattr(constraint, attr, None) is not None:
@@ -505,6 +506,7 @@ def field_specs(section: type[BaseModel], prefix: str = "") -> list[FieldSpec]:
             for attr in ("le", "lt"):
                 if getattr(constraint, attr, None) is not None:
                     maximum = getattr(constraint, attr)
+                    exclusive_max = attr == "lt"
         kind = _kind_of(annotation, choices)
         default = info.get_default(call_default_factory=True)
         if isinstance(default, BaseModel):
@@ -525,6 +527,7 @@ def field_specs(section: type[BaseModel], prefix: str = "") -> list[FieldSpec]:
                 minimum=minimum,
                 maximum=maximum,
                 exclusive_minimum=exclusive,
+                exclusive_maximum=exclusive_max,
             )
         )
     return specs

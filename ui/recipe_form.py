@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
-from pydantic import BaseModel
 
 from core.errors import RecipeError
-from core.recipe import FieldSpec, LayerConfig, ModelConfig, Recipe, field_specs, spec_for
+from core.recipe import FieldSpec, ModelConfig, Recipe, field_specs, spec_for
 from ui.text import escape_markdown
 
 TEXT = {
@@ -103,18 +102,6 @@ def _seed(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
-def _upper_is_exclusive(path: str) -> bool:
-    # FieldSpec records whether the minimum is exclusive but not the maximum; read it
-    # from the pydantic field so e.g. momentum (< 1) cannot be set to 1.
-    model: type[BaseModel] = Recipe
-    if path.startswith("layer."):
-        model, path = LayerConfig, path.removeprefix("layer.")
-    *parents, leaf = path.split(".")
-    for part in parents:
-        model = model.model_fields[part].annotation
-    return any(getattr(item, "lt", None) is not None for item in model.model_fields[leaf].metadata)
-
-
 def render_setting(spec: FieldSpec, current: Any, key: str | None = None) -> Any:
     """Draw one setting as the widget its kind calls for and return the chosen value."""
     key = key or widget_key(spec.path)
@@ -149,7 +136,7 @@ def render_setting(spec: FieldSpec, current: Any, key: str | None = None) -> Any
         _seed(key, None if current is None else float(current))
         low = None if spec.minimum is None else float(spec.minimum)
         high = None if spec.maximum is None else float(spec.maximum)
-        exclusive_high = high is not None and _upper_is_exclusive(spec.path)
+        exclusive_high = high is not None and spec.exclusive_maximum
         use_slider = (
             spec.kind == "float"
             and spec.path not in NUMBER_STEPS

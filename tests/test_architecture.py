@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers import mixed_frame
 
 from core.architecture import describe_network, estimate_input_width, output_units
+from core.portable.preprocess import USABLE_KINDS, Preprocessor
+from core.profiling import profile_table
 from core.recipe import LayerConfig, ModelConfig, Recipe
 
 CONFIGS = {
@@ -91,3 +94,30 @@ def test_estimate_input_width_counts_the_inputs() -> None:
     assert estimate_input_width(profile, ordinal) == 1 + 2 + 1 + 1 + 1
     capped = recipe.with_changes(**{"preprocessing.max_categories": 2})
     assert estimate_input_width(profile, capped) == 1 + 2 + 3 + 4 + 3
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"preprocessing.categorical_encoding": "ordinal"},
+        {
+            "preprocessing.numeric_missing": "drop_rows",
+            "preprocessing.categorical_missing": "drop_rows",
+        },
+        {"preprocessing.max_categories": 2},
+    ],
+    ids=["default", "ordinal", "drop rows", "two categories"],
+)
+def test_estimate_matches_the_real_preprocessing_on_a_real_profile(changes: dict) -> None:
+    """With every category kept, the estimate is exact for preprocessing fitted on the same rows."""
+    frame = mixed_frame(n=300)
+    profile = profile_table(frame, "churn")
+    recipe = Recipe(target="churn").with_changes(
+        **{"preprocessing.min_category_count": 1, **changes}
+    )
+    kinds = {
+        c.name: c.kind for c in profile.columns if c.name != "churn" and c.kind in USABLE_KINDS
+    }
+    fitted = Preprocessor.fit(frame, kinds, recipe.preprocessing.model_dump())
+    assert estimate_input_width(profile, recipe) == fitted.n_features

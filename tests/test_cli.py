@@ -215,3 +215,23 @@ def test_usage_mistakes_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["train", "data.csv"])  # --target is required
     assert caught.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_profile_does_not_import_tensorflow(churn_csv: Path) -> None:
+    """Profiling is what pages and engineers run first: it must stay fast (no TensorFlow)."""
+    code = (
+        "import sys; from core import cli; "
+        f"code = cli.main(['profile', {str(churn_csv)!r}]); "
+        "assert code == 0; "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["columns"]

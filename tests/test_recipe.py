@@ -273,6 +273,9 @@ def test_field_specs_describe_choices_and_ranges() -> None:
     assert specs["split.test_fraction"].maximum == 0.4
     assert specs["training.learning_rate"].kind == "optional_float"
     assert specs["training.learning_rate"].exclusive_minimum
+    assert not specs["training.learning_rate"].exclusive_maximum  # 10 itself is allowed
+    assert specs["training.momentum"].exclusive_maximum  # momentum 1 never settles
+    assert not specs["training.momentum"].exclusive_minimum
     assert specs["training.batch_size"].kind == "optional_int"
     assert specs["training.early_stopping"].kind == "bool"
     assert specs["seed"].kind == "int"

@@ -52,6 +52,8 @@ SERVER_START_TIMEOUT = 60.0
 # Streamlit's ending of every rerun is asynchronous; widgets and texts appear within a few
 # seconds even on a busy 2-core machine. Training waits use their own, longer bounds.
 UI_TIMEOUT_MS = 20_000
+# Playwright's expect() waits 5 s by default, independently of the context's action timeout.
+expect.set_options(timeout=UI_TIMEOUT_MS)
 
 # Sidebar link titles, as routed in app.py.
 NAV = {

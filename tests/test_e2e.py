@@ -272,3 +272,20 @@ def test_run_link_reopens_the_same_run_in_a_new_tab(app_server: AppServer, page:
         go_to(second, "evaluate")
         expect(second.get_by_role("heading", name="In one sentence")).to_be_visible()
         assert job_id_from_url(second.url) == job_id
+
+
+def test_sidebar_shows_the_column_to_predict_as_soon_as_it_is_chosen(
+    app_server: AppServer, page: Page, churn_csv: Path
+) -> None:
+    """The sidebar's "Predicting:" line follows the Data page's choice without another click."""
+    with report_failures(app_server, "sidebar_target", page):
+        open_app(page, app_server)
+        go_to(page, "data")
+        upload(page, "upload_csv", churn_csv)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar).to_contain_text(f"Data: {churn_csv.name}")
+        wait_idle(page)
+        choose_option(page, "target_column", "churn")
+        expect(page.get_by_text("the model will be predicting a yes/no outcome")).to_be_visible()
+        wait_idle(page)
+        expect(sidebar).to_contain_text("Predicting: churn")

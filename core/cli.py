@@ -102,11 +102,26 @@ def _profile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_recipe(path: Path):  # noqa: ANN202 - Recipe, imported lazily
+    from core.errors import RecipeError
+    from core.recipe import Recipe
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"There is no recipe file at '{path}'. Check the path.") from None
+    except (OSError, UnicodeDecodeError):
+        raise RecipeError(
+            f"The recipe file '{path}' cannot be read as text. Save it as UTF-8 JSON and try again."
+        ) from None
+    return Recipe.from_json(text)
+
+
 def _train(args: argparse.Namespace) -> int:
     from core.recipe import Recipe
 
     _check_file(args.data)
-    recipe = Recipe.from_json(args.recipe.read_text(encoding="utf-8")) if args.recipe else Recipe()
+    recipe = _read_recipe(args.recipe) if args.recipe else Recipe()
     changes: dict = {"target": args.target}
     if args.epochs is not None:
         changes["training.max_epochs"] = args.epochs

@@ -55,9 +55,8 @@ UI_TIMEOUT_MS = 20_000
 # Playwright's expect() waits 5 s by default, independently of the context's action timeout.
 expect.set_options(timeout=UI_TIMEOUT_MS)
 
-# Sidebar link titles, as routed in app.py.
+# Sidebar link titles, as routed in app.py; each step page's heading is its title too.
 NAV = {
-    "start": "Start here",
     "data": "1. Your data",
     "design": "2. Prepare & design",
     "train": "3. Train",

@@ -31,5 +31,8 @@ page = st.navigation(
         for index, (path, title, icon, url) in enumerate(PAGES)
     ]
 )
-show_sidebar()
 page.run()
+# The sidebar is drawn after the page, so it shows what the page has just saved (e.g. the
+# column to predict chosen on the Data page). It still sits under the page links: Streamlit
+# keeps its own sidebar blocks in place, whatever order the script draws them in.
+show_sidebar()

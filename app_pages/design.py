@@ -95,7 +95,7 @@ def main() -> None:
     recipe = current_recipe()
     values = recipe.to_dict()
     specs = recipe_settings()
-    settings_col, diagram_col = st.columns([3, 2], gap="large")
+    settings_col, diagram_col = st.columns(2, gap="large")  # room for 4-5 layers side by side
     with settings_col:
         basic_settings(values, specs)
         advanced_settings(values, specs)

@@ -18,6 +18,7 @@ TEXT = {
     "network_title": "{params:,} weights the network learns",
     "inputs": "Inputs",
     "output": "Answer",
+    "layer": "Layer {n}",
     "units": "{units:,}",
     "epoch": "Epoch (pass over the data)",
     "loss": "Error (loss) - lower is better",
@@ -52,19 +53,33 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.F
     return fig
 
 
+def network_labels(n_boxes: int) -> list[str]:
+    """Short names under the boxes: "Inputs", "Layer 1", ..., "Answer".
+
+    Short, so that four or five hidden layers still fit side by side in a narrow column;
+    when they do not, plotly turns the labels (they are axis tick labels) instead of
+    letting them overlap.
+    """
+    if n_boxes < 2:
+        return [TEXT["inputs"]][:n_boxes]
+    hidden = [TEXT["layer"].format(n=n) for n in range(1, n_boxes - 1)]
+    return [TEXT["inputs"], *hidden, TEXT["output"]]
+
+
 def network_diagram(layers: Sequence[tuple[str, int]], n_parameters: int) -> go.Figure:
     """Boxes for inputs, hidden layers and output, their height growing with the unit count.
 
     Parameters
     ----------
     layers : sequence of (name, units)
-        From :func:`core.architecture.describe_network`, inputs first, output last.
+        From :func:`core.architecture.describe_network`, inputs first, output last
+        (the names under the boxes come from :func:`network_labels`, in this module's words).
     n_parameters : int
         Number of trainable weights, shown as the title.
     """
     fig = go.Figure()
     biggest = max((math.log2(units + 1) for _, units in layers), default=1.0)
-    for index, (name, units) in enumerate(layers):
+    for index, (_, units) in enumerate(layers):
         half = 0.15 + 0.85 * math.log2(units + 1) / biggest  # half-height of the box
         colour = _GREY if index in (0, len(layers) - 1) else _BLUE
         if index > 0:  # a light band joins this box to the previous one: "fully connected"
@@ -90,11 +105,24 @@ def network_diagram(layers: Sequence[tuple[str, int]], n_parameters: int) -> go.
             y=0,
             text=f"<b>{TEXT['units'].format(units=units)}</b>",
             showarrow=False,
-            font={"color": "white", "size": 13},
+            font={"color": "white", "size": 13 if len(layers) <= 7 else 10},
+            # In the box's colour: a number wider than a narrow box stays readable.
+            bgcolor=colour,
+            borderpad=1,
         )
-        fig.add_annotation(x=index, y=-1.15, text=esc(name), showarrow=False)
-    fig.update_xaxes(visible=False, range=[-0.5, max(len(layers) - 0.5, 0.5)])
-    fig.update_yaxes(visible=False, range=[-1.3, 1.1])
+    # Axis tick labels rather than annotations: plotly tilts tick labels that would overlap.
+    fig.update_xaxes(
+        range=[-0.5, max(len(layers) - 0.5, 0.5)],
+        tickmode="array",
+        tickvals=list(range(len(layers))),
+        ticktext=network_labels(len(layers)),
+        showgrid=False,
+        zeroline=False,
+        showline=False,
+        ticks="",
+        fixedrange=True,
+    )
+    fig.update_yaxes(visible=False, range=[-1.05, 1.05], fixedrange=True)
     return _layout(fig, TEXT["network_title"].format(params=int(n_parameters)), height=300)
 
 
@@ -118,7 +146,15 @@ def history_figure(history: Sequence[dict], which: str) -> go.Figure:
             )
         )
     title = TEXT["loss"] if which == "loss" else esc(str(metric_name).capitalize())
-    fig.update_xaxes(title=TEXT["epoch"], rangemode="tozero")
+    last = max((e for e in epochs if isinstance(e, (int, float))), default=1)
+    # Epochs are whole numbers: one tick per epoch while there are few, never "0.2, 0.4...";
+    # half an epoch of room on each side keeps the first and last points off the edges.
+    fig.update_xaxes(
+        title=TEXT["epoch"],
+        range=[0.5, max(last, 1) + 0.5],
+        tickformat="d",
+        dtick=1 if last <= 10 else None,
+    )
     return _layout(fig, title, height=320)
 
 

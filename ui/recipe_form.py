@@ -232,7 +232,7 @@ def render_layer_sizes(layers: list[dict]) -> None:
         st.caption(TEXT["no_layers"])
     units_spec = spec_for("layer.units")
     for index, layer in enumerate(layers):
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left, right = st.columns([2, 1], vertical_alignment="bottom")  # room for "Remove"
         with left:
             key = _layer_keys(index)["units"]
             _seed(key, int(layer["units"]))

@@ -147,7 +147,9 @@ def main() -> None:
         return
     st.caption(TEXT["intro"].format(n_test=(result.get("data") or {}).get("n_test", 0)))
     st.subheader(TEXT["scores"])
-    st.dataframe(scores_table(result), hide_index=True)
+    # A static table wraps the long "What it means" sentences instead of cutting them off.
+    # (Its cells are markdown: every text in it is the app's own, none comes from the file.)
+    st.table(scores_table(result), hide_index=True, border="horizontal")
     if result.get("best_epoch"):
         st.caption(
             TEXT["training"].format(epochs=result.get("epochs_run"), best=result["best_epoch"])

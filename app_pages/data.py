@@ -16,23 +16,16 @@ TEXT = {
     "or_sample": "...or try a sample dataset with one click",
     "sample_label": "Sample datasets",
     "samples": {
+        # (button, column to predict, what it predicts: one short line)
         "telco_churn.csv": (
             "Customer churn",
             "churn",
-            "whether a telecom customer leaves (a yes/no outcome), 7,000 customers",
+            "will a customer leave? (yes/no, 7,000 rows)",
         ),
-        "penguins.csv": (
-            "Penguin species",
-            "species",
-            "which of three species a penguin belongs to, from its measurements, 344 birds",
-        ),
-        "diamonds.csv": (
-            "Diamond prices",
-            "price",
-            "the price of a diamond (a number) from its cut, colour and size, 54,000 diamonds",
-        ),
+        "penguins.csv": ("Penguin species", "species", "which of 3 species is it? (344 birds)"),
+        "diamonds.csv": ("Diamond prices", "price", "what is it worth? (a number, 54,000 rows)"),
     },
-    "sample_line": "**{title}** predicts {what}.",
+    "sample_line": "**{title}**: {what}",
     "using": "Using **{name}**: {rows:,} rows, {columns} columns.",
     "preview": "A first look (the first 100 rows)",
     "target_header": "What should the model predict?",
@@ -72,6 +65,9 @@ TEXT = {
     "next": "Next: prepare the data and design the network",
     "no_data": "Upload a CSV file or pick a sample dataset above to begin.",
 }
+
+PROFILE_ROWS_SHOWN = 40
+ROW_PX = 35  # st.dataframe's default row height
 
 
 def _load_sample() -> None:
@@ -114,8 +110,13 @@ def choose_file() -> None:
             format_func=lambda name: samples[name][0],
             on_change=_load_sample,
         )
-        for title, _, what in samples.values():
-            st.caption(TEXT["sample_line"].format(title=title, what=what))
+        # One short line per sample, in one caption: as tall as the uploader beside it.
+        st.caption(
+            "  \n".join(
+                TEXT["sample_line"].format(title=title, what=what)
+                for title, _, what in samples.values()
+            )
+        )
 
 
 def choose_target(columns: list[str], current: str | None) -> str | None:
@@ -188,7 +189,8 @@ def main() -> None:
         )
     )
     with st.expander(TEXT["preview"], expanded=True):
-        st.dataframe(table.head(100), hide_index=True, height=280)
+        # An empty cell shows empty, as in a spreadsheet (not as "None").
+        st.dataframe(table.head(100), hide_index=True, height=280, placeholder="")
     recipe = current_recipe()
     columns = [str(c) for c in table.columns]
     target = choose_target(columns, recipe.target)
@@ -212,7 +214,15 @@ def main() -> None:
     dropped = choose_dropped(profile, [c for c in columns if c != target], recipe.drop_columns)
     set_recipe(recipe.with_changes(target=target, drop_columns=dropped))
     st.subheader(TEXT["profile_header"])
-    st.dataframe(profile_frame(profile, TEXT["kinds"], TEXT["headers"]), hide_index=True)
+    profile_table = profile_frame(profile, TEXT["kinds"], TEXT["headers"])
+    # Every column in view up to ~40 (no box scrolling inside the page); beyond, a tall box.
+    st.dataframe(
+        profile_table,
+        hide_index=True,
+        height="content"
+        if len(profile_table) <= PROFILE_ROWS_SHOWN
+        else ROW_PX * (PROFILE_ROWS_SHOWN + 1),  # the header row, then 40 rows
+    )
     show_health(profile, [c for c in profile.suggested_drop if c in dropped])
     if target is not None:
         st.page_link("app_pages/design.py", label=TEXT["next"], icon=":material/arrow_forward:")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from ui.charts import history_figure
-from ui.jobs import is_active, job_status, runner
+from ui.jobs import is_active, is_waiting_for_others, job_status, runner
 from ui.state import current_dataset, current_job_id, current_recipe, set_job_id
 from ui.text import escape_markdown, format_duration, show_error
 
@@ -32,7 +32,7 @@ TEXT = {
     "stop": "Stop training",
     "stop_help": "Stops within a second or two and keeps the best model so far.",
     "stopping": "Stopping... the best model so far is being saved.",
-    "finished": "Training finished. {message}",
+    "finished": "Training finished.",  # only when the result carries no message of its own
     "failed": "Training failed: {error}",
     "cancelled": "This run was cancelled before it started training.",
     "interrupted": "This run was interrupted: {error}",
@@ -90,11 +90,11 @@ def start_button() -> None:
         st.page_link(link[0], label=link[1])
 
 
-def progress(status) -> None:
+def progress(status, jobs: list) -> None:
     """Progress bar, times, queue position, live curves and the stop button."""
-    if status.state == "queued":
+    if is_waiting_for_others(status, jobs):
         st.info(TEXT["queued"].format(position=status.queue_position or 1))
-    elif status.epoch == 0:
+    elif status.epoch == 0:  # queued with nothing ahead (the job is taking its slot) or loading
         st.info(TEXT["starting"])
     share = min(1.0, status.epoch / status.max_epochs) if status.max_epochs else 0.0
     st.progress(
@@ -125,23 +125,34 @@ def curves(history: list) -> None:
 
 
 @st.fragment(run_every=1)
-def live(job_id: str) -> None:
-    """Redrawn every second while the run is active; refreshes the whole page once it ends."""
+def live(job_id: str, drawn_state: str) -> None:
+    """Redrawn every second while the run is active, with the runs table.
+
+    ``drawn_state`` is the run's state when the whole page was last drawn: when it changes
+    (waiting -> training, or the run ends) the whole page is drawn again, once, so the
+    sidebar and the final outcome follow; the last full run stops the polling.
+    """
     try:
         status = job_status(job_id)
+        jobs = runner().list_jobs()
     except TrainboardError as error:
         show_error(error)
         return
-    if not is_active(status):
-        st.rerun(scope="app")  # once: the next full run draws the final state without polling
-    progress(status)
+    if status.state != drawn_state:
+        st.rerun(scope="app")
+    progress(status, jobs)
+    runs_table(jobs, polled=True)
 
 
 def outcome(status) -> None:
     """Why the run ended, in plain words, and where to go next."""
     result = status.result or {}
     if status.state == "finished":
-        st.success(TEXT["finished"].format(message=escape_markdown(result.get("message", ""))))
+        # The result's own sentence says how it ended; its box says whether that is good news.
+        box = {"stopped_by_user": st.warning, "diverged": st.error}.get(
+            result.get("stopped_because"), st.success
+        )
+        box(escape_markdown(result.get("message") or TEXT["finished"]))
         if result.get("metrics"):
             st.page_link(
                 "app_pages/evaluate.py", label=TEXT["to_evaluate"], icon=":material/arrow_forward:"
@@ -161,10 +172,14 @@ def _when(timestamp) -> str:
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M") if timestamp else "?"
 
 
-def recent_runs() -> None:
-    """Earlier runs, newest first; one can be reopened."""
+def runs_table(jobs: list, polled: bool) -> None:
+    """Earlier runs, newest first, as a table.
+
+    ``polled`` is True inside the live panel, which redraws the table every second. Drawn
+    once (``polled=False``), a run still active there would keep a stale epoch count, so its
+    cell stays blank.
+    """
     st.subheader(TEXT["recent"])
-    jobs = runner().list_jobs()
     if not jobs:
         st.caption(TEXT["recent_none"])
         return
@@ -174,18 +189,35 @@ def recent_runs() -> None:
             cols["when"]: _when(job.created_at),
             cols["name"]: job.data_name,
             cols["state"]: TEXT["states"].get(job.state, job.state),
-            cols["epochs"]: job.epoch,
+            cols["epochs"]: None if is_active(job) and not polled else job.epoch,
         }
         for job in jobs[:20]
     ]
-    st.dataframe(table, hide_index=True)  # redrawn fresh on every run, so states stay current
-    # The picker's labels leave the state out: a selectbox keeps showing the label it had
-    # when its value was chosen, which would go stale while a run changes state.
+    st.dataframe(table, hide_index=True, placeholder="")
+
+
+def run_picker(jobs: list) -> None:
+    """Choose an earlier run and reopen it; the picker starts on the run being shown."""
+    if not jobs:
+        return
+    # The labels leave the state out: a selectbox keeps showing the label it had when its
+    # value was chosen, which would go stale while a run changes state.
     by_id = {job.job_id: job for job in jobs}
     names = {
         job_id: TEXT["run_line"].format(when=_when(job.created_at), name=job.data_name)
         for job_id, job in by_id.items()
     }
+    current = current_job_id()
+    if st.session_state.get("job_pick") not in by_id:
+        st.session_state.pop("job_pick", None)
+    # Follow the current run when it changes (a new run, a reopened one, a link) or when the
+    # picker was forgotten (Streamlit drops widget values on other pages); otherwise keep
+    # the person's own choice.
+    if current in by_id and (
+        "job_pick" not in st.session_state or st.session_state.get("job_pick_for") != current
+    ):
+        st.session_state["job_pick"] = current
+        st.session_state["job_pick_for"] = current
     pick_col, open_col = st.columns([4, 1], vertical_alignment="bottom")
     chosen = pick_col.selectbox(TEXT["pick"], list(by_id), format_func=names.get, key="job_pick")
     if open_col.button(TEXT["open"], key="job_open") and chosen:
@@ -202,13 +234,15 @@ def main() -> None:
         show_error(error)
         set_job_id(None)
         status = None
+    jobs = runner().list_jobs()
     if is_active(status):
-        live(status.job_id)
+        live(status.job_id, status.state)  # draws the runs table too, kept current
     else:
         if status is not None:
             outcome(status)
         start_button()
-    recent_runs()
+        runs_table(jobs, polled=False)
+    run_picker(jobs)
 
 
 try:

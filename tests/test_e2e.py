@@ -134,7 +134,7 @@ def test_upload_train_watch_export_predict(
         screenshot(page, "3_train_running")
 
         finished = page.get_by_text(
-            re.compile(rf"^Training finished\. .*all {max_epochs} passes over the data")
+            re.compile(rf"^Training finished all {max_epochs} passes over the data")
         )
         expect(finished).to_be_visible(timeout=RUN_END_TIMEOUT_MS)
         expect(page.locator(PLOTLY).first).to_be_visible()
@@ -259,8 +259,10 @@ def test_run_link_reopens_the_same_run_in_a_new_tab(app_server: AppServer, page:
         )
         sidebar = second.locator('[data-testid="stSidebar"]')
         expect(sidebar).to_contain_text("Data: none chosen yet")
-        expect(sidebar).to_contain_text(re.compile(r"Training run: (waiting|training|finished)"))
-        finished = re.compile(rf"^Training finished\. .*all {max_epochs} passes over the data")
+        expect(sidebar).to_contain_text(
+            re.compile(r"Training run: (starting|waiting|training|finished)")
+        )
+        finished = re.compile(rf"^Training finished all {max_epochs} passes over the data")
         expect(second.get_by_text(finished)).to_be_visible(
             timeout=FIRST_EPOCH_TIMEOUT_MS + RUN_END_TIMEOUT_MS
         )

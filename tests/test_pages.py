@@ -215,6 +215,11 @@ def chart_title(spec: dict) -> str:
     return spec["layout"]["title"]["text"]
 
 
+def markdown_texts_of(block) -> list[str]:
+    """The markdown texts of one part of the page (e.g. ``app.sidebar``)."""
+    return [str(element.value) for element in block.markdown]
+
+
 def markdown_texts(app: AppTest) -> list[str]:
     """Every text Streamlit renders as markdown (messages, captions, markdown)."""
     kinds = (app.markdown, app.caption, app.info, app.warning, app.error, app.success)
@@ -302,6 +307,19 @@ def test_uploaded_csv_with_markup_in_names_is_shown_literally(runner):
     assert not any("<b>" in text or "**bold**" in text for text in texts)
     # The sidebar names the file and the target safely too.
     assert any(escape_markdown("my <file>.csv") in str(m.value) for m in app.sidebar.markdown)
+    assert any(escape_markdown(name) in str(m.value) for m in app.sidebar.markdown)
+
+
+def test_sidebar_names_the_column_to_predict_in_the_same_run_it_is_chosen(runner):
+    rows = "\n".join(f"{i},{i % 4},{'yes' if i % 3 else 'no'}" for i in range(80))
+    app = open_app()
+    go(app, "data")
+    app.file_uploader(key="upload_csv").upload("shop.csv", f"a,b,left\n{rows}\n".encode()).run()
+    sidebar = [str(m.value) for m in app.sidebar.markdown]
+    assert "**Predicting:** not chosen yet" in sidebar
+    app.selectbox(key="target_column").set_value("left").run()  # one run, no other click
+    no_exception(app)
+    assert "**Predicting:** left" in [str(m.value) for m in app.sidebar.markdown]
 
 
 def test_suggested_columns_to_leave_out_are_prefilled_with_the_reason(runner):
@@ -344,6 +362,8 @@ def test_epochs_and_layers_change_the_recipe_and_the_diagram(runner):
     assert len(app.session_state["recipe"].model.hidden_layers) == layers_before + 1
     after = chart_title(charts(app)[0])
     assert after != before and "weights" in after
+    labels = charts(app)[0]["layout"]["xaxis"]["ticktext"]
+    assert labels == ["Inputs", *[f"Layer {n}" for n in range(1, layers_before + 2)], "Answer"]
     app.number_input(key="layer_units_0").set_value(16).run()
     assert app.session_state["recipe"].model.hidden_layers[0].units == 16
     app.button(key="layer_remove_0").click().run()
@@ -399,27 +419,80 @@ def test_training_starts_shows_progress_and_stops(runner):
     assert data == (ROOT / "sample_data" / "telco_churn.csv").read_bytes()
     assert data_name == "telco_churn.csv" and recipe.target == "churn"
     assert app.query_params["job"] == "job1"
-    assert any("queue" in text for text in markdown_texts(app))
+    # First in line with nothing training: it is starting, not waiting for anyone.
+    texts = markdown_texts(app)
+    assert any(text.startswith("Starting") for text in texts)
+    assert not any("queue" in text for text in texts)
+    assert "**Training run:** starting" in markdown_texts_of(app.sidebar)
     runner.statuses["job1"] = job_status("job1", "running", epoch=3)
     app.run()
     no_exception(app)
     assert "Epoch 3 of at most 20" in app.get("progress")[0].proto.text
+    assert any("training" in text for text in markdown_texts_of(app.sidebar))
     titles = [chart_title(spec) for spec in charts(app)]
     assert len(titles) == 2 and any("loss" in t for t in titles)
     assert [len(spec["data"][0]["x"]) for spec in charts(app)] == [3, 3]
+    # Whole epochs on the x axis, one tick each while there are few.
+    assert {spec["layout"]["xaxis"]["tickformat"] for spec in charts(app)} == {"d"}
+    assert {spec["layout"]["xaxis"]["dtick"] for spec in charts(app)} == {1}
+    # The runs table is drawn by the live panel, so it shows the same epoch as the bar.
+    table = app.dataframe[0].value
+    assert list(table["Epochs"]) == [3] and list(table["State"]) == ["training"]
     app.button(key="train_stop").click().run()
     assert runner.stopped == ["job1"]
+
+
+def test_a_run_behind_a_training_run_says_it_waits_in_the_queue(runner):
+    runner.statuses["busy"] = job_status("busy", "running", epoch=2)
+    runner.statuses["next"] = job_status("next", "queued", queue_position=1)
+    app = go(open_app({"job": "next"}), "train")
+    no_exception(app)
+    texts = markdown_texts(app)
+    assert any("1 in the queue" in text for text in texts)
+    assert not any(text.startswith("Starting") for text in texts)
+    assert "**Training run:** waiting for its turn" in markdown_texts_of(app.sidebar)
+
+
+def test_the_run_picker_follows_the_newest_run(runner, tmp_path):
+    finished_run(runner, classification_result(), tmp_path, job_id="old1")
+    app = go(with_sample(open_app({"job": "old1"})), "train")
+    assert app.selectbox(key="job_pick").value == "old1"
+    app.button(key="train_start").click().run()
+    no_exception(app)
+    assert app.session_state["job_id"] == "job1"
+    assert app.selectbox(key="job_pick").value == "job1"
 
 
 def test_finished_run_says_why_it_ended_and_points_to_evaluate(runner, tmp_path):
     job_id = finished_run(runner, classification_result(), tmp_path)
     app = go(open_app({"job": job_id}), "train")
     no_exception(app)
-    assert "Training ran all 5 epochs." in app.success[0].value.replace("\\", "")
+    assert app.success[0].value.replace("\\", "") == "Training ran all 5 epochs."
     assert any(
         link.proto.page.endswith("evaluate") or "evaluate" in link.proto.page
         for link in app.get("page_link")
     )
+
+
+@pytest.mark.parametrize(
+    "stopped_because, kind",
+    [
+        ("early_stopped", "success"),
+        ("stopped_by_user", "warning"),
+        ("diverged", "error"),
+    ],
+)
+def test_how_a_run_ended_is_said_once_in_a_box_that_fits(runner, tmp_path, stopped_because, kind):
+    result = classification_result()
+    message = f"Training ended ({stopped_because}) after 3 passes."
+    result.update(stopped_because=stopped_because, message=message)
+    job_id = finished_run(runner, result, tmp_path)
+    app = go(open_app({"job": job_id}), "train")
+    no_exception(app)
+    boxes = {"success": app.success, "warning": app.warning, "error": app.error}
+    assert [box.value for box in boxes[kind]] == [escape_markdown(message)]
+    others = [box.value for name, found in boxes.items() if name != kind for box in found]
+    assert not others
 
 
 @pytest.mark.parametrize(
@@ -461,9 +534,10 @@ def test_evaluate_shows_verdict_scores_and_classification_charts(runner, tmp_pat
     app = go(open_app({"job": finished_run(runner, result, tmp_path)}), "evaluate")
     no_exception(app)
     assert app.info[0].value == escape_markdown(result["verdict"])
-    table = app.dataframe[0].value
+    table = app.table[0].value  # a static table: the long explanations wrap
     assert "Your network" in table.columns and "Majority class" in table.columns
     assert "ROC AUC" in set(table["Measure"])
+    assert table["What it means"].str.len().min() > 20
     kinds = [spec["data"][0]["type"] for spec in charts(app)]
     assert kinds.count("heatmap") == 1 and kinds.count("bar") == 1 and len(kinds) == 4
 
@@ -471,7 +545,7 @@ def test_evaluate_shows_verdict_scores_and_classification_charts(runner, tmp_pat
 def test_evaluate_shows_regression_charts(runner, tmp_path):
     app = go(open_app({"job": finished_run(runner, regression_result(), tmp_path)}), "evaluate")
     no_exception(app)
-    assert "R²" in set(app.dataframe[0].value["Measure"])
+    assert "R²" in set(app.table[0].value["Measure"])
     titles = [chart_title(spec) for spec in charts(app)]
     assert "Predicted against actual values" in titles and len(titles) == 3
 

@@ -34,6 +34,30 @@ def is_active(status: Any | None) -> bool:
     return status is not None and status.state in ACTIVE_STATES
 
 
+def is_waiting_for_others(status: Any, jobs: list[Any] | None = None) -> bool:
+    """Whether a queued run really waits for other runs (rather than just starting).
+
+    A new run reads as queued for a moment while its process takes a training slot; it
+    only waits when the runs queued ahead of it and the runs training fill every slot.
+
+    Parameters
+    ----------
+    status : core.jobs.JobStatus or None
+        The run in question.
+    jobs : list of core.jobs.JobStatus, optional
+        Every run, when the caller has just listed them (else they are listed here).
+    """
+    if status is None or status.state != "queued":
+        return False
+    if jobs is None:
+        jobs = runner().list_jobs()
+    # How many runs may train at once (the local runner's setting; other runners: one).
+    slots = max(1, int(getattr(runner(), "max_concurrent", 1)))
+    ahead = max(0, (status.queue_position or 1) - 1)
+    training = sum(1 for job in jobs if job.state == "running" and job.job_id != status.job_id)
+    return ahead + training >= slots
+
+
 def finished_result(job_id: str | None) -> tuple[Any, dict] | None:
     """The status and result dict of ``job_id`` when it produced a model, else None."""
     status = job_status(job_id)

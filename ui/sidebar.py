@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import TrainboardError
-from ui.jobs import job_status
+from ui.jobs import is_waiting_for_others, job_status
 from ui.state import current_dataset, current_job_id, current_recipe
 from ui.text import escape_markdown
 
@@ -19,6 +19,7 @@ TEXT = {
     "no_run": "**Training run:** none yet",
     "states": {
         "queued": "waiting for its turn",
+        "starting": "starting",
         "running": "training",
         "finished": "finished",
         "failed": "failed",
@@ -49,6 +50,10 @@ def show_sidebar() -> None:
         if status is None:
             st.markdown(TEXT["no_run"])
             return
-        # No epoch count: the sidebar is redrawn on full reruns only, not by the live panel.
-        state = TEXT["states"].get(status.state, status.state)
+        # No epoch count: the sidebar is redrawn on full reruns (and when the run changes
+        # state), not every second by the live panel.
+        state = status.state
+        if state == "queued" and not is_waiting_for_others(status):
+            state = "starting"  # as the Train page says: nothing is ahead of it
+        state = TEXT["states"].get(state, state)
         st.markdown(TEXT["run"].format(state=state))

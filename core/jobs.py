@@ -101,6 +101,9 @@ class JobStatus:
 class JobRunner(Protocol):
     """What pages need from whatever runs training jobs (local pool, cluster...)."""
 
+    #: How many jobs may train at the same time; the rest wait in a queue.
+    max_concurrent: int
+
     def submit(self, data: bytes | Path, data_name: str, recipe: Recipe) -> str:
         """Start a job on ``data`` (CSV bytes or a file path) and return its id."""
         ...

@@ -156,6 +156,8 @@ def job_status(
 class FakeRunner:
     """Stands in for core.jobs.LocalJobRunner: records calls, answers from ``statuses``."""
 
+    max_concurrent = 1
+
     def __init__(self) -> None:
         self.submitted: list[tuple[bytes, str, object]] = []
         self.stopped: list[str] = []

@@ -52,7 +52,7 @@ def is_waiting_for_others(status: Any, jobs: list[Any] | None = None) -> bool:
     if jobs is None:
         jobs = runner().list_jobs()
     # How many runs may train at once (the local runner's setting; other runners: one).
-    slots = max(1, int(getattr(runner(), "max_concurrent", 1)))
+    slots = max(1, int(runner().max_concurrent))
     ahead = max(0, (status.queue_position or 1) - 1)
     training = sum(1 for job in jobs if job.state == "running" and job.job_id != status.job_id)
     return ahead + training >= slots

@@ -26,6 +26,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -270,10 +271,12 @@ def print_tables(results: list[dict[str, Any]]) -> None:
             if key == "ours":
                 runs = model["runs"]
                 fit = summarise([x["fit_seconds"] for x in runs])["mean"]
+                best = "/".join(str(x["best_epoch"]) for x in runs)
+                endings = Counter(x["stopped_because"] for x in runs)
+                ended = ", ".join(f"{why} x{n}" if n > 1 else why for why, n in endings.items())
                 note = (
-                    f"fit {fit:.1f}s, batch {runs[0]['batch_size']}, "
-                    f"{', '.join(x['stopped_because'] for x in runs)}; seconds include "
-                    "the app's baselines + importance"
+                    f"best epoch {best}, fit {fit:.1f}s, batch {runs[0]['batch_size']}, "
+                    f"{ended}; seconds include the app's baselines + importance"
                 )
             rows.append([r["dataset"], label, epochs, f"{model['seconds']['mean']:.1f}", note])
     print("\nEpochs run (iterations for HGB / logistic) and seconds per model (mean over seeds)")

@@ -2,7 +2,8 @@
 
 The recipe is what the UI edits, what a run stores, what the export ships and
 what the CLI reads. Every field is declared once, with its plain-language
-label, help text, allowed choices or range and default (see :func:`field_specs`),
+label, help text, allowed choices or range and default (read back by
+:func:`core.recipe_fields.field_specs`),
 so the wording for non-engineers sits next to the value.
 
 Settings that would contradict the task (output layer, loss, metrics) are not
@@ -13,7 +14,6 @@ in the recipe at all: they follow from the target column (see
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -220,6 +220,13 @@ class ModelConfig(_Section):
         description="The layers between the inputs and the answer. Two layers suit most business "
         "data; no hidden layer at all gives a plain linear model.",
         json_schema_extra=_meta("Hidden layers", "basic"),
+    )
+    linear_shortcut: bool = Field(
+        False,
+        description="Also feed the inputs straight to the answer, beside the hidden layers, so "
+        "simple straight-line effects are easy to learn (a \"wide and deep\" network). Helps most "
+        "on small or mostly simple data.",
+        json_schema_extra=_meta("Direct path from inputs to the answer", "advanced"),
     )
     batch_norm: bool = Field(
         False,
@@ -459,103 +466,3 @@ def _explain_validation_error(error: ValidationError) -> str:
                 f"'{where}' has an unusable value {problem.get('input')!r}: {problem['msg']}."
             )
     return "The recipe has a problem: " + " ".join(sentences)
-
-
-# --- field metadata for user interfaces ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """What a user interface needs to render one recipe setting as a widget."""
-
-    path: str  # dotted name, e.g. "training.optimizer"
-    label: str
-    help: str
-    kind: Literal["choice", "int", "float", "optional_int", "optional_float", "bool", "other"]
-    default: Any
-    group: Literal["basic", "advanced"]
-    choices: dict[str, str] | None = None  # value -> plain label
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: bool = False
-    exclusive_maximum: bool = False
-
-
-def field_specs(section: type[BaseModel], prefix: str = "") -> list[FieldSpec]:
-    """Describe the scalar settings of a recipe section, in declaration order.
-
-    Nested sections are walked; lists (hidden layers) and free-form fields
-    (target, columns to drop) are described with kind ``"other"``.
-    """
-    specs: list[FieldSpec] = []
-    for name, info in section.model_fields.items():
-        path = f"{prefix}{name}"
-        annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            specs.extend(field_specs(annotation, prefix=f"{path}."))
-            continue
-        extra = info.json_schema_extra or {}
-        choices = extra.get("choices")
-        minimum = maximum = None
-        exclusive = exclusive_max = False
-        for constraint in info.metadata:
-            for attr in ("ge", "gt"):
-                if getattr(constraint, attr, None) is not None:
-                    minimum = getattr(constraint, attr)
-                    exclusive = attr == "gt"
-            for attr in ("le", "lt"):
-                if getattr(constraint, attr, None) is not None:
-                    maximum = getattr(constraint, attr)
-                    exclusive_max = attr == "lt"
-        kind = _kind_of(annotation, choices)
-        default = info.get_default(call_default_factory=True)
-        if isinstance(default, BaseModel):
-            default = default.model_dump(mode="json")
-        elif isinstance(default, tuple):
-            default = [
-                d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in default
-            ]
-        specs.append(
-            FieldSpec(
-                path=path,
-                label=extra.get("label", name),
-                help=info.description or "",
-                kind=kind,
-                default=default,
-                group=extra.get("group", "advanced"),
-                choices=choices,
-                minimum=minimum,
-                maximum=maximum,
-                exclusive_minimum=exclusive,
-                exclusive_maximum=exclusive_max,
-            )
-        )
-    return specs
-
-
-def _kind_of(annotation: Any, choices: dict | None) -> str:
-    if choices is not None:
-        return "choice"
-    if annotation is bool:
-        return "bool"
-    if annotation is int:
-        return "int"
-    if annotation is float:
-        return "float"
-    if annotation == (int | None):
-        return "optional_int"
-    if annotation == (float | None):
-        return "optional_float"
-    return "other"
-
-
-def spec_for(path: str) -> FieldSpec:
-    """The :class:`FieldSpec` of one dotted setting name (layer fields: ``"layer.units"``)."""
-    if path.startswith("layer."):
-        pool = field_specs(LayerConfig, prefix="layer.")
-    else:
-        pool = field_specs(Recipe)
-    for spec in pool:
-        if spec.path == path:
-            return spec
-    raise KeyError(path)

@@ -16,9 +16,8 @@ from core.recipe import (
     LayerConfig,
     Recipe,
     TrainingConfig,
-    field_specs,
-    spec_for,
 )
+from core.recipe_fields import field_specs, spec_for
 
 # --- validation -------------------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ from helpers import TARGETS, mixed_frame, tiny_recipe
 
 from core.architecture import describe_network
 from core.pipeline import model_outputs, prepare, train_run
-from core.recipe import LayerConfig, Recipe, field_specs, spec_for
+from core.recipe import LayerConfig, Recipe
+from core.recipe_fields import field_specs, spec_for
 from core.training import (
     COMPLETED,
     DIVERGED,

@@ -45,6 +45,8 @@ def describe_network(
         layers.append((f"Hidden layer {index}", layer.units))
         width = layer.units
     units = output_units(task, n_classes)
+    if model.linear_shortcut and model.hidden_layers:
+        width += n_inputs  # the inputs also reach the output layer directly
     parameters += width * units + units
     layers.append(("Output", units))
     return NetworkSummary(layers=layers, n_parameters=parameters)

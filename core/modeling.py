@@ -62,6 +62,10 @@ def build_model(
             x = keras.layers.Dropout(
                 layer.dropout, seed=seed + 100 + index, name=f"dropout_{index}"
             )(x)
+    if config.linear_shortcut and config.hidden_layers:
+        # Wide & deep: the answer sees the raw inputs too, so a linear effect needs no detour
+        # through the hidden layers (a plain linear model is a special case of this network).
+        x = keras.layers.Concatenate(name="inputs_and_hidden")([x, inputs])
     outputs = keras.layers.Dense(
         output_units(task, n_classes),
         activation=TASK_OUTPUT_ACTIVATION[task],

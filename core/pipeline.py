@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
 from core import evaluation
+from core.verdict import verdict
 from core.errors import RecipeError, UnusableDataError
 from core.modeling import build_model, compile_model, export_model
 from core.portable import outputs as portable_outputs
@@ -322,7 +323,7 @@ def _evaluate(
         data.preprocessor.input_columns,
         seed=recipe.seed,
     )
-    result["verdict"] = evaluation.verdict(task.task, result["metrics"], baselines, labels)
+    result["verdict"] = verdict(task.task, result["metrics"], baselines, labels)
     return result
 
 

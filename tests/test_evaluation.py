@@ -11,6 +11,7 @@ import pytest
 
 from core import evaluation as ev
 from core.errors import TrainingError
+from core.verdict import VERDICT_TEMPLATES, verdict
 
 PLAIN = (str, int, float, bool, type(None))
 
@@ -369,7 +370,7 @@ def test_binary_verdict_better_same_worse(network_auc, expected):
         "majority class": classification_result(0.70, 0.5),
         "logistic regression": classification_result(0.76, 0.84),
     }
-    sentence = ev.verdict(
+    sentence = verdict(
         "binary", classification_result(0.79, network_auc), baselines, ["No", "Yes"]
     )
     assert sentence.startswith("Better than always guessing 'No' by 9 points of accuracy")
@@ -383,7 +384,7 @@ def test_verdict_shows_small_real_differences_and_majority_label():
         "majority class": classification_result(0.60, 0.5, predicted=1),
         "logistic regression": classification_result(0.70, 0.838),
     }
-    sentence = ev.verdict("binary", classification_result(0.60, 0.844), baselines, ["No", "Yes"])
+    sentence = verdict("binary", classification_result(0.60, 0.844), baselines, ["No", "Yes"])
     assert sentence.startswith("About as accurate as always guessing 'Yes' (60% vs 60%)")
     assert "but better than a simple logistic regression (ROC AUC 0.844 vs 0.838)" in sentence
 
@@ -393,7 +394,7 @@ def test_multiclass_verdict_worse_than_both():
         "majority class": {"accuracy": 0.5, "confusion_matrix": [[0, 5, 0]] * 3},
         "logistic regression": {"accuracy": 0.8, "confusion_matrix": [[1, 1, 1]] * 3},
     }
-    sentence = ev.verdict("multiclass", {"accuracy": 0.45}, baselines, ["a", "b", "c"])
+    sentence = verdict("multiclass", {"accuracy": 0.45}, baselines, ["a", "b", "c"])
     assert sentence.startswith("Less accurate than always guessing 'b' (45% vs 50%)")
     assert "and a simple logistic regression does better (accuracy 80% vs 45%)" in sentence
     assert "prefer the simpler model" in sentence
@@ -404,29 +405,29 @@ def test_regression_verdict_talks_about_typical_error_and_r2():
         "average value": {"mae": 20.5, "r2": -0.01},
         "linear regression": {"mae": 13.0, "r2": 0.70},
     }
-    better = ev.verdict("regression", {"mae": 12.3, "r2": 0.72}, baselines, [])
+    better = verdict("regression", {"mae": 12.3, "r2": 0.72}, baselines, [])
     assert better.startswith("Typical error 12.3 per row, smaller than the 20.5")
     assert "and it explains more of the ups and downs than a simple linear regression" in better
     assert "(R² 0.72 vs 0.70" in better
-    worse = ev.verdict("regression", {"mae": 25.0, "r2": -0.2}, baselines, [])
+    worse = verdict("regression", {"mae": 25.0, "r2": -0.2}, baselines, [])
     assert "larger than the 20.5" in worse and "prefer the simpler model" in worse
-    close = ev.verdict(
+    close = verdict(
         "regression",
         {"mae": 12.93, "r2": 0.72},
         {"linear regression": {"mae": 13.0, "r2": None}},
         [],
     )
     assert close.startswith("Better than a simple linear regression (typical error 12.9 vs 13.0)")
-    same = ev.verdict("regression", {"mae": 20.5, "r2": 0.702}, baselines, [])
+    same = verdict("regression", {"mae": 20.5, "r2": 0.702}, baselines, [])
     assert "about the same as always predicting the average" in same
     assert "about as much of the ups and downs" in same
 
 
 def test_verdict_falls_back_when_the_primary_metric_is_undefined():
     baselines = {"logistic regression": classification_result(0.70, None)}
-    sentence = ev.verdict("binary", classification_result(0.80, None), baselines, ["n", "y"])
+    sentence = verdict("binary", classification_result(0.80, None), baselines, ["n", "y"])
     assert sentence.startswith("Better than a simple logistic regression (accuracy 80% vs 70%)")
-    assert ev.verdict("binary", {}, {}, ["n", "y"]) == ev.VERDICT_TEMPLATES["no_baseline"]
+    assert verdict("binary", {}, {}, ["n", "y"]) == VERDICT_TEMPLATES["no_baseline"]
 
 
 def test_tables_cover_every_metric_and_task():

@@ -23,6 +23,7 @@ import core.jobs
 from core import evaluation
 from core.errors import TrainingError
 from core.jobs import JobStatus
+from core.verdict import verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app's ui/ package sits beside app.py (Streamlit puts that folder on the path).
@@ -83,7 +84,7 @@ def result_dict(task, target, labels, metrics, baselines, charts) -> dict:
         "metrics": metrics,
         "primary_metric": evaluation.PRIMARY_METRIC[task],
         "baselines": baselines,
-        "verdict": evaluation.verdict(task, metrics, baselines, labels),
+        "verdict": verdict(task, metrics, baselines, labels),
         "evaluation": charts,
         "feature_importance": [
             {"column": "tenure", "importance": 0.12, "std": 0.01},

@@ -1,0 +1,169 @@
+"""One plain sentence that says whether the network is worth it.
+
+The network is compared on the same test rows with the two baselines of
+:func:`core.evaluation.baseline_metrics`: always giving the same answer, and a
+simple logistic or linear regression.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from core.evaluation import (
+    BASELINE_NAMES,
+    HIGHER_IS_BETTER,
+    PRIMARY_METRIC,
+    SAME_TOLERANCE,
+    UNIT_METRICS,
+)
+
+# All user-facing sentences of this module, in one place for translation.
+VERDICT_TEMPLATES = {
+    "majority_better": "Better than always guessing '{label}' by {points} points of accuracy ({ours} vs "
+    "{theirs})",
+    "majority_same": "About as accurate as always guessing '{label}' ({ours} vs {theirs})",
+    "majority_worse": "Less accurate than always guessing '{label}' ({ours} vs {theirs})",
+    "average_better": "Typical error {ours} per row, smaller than the {theirs} you get by always predicting "
+    "the average value",
+    "average_same": "Typical error {ours} per row, about the same as always predicting the average value "
+    "({theirs})",
+    "average_worse": "Typical error {ours} per row, larger than the {theirs} you get by always predicting "
+    "the average value",
+    "simple_better": "{joiner} better than a simple {model} ({metric} {ours} vs {theirs}).",
+    "simple_same": "{joiner} about as good as a simple {model} ({metric} {ours} vs {theirs}).",
+    "simple_worse": "{joiner} a simple {model} does better ({metric} {theirs} vs {ours}): prefer the "
+    "simpler model, or try more data or more epochs.",
+    "linear_better": "{joiner} it explains more of the ups and downs than a simple linear regression (R² "
+    "{ours} vs {theirs}, where 1 is perfect).",
+    "linear_same": "{joiner} it explains about as much of the ups and downs as a simple linear regression "
+    "(R² {ours} vs {theirs}, where 1 is perfect).",
+    "linear_worse": "{joiner} a simple linear regression explains more of the ups and downs (R² {theirs} vs"
+    " {ours}, where 1 is perfect): prefer the simpler model, or try more data or more "
+    "epochs.",
+    "and": "and",
+    "but": "but",
+    "model_classification": "logistic regression",
+    "model_regression": "linear regression",
+    "metric_accuracy": "accuracy",
+    "metric_roc_auc": "ROC AUC",
+    "metric_mae": "typical error",
+    "metric_r2": "R²",
+    "no_baseline": "No simpler model could be trained on this split, so there is nothing to compare the "
+    "network with.",
+}
+
+
+def _compare(ours: float, theirs: float, metric: str) -> str:
+    """Whether the network (ours) is "better", "same" or "worse" than a baseline (theirs)."""
+    diff = ours - theirs if HIGHER_IS_BETTER[metric] else theirs - ours
+    # Errors are in the target's units, so "about the same" is relative for them.
+    tolerance = SAME_TOLERANCE * (abs(theirs) if metric in UNIT_METRICS else 1.0)
+    return "same" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
+
+
+def _fmt(value: float, metric: str, decimals: int = 2) -> str:
+    """A metric value as a person reads it: accuracy as a percentage, errors in units.
+
+    ``decimals`` is for a 0-1 score; errors get 3 significant digits at that setting.
+    """
+    if metric == "accuracy":
+        return f"{value * 100:.{max(decimals - 2, 0)}f}%"
+    if metric in UNIT_METRICS:
+        digits = decimals if value == 0 else decimals - math.floor(math.log10(abs(value)))
+        return f"{value:,.{min(max(digits, 0), 8)}f}"
+    return f"{value:.{decimals}f}"
+
+
+def _fmt_pair(ours: float, theirs: float, metric: str, outcome: str) -> tuple[str, str]:
+    """Format two values with enough decimals that a real difference shows."""
+    decimals = 2
+    a, b = _fmt(ours, metric, decimals), _fmt(theirs, metric, decimals)
+    while outcome != "same" and a == b and decimals < 6:
+        decimals += 1
+        a, b = _fmt(ours, metric, decimals), _fmt(theirs, metric, decimals)
+    return a, b
+
+
+def _vs_constant(
+    task: str, metrics: dict, constant: dict, class_labels: list[str]
+) -> tuple[str, bool] | None:
+    """First half of the verdict, against always giving the same answer (or None)."""
+    metric = "mae" if task == "regression" else "accuracy"
+    if metrics.get(metric) is None or constant.get(metric) is None:
+        return None
+    outcome = _compare(metrics[metric], constant[metric], metric)
+    ours, theirs = _fmt_pair(metrics[metric], constant[metric], metric, outcome)
+    if task == "regression":
+        text = VERDICT_TEMPLATES[f"average_{outcome}"].format(ours=ours, theirs=theirs)
+    else:
+        # The constant guess is the class its confusion-matrix column is full of.
+        guessed = int(np.asarray(constant["confusion_matrix"]).sum(axis=0).argmax())
+        points = round(float(ours.rstrip("%")) - float(theirs.rstrip("%")), 4)
+        text = VERDICT_TEMPLATES[f"majority_{outcome}"].format(
+            label=class_labels[guessed], points=f"{points:g}", ours=ours, theirs=theirs
+        )
+    return text, outcome == "better"
+
+
+def _vs_simple(
+    task: str, metrics: dict, simple: dict, first_is_good: bool | None
+) -> tuple[str, bool] | None:
+    """Second half of the verdict, against logistic/linear regression (or None)."""
+    metric = PRIMARY_METRIC[task]
+    if metrics.get(metric) is None or simple.get(metric) is None:
+        metric = "mae" if task == "regression" else "accuracy"
+        if metrics.get(metric) is None or simple.get(metric) is None:
+            return None
+    outcome = _compare(metrics[metric], simple[metric], metric)
+    ours, theirs = _fmt_pair(metrics[metric], simple[metric], metric, outcome)
+    good = outcome != "worse"
+    t = VERDICT_TEMPLATES
+    joiner = "" if first_is_good is None else t["and" if first_is_good == good else "but"]
+    kind = "regression" if task == "regression" else "classification"
+    key = f"linear_{outcome}" if metric == "r2" else f"simple_{outcome}"
+    text = t[key].format(
+        joiner=joiner,
+        model=t[f"model_{kind}"],
+        metric=t[f"metric_{metric}"],
+        ours=ours,
+        theirs=theirs,
+    )
+    return text.strip(), good
+
+
+def verdict(
+    task: str,
+    metrics: dict[str, Any],
+    baselines: dict[str, dict[str, Any]],
+    class_labels: list[str],
+) -> str:
+    """One plain sentence: is the network better than the simple baselines?
+
+    Part one compares with the constant baseline: accuracy against always guessing
+    the majority class (a constant guess always has ROC AUC 0.5, so accuracy is the
+    honest yardstick), or typical error against always predicting the average.
+    Part two compares with logistic/linear regression on the primary metric
+    (falling back to accuracy or typical error when that metric is undefined).
+    Within ``SAME_TOLERANCE`` counts as "about as good".
+    """
+    if task not in PRIMARY_METRIC:
+        raise ValueError(f"Unknown task {task!r}.")
+    constant_name, simple_name = BASELINE_NAMES[
+        "regression" if task == "regression" else "classification"
+    ]
+    parts = []
+    if constant_name in baselines:
+        first = _vs_constant(task, metrics, baselines[constant_name], class_labels)
+        parts += [first] if first else []
+    if simple_name in baselines:
+        first_is_good = parts[0][1] if parts else None
+        second = _vs_simple(task, metrics, baselines[simple_name], first_is_good)
+        parts += [second] if second else []
+    if not parts:
+        return VERDICT_TEMPLATES["no_baseline"]
+    sentence = ", ".join(text for text, _ in parts)
+    sentence = sentence[0].upper() + sentence[1:]
+    return sentence if sentence.endswith(".") else sentence + "."

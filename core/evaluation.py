@@ -1,4 +1,4 @@
-"""Honest evaluation: test metrics, curves, simple baselines, importance, a verdict.
+"""Honest evaluation: test metrics, curves, simple baselines and feature importance.
 
 Every function is pure (arrays in, plain data out) and returns JSON-compatible
 values only: Python floats/ints/strings, lists and dicts, never numpy types

@@ -83,7 +83,10 @@ def diagram(recipe) -> None:
     summary = describe_network(
         inputs, recipe.model, profile.task.task, len(profile.task.class_labels)
     )
-    st.plotly_chart(network_diagram(summary.layers, summary.n_parameters), key="network_diagram")
+    figure = network_diagram(
+        summary.layers, summary.n_parameters, shortcut=recipe.model.linear_shortcut
+    )
+    st.plotly_chart(figure, key="network_diagram")
     st.caption(
         TEXT["diagram_caption"].format(inputs=inputs, task=escape_markdown(profile.task.describe()))
     )

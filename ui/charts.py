@@ -20,6 +20,7 @@ TEXT = {
     "output": "Answer",
     "layer": "Layer {n}",
     "units": "{units:,}",
+    "shortcut": "direct path",
     "epoch": "Epoch (pass over the data)",
     "loss": "Error (loss) - lower is better",
     "training": "Training rows",
@@ -66,7 +67,9 @@ def network_labels(n_boxes: int) -> list[str]:
     return [TEXT["inputs"], *hidden, TEXT["output"]]
 
 
-def network_diagram(layers: Sequence[tuple[str, int]], n_parameters: int) -> go.Figure:
+def network_diagram(
+    layers: Sequence[tuple[str, int]], n_parameters: int, shortcut: bool = False
+) -> go.Figure:
     """Boxes for inputs, hidden layers and output, their height growing with the unit count.
 
     Parameters
@@ -76,6 +79,8 @@ def network_diagram(layers: Sequence[tuple[str, int]], n_parameters: int) -> go.
         (the names under the boxes come from :func:`network_labels`, in this module's words).
     n_parameters : int
         Number of trainable weights, shown as the title.
+    shortcut : bool
+        Draw the direct path from the inputs to the answer (the recipe's linear shortcut).
     """
     fig = go.Figure()
     biggest = max((math.log2(units + 1) for _, units in layers), default=1.0)
@@ -110,6 +115,19 @@ def network_diagram(layers: Sequence[tuple[str, int]], n_parameters: int) -> go.
             bgcolor=colour,
             borderpad=1,
         )
+    top = 1.05
+    if shortcut and len(layers) > 2:
+        last = len(layers) - 1
+        start, end = (0.15 + 0.85 * math.log2(layers[i][1] + 1) / biggest for i in (0, last))
+        fig.add_shape(  # an arc over the hidden layers, from the top of the inputs to the answer
+            type="path",
+            path=f"M 0,{start} Q {last / 2},{2.4 - (start + end) / 2} {last},{end}",
+            line={"color": _GREY, "width": 2, "dash": "dot"},
+        )
+        fig.add_annotation(
+            x=last / 2, y=1.25, text=TEXT["shortcut"], showarrow=False, font={"size": 11}
+        )
+        top = 1.35
     # Axis tick labels rather than annotations: plotly tilts tick labels that would overlap.
     fig.update_xaxes(
         range=[-0.5, max(len(layers) - 0.5, 0.5)],
@@ -122,7 +140,7 @@ def network_diagram(layers: Sequence[tuple[str, int]], n_parameters: int) -> go.
         ticks="",
         fixedrange=True,
     )
-    fig.update_yaxes(visible=False, range=[-1.05, 1.05], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[-1.05, top], fixedrange=True)
     return _layout(fig, TEXT["network_title"].format(params=int(n_parameters)), height=300)
 
 

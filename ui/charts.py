@@ -125,9 +125,9 @@ def network_diagram(
             line={"color": _GREY, "width": 2, "dash": "dot"},
         )
         fig.add_annotation(
-            x=last / 2, y=1.25, text=TEXT["shortcut"], showarrow=False, font={"size": 11}
+            x=last / 2, y=1.36, text=TEXT["shortcut"], showarrow=False, font={"size": 11}
         )
-        top = 1.35
+        top = 1.48
     # Axis tick labels rather than annotations: plotly tilts tick labels that would overlap.
     fig.update_xaxes(
         range=[-0.5, max(len(layers) - 0.5, 0.5)],

@@ -62,6 +62,7 @@ from core.bundle_loading import (
     check_model_matches,
     load_bundle,
     predict_command,
+    usual_file_mode,
     write_atomically,
 )
 from core.bundle_safety import check_model_config, read_model_config
@@ -264,6 +265,7 @@ def _zip_and_check(staging: Path, target: Path, run: Any, rows: pd.DataFrame) ->
             run.model, run.preprocessor, run.task.task, run.task.class_labels, rows
         )
         compare_predictions(bundle.predict(rows), expected)
+        usual_file_mode(temporary)
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)

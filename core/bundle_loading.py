@@ -308,6 +308,13 @@ def predict_command(
     return summary
 
 
+def usual_file_mode(path: Path) -> None:
+    """Give a temporary file (created private, 0600) the mode a normal new file would have."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
 def write_atomically(path: Path, payload: bytes) -> None:
     """Write bytes to a temporary file beside ``path``, then rename it: never a half file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -317,6 +324,7 @@ def write_atomically(path: Path, payload: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(payload)
+        usual_file_mode(Path(temporary))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -19,7 +19,8 @@ result does not depend on pandas' guesses:
   trailing delimiters), are removed.
 
 How the file was read is recorded in ``frame.attrs["reading"]``
-(encoding, delimiter, decimal mark, compression).
+(encoding, delimiter, decimal mark, compression). Recognising those, and
+rejecting files that are not CSV at all, is the job of :mod:`.sniffing`.
 
 This module ships inside export bundles: stdlib, numpy and pandas only.
 """
@@ -27,23 +28,26 @@ This module ships inside export bundles: stdlib, numpy and pandas only.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 import re
-import zlib
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import UnusableDataError
-
-try:  # optional: better guesses for files that are not UTF-8
-    import charset_normalizer
-except ImportError:  # pragma: no cover - the fallback chain still works
-    charset_normalizer = None
+from .sniffing import (
+    DELIMITER_NAMES,
+    check_looks_like_csv,
+    check_size,
+    decimal_evidence,
+    decode_text,
+    find_delimiter,
+    read_number,
+    unpack_gzip,
+)
+from .sniffing import DELIMITERS as DELIMITERS  # re-exported: part of this module's interface
 
 MIN_ROWS = 10
 """Fewer data rows than this cannot be split into training and test rows."""
@@ -57,33 +61,6 @@ MISSING_MARKERS = frozenset(
     }
 )  # fmt: skip
 """Cell texts (compared trimmed and case-insensitively) that mean "no value"."""
-
-DELIMITERS = (",", ";", "\t", "|")
-_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar (|)"}
-_CURRENCY = "$€£¥₹"
-# A space, apostrophe or narrow space between digit groups ("1 234", "1'234") is a
-# thousands separator; removed only when a group of exactly three digits follows.
-_SPACE_GROUPS = re.compile(r"(?<=\d)[\s'’](?=\d{3}(?!\d))")
-_BODY = {
-    # decimal point, optional comma thousands groups: "1,234.5", ".5", "2e-3"
-    ".": re.compile(r"(?=\.?\d)(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?(?:[eE][+-]?\d+)?"),
-    # decimal comma, optional point thousands groups: "1.234,5", ",5"
-    ",": re.compile(r"(?=,?\d)(?:\d{1,3}(?:\.\d{3})+|\d+)?(?:,\d*)?(?:[eE][+-]?\d+)?"),
-}
-_SAMPLE_CHARS = 64_000
-# Magic numbers of files people upload by mistake, with what to do instead.
-_NOT_CSV = (
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)", "Open it in Excel and save it as CSV"),
-    (b"%PDF", "a PDF document", "Export the table as CSV from the program that made it"),
-    (b"\x89PNG", "a PNG image", "Upload the data as a CSV file"),
-    (b"\xff\xd8\xff", "a JPEG image", "Upload the data as a CSV file"),
-    (b"GIF8", "a GIF image", "Upload the data as a CSV file"),
-    (b"PAR1", "a Parquet file", "Convert it to CSV first"),
-    (b"SQLite format 3", "an SQLite database", "Export the table you need as CSV"),
-    (b"BZh", "a bzip2-compressed file", "Decompress it and upload the CSV inside"),
-    (b"\xfd7zXZ", "an xz-compressed file", "Decompress it and upload the CSV inside"),
-    (b"7z\xbc\xaf", "a 7-Zip archive", "Unpack it and upload the CSV inside"),
-)
 
 
 def normalise_label(value: str) -> str:
@@ -178,24 +155,10 @@ def read_table(
         With a plain message naming the problem and the fix.
     """
     raw, label = _load_bytes(source, name, max_bytes)
-    if raw[:2] == b"\x1f\x8b":
-        raw = _gunzip(raw, label, max_bytes)
-        compressed = True
-    else:
-        compressed = False
-    if not raw.strip():
-        raise UnusableDataError(f"{label} is empty. Choose a CSV file that contains your table.")
-    _reject_non_csv(raw, label)
-    text, encoding = _decode(raw)
-    if "\x00" in text[:_SAMPLE_CHARS]:
-        raise UnusableDataError(
-            f"{label} contains binary data, not text, so it is not a CSV file. "
-            "Export your table as CSV (UTF-8) and upload that."
-        )
-    hint = re.match(r'"?sep=(.)"?\r?\n', text, re.IGNORECASE)  # Excel's "sep=;" first line
-    if hint:
-        text = text[hint.end() :]
-    delimiter = hint.group(1) if hint else _sniff_delimiter(text, label)
+    raw, compressed = unpack_gzip(raw, label, max_bytes)
+    check_looks_like_csv(raw, label)
+    text, encoding = decode_text(raw, label)
+    text, delimiter = find_delimiter(text, label)
     frame = _parse(text, delimiter, label)
     frame, decimal = _clean(frame)
     if len(frame) == 0:
@@ -228,7 +191,7 @@ def _load_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes,
         label = f"The file '{name or path.name}'"
         if not path.is_file():
             raise UnusableDataError(f"{label} was not found. Check the path and try again.")
-        _check_size(path.stat().st_size, max_bytes, label)
+        check_size(path.stat().st_size, max_bytes, label)
         raw = path.read_bytes()
     elif hasattr(source, "getvalue") or hasattr(source, "read"):
         raw = source.getvalue() if hasattr(source, "getvalue") else source.read()
@@ -238,116 +201,11 @@ def _load_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes,
         label = f"The file '{name}'" if name else "The file"
     else:
         raise UnusableDataError("Trainboard can only read a CSV file given as a path or as bytes.")
-    _check_size(len(raw), max_bytes, label)
+    check_size(len(raw), max_bytes, label)
     return raw, label
 
 
-def _check_size(size: int, max_bytes: int | None, label: str, extra: str = "") -> None:
-    if max_bytes is not None and size > max_bytes:
-        raise UnusableDataError(
-            f"{label} is {_size_text(size)}{extra}, above the limit of {_size_text(max_bytes)}. "
-            "Use a smaller extract (fewer rows or columns)."
-        )
-
-
-def _size_text(size: int) -> str:
-    return f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size / 1e3:,.1f} KB"
-
-
-def _gunzip(raw: bytes, label: str, max_bytes: int | None) -> bytes:
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-            data = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
-    except (OSError, EOFError, zlib.error):
-        raise UnusableDataError(
-            f"{label} looks gzip-compressed but is damaged. "
-            "Compress it again or upload the plain CSV."
-        ) from None
-    _check_size(len(data), max_bytes, label, extra=" once decompressed")
-    return data
-
-
-def _reject_non_csv(raw: bytes, label: str) -> None:
-    head = raw[:4096]
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        if b"xl/" in head or b"[Content_Types].xml" in head:
-            raise UnusableDataError(
-                f"{label} is an Excel workbook (.xlsx), not a CSV file. In Excel choose "
-                "File > Save As > CSV (UTF-8), i.e. save it as CSV from Excel, and upload that."
-            )
-        raise UnusableDataError(
-            f"{label} is a zip archive, not a CSV file. Unpack it and upload the CSV inside."
-        )
-    for magic, what, fix in _NOT_CSV:
-        if head.startswith(magic):
-            raise UnusableDataError(f"{label} is {what}, not a CSV file. {fix}.")
-    if head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
-        raise UnusableDataError(
-            f"{label} is a web page (HTML), not a CSV file. Download the data itself as CSV."
-        )
-
-
-def _decode(raw: bytes) -> tuple[str, str]:
-    """Decode strictly as UTF-8 first; otherwise the likeliest Western single-byte encoding."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" is UTF-16
-        try:
-            return raw.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass
-    try:
-        return raw.decode("utf-8-sig"), "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
-        pass
-    candidates = ["cp1252", "latin_1"]
-    if charset_normalizer is not None:
-        best = charset_normalizer.from_bytes(
-            raw[:200_000], cp_isolation=["cp1252", "iso8859_15", "latin_1"]
-        ).best()
-        if best is not None:
-            candidates.insert(0, best.encoding)
-    for encoding in candidates:
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin_1"), "latin_1"  # pragma: no cover - latin-1 decodes any bytes
-
-
 # --- text to cells -------------------------------------------------------------------------
-
-
-def _sniff_delimiter(text: str, label: str) -> str:
-    """Pick the delimiter under which most lines have the same number (> 1) of values."""
-    sample = text[:_SAMPLE_CHARS]
-    if len(text) > _SAMPLE_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]  # never judge a cut-off last line
-    best, best_score, best_widths = None, None, []
-    for delimiter in DELIMITERS:
-        try:
-            reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
-            widths = [len(row) for row in reader if any(row)]
-        except csv.Error:
-            continue
-        usual = Counter(widths).most_common(1)[0][0] if widths else 0
-        if usual < 2:
-            continue
-        score = (widths.count(usual) / len(widths), usual)
-        if best_score is None or score > best_score:
-            best, best_score, best_widths = delimiter, score, widths
-    if best is None:
-        tried = ", ".join(_DELIMITER_NAMES[d] for d in DELIMITERS)
-        raise UnusableDataError(
-            f"{label} has only one column (tried {tried} as separators). A table needs at least "
-            "a column to predict and one to learn from; save it as CSV with one of these "
-            "separators between the values."
-        )
-    if best_widths[0] < best_score[1]:  # pandas would take the short first line as the header
-        raise UnusableDataError(
-            f"The first line of {label[0].lower()}{label[1:]} has {best_widths[0]} value(s) but "
-            f"most lines have {best_score[1]}. The first line must hold the column names: delete "
-            "any title or note lines above them and upload again."
-        )
-    return best
 
 
 def _parse(text: str, delimiter: str, label: str) -> pd.DataFrame:
@@ -372,7 +230,7 @@ def _parse(text: str, delimiter: str, label: str) -> pd.DataFrame:
 
 def _explain_parse_error(message: str, delimiter: str, label: str) -> str:
     match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-    name = _DELIMITER_NAMES[delimiter]
+    name = DELIMITER_NAMES[delimiter]
     if match:
         expected, line, seen = match.groups()
         return (
@@ -432,37 +290,6 @@ def _clean_uniques(uniques: list) -> tuple[list, np.ndarray]:
     return texts, missing
 
 
-def _parse_one(text, decimal: str) -> float | None:
-    """One cell as a number under one decimal mark, or None if it is not one."""
-    if isinstance(text, (bool, np.bool_)):
-        return float(text)
-    if isinstance(text, (int, float, np.number)):
-        return float(text) if np.isfinite(text) else None
-    if not isinstance(text, str):
-        return None
-    negative = text.startswith("(") and text.endswith(")")
-    core = text[1:-1].strip() if negative else text
-    scale = 1.0
-    if core.endswith("%"):
-        core, scale = core[:-1].rstrip(), 0.01
-    sign = None
-    for _ in range(2):  # accept both "-$5" and "$-5", but only one sign
-        core = core.strip().strip(_CURRENCY).strip()
-        if core[:1] in ("+", "-"):
-            if sign is not None:
-                return None
-            sign, core = (-1.0 if core[0] == "-" else 1.0), core[1:]
-    core = _SPACE_GROUPS.sub("", core)
-    if not _BODY[decimal].fullmatch(core):
-        return None
-    if decimal == ",":
-        core = core.replace(".", "").replace(",", ".")
-    else:
-        core = core.replace(",", "")
-    value = float(core) * (sign or 1.0) * scale * (-1.0 if negative else 1.0)
-    return value if np.isfinite(value) else None
-
-
 def _parse_uniques(
     texts: list, missing: np.ndarray, prefer: str, *, give_up_early: bool = False
 ) -> tuple[np.ndarray, np.ndarray, str]:
@@ -478,12 +305,12 @@ def _parse_uniques(
     other = "," if prefer == "." else "."
     if give_up_early:
         probe = [texts[i] for i in present[:50]]
-        if any(_parse_one(t, prefer) is None and _parse_one(t, other) is None for t in probe):
+        if any(read_number(t, prefer) is None and read_number(t, other) is None for t in probe):
             bad = np.zeros(len(texts), dtype=bool)
             bad[present] = True
             return np.full(len(texts), np.nan), bad, prefer
     # Plain numbers ("12", "-3.5", "1e5") take pandas' fast C parser; only the
-    # rest (currency, groups, percent, decimal comma) goes through _parse_one.
+    # rest (currency, groups, percent, decimal comma) goes through read_number.
     fast = np.full(len(texts), np.nan)
     if len(present):
         fast[present] = pd.to_numeric(
@@ -495,7 +322,7 @@ def _parse_uniques(
         if mark == ",":  # under the decimal comma "1.234" means 1234
             numbers[[i for i in present if isinstance(texts[i], str) and "." in texts[i]]] = np.nan
         for i in present[np.isnan(numbers[present])]:
-            value = _parse_one(texts[i], mark)
+            value = read_number(texts[i], mark)
             numbers[i] = np.nan if value is None else value
         bad = ~missing & np.isnan(numbers)
         results[mark] = (numbers, bad)
@@ -503,18 +330,6 @@ def _parse_uniques(
             return numbers, bad, mark
     numbers, bad = min(results.values(), key=lambda pair: int(pair[1].sum()))
     return numbers, bad, prefer if bad is results[prefer][1] else other
-
-
-def _decimal_evidence(texts: list, missing: np.ndarray) -> str | None:
-    """Which decimal mark a column's values alone prove (e.g. "1,5" proves the comma)."""
-    present = (t for t, gone in zip(texts, missing, strict=True) if not gone)
-    marked = [t for t in present if "," in t or "." in t][:200]
-    if not marked:
-        return None
-    fits = {mark: all(_parse_one(t, mark) is not None for t in marked) for mark in (".", ",")}
-    if fits["."] != fits[","]:
-        return "." if fits["."] else ","
-    return None
 
 
 def _unify_labels(texts: list, missing: np.ndarray, counts: np.ndarray) -> list:
@@ -534,7 +349,7 @@ def _clean(cells: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         codes, uniques = _factorize(cells[name])
         texts, missing = _clean_uniques(uniques)
         prepared[name] = (codes, texts, missing)
-        evidence = _decimal_evidence(texts, missing)
+        evidence = decimal_evidence(texts, missing)
         if evidence:
             votes[evidence] += 1
     # Values that fit both marks ("1.234") follow what the rest of the file proves.

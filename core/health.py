@@ -1,0 +1,277 @@
+"""Health checks on a table: what a person should know about their data before training.
+
+Each check returns :class:`HealthWarning` objects with a plain-language message
+that says what is wrong and what to do about it. :func:`health_warnings` runs
+them all, in this order, for :func:`core.profiling.profile_table`:
+
+* :func:`target_warnings`: rows without a value to predict (``target_missing``),
+  a rare class (``class_imbalance``), too few rows for a trustworthy final test
+  (``small_test_set``);
+* :func:`column_warnings`: notes on columns left out (``identifier``,
+  ``constant``, ``empty``, ``text``, ``date``), a mostly empty column
+  (``many_missing``), categories that are numbers but for a few cells
+  (``mostly_numbers``);
+* :func:`leakage_warnings`: a column that alone predicts the target almost
+  perfectly (``leakage``).
+
+This module needs only the column profiles and the task, never the profiling
+code itself, so :mod:`core.profiling` imports it and not the other way round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from core.portable.preprocess import label_text
+from core.portable.reading import is_missing, normalise_label, parse_numbers
+
+if TYPE_CHECKING:  # only for type hints: core.profiling imports this module
+    from core.profiling import ColumnProfile, TaskInfo
+
+HEAVY_MISSING_SHARE = 0.40
+RARE_CLASS_SHARE = 0.05
+MIN_TEST_ROWS = 100
+LEAKAGE_SCORE = 0.99
+LEAKAGE_SAMPLE = 5000
+SAMPLE = 1000  # values looked at for dates, free text and mostly-numeric columns
+_SETTING_BALANCE = '"Balance rare outcomes"'
+_SETTING_TEST = '"Rows for the final test"'
+
+
+@dataclass(frozen=True)
+class HealthWarning:
+    """Something about the data a person should know, with what to do about it."""
+
+    code: str
+    column: str | None
+    message: str
+    severity: str = "warning"  # "info" | "warning"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def health_warnings(
+    df: pd.DataFrame,
+    columns: list[ColumnProfile],
+    task: TaskInfo | None,
+    usable: pd.Series | None,
+    test_fraction: float,
+) -> list[HealthWarning]:
+    """Every health warning for a profiled table: target, then columns, then leakage.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The whole table.
+    columns : list of ColumnProfile
+        The profile of every column of ``df``.
+    task : TaskInfo or None
+        The task inferred from the column to predict; None without one (then
+        there are no target or leakage checks).
+    usable : pandas.Series or None
+        bool, True for rows that have a value in the target (None without a task).
+    test_fraction : float
+        Share of the usable rows kept for the final test.
+    """
+    target = task.target if task is not None else None
+    found = target_warnings(df, task, usable, test_fraction) if task is not None else []
+    for column in columns:
+        if column.name != target:
+            found.extend(column_warnings(column, df[column.name]))
+    if task is not None:
+        candidates = [
+            c
+            for c in columns
+            if c.name != target and c.kind in ("numeric", "categorical", "boolean")
+        ]
+        found.extend(leakage_warnings(df, task, candidates, usable))
+    return found
+
+
+def target_warnings(
+    df: pd.DataFrame, task: TaskInfo, usable: pd.Series, test_fraction: float
+) -> list[HealthWarning]:
+    """Warnings about the column to predict: left-out rows, a rare class, a small test set.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The whole table.
+    task : TaskInfo
+        The task inferred from the column ``task.target``.
+    usable : pandas.Series
+        bool, True for rows that have a value in the target.
+    test_fraction : float
+        Share of the usable rows kept for the final test.
+    """
+    target = task.target
+    n_usable, n_left_out = int(usable.sum()), int((~usable).sum())
+    found = []
+    if n_left_out:
+        found.append(
+            HealthWarning(
+                "target_missing",
+                target,
+                f"{n_left_out} rows have no value in '{target}' and are left out: a model can only "
+                "learn from rows whose outcome is known.",
+                "info" if n_left_out / len(df) <= 0.2 else "warning",
+            )
+        )
+    if task.task != "regression":
+        shares = _label_keys(df.loc[usable.to_numpy(), target]).value_counts(normalize=True)
+        rarest = shares.idxmin()
+        if shares.min() < RARE_CLASS_SHARE:
+            label = next(x for x in task.class_labels if normalise_label(x) == rarest)
+            found.append(
+                HealthWarning(
+                    "class_imbalance",
+                    target,
+                    f"Only {shares.min():.1%} of the rows have '{label}' in '{target}'. A model "
+                    "can look accurate while rarely predicting it; turn on the "
+                    f"{_SETTING_BALANCE} setting so these rows count more while learning.",
+                )
+            )
+    n_test = int(round(test_fraction * n_usable))
+    if n_test < MIN_TEST_ROWS:
+        if 0.4 * n_usable >= MIN_TEST_ROWS:
+            fix = f"add more rows, or raise {_SETTING_TEST} (for example to 30%)."
+        else:
+            fix = "add more rows: even the largest test share would hold fewer than "
+            fix += f"{MIN_TEST_ROWS} rows."
+        found.append(
+            HealthWarning(
+                "small_test_set",
+                None,
+                f"With {n_usable} usable rows and {test_fraction:.0%} kept for the final test, the "
+                f"test will have only about {n_test} rows: too few to trust its score, because a "
+                f"few lucky or unlucky rows change it a lot. To get a score you can rely on, {fix}",
+            )
+        )
+    return found
+
+
+def column_warnings(column: ColumnProfile, values: pd.Series) -> list[HealthWarning]:
+    """Warnings about one input column: why it is left out, or what may mislead the model.
+
+    Parameters
+    ----------
+    column : ColumnProfile
+        The column's profile (its kind and missing share are what count).
+    values : pandas.Series
+        The column's raw values.
+    """
+    name, kind = column.name, column.kind
+    reasons = {
+        "identifier": "looks like an identifier (almost every row has its own value), so it "
+        "cannot teach the model anything that carries over to new rows",
+        "constant": "has the same value in every row, so it cannot help tell rows apart",
+        "empty": "has no values at all",
+        "text": "holds free text (long, mostly different sentences), which this model cannot read",
+        "date": "holds dates, which the model cannot use directly (tip: add columns such as the "
+        "month or the age in days to your file instead)",
+    }
+    if kind in reasons:
+        return [
+            HealthWarning(kind, name, f"Column '{name}' {reasons[kind]}. It is left out.", "info")
+        ]
+    found = []
+    if column.missing_share > HEAVY_MISSING_SHARE:
+        found.append(
+            HealthWarning(
+                "many_missing",
+                name,
+                f"Column '{name}' is {column.missing_share:.0%} empty. Empty cells are filled in "
+                "before training, but so many guesses can mislead the model: consider leaving "
+                "the column out, or fill in the missing values in your file.",
+            )
+        )
+    if kind == "categorical":
+        head = values.iloc[: 4 * SAMPLE]
+        sample = head[~is_missing(head).to_numpy()].iloc[:SAMPLE]
+        not_numbers = parse_numbers(sample)[1]
+        if len(sample) and 0 < not_numbers.mean() <= 0.1:
+            examples = ", ".join(f"'{v}'" for v in pd.unique(sample[not_numbers.to_numpy()])[:3])
+            found.append(
+                HealthWarning(
+                    "mostly_numbers",
+                    name,
+                    f"Column '{name}' holds numbers except for a few values such as {examples}, so "
+                    "it is treated as categories. To use it as numbers, correct or empty those "
+                    "cells in your file.",
+                )
+            )
+    return found
+
+
+def leakage_warnings(
+    df: pd.DataFrame, task: TaskInfo, candidates: list[ColumnProfile], usable: pd.Series
+) -> list[HealthWarning]:
+    """Columns that alone predict the target almost perfectly (likely known only afterwards).
+
+    Each candidate is scored out-of-fold on a sample: a shallow decision tree for
+    numbers, and "the usual outcome of this category" for categories.
+    """
+    from sklearn.metrics import balanced_accuracy_score, r2_score
+    from sklearn.model_selection import KFold, cross_val_predict
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    rows = np.flatnonzero(usable.to_numpy())
+    if len(rows) > LEAKAGE_SAMPLE:
+        rows = np.sort(np.random.default_rng(0).choice(rows, LEAKAGE_SAMPLE, replace=False))
+    raw_target = df[task.target].iloc[rows]
+    regression = task.task == "regression"
+    if regression:
+        y = parse_numbers(raw_target)[0].to_numpy()
+        score, tree = r2_score, DecisionTreeRegressor(max_depth=8, random_state=0)
+    else:
+        index = {normalise_label(label): i for i, label in enumerate(task.class_labels)}
+        y = _label_keys(raw_target).map(index).fillna(-1).to_numpy(dtype=np.int64)
+        score, tree = balanced_accuracy_score, DecisionTreeClassifier(max_depth=6, random_state=0)
+    folds = KFold(3, shuffle=True, random_state=0)
+    found = []
+    for column in candidates:
+        values = df[column.name].iloc[rows]
+        if column.kind == "numeric":
+            x = parse_numbers(values)[0].to_numpy().reshape(-1, 1)
+            predicted = cross_val_predict(tree, x, y, cv=folds)
+        else:
+            predicted = _usual_outcome(pd.factorize(_label_keys(values))[0], y, folds, regression)
+        if score(y, predicted) >= LEAKAGE_SCORE:
+            found.append(
+                HealthWarning(
+                    "leakage",
+                    column.name,
+                    f"Column '{column.name}' alone predicts '{task.target}' almost perfectly. "
+                    "That usually means it is only known after the outcome (or is a copy of it), "
+                    "so a model using it would fail on new rows. Leave it out unless you are sure "
+                    "it is known in advance.",
+                )
+            )
+    return found
+
+
+def _usual_outcome(codes: np.ndarray, y: np.ndarray, folds, regression: bool) -> np.ndarray:
+    """Out-of-fold prediction of each row by its category's mean (numbers) or usual class."""
+    predicted = np.zeros(len(y), dtype=float if regression else y.dtype)
+    for train, test in folds.split(codes):
+        outcomes = pd.Series(y[train])
+        if regression:
+            table, fallback = outcomes.groupby(codes[train]).mean(), outcomes.mean()
+        else:
+            pairs = pd.DataFrame({"group": codes[train], "outcome": y[train]})
+            counts = pairs.groupby(["group", "outcome"]).size().unstack(fill_value=0)
+            table, fallback = counts.idxmax(axis=1), outcomes.mode()[0]
+        predicted[test] = pd.Series(codes[test]).map(table).fillna(fallback).to_numpy()
+    return predicted
+
+
+def _label_keys(values: pd.Series) -> pd.Series:
+    """The comparison key of each value's label text, computed once per distinct value."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    keys = np.array([*(normalise_label(label_text(u)) for u in uniques), ""], dtype=object)
+    return pd.Series(keys[codes], index=values.index)

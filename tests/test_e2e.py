@@ -205,6 +205,12 @@ def test_stop_button_ends_a_long_run_early(app_server: AppServer, page: Page) ->
         go_to(page, "design")
         set_number(page, "epochs", max_epochs)
         wait_idle(page)
+        # Without early stopping the run would go on for all 300 epochs: only Stop can end it
+        # early (with it, churn can stop by itself after ~20 fast epochs, before the first poll).
+        early_stopping = keyed(page, "opt_training_early_stopping")
+        early_stopping.locator("label").first.click()
+        expect(early_stopping.locator("input")).not_to_be_checked()
+        wait_idle(page)
 
         start_training(page)
         expect(page.get_by_text(epoch_text(max_epochs, range(1, max_epochs + 1)))).to_be_visible(
@@ -230,8 +236,7 @@ def test_stop_button_ends_a_long_run_early(app_server: AppServer, page: Page) ->
             f"stop clicked at epoch {at_click}; the run ended after {epochs_run} epochs, "
             f"{waited:.1f} s after the click"
         )
-        # Epochs of 7,000 rows take about a second; a stop that was ignored would run on until
-        # early stopping (dozens of epochs) or the end (300).
+        # Epochs of 7,000 rows take about a second; a stop that was ignored would run on to 300.
         assert at_click <= epochs_run <= at_click + 10, (at_click, epochs_run)
         wait_idle(page)
         screenshot(page, "8_train_stopped")

@@ -5,8 +5,7 @@ import hashlib
 import streamlit as st
 
 from core.errors import TrainboardError
-from core.portable.outputs import output_columns, to_safe_csv
-from core.portable.reading import read_table
+from core.portable.outputs import output_columns, read_rows_to_predict, to_safe_csv
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
@@ -102,7 +101,7 @@ def predict(source: str, bundle: bytes | None, upload) -> None:
     model = loaded_model(source, bundle)
     data = upload.getvalue()
     with st.spinner(TEXT["predicting"]):
-        frame = model.predict(read_table(data, name=upload.name))
+        frame = model.predict(read_rows_to_predict(data, name=upload.name))
     st.session_state["predictions"] = {
         "name": upload.name,
         "for": (model_key(source, bundle), hashlib.sha256(data).hexdigest()),

@@ -654,6 +654,12 @@ def test_journey_with_the_real_runner_trains_evaluates_exports_and_predicts(work
     assert {"prediction", "probability_Adelie", "probability_Gentoo"} <= set(predictions.columns)
     assert set(predictions["prediction"]) <= {"Adelie", "Chinstrap", "Gentoo"}
     assert app.download_button(key="download_predictions")
+    # A file to predict may be much smaller than a training file: three rows are enough.
+    few = b"\n".join(new_rows.splitlines()[:4])
+    app.file_uploader(key="predict_upload").upload("three.csv", few, "text/csv").run()
+    app.button(key="predict_run").click().run(timeout=300)
+    assert not app.error, [e.value for e in app.error]
+    assert len(app.dataframe[0].value) == 3
 
 
 def test_app_pages_and_ui_never_import_tensorflow_directly():

@@ -23,7 +23,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
 from core import evaluation
-from core.verdict import verdict
 from core.errors import RecipeError, UnusableDataError
 from core.modeling import build_model, compile_model, export_model
 from core.portable import outputs as portable_outputs
@@ -32,6 +31,7 @@ from core.portable.reading import MIN_ROWS, read_table
 from core.profiling import DataProfile, TaskInfo, profile_table
 from core.recipe import Recipe
 from core.training import TrainingOutcome, fit
+from core.verdict import verdict
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
 
@@ -159,27 +159,26 @@ def _split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """Row indices of the training, validation and test sets (stratified when possible)."""
     split = recipe.split
-    indices = np.arange(n_rows)
     holdout = split.validation_fraction + split.test_fraction
-    stratify = y if (y is not None and split.stratify) else None
-    try:
+
+    def three_way(labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         train, rest = train_test_split(
-            indices, test_size=holdout, random_state=recipe.seed, stratify=stratify
+            np.arange(n_rows), test_size=holdout, random_state=recipe.seed, stratify=labels
         )
         val, test = train_test_split(
             rest,
             test_size=split.test_fraction / holdout,
             random_state=recipe.seed,
-            stratify=None if stratify is None else y[rest],
+            stratify=None if labels is None else labels[rest],
         )
-        return train, val, test, stratify is not None
-    except ValueError:
-        # A class too rare to appear in every set: fall back to a plain random split.
-        train, rest = train_test_split(indices, test_size=holdout, random_state=recipe.seed)
-        val, test = train_test_split(
-            rest, test_size=split.test_fraction / holdout, random_state=recipe.seed
-        )
-        return train, val, test, False
+        return train, val, test
+
+    if y is not None and split.stratify:
+        try:
+            return (*three_way(y), True)
+        except ValueError:
+            pass  # a class too rare to appear in every set: fall back to a plain random split
+    return (*three_way(None), False)
 
 
 def model_outputs(model: keras.Model, features: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.architecture import describe_network, estimate_input_width
+from core.model.architecture import describe_network, estimate_input_width
 from core.errors import TrainboardError
 from ui.charts import network_diagram
 from ui.data import profile_dataset

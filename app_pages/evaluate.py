@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import TrainboardError
-from core.evaluation import LOWER_IS_BETTER, METRIC_LABELS
+from core.evaluation.metrics import LOWER_IS_BETTER, METRIC_LABELS
 from ui.charts import (
     confusion_matrix_figure,
     curve_figure,

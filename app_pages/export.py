@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.bundle_layout import (
+from core.bundle.layout import (
     BUNDLE_FILES,
     DEFAULT_PREDICTIONS,
     PREDICT_SCRIPT,

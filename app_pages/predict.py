@@ -82,7 +82,7 @@ def loaded_model(source: str, bundle: bytes | None):
     cached = st.session_state.get("loaded_model")
     if cached and cached[0] == key:
         return cached[1]
-    from core.bundle import load_bundle  # imports TensorFlow: only when the user predicts
+    from core.bundle.writer import load_bundle  # imports TensorFlow: only when the user predicts
 
     with st.spinner(TEXT["loading"]):
         if source == "trained":

@@ -30,7 +30,7 @@ ARTICLE_BATCH = 32
 
 def score(task: str, labels: list[str], y_true, outputs) -> float:
     """The primary test metric, computed by the app's own evaluation code."""
-    from core import evaluation
+    from core.evaluation import metrics as evaluation
 
     if task == "regression":
         return evaluation.regression_metrics(y_true, outputs)["r2"]

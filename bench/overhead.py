@@ -1,9 +1,9 @@
 """How much the app's training loop costs, and how a run scales from 10k to 1M rows.
 
-Part 1, loop overhead: :func:`core.training.fit` (with all its callbacks: progress,
+Part 1, loop overhead: :func:`core.model.training.fit` (with all its callbacks: progress,
 best weights, stop button, divergence guard, learning-rate reduction) against a bare
-``keras.Model.fit`` of the same network (``core.modeling.build_model``, compiled by
-``core.modeling.compile_model``), on the same arrays, epochs, batch size and validation
+``keras.Model.fit`` of the same network (``core.model.network.build_model``, compiled by
+``core.model.network.compile_model``), on the same arrays, epochs, batch size and validation
 data, in one process. After one warm-up run of each, the two alternate (order flipped every
 round, a fresh model with the same seed each time); medians and their ratio are reported.
 Early stopping is off, so both run every epoch. Goal: ratio <= 1.05.
@@ -15,7 +15,7 @@ as CSV to a temporary folder, and a child process measures, one size per process
 - reading + profiling (``read_table`` + ``profile_table``),
 - split + preprocessing fit/transform (``core.pipeline.prepare``),
 - the automatic batch size,
-- seconds per epoch of the default recipe's network via ``core.training.fit`` (2 epochs;
+- seconds per epoch of the default recipe's network via ``core.model.training.fit`` (2 epochs;
   the second is reported, the first includes graph tracing),
 - peak resident memory of that child process (its own ``VmHWM`` from /proc/self/status,
   read by the child after each stage; it includes the memory TensorFlow takes on import,
@@ -94,7 +94,7 @@ def synthetic_table(n_rows: int, seed: int = SEED):
 
 
 def default_recipe(**changes: Any):
-    from core.recipe import Recipe
+    from core.model.recipe import Recipe
 
     recipe = Recipe(target=TARGET, seed=SEED)
     return recipe.with_changes(**changes) if changes else recipe
@@ -123,11 +123,11 @@ def _epoch_clock():
 
 
 def loop_overhead(n_rows: int, epochs: int, rounds: int) -> dict[str, Any]:
-    """Median fit time of core.training.fit vs bare keras fit, alternating."""
+    """Median fit time of core.model.training.fit vs bare keras fit, alternating."""
     import keras
 
-    from core import training
-    from core.modeling import build_model, compile_model
+    from core.model import training
+    from core.model.network import build_model, compile_model
     from core.pipeline import prepare
 
     recipe = default_recipe(**{"training.max_epochs": epochs, "training.early_stopping": False})
@@ -226,11 +226,11 @@ def measure_size(csv_path: Path, epochs: int = 2) -> dict[str, Any]:
     """Run in a child process: every stage of a run on one CSV, with timings and peak memory."""
     peaks = {}
     import core.pipeline  # noqa: F401  (imports TensorFlow: its memory is measured on its own)
-    from core import training
-    from core.modeling import build_model, compile_model
+    from core.model import training
+    from core.model.network import build_model, compile_model
     from core.pipeline import prepare
     from core.portable.reading import read_table
-    from core.profiling import profile_table
+    from core.data.profiling import profile_table
 
     peaks["after_import"] = _peak_rss_mb()
     recipe = default_recipe(**{"training.max_epochs": epochs})
@@ -340,7 +340,7 @@ def print_tables(loop: dict[str, Any], sizes: list[dict[str, Any]]) -> None:
         )
     print(
         format_table(
-            ["measure", "core.training.fit", "bare keras fit", "ratio (goal <= 1.05)"], rows
+            ["measure", "core.model.training.fit", "bare keras fit", "ratio (goal <= 1.05)"], rows
         )
     )
     if not sizes:

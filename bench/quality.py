@@ -10,7 +10,7 @@ HistGradientBoosting (``hgb``), logistic/Ridge regression (``linear``) and "the 
 way" (``article``, the usual tutorial network); see :mod:`bench.competitors` for exactly how
 each is fitted, and why the other models get training + validation rows. All scores are on
 the test rows: ROC AUC (yes/no), accuracy (categories), R² (numbers), computed with
-:mod:`core.evaluation` like the app. ``--change`` tries a candidate default recipe.
+:mod:`core.evaluation.metrics` like the app. ``--change`` tries a candidate default recipe.
 
 Usage::
 
@@ -148,9 +148,9 @@ def evaluate_dataset(
     changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every model on every seed of one dataset; scores summarised across seeds."""
-    from core.evaluation import PRIMARY_METRIC
+    from core.evaluation.metrics import PRIMARY_METRIC
     from core.pipeline import prepare
-    from core.recipe import Recipe
+    from core.model.recipe import Recipe
 
     _, target, group = DATASETS[name]
     table = load_dataset(name, workdir)
@@ -291,7 +291,7 @@ def parse_changes(pairs: list[str], parser: argparse.ArgumentParser) -> dict[str
     import json
 
     from core.errors import RecipeError
-    from core.recipe import Recipe
+    from core.model.recipe import Recipe
 
     changes: dict[str, Any] = {}
     for pair in pairs:

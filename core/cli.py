@@ -93,7 +93,7 @@ def _check_file(path: Path) -> None:
 
 def _profile(args: argparse.Namespace) -> int:
     from core.portable.reading import read_table
-    from core.profiling import profile_table
+    from core.data.profiling import profile_table
 
     _check_file(args.data)
     frame = read_table(args.data, name=args.data.name)
@@ -104,7 +104,7 @@ def _profile(args: argparse.Namespace) -> int:
 
 def _read_recipe(path: Path):  # noqa: ANN202 - Recipe, imported lazily
     from core.errors import RecipeError
-    from core.recipe import Recipe
+    from core.model.recipe import Recipe
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -118,7 +118,7 @@ def _read_recipe(path: Path):  # noqa: ANN202 - Recipe, imported lazily
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core.recipe import Recipe
+    from core.model.recipe import Recipe
 
     _check_file(args.data)
     recipe = _read_recipe(args.recipe) if args.recipe else Recipe()
@@ -175,7 +175,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from core.bundle import predict_command
+    from core.bundle.writer import predict_command
 
     _check_file(args.data)
     if not args.bundle.is_file():

@@ -22,16 +22,16 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
-from core import evaluation
+from core.evaluation import metrics as evaluation
 from core.errors import RecipeError, UnusableDataError
-from core.modeling import build_model, compile_model, export_model
+from core.model.network import build_model, compile_model, export_model
 from core.portable import outputs as portable_outputs
 from core.portable.preprocess import USABLE_KINDS, Preprocessor, TargetEncoder
 from core.portable.reading import MIN_ROWS, read_table
-from core.profiling import DataProfile, TaskInfo, profile_table
-from core.recipe import Recipe
-from core.training import TrainingOutcome, fit
-from core.verdict import verdict
+from core.data.profiling import DataProfile, TaskInfo, profile_table
+from core.model.recipe import Recipe
+from core.model.training import TrainingOutcome, fit
+from core.evaluation.verdict import verdict
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
 
@@ -336,7 +336,7 @@ def export_run(run: TrainedRun, bundle_path: Path) -> dict[str, Any]:
 
     The model card is also written beside the bundle as ``model_card.md``.
     """
-    from core.bundle import write_bundle  # TensorFlow export code, needed only here
+    from core.bundle.writer import write_bundle  # TensorFlow export code, needed only here
 
     result = dict(run.result)
     result["data"] = run.data_info

@@ -186,7 +186,7 @@ def stop_leftover_jobs(workspace: Path, timeout: float = 60.0) -> list[str]:
     so stopping the server does not end them: after a failed journey one could otherwise keep
     training on the shared machine. Returns the ids of jobs still active at the deadline.
     """
-    from core.jobs import LocalJobRunner
+    from core.jobs.runner import LocalJobRunner
 
     runner = LocalJobRunner(workspace)
     active = [job.job_id for job in runner.list_jobs() if job.is_active]

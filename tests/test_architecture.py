@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from helpers import mixed_frame
 
-from core.architecture import describe_network, estimate_input_width, output_units
+from core.model.architecture import describe_network, estimate_input_width, output_units
 from core.portable.preprocess import USABLE_KINDS, Preprocessor
-from core.profiling import profile_table
-from core.recipe import LayerConfig, ModelConfig, Recipe
+from core.data.profiling import profile_table
+from core.model.recipe import LayerConfig, ModelConfig, Recipe
 
 CONFIGS = {
     "no hidden layer": ModelConfig(hidden_layers=()),
@@ -30,7 +30,7 @@ TASKS = [("binary", 2), ("multiclass", 4), ("regression", 0)]
 @pytest.mark.parametrize("task, n_classes", TASKS, ids=[t for t, _ in TASKS])
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_parameter_count_matches_keras(name: str, task: str, n_classes: int) -> None:
-    from core.modeling import build_model
+    from core.model.network import build_model
 
     config = CONFIGS[name]
     n_inputs = 11

@@ -27,10 +27,10 @@ import pandas as pd
 import pytest
 from packaging.requirements import Requirement
 
-from core import bundle_formats
-from core.bundle import BundleReport, load_bundle, predict_command, write_bundle
-from core.bundle_card import md
-from core.bundle_layout import (
+from core.bundle import formats as bundle_formats
+from core.bundle.writer import BundleReport, load_bundle, predict_command, write_bundle
+from core.bundle.card import md
+from core.bundle.layout import (
     BUNDLE_FILES,
     HISTORY_CSV,
     METRICS_JSON,
@@ -47,7 +47,7 @@ from core.bundle_layout import (
 from core.errors import BundleError, PredictionInputError
 from core.pipeline import train_run
 from core.portable.outputs import PREDICTION, predict_frame, probability_column
-from core.recipe import LayerConfig, Recipe
+from core.model.recipe import LayerConfig, Recipe
 
 pytestmark = pytest.mark.slow
 

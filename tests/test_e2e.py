@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.bundle import load_bundle
+from core.bundle.writer import load_bundle
 from core.portable.reading import read_table
 
 # Before the import below, so pytest rewrites the helpers' asserts too (they are a plugin).

@@ -1,4 +1,4 @@
-"""Tests of core.evaluation: metrics, curves, baselines, importance and verdict."""
+"""Tests of core.evaluation.metrics: metrics, curves, baselines, importance and verdict."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import evaluation as ev
+from core.evaluation import metrics as ev
 from core.errors import TrainingError
-from core.verdict import VERDICT_TEMPLATES, verdict
+from core.evaluation.verdict import VERDICT_TEMPLATES, verdict
 
 PLAIN = (str, int, float, bool, type(None))
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from core.errors import TrainingError
-from core.jobs import (
+from core.jobs.runner import (
     INTERRUPTED_MESSAGE,
     UNEXPECTED_FAILURE_MESSAGE,
     JobStatus,
@@ -29,7 +29,7 @@ from core.jobs import (
     get_runner,
     write_json_atomic,
 )
-from core.recipe import Recipe
+from core.model.recipe import Recipe
 
 WAIT_SECONDS = 240  # upper bound for one job to start and train on a busy 2-core machine
 

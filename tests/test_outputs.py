@@ -25,7 +25,7 @@ from core.portable.outputs import (
     to_safe_csv,
 )
 from core.portable.preprocess import Preprocessor
-from core.recipe import PreprocessingConfig
+from core.model.recipe import PreprocessingConfig
 
 KINDS = {"age": "numeric", "plan": "categorical"}
 

@@ -53,9 +53,9 @@ TENSORFLOW_NAMES = {"tensorflow", "keras", "tf_keras"}
 TENSORFLOW_FREE_MODULES = [
     "core",
     "core.errors",
-    "core.recipe",
-    "core.profiling",
-    "core.architecture",
+    "core.model.recipe",
+    "core.data.profiling",
+    "core.model.architecture",
 ]
 
 

@@ -1,9 +1,9 @@
 """The Streamlit pages, driven with AppTest (no browser).
 
-Training is replaced at its boundary only: ``core.jobs.get_runner`` returns a
+Training is replaced at its boundary only: ``core.jobs.runner.get_runner`` returns a
 :class:`FakeRunner` that records submit/stop calls and answers with real
-:class:`core.jobs.JobStatus` objects. Results are built with the real
-``core.evaluation`` functions, so they have exactly the shape the pipeline writes.
+:class:`core.jobs.runner.JobStatus` objects. Results are built with the real
+``core.evaluation.metrics`` functions, so they have exactly the shape the pipeline writes.
 Everything else (reading, profiling, recipe, architecture) is the real code.
 """
 
@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import core.jobs
-from core import evaluation
+import core.jobs.runner
+from core.evaluation import metrics as evaluation
 from core.errors import TrainingError
-from core.jobs import JobStatus
-from core.verdict import verdict
+from core.jobs.runner import JobStatus
+from core.evaluation.verdict import verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app's ui/ package sits beside app.py (Streamlit puts that folder on the path).
@@ -155,7 +155,7 @@ def job_status(
 
 
 class FakeRunner:
-    """Stands in for core.jobs.LocalJobRunner: records calls, answers from ``statuses``."""
+    """Stands in for core.jobs.runner.LocalJobRunner: records calls, answers from ``statuses``."""
 
     max_concurrent = 1
 
@@ -189,7 +189,7 @@ class FakeRunner:
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
     fake = FakeRunner()
-    monkeypatch.setattr(core.jobs, "get_runner", lambda: fake)
+    monkeypatch.setattr(core.jobs.runner, "get_runner", lambda: fake)
     return fake
 
 
@@ -593,10 +593,10 @@ import sys
 from pathlib import Path
 sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "tests")!r}]
 import pytest
-import core.jobs
+import core.jobs.runner
 import test_pages as t
 fake = t.FakeRunner()
-core.jobs.get_runner = lambda: fake
+core.jobs.runner.get_runner = lambda: fake
 job_id = t.finished_run(fake, t.classification_result(), Path({str(tmp_path)!r}))
 app = t.with_sample(t.open_app({{"job": job_id}}))
 for page in t.PAGES:
@@ -624,7 +624,7 @@ def test_journey_with_the_real_runner_trains_evaluates_exports_and_predicts(work
     app.button(key="train_start").click().run()
     no_exception(app)
     job_id = app.session_state["job_id"]
-    runner = core.jobs.get_runner()
+    runner = core.jobs.runner.get_runner()
     deadline = time.time() + 600
     while runner.status(job_id).is_active and time.time() < deadline:
         time.sleep(2)

@@ -13,7 +13,7 @@ from helpers import csv_bytes, mixed_frame, raw_mixed_frame, tiny_recipe, write_
 
 from core.errors import RecipeError, TrainboardError, UnusableDataError
 from core.pipeline import load_table, prepare
-from core.recipe import Recipe
+from core.model.recipe import Recipe
 
 # --- unusable inputs ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import pytest
 
 from core.errors import PredictionInputError, UnusableDataError
 from core.portable.preprocess import MISSING, OTHER, Preprocessor, TargetEncoder
-from core.recipe import PreprocessingConfig
+from core.model.recipe import PreprocessingConfig
 
 KINDS = {"age": "numeric", "city": "categorical"}
 

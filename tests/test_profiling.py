@@ -1,4 +1,4 @@
-"""Tests of core.profiling: column kinds, task inference and health warnings."""
+"""Tests of core.data.profiling: column kinds, task inference and health warnings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from core.errors import UnusableDataError
 from core.portable.reading import MIN_ROWS, read_table
-from core.profiling import (
+from core.data.profiling import (
     MAX_CLASSES,
     DataProfile,
     TaskInfo,

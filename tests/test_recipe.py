@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from core.errors import RecipeError
-from core.recipe import (
+from core.model.recipe import (
     AUTO_BATCH_MAX,
     AUTO_BATCH_MIN,
     DEFAULT_LEARNING_RATES,
@@ -17,7 +17,7 @@ from core.recipe import (
     Recipe,
     TrainingConfig,
 )
-from core.recipe_fields import field_specs, spec_for
+from core.model.fields import field_specs, spec_for
 
 # --- validation -------------------------------------------------------------------------------
 

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from helpers import TARGETS, mixed_frame, tiny_recipe
 
-from core.architecture import describe_network
+from core.model.architecture import describe_network
 from core.pipeline import model_outputs, prepare, train_run
-from core.recipe import LayerConfig, Recipe
-from core.recipe_fields import field_specs, spec_for
-from core.training import (
+from core.model.recipe import LayerConfig, Recipe
+from core.model.fields import field_specs, spec_for
+from core.model.training import (
     COMPLETED,
     DIVERGED,
     EARLY_STOPPED,
@@ -229,7 +229,7 @@ class _StopAtStep(threading.Event):
 
 
 def _fit_with_stop(step: int):
-    from core.modeling import build_model, compile_model
+    from core.model.network import build_model, compile_model
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(1200, 6)).astype("float32")

@@ -75,7 +75,7 @@ def network_diagram(
     Parameters
     ----------
     layers : sequence of (name, units)
-        From :func:`core.architecture.describe_network`, inputs first, output last
+        From :func:`core.model.architecture.describe_network`, inputs first, output last
         (the names under the boxes come from :func:`network_labels`, in this module's words).
     n_parameters : int
         Number of trainable weights, shown as the title.

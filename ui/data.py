@@ -30,7 +30,7 @@ def _read(digest: str, _data: bytes, name: str) -> pd.DataFrame:
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=TEXT["profiling"])
 def _profile(digest: str, _data: bytes, name: str, target: str | None, test_fraction: float):
-    from core.profiling import profile_table
+    from core.data.profiling import profile_table
 
     return profile_table(_read(digest, _data, name), target=target, test_fraction=test_fraction)
 
@@ -41,7 +41,7 @@ def read_dataset(dataset: Dataset) -> pd.DataFrame:
 
 
 def profile_dataset(dataset: Dataset, target: str | None, test_fraction: float = 0.15):
-    """The dataset's :class:`core.profiling.DataProfile` for ``target`` (cached)."""
+    """The dataset's :class:`core.data.profiling.DataProfile` for ``target`` (cached)."""
     return _profile(dataset.digest, dataset.data, dataset.name, target, test_fraction)
 
 
@@ -50,7 +50,7 @@ def profile_frame(profile, kind_labels: dict[str, str], headers: dict[str, str])
 
     Parameters
     ----------
-    profile : core.profiling.DataProfile
+    profile : core.data.profiling.DataProfile
         The profile to show.
     kind_labels : dict
         Plain words for each column kind ("numeric" -> "Number").

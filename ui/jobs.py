@@ -1,7 +1,7 @@
 """The Train, Evaluate, Export and Predict pages' access to the job runner.
 
-The runner is looked up on every call (``core.jobs.get_runner()``), never kept in a
-module global: tests replace ``core.jobs.get_runner`` at this boundary, and each
+The runner is looked up on every call (``core.jobs.runner.get_runner()``), never kept in a
+module global: tests replace ``core.jobs.runner.get_runner`` at this boundary, and each
 job's state lives on disk, not in this process.
 """
 
@@ -14,13 +14,13 @@ ACTIVE_STATES = ("queued", "running")
 
 def runner() -> Any:
     """The job runner (imported lazily: pages that never train do not load it)."""
-    import core.jobs
+    import core.jobs.runner
 
-    return core.jobs.get_runner()
+    return core.jobs.runner.get_runner()
 
 
 def job_status(job_id: str | None) -> Any | None:
-    """The :class:`core.jobs.JobStatus` of ``job_id``, or None when there is no current run.
+    """The :class:`core.jobs.runner.JobStatus` of ``job_id``, or None when there is no current run.
 
     Raises the runner's TrainboardError when the id names no run (e.g. an old link).
     """
@@ -42,9 +42,9 @@ def is_waiting_for_others(status: Any, jobs: list[Any] | None = None) -> bool:
 
     Parameters
     ----------
-    status : core.jobs.JobStatus or None
+    status : core.jobs.runner.JobStatus or None
         The run in question.
-    jobs : list of core.jobs.JobStatus, optional
+    jobs : list of core.jobs.runner.JobStatus, optional
         Every run, when the caller has just listed them (else they are listed here).
     """
     if status is None or status.state != "queued":

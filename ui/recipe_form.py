@@ -1,7 +1,7 @@
 """Recipe settings as widgets, generated from the recipe's own field metadata.
 
 Each setting's label, help text, range, default and choices come from
-:func:`core.recipe_fields.field_specs`, so the wording lives next to the value in
+:func:`core.model.fields.field_specs`, so the wording lives next to the value in
 ``core/recipe.py``. The recipe in session state is the source of truth: a widget is
 seeded from it the first time it is drawn (widget values are dropped by Streamlit
 when the user visits another page), and the page writes the values back through
@@ -15,8 +15,8 @@ from typing import Any
 import streamlit as st
 
 from core.errors import RecipeError
-from core.recipe import ModelConfig, Recipe
-from core.recipe_fields import FieldSpec, field_specs, spec_for
+from core.model.recipe import ModelConfig, Recipe
+from core.model.fields import FieldSpec, field_specs, spec_for
 from ui.text import escape_markdown
 
 TEXT = {

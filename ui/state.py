@@ -9,7 +9,7 @@ data_bytes, data_name, data_digest
     The chosen CSV exactly as uploaded (or the sample's bytes), its file name and
     the SHA-256 of its bytes (the cache key for parsing and profiling).
 recipe
-    The current :class:`core.recipe.Recipe`; the Data page sets its target and
+    The current :class:`core.model.recipe.Recipe`; the Data page sets its target and
     columns to leave out, the Design page everything else.
 drop_needs_refill
     True when the columns to leave out should be re-filled from the profile's suggestions
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.recipe import Recipe
+from core.model.recipe import Recipe
 
 # Job ids come from the URL, i.e. from anyone: accept only harmless characters.
 _JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,80}$")

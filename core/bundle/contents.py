@@ -1,6 +1,6 @@
 """What goes into each text file of an export bundle (schema, metrics, history, requirements).
 
-Kept apart from :mod:`core.bundle`, which writes and checks the files, so the content
+Kept apart from :mod:`core.bundle.writer`, which writes and checks the files, so the content
 of each file can be read (and tested) on its own. No TensorFlow here.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.bundle_layout import BUNDLE_FORMAT
+from core.bundle.layout import BUNDLE_FORMAT
 from core.portable.outputs import output_columns
 from core.portable.preprocess import CATEGORICAL, Preprocessor
 

@@ -1,6 +1,6 @@
 """What a user interface needs to render each recipe setting as a widget.
 
-Every setting of :mod:`core.recipe` carries its plain-language label, help text,
+Every setting of :mod:`core.model.recipe` carries its plain-language label, help text,
 choices or range and default; :func:`field_specs` reads them back in declaration
 order, so the pages draw their widgets from the recipe itself.
 """
@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from core.recipe import LayerConfig, Recipe
+from core.model.recipe import LayerConfig, Recipe
 
 
 @dataclass(frozen=True)

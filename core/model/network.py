@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import keras
 
-from core.architecture import TASK_OUTPUT_ACTIVATION, output_units
-from core.recipe import ModelConfig, TrainingConfig
+from core.model.architecture import TASK_OUTPUT_ACTIVATION, output_units
+from core.model.recipe import ModelConfig, TrainingConfig
 
 TASK_LOSS = {
     "binary": "binary_crossentropy",

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from core.modeling import TASK_METRIC
-from core.recipe import TrainingConfig
+from core.model.network import TASK_METRIC
+from core.model.recipe import TrainingConfig
 
 COMPLETED = "completed"
 EARLY_STOPPED = "early_stopped"

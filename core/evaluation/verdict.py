@@ -1,7 +1,7 @@
 """One plain sentence that says whether the network is worth it.
 
 The network is compared on the same test rows with the two baselines of
-:func:`core.evaluation.baseline_metrics`: always giving the same answer, and a
+:func:`core.evaluation.metrics.baseline_metrics`: always giving the same answer, and a
 simple logistic or linear regression.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from core.evaluation import (
+from core.evaluation.metrics import (
     BASELINE_NAMES,
     HIGHER_IS_BETTER,
     PRIMARY_METRIC,

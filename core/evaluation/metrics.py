@@ -5,7 +5,7 @@ values only: Python floats/ints/strings, lists and dicts, never numpy types
 and never NaN. A metric that is undefined for the data at hand (for example
 ROC AUC when the test rows hold a single outcome) is ``None``.
 
-Conventions shared with :mod:`core.modeling` and :mod:`core.profiling`:
+Conventions shared with :mod:`core.model.network` and :mod:`core.data.profiling`:
 
 - classification targets are class indices ``0..k-1`` in ``class_labels``
   order, and probabilities have shape ``(n, k)``; for a binary task the

@@ -2,7 +2,7 @@
 
 :func:`profile_table` gives every column a *kind*, infers the task from the column
 to predict, and collects plain-language health warnings (the checks themselves
-are in :mod:`core.health`). The kinds, decided in this order:
+are in :mod:`core.data.health`). The kinds, decided in this order:
 
 * ``empty``: no value at all. ``constant``: one distinct value in every row (one
   value plus empty cells is not constant: being empty may carry information).
@@ -38,12 +38,12 @@ import pandas as pd
 
 from core.errors import UnusableDataError
 
-# The thresholds of the health checks live in core.health; still importable from here too.
-from core.health import HEAVY_MISSING_SHARE as HEAVY_MISSING_SHARE
-from core.health import LEAKAGE_SAMPLE, SAMPLE, HealthWarning, health_warnings
-from core.health import LEAKAGE_SCORE as LEAKAGE_SCORE
-from core.health import MIN_TEST_ROWS as MIN_TEST_ROWS
-from core.health import RARE_CLASS_SHARE as RARE_CLASS_SHARE
+# The thresholds of the health checks live in core.data.health; still importable from here too.
+from core.data.health import HEAVY_MISSING_SHARE as HEAVY_MISSING_SHARE
+from core.data.health import LEAKAGE_SAMPLE, SAMPLE, HealthWarning, health_warnings
+from core.data.health import LEAKAGE_SCORE as LEAKAGE_SCORE
+from core.data.health import MIN_TEST_ROWS as MIN_TEST_ROWS
+from core.data.health import RARE_CLASS_SHARE as RARE_CLASS_SHARE
 from core.portable.preprocess import label_text
 from core.portable.reading import MIN_ROWS, is_missing, normalise_label, parse_numbers
 

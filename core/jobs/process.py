@@ -1,6 +1,6 @@
 """The body of one training job's own process: ``python -m core.jobs run <job_dir>``.
 
-:class:`core.jobs.LocalJobRunner` starts this in a fresh interpreter (never a
+:class:`core.jobs.runner.LocalJobRunner` starts this in a fresh interpreter (never a
 fork of a process that already loaded TensorFlow), in its own session, with
 its output going to the job's ``log.txt``. The process:
 
@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import TrainboardError, TrainingError
-from core.recipe import Recipe
+from core.model.recipe import Recipe
 
-# --- the layout of a job folder (core.jobs uses the same names) ----------------------------
+# --- the layout of a job folder (core.jobs.runner uses the same names) ----------------------------
 
 # File names inside a job folder, defined once.
 DATA_FILE = "data.csv"
@@ -67,7 +67,7 @@ SLOT_POLL_SECONDS = 0.5
 STOP_POLL_SECONDS = 0.2
 
 
-# --- small file helpers (shared with core.jobs) --------------------------------------------
+# --- small file helpers (shared with core.jobs.runner) --------------------------------------------
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

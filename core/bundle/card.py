@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from core.bundle_layout import (
+from core.bundle.layout import (
     BUNDLE_FILES,
     DEFAULT_PREDICTIONS,
     MODEL_KERAS,
@@ -26,7 +26,7 @@ from core.bundle_layout import (
 from core.portable.outputs import PREDICTION, probability_column
 
 try:  # plain names of the metrics; the card still renders if evaluation changes
-    from core.evaluation import METRIC_LABELS
+    from core.evaluation.metrics import METRIC_LABELS
 except ImportError:  # pragma: no cover - only while modules are being rebuilt
     METRIC_LABELS = {}
 

@@ -2,7 +2,7 @@
 
 Each check returns :class:`HealthWarning` objects with a plain-language message
 that says what is wrong and what to do about it. :func:`health_warnings` runs
-them all, in this order, for :func:`core.profiling.profile_table`:
+them all, in this order, for :func:`core.data.profiling.profile_table`:
 
 * :func:`target_warnings`: rows without a value to predict (``target_missing``),
   a rare class (``class_imbalance``), too few rows for a trustworthy final test
@@ -15,7 +15,7 @@ them all, in this order, for :func:`core.profiling.profile_table`:
   perfectly (``leakage``).
 
 This module needs only the column profiles and the task, never the profiling
-code itself, so :mod:`core.profiling` imports it and not the other way round.
+code itself, so :mod:`core.data.profiling` imports it and not the other way round.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import pandas as pd
 from core.portable.preprocess import label_text
 from core.portable.reading import is_missing, normalise_label, parse_numbers
 
-if TYPE_CHECKING:  # only for type hints: core.profiling imports this module
-    from core.profiling import ColumnProfile, TaskInfo
+if TYPE_CHECKING:  # only for type hints: core.data.profiling imports this module
+    from core.data.profiling import ColumnProfile, TaskInfo
 
 HEAVY_MISSING_SHARE = 0.40
 RARE_CLASS_SHARE = 0.05

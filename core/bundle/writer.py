@@ -1,6 +1,6 @@
 """The export bundle: a trained model that works without Trainboard.
 
-:func:`write_bundle` writes one ``.zip`` (file names in :mod:`core.bundle_layout`):
+:func:`write_bundle` writes one ``.zip`` (file names in :mod:`core.bundle.layout`):
 the network as ``model.keras``, a TensorFlow SavedModel and a LiteRT file; the
 preprocessing code (``trainboard_runtime/``, a verbatim copy of ``core/portable``)
 with its fitted statistics in ``schema.json``; a standalone ``predict.py`` with its
@@ -10,7 +10,7 @@ included; a format that fails is left out and the reason reported, never shipped
 broken. The zip is written to a temporary file, opened again with
 :func:`load_bundle` exactly as a user would open it, and only then moved into place.
 
-Opening bundles and predicting live in :mod:`core.bundle_loading` and are
+Opening bundles and predicting live in :mod:`core.bundle.loading` and are
 re-exported here: ``load_bundle``, ``LoadedBundle``, ``predict_frame``,
 ``predict_command``.
 """
@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.bundle_card import render_model_card
-from core.bundle_contents import (
+from core.bundle.card import render_model_card
+from core.bundle.contents import (
     build_schema,
     check_runtime_imports,
     dump_json,
@@ -42,7 +42,7 @@ from core.bundle_contents import (
     software_versions,
     verification_rows,
 )
-from core.bundle_layout import (
+from core.bundle.layout import (
     BUNDLE_FORMAT,
     DEFAULT_PREDICTIONS,
     HISTORY_CSV,
@@ -57,7 +57,7 @@ from core.bundle_layout import (
     SAVED_MODEL,
     SCHEMA_JSON,
 )
-from core.bundle_loading import (
+from core.bundle.loading import (
     LoadedBundle,
     check_model_matches,
     load_bundle,
@@ -65,7 +65,7 @@ from core.bundle_loading import (
     usual_file_mode,
     write_atomically,
 )
-from core.bundle_safety import check_model_config, read_model_config
+from core.bundle.safety import check_model_config, read_model_config
 from core.errors import BundleError
 from core.portable.outputs import model_outputs, predict_frame, to_safe_csv
 from core.portable.preprocess import Preprocessor
@@ -138,7 +138,7 @@ def write_bundle(run: Any, path: str | os.PathLike[str]) -> BundleReport:
     BundleError
         If the run has no model, or ``model.keras`` or ``schema.json`` fails its check.
     """
-    from core import bundle_formats as formats  # TensorFlow, needed only when exporting
+    from core.bundle import formats  # TensorFlow, needed only when exporting
 
     if getattr(run, "model", None) is None:
         raise BundleError("This run has no usable model to export. Train again, then export.")
@@ -274,7 +274,7 @@ def _zip_and_check(staging: Path, target: Path, run: Any, rows: pd.DataFrame) ->
 
 def compare_predictions(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     """Raise BundleError unless two predictions tables agree (numbers within rounding)."""
-    from core.bundle_formats import FormatCheckFailed, check_outputs
+    from core.bundle.formats import FormatCheckFailed, check_outputs
 
     if list(actual.columns) != list(expected.columns):
         raise BundleError("The written bundle predicts different columns than the trained model.")

@@ -1,7 +1,7 @@
 """The shape of the network, described without importing TensorFlow.
 
 Pages draw the network diagram and count its parameters from here, so they stay
-fast; :mod:`core.modeling` builds the real Keras model from the same rules
+fast; :mod:`core.model.network` builds the real Keras model from the same rules
 (``output_units``), and a test checks that both agree on the parameter count.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.recipe import ModelConfig, Recipe
+from core.model.recipe import ModelConfig, Recipe
 
 TASK_OUTPUT_ACTIVATION = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
 
@@ -32,7 +32,7 @@ class NetworkSummary:
 def describe_network(
     n_inputs: int, model: ModelConfig, task: str, n_classes: int
 ) -> NetworkSummary:
-    """Describe the network :func:`core.modeling.build_model` builds for these settings."""
+    """Describe the network :func:`core.model.network.build_model` builds for these settings."""
     layers = [("Inputs", n_inputs)]
     parameters = 0
     width = n_inputs

@@ -3,12 +3,12 @@
 The recipe is what the UI edits, what a run stores, what the export ships and
 what the CLI reads. Every field is declared once, with its plain-language
 label, help text, allowed choices or range and default (read back by
-:func:`core.recipe_fields.field_specs`),
+:func:`core.model.fields.field_specs`),
 so the wording for non-engineers sits next to the value.
 
 Settings that would contradict the task (output layer, loss, metrics) are not
 in the recipe at all: they follow from the target column (see
-:mod:`core.modeling`).
+:mod:`core.model.network`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ Status is read from these files only, so a new runner (after a server restart)
 sees every job exactly as before. A job whose status says queued or running but
 whose ``lock`` is free has lost its process and reads as "interrupted".
 
-The job process itself is :mod:`core.job_process`
+The job process itself is :mod:`core.jobs.process`
 (``python -m core.jobs run <job_dir>``). Nothing here imports TensorFlow.
 """
 
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from core.errors import TrainingError
-from core.job_process import (
+from core.jobs.process import (
     ACTIVE_STATES,
     BUNDLE_FILE,
     DATA_FILE,
@@ -63,7 +63,7 @@ from core.job_process import (
     read_json,
     write_json_atomic,
 )
-from core.recipe import Recipe
+from core.model.recipe import Recipe
 
 # Files a page may offer for download through JobRunner.artifact().
 ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE)
@@ -382,9 +382,3 @@ def get_runner() -> JobRunner:
     training to a cluster.
     """
     return LocalJobRunner()
-
-
-if __name__ == "__main__":  # python -m core.jobs run <job_dir>
-    from core.job_process import main
-
-    raise SystemExit(main(sys.argv[1:]))

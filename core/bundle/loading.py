@@ -1,7 +1,7 @@
 """Opening an export bundle and predicting with it (app, CLI and export checks alike).
 
 :func:`load_bundle` trusts nothing in the file: the archive is checked entry by entry
-(:mod:`core.bundle_safety`) and extracted to a private temporary folder, the network
+(:mod:`core.bundle.safety`) and extracted to a private temporary folder, the network
 description is inspected as plain JSON before Keras loads it in safe mode, and the
 files are checked against each other (the preprocessing must produce as many numbers
 as the network takes, the network must give one output per class). The folder is
@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.bundle_layout import (
+from core.bundle.layout import (
     BUNDLE_FORMAT,
     DEFAULT_PREDICTIONS,
     METRICS_JSON,
@@ -30,7 +30,7 @@ from core.bundle_layout import (
     REQUIRED_FILES,
     SCHEMA_JSON,
 )
-from core.bundle_safety import check_model_config, extract_all, open_archive, read_model_config
+from core.bundle.safety import check_model_config, extract_all, open_archive, read_model_config
 from core.errors import BundleError, PredictionInputError
 from core.portable.outputs import (
     PREDICTION,
@@ -203,7 +203,7 @@ def check_model_matches(model: Any, preprocessor: Preprocessor, schema: dict[str
 
 
 def _load_model(path: Path) -> Any:
-    from core.bundle_formats import load_keras  # imports TensorFlow, so only when needed
+    from core.bundle.formats import load_keras  # imports TensorFlow, so only when needed
 
     try:
         return load_keras(path)

@@ -1,6 +1,6 @@
 """What an export bundle contains: every file name, once, with what it is for.
 
-The writer (:mod:`core.bundle`), the reader, the model card and the bundle's own
+The writer (:mod:`core.bundle.writer`), the reader, the model card and the bundle's own
 ``predict.py`` (rendered from ``core/templates/predict.py``) all take the names from
 here, so they cannot drift apart.
 """

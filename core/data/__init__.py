@@ -1,0 +1,1 @@
+"""Reading what a table holds: column kinds, the task, and health warnings."""

@@ -1,0 +1,1 @@
+"""How good a trained network is: test metrics, baselines, column importance, the verdict."""

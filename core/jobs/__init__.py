@@ -1,0 +1,1 @@
+"""Jobs: heavy work (training) in its own process behind one runner interface."""

@@ -24,7 +24,7 @@ from core.bundle.layout import BUNDLE_FORMAT
 from core.portable.outputs import output_columns
 from core.portable.preprocess import CATEGORICAL, Preprocessor
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 VERIFY_ROWS = 32  # raw test rows used to check every artifact
 HISTORY_COLUMNS = [
     "epoch",

@@ -80,7 +80,7 @@ __all__ = [
     "write_bundle",
 ]
 
-PORTABLE_DIR = Path(__file__).resolve().parent / "portable"
+PORTABLE_DIR = Path(__file__).resolve().parents[1] / "portable"
 
 
 @dataclass

@@ -69,7 +69,7 @@ from core.model.recipe import Recipe
 ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE)
 
 JobState = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -10,49 +10,37 @@ them all, in this order, for :func:`core.data.profiling.profile_table`:
 * :func:`column_warnings`: notes on columns left out (``identifier``,
   ``constant``, ``empty``, ``text``, ``date``), a mostly empty column
   (``many_missing``), categories that are numbers but for a few cells
-  (``mostly_numbers``);
+  (``mostly_numbers``, looking at every cell);
+* :func:`not_number_warnings`: cells of a number column that were not numbers
+  and were read as empty (``not_numbers``, from what
+  :func:`core.portable.reading.read_table` recorded), for every column;
 * :func:`leakage_warnings`: a column that alone predicts the target almost
   perfectly (``leakage``).
 
-This module needs only the column profiles and the task, never the profiling
-code itself, so :mod:`core.data.profiling` imports it and not the other way round.
+This module needs only the column profiles and the task (types in
+:mod:`core.data.profile_types`), never the profiling code itself, so
+:mod:`core.data.profiling` imports it and not the other way round.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
-
 import numpy as np
 import pandas as pd
 
+from core.data.profile_types import ColumnProfile, HealthWarning, TaskInfo
 from core.portable.preprocess import label_text
-from core.portable.reading import is_missing, normalise_label, parse_numbers
-
-if TYPE_CHECKING:  # only for type hints: core.data.profiling imports this module
-    from core.data.profiling import ColumnProfile, TaskInfo
+from core.portable.reading import normalise_label, parse_numbers, scan_numbers
 
 HEAVY_MISSING_SHARE = 0.40
 RARE_CLASS_SHARE = 0.05
 MIN_TEST_ROWS = 100
 LEAKAGE_SCORE = 0.99
 LEAKAGE_SAMPLE = 5000
-SAMPLE = 1000  # values looked at for dates, free text and mostly-numeric columns
+SAMPLE = 1000  # values looked at for dates and free text
+MOSTLY_NUMBERS_SHARE = 0.10  # categories with at most this share of non-number cells: say so
+CELLS_NAMED = 3  # cells quoted (row and text) in a message about cells
 _SETTING_BALANCE = '"Balance rare outcomes"'
 _SETTING_TEST = '"Rows for the final test"'
-
-
-@dataclass(frozen=True)
-class HealthWarning:
-    """Something about the data a person should know, with what to do about it."""
-
-    code: str
-    column: str | None
-    message: str
-    severity: str = "warning"  # "info" | "warning"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def health_warnings(
@@ -79,7 +67,9 @@ def health_warnings(
         Share of the usable rows kept for the final test.
     """
     target = task.target if task is not None else None
-    found = target_warnings(df, task, usable, test_fraction) if task is not None else []
+    found = not_number_warnings(df.attrs.get("reading", {}).get("not_numbers", {}))
+    if task is not None:
+        found.extend(target_warnings(df, task, usable, test_fraction))
     for column in columns:
         if column.name != target:
             found.extend(column_warnings(column, df[column.name]))
@@ -191,21 +181,67 @@ def column_warnings(column: ColumnProfile, values: pd.Series) -> list[HealthWarn
             )
         )
     if kind == "categorical":
-        head = values.iloc[: 4 * SAMPLE]
-        sample = head[~is_missing(head).to_numpy()].iloc[:SAMPLE]
-        not_numbers = parse_numbers(sample)[1]
-        if len(sample) and 0 < not_numbers.mean() <= 0.1:
-            examples = ", ".join(f"'{v}'" for v in pd.unique(sample[not_numbers.to_numpy()])[:3])
-            found.append(
-                HealthWarning(
-                    "mostly_numbers",
-                    name,
-                    f"Column '{name}' holds numbers except for a few values such as {examples}, so "
-                    "it is treated as categories. To use it as numbers, correct or empty those "
-                    "cells in your file.",
-                )
-            )
+        found.extend(_mostly_numbers(name, values))
     return found
+
+
+def _mostly_numbers(name: str, values: pd.Series) -> list[HealthWarning]:
+    """A category column whose every cell but a few (at most 10%) is a number."""
+    scanned = scan_numbers(values)  # the whole column, stopping early on plain text
+    if scanned is None:
+        return []
+    numbers, not_numbers = scanned
+    n_bad = int(not_numbers.sum())
+    n_present = n_bad + int(numbers.notna().sum())
+    if not n_present or not 0 < n_bad / n_present <= MOSTLY_NUMBERS_SHARE:
+        return []
+    rows = np.flatnonzero(not_numbers.to_numpy())[:CELLS_NAMED]
+    cells = _cells_text(n_bad, [int(r) + 1 for r in rows], [str(values.iloc[r]) for r in rows])
+    return [
+        HealthWarning(
+            "mostly_numbers",
+            name,
+            f"Column '{name}' holds numbers except for {cells}, so it is treated as categories. "
+            "To use it as numbers, correct or empty those cells in your file.",
+        )
+    ]
+
+
+def not_number_warnings(not_numbers: dict[str, dict]) -> list[HealthWarning]:
+    """Cells of number columns that were not numbers and were read as empty.
+
+    Parameters
+    ----------
+    not_numbers : dict
+        ``frame.attrs["reading"]["not_numbers"]`` as
+        :func:`core.portable.reading.read_table` records it: column ->
+        ``{"count", "rows", "values"}``.
+    """
+    found = []
+    for name, cells in not_numbers.items():
+        count = int(cells["count"])
+        what = _cells_text(count, cells["rows"], cells["values"])
+        verb = "is" if count == 1 else "are"
+        found.append(
+            HealthWarning(
+                "not_numbers",
+                name,
+                f"Column '{name}' holds numbers, but {what} {verb} not a number. "
+                f"{'It is' if count == 1 else 'They are'} read as empty, so the column is still "
+                f"used as numbers; correct {'that cell' if count == 1 else 'those cells'} in your "
+                "file to use the values.",
+            )
+        )
+    return found
+
+
+def _cells_text(count: int, rows: list[int], values: list[str]) -> str:
+    """``"2 cells (row 12: 'n.a.', row 80: 'tbd')"``: row 1 is the first row below the header."""
+    pairs = list(zip(rows, values, strict=True))[:CELLS_NAMED]
+    named = [f"row {row:,}: '{value}'" for row, value in pairs]
+    more = f", and {count - len(named):,} more" if count > len(named) else ""
+    noun = "1 cell" if count == 1 else f"{count:,} cells"
+    return f"{noun} ({', '.join(named)}{more})"
 
 
 def leakage_warnings(

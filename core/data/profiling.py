@@ -9,11 +9,16 @@ are in :mod:`core.data.health`). The kinds, decided in this order:
 * ``boolean``: exactly two distinct values that read as yes/no, true/false, y/n,
   t/f or 0/1 (any case). Two values of anything else are ``categorical``.
 * Number columns (float64, as :func:`core.portable.reading.read_table` makes them,
-  or text columns whose values all read as numbers): ``identifier`` when every
-  value is a whole number and nearly every row has its own value (at least 95%
-  distinct, over at least 50 rows; 50% is enough when the name looks like an
-  id, e.g. ``customer_id``, ``uuid``, ``OrderKey``); otherwise ``numeric``. A
-  measurement with decimals is never an identifier, and numbers are never dates.
+  or text columns whose values all read as numbers): ``identifier`` only for
+  whole numbers that look like row labels, i.e. either the name says so
+  (``customer_id``, ``uuid``, ``OrderKey``, ``EmployeeNumber``, ``invoice_no``)
+  and at least 50% of the rows have their own value, or nearly every row has
+  its own value (at least 95%, over at least 50 rows) *and* the values fill at
+  least half of their range, as numbers handed out in sequence do (1, 2, 3... or
+  10001, 10002...). Otherwise ``numeric``: a measurement with decimals, or whole
+  amounts that merely happen to differ (a monthly rate of 2,094 to 26,999 over
+  1,470 rows fills 6% of its range) are never identifiers, and numbers are
+  never dates.
 * Text columns: ``date`` when at least 90% of a sample both looks like a date
   (digits with ``-``/``/``/``.``, or a month name with a day) and parses as one;
   ``text`` (free text) when more than half the values are distinct, longer than
@@ -27,25 +32,18 @@ leakage) run on samples, so profiling a million rows takes seconds.
 
 from __future__ import annotations
 
-import math
 import re
 import warnings
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core.data.health import LEAKAGE_SAMPLE, SAMPLE, health_warnings
+from core.data.profile_types import ColumnProfile, DataProfile, TaskInfo
 from core.errors import UnusableDataError
-
-# The thresholds of the health checks live in core.data.health; still importable from here too.
-from core.data.health import HEAVY_MISSING_SHARE as HEAVY_MISSING_SHARE
-from core.data.health import LEAKAGE_SAMPLE, SAMPLE, HealthWarning, health_warnings
-from core.data.health import LEAKAGE_SCORE as LEAKAGE_SCORE
-from core.data.health import MIN_TEST_ROWS as MIN_TEST_ROWS
-from core.data.health import RARE_CLASS_SHARE as RARE_CLASS_SHARE
 from core.portable.preprocess import label_text
-from core.portable.reading import MIN_ROWS, is_missing, normalise_label, parse_numbers
+from core.portable.reading import MIN_ROWS, is_missing, normalise_label, scan_numbers
 
 KINDS = ("numeric", "categorical", "boolean", "date", "text", "identifier", "constant", "empty")
 DROPPED_KINDS = ("identifier", "constant", "empty", "text", "date")
@@ -54,89 +52,19 @@ MAX_INTEGER_CLASSES = 10  # whole-number targets with at most this many values a
 IDENTIFIER_SHARE = 0.95
 IDENTIFIER_SHARE_BY_NAME = 0.5
 IDENTIFIER_MIN_ROWS = 50  # in fewer rows, all-different values happen by chance
+SEQUENTIAL_FILL = 0.5  # whole numbers filling at least this share of their range: handed out
 TOP_VALUES = 10
 EXAMPLES = 5
 
 BOOLEAN_PAIRS = ({"yes", "no"}, {"true", "false"}, {"y", "n"}, {"t", "f"}, {"0", "1"})
 _NEGATIVE = {"no", "n", "false", "f", "0", "negative", "neg"}
 _POSITIVE = {"yes", "y", "true", "t", "1", "positive", "pos"}
-_ID_NAME = re.compile(r"(?:^|[_\W])(?:id|uuid|guid|key|code)$", re.IGNORECASE)
-_ID_CAMEL = re.compile(r"[a-z](?:ID|Id|Key|Code)$")
+_ID_NAME = re.compile(r"(?:^|[_\W])(?:id|uuid|guid|key|code|number|no|nr|num)$", re.IGNORECASE)
+_ID_CAMEL = re.compile(r"[a-z](?:ID|Id|Key|Code|Number|No|Nr|Num)$")
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_SHAPE = re.compile(
     rf"\d{{1,4}}[-/.]\d{{1,2}}(?:[-/.]\d{{1,4}})?|{_MONTHS}\s*\d|\d\s*{_MONTHS}", re.IGNORECASE
 )
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    """What one column holds.
-
-    ``stats`` is ``{"min", "max", "mean", "median", "std"}`` for number columns
-    (numeric, and whole-number identifiers), ``{"earliest", "latest"}`` for dates
-    (ISO text, from a sample) and ``{"top": [{"value", "count"}, ...]}`` (at most
-    10, most frequent first) for every other kind.
-    """
-
-    name: str
-    kind: str
-    missing_share: float
-    n_missing: int
-    n_distinct: int
-    stats: dict[str, Any] = field(default_factory=dict)
-    examples: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return _json_safe(asdict(self))
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """What the model will learn: the task and, for classes, their labels in output order."""
-
-    task: str  # "binary" | "multiclass" | "regression"
-    target: str
-    class_labels: list[str] = field(default_factory=list)
-
-    def describe(self) -> str:
-        """Plain words for the task, e.g. ``"predicting a yes/no outcome"``."""
-        if self.task == "binary":
-            return "predicting a yes/no outcome"
-        if self.task == "multiclass":
-            return f"predicting one of {len(self.class_labels)} categories"
-        return "predicting a number"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "description": self.describe()}
-
-
-@dataclass(frozen=True)
-class DataProfile:
-    """The profile of a whole table; see :func:`profile_table`."""
-
-    n_rows: int
-    n_columns: int
-    columns: list[ColumnProfile]
-    task: TaskInfo | None = None
-    warnings: list[HealthWarning] = field(default_factory=list)
-    suggested_drop: list[str] = field(default_factory=list)
-
-    def column(self, name: str) -> ColumnProfile:
-        """The profile of the column called ``name`` (KeyError if there is none)."""
-        for column in self.columns:
-            if column.name == name:
-                return column
-        raise KeyError(f"There is no column named '{name}'.")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "n_rows": self.n_rows,
-            "n_columns": self.n_columns,
-            "columns": [c.to_dict() for c in self.columns],
-            "task": self.task.to_dict() if self.task else None,
-            "warnings": [w.to_dict() for w in self.warnings],
-            "suggested_drop": list(self.suggested_drop),
-        }
 
 
 # --- columns -------------------------------------------------------------------------------
@@ -183,10 +111,10 @@ def _as_numbers(present: pd.Series) -> pd.Series | None:
         return None
     if pd.api.types.is_numeric_dtype(present.dtype):
         return present.astype("float64")
-    if present.empty or parse_numbers(present.iloc[:SAMPLE])[1].any():
-        return None  # a sample already shows text: spare the full pass
-    numbers, not_numbers = parse_numbers(present)
-    return None if not_numbers.any() else numbers
+    scanned = None if present.empty else scan_numbers(present)  # stops early on text
+    if scanned is None or scanned[1].any():
+        return None  # read_table already made every mostly-numbers column float64
+    return scanned[0]
 
 
 def _kind(
@@ -202,10 +130,7 @@ def _kind(
     if pd.api.types.is_datetime64_any_dtype(present.dtype):
         return "date"
     if numbers is not None:
-        whole = bool(np.all(np.mod(counts.index.to_numpy(dtype="float64"), 1) == 0))
-        return (
-            "identifier" if whole and _mostly_distinct(name, n_distinct, n_present) else "numeric"
-        )
+        return "identifier" if _looks_like_row_numbers(name, counts, n_present) else "numeric"
     sample = present.iloc[:SAMPLE].astype(str)
     if _looks_like_dates(sample):
         return "date"
@@ -223,9 +148,24 @@ def _kind(
 
 def _mostly_distinct(name: str, n_distinct: int, n_present: int) -> bool:
     share = n_distinct / n_present
-    if _ID_NAME.search(str(name)) or _ID_CAMEL.search(str(name)):
+    if _named_like_an_id(name):
         return share >= IDENTIFIER_SHARE_BY_NAME and n_present >= MIN_ROWS
     return share >= IDENTIFIER_SHARE and n_present >= IDENTIFIER_MIN_ROWS
+
+
+def _named_like_an_id(name: str) -> bool:
+    return bool(_ID_NAME.search(str(name)) or _ID_CAMEL.search(str(name)))
+
+
+def _looks_like_row_numbers(name: str, counts: pd.Series, n_present: int) -> bool:
+    """Whole numbers that label rows: named like an id, or distinct and handed out in sequence."""
+    distinct = counts.index.to_numpy(dtype="float64")
+    if not np.all(np.mod(distinct, 1) == 0) or not _mostly_distinct(name, len(distinct), n_present):
+        return False
+    if _named_like_an_id(name):
+        return True
+    span = float(distinct.max() - distinct.min()) + 1.0
+    return len(distinct) / span >= SEQUENTIAL_FILL
 
 
 def _looks_like_dates(sample: pd.Series) -> bool:
@@ -368,18 +308,3 @@ def _target_task(df: pd.DataFrame, target: str) -> tuple[TaskInfo, pd.Series]:
             "Fill in more values of the column to predict, or choose another column."
         )
     return task, usable
-
-
-def _json_safe(value: Any) -> Any:
-    """Plain Python values for JSON: numpy scalars unwrapped, NaN and infinities to None."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    return value

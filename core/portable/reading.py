@@ -1,4 +1,4 @@
-"""Read a raw CSV file, as people really save them, into a clean table.
+"""Read a raw CSV file or Excel sheet, as people really save them, into a clean table.
 
 Business CSVs arrive in many shapes: Excel's Windows encoding or a UTF-8 byte
 order mark, semicolons and decimal commas from European settings, currency
@@ -9,8 +9,11 @@ result does not depend on pandas' guesses:
 * headers and values are trimmed; empty headers become ``column_<position>``
   and repeated ones ``price_2``, ``price_3``;
 * cells matching :data:`MISSING_MARKERS` (any case) become missing;
-* a column whose present values all read as numbers (see :func:`parse_numbers`)
-  becomes ``float64``;
+* a column whose present cells all read as numbers (see :func:`parse_numbers`)
+  becomes ``float64``; so does one where at least :data:`NUMBER_SHARE` of them
+  do (one typo in 5,000 prices): its other cells become missing, and how many
+  they are, in which rows, with which values, is recorded (``not_numbers``
+  below) for the health check to report;
 * every other column has dtype ``object``: Python ``str`` values, and
   ``float('nan')`` for missing cells (the same on pandas 2 and 3). Spellings of
   one label that differ only in case or spacing (``"Yes"``, ``" yes "``,
@@ -18,36 +21,40 @@ result does not depend on pandas' guesses:
 * rows with no value at all, and unnamed columns with no value at all (left by
   trailing delimiters), are removed.
 
-How the file was read is recorded in ``frame.attrs["reading"]``
-(encoding, delimiter, decimal mark, compression). Recognising those, and
-rejecting files that are not CSV at all, is the job of :mod:`.sniffing`.
+An ``.xlsx`` workbook (recognised by its content, whatever its name) is read
+by :mod:`.workbooks` into the same text cells a CSV gives, then cleaned the
+same way. Every file is read within a size limit, also once unpacked (gzip,
+xlsx): :func:`.sniffing.data_limit_bytes`.
+
+How the file was read is recorded in ``frame.attrs["reading"]``: ``format``
+(``"csv"`` or ``"xlsx"``), ``sheet`` and ``sheets`` (workbooks), ``encoding``,
+``delimiter`` (CSV), ``decimal``, ``compressed``, and ``not_numbers``:
+``{column: {"count", "rows", "values"}}`` with the first few row numbers
+(1 = the first row below the header) and cell texts. Recognising the file and
+rejecting files that are not tables at all is the job of :mod:`.sniffing`.
 
 This module ships inside export bundles: stdlib, numpy and pandas only.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import UnusableDataError
+from .parsing import load_bytes, parse_csv, with_headers
 from .sniffing import (
-    DELIMITER_NAMES,
     check_looks_like_csv,
-    check_size,
+    data_limit_bytes,
     decimal_evidence,
     decode_text,
     find_delimiter,
     read_number,
     unpack_gzip,
 )
-from .sniffing import DELIMITERS as DELIMITERS  # re-exported: part of this module's interface
+from .workbooks import is_zip, read_sheet
 
 MIN_ROWS = 10
 """Fewer data rows than this cannot be split into training and test rows."""
@@ -61,6 +68,12 @@ MISSING_MARKERS = frozenset(
     }
 )  # fmt: skip
 """Cell texts (compared trimmed and case-insensitively) that mean "no value"."""
+
+NUMBER_SHARE = 0.99
+"""A column is numbers when at least this share of its present cells read as numbers."""
+NOT_NUMBER_EXAMPLES = 5
+"""How many of a number column's other cells are recorded (row and text) for the message."""
+_PROBE = 50  # distinct values looked at first: more than half not numbers means text
 
 
 def normalise_label(value: str) -> str:
@@ -112,12 +125,34 @@ def parse_numbers(values: pd.Series, *, decimal: str | None = None) -> tuple[pd.
         return numbers.mask(bad), bad
     codes, uniques = _factorize(values)
     texts, missing = _clean_uniques(uniques)
-    numbers, bad, _ = _parse_uniques(texts, missing, decimal or ".")
+    numbers, bad, _ = _parse_uniques(texts, missing, decimal or ".")  # never None: no give-up
     take = np.append(numbers, np.nan)[codes]
     bad_cells = np.append(bad, False)[codes]
     return (
         pd.Series(take, index=values.index, dtype="float64", name=values.name),
         pd.Series(bad_cells, index=values.index, dtype=bool, name=values.name),
+    )
+
+
+def scan_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """:func:`parse_numbers` over a whole column, or None as soon as it shows it is text.
+
+    Fast on long text columns: when more than half of the first 50 distinct
+    present values are not numbers, the rest is not parsed. The decimal mark is
+    the one the column's own values prove, else the point.
+    """
+    if not _is_textual(values):
+        return parse_numbers(values)
+    codes, uniques = _factorize(values)
+    texts, missing = _clean_uniques(uniques)
+    prefer = decimal_evidence(texts, missing) or "."
+    parsed = _parse_uniques(texts, missing, prefer, give_up_early=True)
+    if parsed is None:
+        return None
+    numbers, bad, _ = parsed
+    return (
+        pd.Series(np.append(numbers, np.nan)[codes], index=values.index, dtype="float64"),
+        pd.Series(np.append(bad, False)[codes], index=values.index, dtype=bool),
     )
 
 
@@ -127,8 +162,9 @@ def read_table(
     name: str | None = None,
     max_bytes: int | None = None,
     min_rows: int = MIN_ROWS,
+    sheet: str | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV file (plain or gzip-compressed) into a clean DataFrame.
+    """Read a CSV file (plain or gzip-compressed) or an Excel sheet into a clean DataFrame.
 
     Parameters
     ----------
@@ -138,10 +174,14 @@ def read_table(
     name : str, optional
         The file name used in messages (defaults to the path's name).
     max_bytes : int, optional
-        Largest accepted size, before and after decompression.
+        Largest accepted size, before and after unpacking; by default
+        :func:`.sniffing.data_limit_bytes` (200 MB unless configured).
     min_rows : int
         Fewest data rows accepted: ``MIN_ROWS`` for training data; 1 for rows
         to predict.
+    sheet : str, optional
+        The sheet to read from an Excel workbook (default: the first one).
+        Naming a sheet for a CSV file is an error.
 
     Returns
     -------
@@ -154,13 +194,34 @@ def read_table(
     UnusableDataError
         With a plain message naming the problem and the fix.
     """
-    raw, label = _load_bytes(source, name, max_bytes)
-    raw, compressed = unpack_gzip(raw, label, max_bytes)
-    check_looks_like_csv(raw, label)
-    text, encoding = decode_text(raw, label)
-    text, delimiter = find_delimiter(text, label)
-    frame = _parse(text, delimiter, label)
-    frame, decimal = _clean(frame)
+    if max_bytes is None:
+        max_bytes = data_limit_bytes()
+    raw, label = load_bytes(source, name, max_bytes)
+    try:
+        if is_zip(raw):
+            cells, sheet, sheets = read_sheet(raw, label, sheet, max_bytes)
+            reading = {"format": "xlsx", "sheet": sheet, "sheets": sheets, "compressed": False}
+            frame = with_headers(cells)
+        else:
+            if sheet is not None:
+                raise UnusableDataError(
+                    f"{label} is not an Excel workbook, so it has no sheet '{sheet}'. "
+                    "Name a sheet only for an .xlsx file."
+                )
+            raw, compressed = unpack_gzip(raw, label, max_bytes)
+            check_looks_like_csv(raw, label)
+            text, encoding = decode_text(raw, label)
+            del raw  # the text replaces it: keep one copy of a large file, not two
+            text, delimiter = find_delimiter(text, label)
+            reading = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
+            reading["compressed"] = compressed
+            frame = parse_csv(text, delimiter, label)
+        frame, decimal, not_numbers = _clean(frame)
+    except MemoryError:
+        raise UnusableDataError(
+            f"{label} is too large to read with the memory this computer has free. "
+            "Use a smaller extract (fewer rows or columns)."
+        ) from None
     if len(frame) == 0:
         raise UnusableDataError(
             f"{label} has a header row but no data rows. Add the rows of your table and try again."
@@ -170,95 +231,8 @@ def read_table(
             f"{label} has only {len(frame)} rows of data; at least {min_rows} are needed to "
             "learn anything (a few hundred or more is much better). Add more rows."
         )
-    frame.attrs["reading"] = {
-        "encoding": encoding,
-        "delimiter": delimiter,
-        "decimal": decimal,
-        "compressed": compressed,
-    }
+    frame.attrs["reading"] = {**reading, "decimal": decimal, "not_numbers": not_numbers}
     return frame
-
-
-# --- bytes in ------------------------------------------------------------------------------
-
-
-def _load_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes, str]:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        raw = bytes(source)
-        label = f"The file '{name}'" if name else "The file"
-    elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        label = f"The file '{name or path.name}'"
-        if not path.is_file():
-            raise UnusableDataError(f"{label} was not found. Check the path and try again.")
-        check_size(path.stat().st_size, max_bytes, label)
-        raw = path.read_bytes()
-    elif hasattr(source, "getvalue") or hasattr(source, "read"):
-        raw = source.getvalue() if hasattr(source, "getvalue") else source.read()
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8")
-        name = name or getattr(source, "name", None)
-        label = f"The file '{name}'" if name else "The file"
-    else:
-        raise UnusableDataError("Trainboard can only read a CSV file given as a path or as bytes.")
-    check_size(len(raw), max_bytes, label)
-    return raw, label
-
-
-# --- text to cells -------------------------------------------------------------------------
-
-
-def _parse(text: str, delimiter: str, label: str) -> pd.DataFrame:
-    try:
-        cells = pd.read_csv(  # object dtype: plain str cells, no conversion through Arrow
-            io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=delimiter, header=None,
-            dtype=object, keep_default_na=False,
-            na_filter=False, skip_blank_lines=True, engine="c",
-        )  # fmt: skip
-    except pd.errors.EmptyDataError:
-        raise UnusableDataError(f"{label} is empty. Choose a CSV file with your table.") from None
-    except (pd.errors.ParserError, ValueError, csv.Error) as error:
-        raise UnusableDataError(_explain_parse_error(str(error), delimiter, label)) from None
-    raw_headers = [str(h) for h in cells.iloc[0].tolist()]
-    cells = cells.iloc[1:].reset_index(drop=True)
-    cells.columns = _unique_headers(raw_headers)
-    # remembered so that an unnamed column left empty by trailing separators can be removed
-    pairs = zip(cells.columns, raw_headers, strict=True)
-    cells.attrs["unnamed"] = {column for column, header in pairs if not header.strip()}
-    return cells
-
-
-def _explain_parse_error(message: str, delimiter: str, label: str) -> str:
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-    name = DELIMITER_NAMES[delimiter]
-    if match:
-        expected, line, seen = match.groups()
-        return (
-            f"{label} cannot be read as a table: line {line} has {seen} values but the header has "
-            f"{expected} columns. A value there probably contains a {name} without quotes around "
-            "it. Put such values in double quotes (or remove the extra separator) and upload again."
-        )
-    if "EOF inside string" in message:
-        row = re.search(r"row (\d+)", message)
-        where = f" near line {int(row.group(1)) + 1}" if row else ""
-        return (
-            f'{label} has a double quote (") that is opened{where} but never closed, so the '
-            "rest of the file reads as one value. Fix or remove that quote and upload again."
-        )
-    return f"{label} cannot be read as a {name}-separated table. Check that it is a CSV file."
-
-
-def _unique_headers(raw: list[str]) -> list[str]:
-    names: list[str] = []
-    seen: set[str] = set()
-    for position, header in enumerate(raw, start=1):
-        base = header.strip() or f"column_{position}"
-        name, suffix = base, 2
-        while name in seen:
-            name, suffix = f"{base}_{suffix}", suffix + 1
-        seen.add(name)
-        names.append(name)
-    return names
 
 
 # --- cleaning ------------------------------------------------------------------------------
@@ -291,24 +265,32 @@ def _clean_uniques(uniques: list) -> tuple[list, np.ndarray]:
 
 
 def _parse_uniques(
-    texts: list, missing: np.ndarray, prefer: str, *, give_up_early: bool = False
-) -> tuple[np.ndarray, np.ndarray, str]:
+    texts: list,
+    missing: np.ndarray,
+    prefer: str,
+    *,
+    give_up_early: bool = False,
+    counts: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, str] | None:
     """Parse distinct cleaned values under the better-fitting decimal mark.
 
     Returns numbers (NaN where missing or not a number), a mask of present
-    values that are not numbers, and the decimal mark used. With
-    ``give_up_early``, returns as soon as a sample shows the values are text
-    (the mask is then only known to be non-empty).
+    values that are not numbers, and the decimal mark used: the one leaving
+    the fewest cells unread (``counts`` cells per value; one each without).
+    With ``give_up_early``, returns None when more than half of the first
+    distinct values are not numbers: a text column, not worth parsing in full
+    (a stray typo deep in a number column never stops the full parse).
     """
     present = np.flatnonzero(~missing)
     results: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     other = "," if prefer == "." else "."
     if give_up_early:
-        probe = [texts[i] for i in present[:50]]
-        if any(read_number(t, prefer) is None and read_number(t, other) is None for t in probe):
-            bad = np.zeros(len(texts), dtype=bool)
-            bad[present] = True
-            return np.full(len(texts), np.nan), bad, prefer
+        probe = [texts[i] for i in present[:_PROBE]]
+        unread = sum(
+            read_number(t, prefer) is None and read_number(t, other) is None for t in probe
+        )
+        if unread > len(probe) / 2:
+            return None
     # Plain numbers ("12", "-3.5", "1e5") take pandas' fast C parser; only the
     # rest (currency, groups, percent, decimal comma) goes through read_number.
     fast = np.full(len(texts), np.nan)
@@ -317,6 +299,7 @@ def _parse_uniques(
             pd.Series([texts[i] for i in present], dtype=object), errors="coerce"
         ).to_numpy(dtype="float64", na_value=np.nan)
     fast[~np.isfinite(fast)] = np.nan
+    weights = np.ones(len(texts), dtype=np.int64) if counts is None else counts
     for mark in (prefer, other):
         numbers = fast.copy()
         if mark == ",":  # under the decimal comma "1.234" means 1234
@@ -328,8 +311,8 @@ def _parse_uniques(
         results[mark] = (numbers, bad)
         if not bad.any():
             return numbers, bad, mark
-    numbers, bad = min(results.values(), key=lambda pair: int(pair[1].sum()))
-    return numbers, bad, prefer if bad is results[prefer][1] else other
+    mark = min((prefer, other), key=lambda m: int(weights[results[m][1]].sum()))
+    return (*results[mark], mark)
 
 
 def _unify_labels(texts: list, missing: np.ndarray, counts: np.ndarray) -> list:
@@ -342,7 +325,8 @@ def _unify_labels(texts: list, missing: np.ndarray, counts: np.ndarray) -> list:
     return [np.nan if key is None else best[key][1] for key in keys]
 
 
-def _clean(cells: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _clean(cells: pd.DataFrame) -> tuple[pd.DataFrame, str, dict[str, dict]]:
+    """Clean text cells column by column; the decimal mark used; the number columns' typos."""
     prepared = {}
     votes = {".": 0, ",": 0}
     for name in cells.columns:
@@ -354,18 +338,34 @@ def _clean(cells: pd.DataFrame) -> tuple[pd.DataFrame, str]:
             votes[evidence] += 1
     # Values that fit both marks ("1.234") follow what the rest of the file proves.
     decimal = "," if votes[","] > votes["."] else "."
-    columns = {}
+    columns, not_numbers = {}, {}
     for name, (codes, texts, missing) in prepared.items():
         if missing.all() and name in cells.attrs.get("unnamed", ()):
             continue  # an unnamed, empty column: a trailing separator
-        numbers, bad, _ = _parse_uniques(texts, missing, decimal, give_up_early=True)
-        if not missing.all() and not bad.any():
-            values = np.append(numbers, np.nan)[codes]
-            columns[name] = pd.Series(values, dtype="float64")
-        else:
-            counts = np.bincount(codes[codes >= 0], minlength=len(texts))
-            labels = np.array([*_unify_labels(texts, missing, counts), np.nan], dtype=object)
-            columns[name] = pd.Series(labels[codes], dtype=object)
+        counts = np.bincount(codes[codes >= 0], minlength=len(texts))
+        parsed = None
+        if not missing.all():
+            parsed = _parse_uniques(texts, missing, decimal, give_up_early=True, counts=counts)
+        if parsed is not None:
+            numbers, bad, _ = parsed
+            n_bad = int(counts[bad].sum())
+            if n_bad <= (1.0 - NUMBER_SHARE) * int(counts[~missing].sum()):
+                columns[name] = pd.Series(np.append(numbers, np.nan)[codes], dtype="float64")
+                if n_bad:
+                    not_numbers[str(name)] = _not_number_cells(codes, texts, bad, n_bad)
+                continue
+        labels = np.array([*_unify_labels(texts, missing, counts), np.nan], dtype=object)
+        columns[name] = pd.Series(labels[codes], dtype=object)
     frame = pd.DataFrame(columns)
     frame = frame.loc[frame.notna().any(axis=1)].reset_index(drop=True)
-    return frame, decimal
+    return frame, decimal, not_numbers
+
+
+def _not_number_cells(codes: np.ndarray, texts: list, bad: np.ndarray, count: int) -> dict:
+    """How many cells of a number column were not numbers, and the first few (row, text)."""
+    first = np.flatnonzero(np.append(bad, False)[codes])[:NOT_NUMBER_EXAMPLES]
+    return {
+        "count": count,
+        "rows": [int(row) + 1 for row in first],  # 1 = the first row below the header
+        "values": [str(texts[codes[row]]) for row in first],
+    }

@@ -3,8 +3,9 @@
 :func:`core.portable.reading.read_table` calls these steps in order, each of
 which either answers a question about the file or stops with a plain message:
 
-* :func:`check_size` and :func:`unpack_gzip`: is the file within the size
-  limit, and is it gzip-compressed (then decompress it, within the limit too)?
+* :func:`data_limit_bytes`, :func:`check_size` and :func:`unpack_gzip`: is
+  the file within the size limit, and is it gzip-compressed (then decompress
+  it, streaming, and stop as soon as the limit is passed)?
 * :func:`check_looks_like_csv`: is it empty, or a file people upload by
   mistake (Excel workbook, zip, PDF, image, database, web page...)?
 * :func:`decode_text`: which text encoding (UTF-8, UTF-16, Excel's Windows
@@ -23,6 +24,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import re
 import zlib
 from collections import Counter
@@ -36,11 +38,20 @@ try:  # optional: better guesses for files that are not UTF-8
 except ImportError:  # pragma: no cover - the fallback chain still works
     charset_normalizer = None
 
+MB = 1024 * 1024
+"""A megabyte as Streamlit counts it for ``server.maxUploadSize``."""
+DEFAULT_MAX_DATA_MB = 200
+"""The largest table read, in MB, before and after unpacking (gzip, Excel): Streamlit's
+default upload limit, which ``.streamlit/config.toml`` keeps (a test checks they agree)."""
+MAX_DATA_MB_ENV = "TRAINBOARD_MAX_DATA_MB"
+"""Environment variable that sets another limit (a whole number of MB) for every reader:
+the app, its job processes, the CLI and a bundle's ``predict.py``."""
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar (|)"}
 SAMPLE_CHARS = 64_000
 """Characters of text looked at for binary data and for the delimiter."""
 _GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1024 * 1024  # bytes inflated at a time: memory grows only with what is kept
 _CURRENCY = "$€£¥₹"
 # A space, apostrophe or narrow space between digit groups ("1 234", "1'234") is a
 # thousands separator; removed only when a group of exactly three digits follows.
@@ -53,7 +64,11 @@ _BODY = {
 }
 # Magic numbers of files people upload by mistake, with what to do instead.
 _NOT_CSV = (
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)", "Open it in Excel and save it as CSV"),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "an old-style Excel workbook (.xls), which Trainboard does not open",
+        "Open it in Excel and choose File > Save As > Excel Workbook (.xlsx) or CSV",
+    ),
     (b"%PDF", "a PDF document", "Export the table as CSV from the program that made it"),
     (b"\x89PNG", "a PNG image", "Upload the data as a CSV file"),
     (b"\xff\xd8\xff", "a JPEG image", "Upload the data as a CSV file"),
@@ -69,6 +84,25 @@ _NOT_CSV = (
 # --- bytes ---------------------------------------------------------------------------------
 
 
+def data_limit_bytes() -> int:
+    """The size limit of every reader, in bytes: ``TRAINBOARD_MAX_DATA_MB`` or 200 MB.
+
+    Raises
+    ------
+    UnusableDataError
+        If the environment variable is set but is not a positive whole number.
+    """
+    text = os.environ.get(MAX_DATA_MB_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_DATA_MB * MB
+    if not text.isdigit() or int(text) == 0:
+        raise UnusableDataError(
+            f"The setting {MAX_DATA_MB_ENV}={text!r} is not a size in megabytes. "
+            f"Set it to a whole number such as {DEFAULT_MAX_DATA_MB}, or remove it."
+        )
+    return int(text) * MB
+
+
 def check_size(size: int, max_bytes: int | None, label: str, extra: str = "") -> None:
     """Stop when ``size`` bytes exceed ``max_bytes`` (no limit when it is None).
 
@@ -79,13 +113,16 @@ def check_size(size: int, max_bytes: int | None, label: str, extra: str = "") ->
     """
     if max_bytes is not None and size > max_bytes:
         raise UnusableDataError(
-            f"{label} is {_size_text(size)}{extra}, above the limit of {_size_text(max_bytes)}. "
+            f"{label} is {size_text(size)}{extra}, above the limit of {size_text(max_bytes)}. "
             "Use a smaller extract (fewer rows or columns)."
         )
 
 
-def _size_text(size: int) -> str:
-    return f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size / 1e3:,.1f} KB"
+def size_text(size: int) -> str:
+    """A size in plain words, in MB as Streamlit counts them (``"200 MB"``, ``"12.5 KB"``)."""
+    if size >= 100 * 1024:
+        return f"{size / MB:,.1f}".removesuffix(".0") + " MB"
+    return f"{size / 1024:,.1f}".removesuffix(".0") + " KB"
 
 
 def unpack_gzip(raw: bytes, label: str, max_bytes: int | None) -> tuple[bytes, bool]:
@@ -98,17 +135,25 @@ def unpack_gzip(raw: bytes, label: str, max_bytes: int | None) -> tuple[bytes, b
     """
     if raw[:2] != _GZIP_MAGIC:
         return raw, False
+    chunks, total = [], 0
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-            # read one byte past the limit: enough to know it is too large, without the rest
-            data = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
+            # Inflate a chunk at a time and stop one byte past the limit: a small file that
+            # unpacks to gigabytes is refused after at most the limit is spent, never all of it.
+            while chunk := stream.read(_CHUNK):
+                chunks.append(chunk)
+                total += len(chunk)
+                if max_bytes is not None and total > max_bytes:
+                    raise UnusableDataError(
+                        f"{label} unpacks to more than {size_text(max_bytes)}, the limit for a "
+                        "table. Use a smaller extract (fewer rows or columns)."
+                    )
     except (OSError, EOFError, zlib.error):
         raise UnusableDataError(
             f"{label} looks gzip-compressed but is damaged. "
             "Compress it again or upload the plain CSV."
         ) from None
-    check_size(len(data), max_bytes, label, extra=" once decompressed")
-    return data, True
+    return b"".join(chunks), True
 
 
 def check_looks_like_csv(raw: bytes, label: str) -> None:
@@ -122,14 +167,9 @@ def check_looks_like_csv(raw: bytes, label: str) -> None:
     if not raw.strip():
         raise UnusableDataError(f"{label} is empty. Choose a CSV file that contains your table.")
     head = raw[:4096]
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        if b"xl/" in head or b"[Content_Types].xml" in head:
-            raise UnusableDataError(
-                f"{label} is an Excel workbook (.xlsx), not a CSV file. In Excel choose "
-                "File > Save As > CSV (UTF-8), i.e. save it as CSV from Excel, and upload that."
-            )
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # workbooks are read before this check
         raise UnusableDataError(
-            f"{label} is a zip archive, not a CSV file. Unpack it and upload the CSV inside."
+            f"{label} is a zip archive inside a gzip file. Unpack it and upload the CSV inside."
         )
     for magic, what, fix in _NOT_CSV:
         if head.startswith(magic):
@@ -295,7 +335,7 @@ def decimal_evidence(texts: list, missing: np.ndarray) -> str | None:
         ``"."`` or ``","``; None when the values fit both marks, or neither.
     """
     present = (t for t, gone in zip(texts, missing, strict=True) if not gone)
-    marked = [t for t in present if "," in t or "." in t][:200]
+    marked = [t for t in present if isinstance(t, str) and ("," in t or "." in t)][:200]
     if not marked:
         return None
     fits = {mark: all(read_number(t, mark) is not None for t in marked) for mark in (".", ",")}

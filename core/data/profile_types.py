@@ -1,0 +1,115 @@
+"""What looking at a table finds: the typed results of profiling and of the health check.
+
+:mod:`core.data.profiling` builds :class:`ColumnProfile`, :class:`TaskInfo` and
+:class:`DataProfile`; :mod:`core.data.health` builds :class:`HealthWarning`
+from the column profiles and the task. Both import these types from here, so
+neither imports the other's types (profiling runs the health checks; health
+never imports profiling).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class HealthWarning:
+    """Something about the data a person should know, with what to do about it."""
+
+    code: str
+    column: str | None
+    message: str
+    severity: str = "warning"  # "info" | "warning"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """What one column holds.
+
+    ``stats`` is ``{"min", "max", "mean", "median", "std"}`` for number columns
+    (numeric, and whole-number identifiers), ``{"earliest", "latest"}`` for dates
+    (ISO text, from a sample) and ``{"top": [{"value", "count"}, ...]}`` (at most
+    10, most frequent first) for every other kind.
+    """
+
+    name: str
+    kind: str
+    missing_share: float
+    n_missing: int
+    n_distinct: int
+    stats: dict[str, Any] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_safe(asdict(self))
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What the model will learn: the task and, for classes, their labels in output order."""
+
+    task: str  # "binary" | "multiclass" | "regression"
+    target: str
+    class_labels: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """Plain words for the task, e.g. ``"predicting a yes/no outcome"``."""
+        if self.task == "binary":
+            return "predicting a yes/no outcome"
+        if self.task == "multiclass":
+            return f"predicting one of {len(self.class_labels)} categories"
+        return "predicting a number"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "description": self.describe()}
+
+
+@dataclass(frozen=True)
+class DataProfile:
+    """The profile of a whole table; see :func:`profile_table`."""
+
+    n_rows: int
+    n_columns: int
+    columns: list[ColumnProfile]
+    task: TaskInfo | None = None
+    warnings: list[HealthWarning] = field(default_factory=list)
+    suggested_drop: list[str] = field(default_factory=list)
+
+    def column(self, name: str) -> ColumnProfile:
+        """The profile of the column called ``name`` (KeyError if there is none)."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"There is no column named '{name}'.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_rows": self.n_rows,
+            "n_columns": self.n_columns,
+            "columns": [c.to_dict() for c in self.columns],
+            "task": self.task.to_dict() if self.task else None,
+            "warnings": [w.to_dict() for w in self.warnings],
+            "suggested_drop": list(self.suggested_drop),
+        }
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain Python values for JSON: numpy scalars unwrapped, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    return value

@@ -74,6 +74,39 @@ def test_column_kinds(name: str, values, kind: str) -> None:
     assert profile_column(name, values).kind == kind
 
 
+def hr_columns(n: int = 1470) -> dict[str, pd.Series]:
+    """Realistic columns of an HR table (IBM's attrition data has 1,470 rows)."""
+    rng = np.random.default_rng(3)
+    # employee numbers handed out in sequence, some people have left: 1..2068 with gaps
+    employee_numbers = np.sort(rng.choice(np.arange(1, 2069), n, replace=False))
+    return {
+        # whole numbers, 97% distinct, but spread over 2,094..26,999: an amount, not a label
+        "MonthlyRate": pd.Series(rng.choice(np.arange(2094, 27000), n, replace=False) * 1.0),
+        "price": pd.Series(rng.choice(np.arange(300, 19000), n, replace=False) * 1.0),
+        "weight_kg": pd.Series(rng.uniform(40, 120, n).round(3)),  # measurements
+        "EmployeeNumber": pd.Series(employee_numbers * 1.0),
+        "row": pd.Series(rng.permutation(np.arange(10_001, 10_001 + n)) * 1.0),  # shuffled labels
+        "account_no": pd.Series(rng.choice(np.arange(10**6, 10**8), n, replace=False) * 1.0),
+        "customer": text(f"C-{i:05d}" for i in rng.permutation(n)),  # text codes
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("MonthlyRate", "numeric"),
+        ("price", "numeric"),
+        ("weight_kg", "numeric"),
+        ("EmployeeNumber", "identifier"),  # named like one, and sequential
+        ("row", "identifier"),  # no id-like name, but 1,470 numbers in a range of 1,470
+        ("account_no", "identifier"),  # sparse, but named like an id
+        ("customer", "identifier"),
+    ],
+)
+def test_only_row_labels_are_identifiers(name: str, kind: str) -> None:
+    assert profile_column(name, hr_columns()[name]).kind == kind
+
+
 def test_text_numbers_count_as_numbers() -> None:
     column = profile_column("amount", text(f"{i % 7},5" for i in range(N)))
     assert column.kind == "numeric"
@@ -229,6 +262,29 @@ def test_mostly_numbers_column(rng) -> None:
     profile = profile_table(frame, "churn")
     assert profile.column("age").kind == "categorical"
     assert "mostly_numbers" in codes(profile, "age")
+
+
+def test_mostly_numbers_looks_at_every_cell(rng) -> None:
+    frame = churn_frame(rng, 6000).drop(columns="customer_id")
+    ages = [str(20 + i % 50) for i in range(6000)]
+    ages[5000:5300] = ["unknown"] * 300  # 5%, all after the first 5,000 rows
+    frame["age"] = text(ages)
+    (warning,) = [w for w in profile_table(frame, "churn").warnings if w.column == "age"]
+    assert warning.code == "mostly_numbers"
+    assert "300 cells (row 5,001: 'unknown', row 5,002: 'unknown'" in warning.message
+
+
+def test_a_typo_in_a_number_column_is_named(rng) -> None:
+    frame = churn_frame(rng, 5000).drop(columns="customer_id")
+    prices = [f"{10 + i % 97}.50" for i in range(5000)]
+    prices[4500] = "12,50 EUR"
+    frame["price"] = text(prices)
+    frame = read_table(frame.to_csv(index=False).encode(), name="shop.csv")
+    profile = profile_table(frame, "churn")
+    assert profile.column("price").kind == "numeric"
+    (warning,) = [w for w in profile.warnings if w.column == "price"]
+    assert warning.code == "not_numbers" and "1 cell (row 4,501: '12,50 EUR')" in warning.message
+    assert "read as empty" in warning.message
 
 
 def test_class_imbalance_names_the_class_and_the_setting(rng) -> None:

@@ -119,10 +119,12 @@ def check_size(size: int, max_bytes: int | None, label: str, extra: str = "") ->
 
 
 def size_text(size: int) -> str:
-    """A size in plain words, in MB as Streamlit counts them (``"200 MB"``, ``"12.5 KB"``)."""
+    """A size in plain words (MB as Streamlit counts them): ``"200 MB"``, ``"900 bytes"``."""
     if size >= 100 * 1024:
         return f"{size / MB:,.1f}".removesuffix(".0") + " MB"
-    return f"{size / 1024:,.1f}".removesuffix(".0") + " KB"
+    if size >= 10 * 1024:
+        return f"{size / 1024:,.1f}".removesuffix(".0") + " KB"
+    return f"{size:,} bytes"
 
 
 def unpack_gzip(raw: bytes, label: str, max_bytes: int | None) -> tuple[bytes, bool]:

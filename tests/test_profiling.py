@@ -10,16 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.data.profile_types import DataProfile, TaskInfo
+from core.data.profiling import MAX_CLASSES, infer_task, profile_column, profile_table
 from core.errors import UnusableDataError
 from core.portable.reading import MIN_ROWS, read_table
-from core.data.profiling import (
-    MAX_CLASSES,
-    DataProfile,
-    TaskInfo,
-    infer_task,
-    profile_column,
-    profile_table,
-)
 
 SAMPLES = Path(__file__).parent.parent / "sample_data"
 N = 200

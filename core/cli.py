@@ -25,6 +25,8 @@ from core.errors import TrainboardError
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
+DATA_HELP = "CSV file (.csv or .csv.gz) or Excel workbook (.xlsx)"
+SHEET_HELP = "the sheet to read from an Excel workbook (default: the first one)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,11 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     profile = commands.add_parser("profile", help="Print the column profile and warnings as JSON.")
-    profile.add_argument("data", type=Path, help="CSV file (.csv or .csv.gz)")
+    profile.add_argument("data", type=Path, help=DATA_HELP)
+    profile.add_argument("--sheet", help=SHEET_HELP)
     profile.add_argument("--target", help="column to predict (adds the task and target checks)")
 
     train = commands.add_parser("train", help="Train a model and export it.")
-    train.add_argument("data", type=Path, help="CSV file (.csv or .csv.gz)")
+    train.add_argument("data", type=Path, help=DATA_HELP)
+    train.add_argument("--sheet", help=SHEET_HELP)
     train.add_argument("--target", required=True, help="column to predict")
     train.add_argument("--recipe", type=Path, help="recipe JSON (default: the default recipe)")
     train.add_argument(
@@ -56,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="Score new rows with an exported bundle.")
     predict.add_argument("bundle", type=Path, help="bundle .zip written by train")
-    predict.add_argument("data", type=Path, help="CSV file with the same columns")
+    predict.add_argument("data", type=Path, help="CSV or .xlsx file with the same columns")
+    predict.add_argument("--sheet", help=SHEET_HELP)
     predict.add_argument(
         "--out", type=Path, help="predictions CSV (default: predictions.csv next to DATA)"
     )
@@ -96,7 +101,7 @@ def _profile(args: argparse.Namespace) -> int:
     from core.data.profiling import profile_table
 
     _check_file(args.data)
-    frame = read_table(args.data, name=args.data.name)
+    frame = read_table(args.data, name=args.data.name, sheet=args.sheet)
     profile = profile_table(frame, args.target)
     print(json.dumps(profile.to_dict(), indent=2, allow_nan=False))
     return EXIT_OK
@@ -132,7 +137,7 @@ def _train(args: argparse.Namespace) -> int:
     # Imported after the input checks, so a bad path or recipe fails fast.
     from core.pipeline import export_run, load_table, train_run
 
-    frame = load_table(args.data)
+    frame = load_table(args.data, sheet=args.sheet)
 
     def report_epoch(epoch: dict) -> None:
         print(
@@ -183,7 +188,7 @@ def _predict(args: argparse.Namespace) -> int:
 
         raise BundleError(f"There is no bundle at '{args.bundle}'. Check the path and try again.")
     # Without --out, predictions.csv is written next to the data file, as predict.py does.
-    summary = predict_command(args.bundle, args.data, args.out)
+    summary = predict_command(args.bundle, args.data, args.out, sheet=args.sheet)
     print(json.dumps(summary, allow_nan=False, default=str))
     return EXIT_OK
 

@@ -326,9 +326,9 @@ def _evaluate(
     return result
 
 
-def load_table(data_path: Path | str) -> pd.DataFrame:
-    """Read a CSV the way the whole app does (see :func:`core.portable.reading.read_table`)."""
-    return read_table(Path(data_path), name=Path(data_path).name)
+def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Excel sheet the way the whole app does (see :func:`read_table`)."""
+    return read_table(Path(data_path), name=Path(data_path).name, sheet=sheet)
 
 
 def export_run(run: TrainedRun, bundle_path: Path) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import json
 import struct
 import sys
 import zipfile
@@ -237,3 +238,19 @@ def test_more_than_one_percent_of_text_keeps_the_column_text() -> None:
     frame = read_table(prices(5000, typos))
     assert frame["price"].dtype == object
     assert frame.attrs["reading"]["not_numbers"] == {}
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_cli_reads_a_chosen_sheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli import EXIT_OK, EXIT_UNUSABLE, main
+
+    other = [["city", "visits"], *[[f"town {i % 4}", i] for i in range(15)]]
+    path = tmp_path / "crm.xlsx"
+    path.write_bytes(workbook({"Customers": [HEADER, *rows()], "Cities": other}))
+    assert main(["profile", str(path), "--sheet", "Cities"]) == EXIT_OK
+    assert [c["name"] for c in json.loads(capsys.readouterr().out)["columns"]] == ["city", "visits"]
+    assert main(["profile", str(path), "--sheet", "Q3"]) == EXIT_UNUSABLE
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: ") and "no sheet named 'Q3'" in line

@@ -250,6 +250,8 @@ def predict_command(
     bundle_path: str | os.PathLike[str],
     data_path: str | os.PathLike[str],
     out_path: str | os.PathLike[str] | None = None,
+    *,
+    sheet: str | None = None,
 ) -> dict[str, Any]:
     """Predict a CSV file with a bundle and write a spreadsheet-safe predictions CSV.
 
@@ -262,6 +264,8 @@ def predict_command(
         :func:`core.portable.outputs.read_rows_to_predict`).
     out_path
         Where to write; default ``predictions.csv`` next to ``data_path``.
+    sheet
+        The sheet to read when ``data_path`` is an Excel workbook (default: the first).
 
     Returns
     -------
@@ -281,7 +285,7 @@ def predict_command(
             "The predictions would overwrite the input file. Choose another output file."
         )
     bundle = load_bundle(Path(bundle_path))
-    frame = read_rows_to_predict(data, name=data.name)
+    frame = read_rows_to_predict(data, name=data.name, sheet=sheet)
     predictions = bundle.predict(frame)
     payload = to_safe_csv(predictions)
     write_atomically(out, payload)

@@ -36,7 +36,7 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def read_rows_to_predict(
-    source: str | os.PathLike[str] | bytes, *, name: str | None = None
+    source: str | os.PathLike[str] | bytes, *, name: str | None = None, sheet: str | None = None
 ) -> pd.DataFrame:
     """Read a CSV of rows to predict, the way training data is read (same cleaning rules).
 
@@ -47,7 +47,7 @@ def read_rows_to_predict(
     UnusableDataError
         If the file cannot be read as a table.
     """
-    return read_table(source, name=name, min_rows=1)
+    return read_table(source, name=name, min_rows=1, sheet=sheet)
 
 
 def probability_column(label: str) -> str:

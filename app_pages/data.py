@@ -1,18 +1,23 @@
-"""Step 1: choose a CSV (upload or sample), look at it, choose the column to predict."""
+"""Step 1: choose a CSV or Excel file (or a sample), look at it, choose the column to predict."""
 
 import streamlit as st
 
 from core.errors import TrainboardError
-from ui.data import profile_dataset, profile_frame, read_dataset, sample_bytes
+from ui.data import (
+    choose_sheet,
+    profile_dataset,
+    profile_frame,
+    read_dataset,
+    sample_bytes,
+    upload_box,
+)
 from ui.state import choose_dataset, current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown, show_error
 
 TEXT = {
     "title": "1. Your data",
-    "intro": "Start from a table saved as CSV (Excel: *File > Save as > CSV*). Each row is one "
+    "intro": "Start from a table saved as CSV or as an Excel workbook (.xlsx). Each row is one "
     "example (a customer, a sale...), each column one thing known about it.",
-    "upload": "Upload a CSV file",
-    "upload_help": "Files up to {mb} MB. Your file stays on this server.",
     "or_sample": "...or try a sample dataset with one click",
     "sample_label": "Sample datasets",
     "samples": {
@@ -63,7 +68,7 @@ TEXT = {
     "health_header": "Health check",
     "healthy": "No problems found in the data.",
     "next": "Next: prepare the data and design the network",
-    "no_data": "Upload a CSV file or pick a sample dataset above to begin.",
+    "no_data": "Upload a CSV or Excel file, or pick a sample dataset above, to begin.",
 }
 
 PROFILE_ROWS_SHOWN = 40
@@ -76,13 +81,6 @@ def _load_sample() -> None:
         choose_dataset(choice, sample_bytes(choice), target=TEXT["samples"][choice][1])
 
 
-def _load_upload() -> None:
-    upload = st.session_state.get("upload_csv")
-    if upload is not None:
-        choose_dataset(upload.name, upload.getvalue())
-        st.session_state["sample_dataset"] = None
-
-
 def _refill_drop() -> None:
     st.session_state["drop_needs_refill"] = True
 
@@ -91,14 +89,7 @@ def choose_file() -> None:
     """The uploader and the sample picker; either one replaces the current dataset."""
     upload_col, sample_col = st.columns(2)
     with upload_col:
-        mb = st.get_option("server.maxUploadSize")
-        st.file_uploader(
-            TEXT["upload"],
-            type=["csv", "txt", "tsv"],
-            key="upload_csv",
-            on_change=_load_upload,
-        )
-        st.caption(TEXT["upload_help"].format(mb=mb))
+        upload_box()
     with sample_col:
         samples = TEXT["samples"]
         if "sample_dataset" not in st.session_state and st.session_state["data_name"] in samples:
@@ -183,6 +174,7 @@ def main() -> None:
         st.info(TEXT["no_data"])
         return
     table = read_dataset(dataset)
+    choose_sheet(dataset, table)
     st.markdown(
         TEXT["using"].format(
             name=escape_markdown(dataset.name), rows=len(table), columns=table.shape[1]

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from core.portable.outputs import output_columns, read_rows_to_predict, to_safe_csv
+from ui.data import UPLOAD_TYPES
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
@@ -23,7 +24,7 @@ TEXT = {
     "bundle_help": "The zip file downloaded from the Export step. It is checked before use.",
     "need_bundle": "Upload a model bundle to continue.",
     "trained_info": "This model predicts **{target}** ({data}).",
-    "upload": "Upload the rows to predict (CSV)",
+    "upload": "Upload the rows to predict (CSV or Excel)",
     "upload_help": "Files up to {mb} MB.",
     "run": "Make predictions",
     "loading": "Loading the model (the first time takes a few seconds)...",
@@ -149,7 +150,7 @@ def main() -> None:
     mb = st.get_option("server.maxUploadSize")
     upload = st.file_uploader(
         TEXT["upload"],
-        type=["csv", "txt", "tsv"],
+        type=UPLOAD_TYPES,
         key="predict_upload",
         help=TEXT["upload_help"].format(mb=mb),
     )

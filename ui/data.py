@@ -1,9 +1,20 @@
-"""Reading and profiling the chosen CSV, cached on the file's content.
+"""Choosing, reading and profiling the data file (CSV or Excel), cached on the file's content.
 
 ``st.cache_data`` is keyed on the SHA-256 of the bytes (the bytes themselves are
 passed with a leading underscore so Streamlit does not re-hash megabytes on every
 rerun). Cached values are copies per caller and the key is the content, so one
 user never sees another user's data.
+
+An Excel workbook is read like a CSV (its first sheet). When it has several
+sheets, :func:`choose_sheet` offers them; the chosen sheet becomes the dataset
+as CSV text cells (:func:`core.portable.workbooks.sheet_as_csv`, which read back
+exactly as the sheet does), so the Design page, training jobs and the model card
+need nothing Excel-specific.
+
+Session keys (besides those of :mod:`ui.state`): ``upload_csv`` (the uploader),
+``data_sheet`` (the sheet box), ``data_workbook`` (the workbook the current
+dataset came from: its name, bytes, sheets, the sheet loaded and the digests of
+the datasets made from it).
 """
 
 from __future__ import annotations
@@ -13,12 +24,22 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ui.state import Dataset
+from core.portable.sniffing import data_limit_bytes
+from core.portable.workbooks import read_sheet, sheet_as_csv
+from ui.state import Dataset, choose_dataset
 
 TEXT = {
     "reading": "Reading the file...",
     "profiling": "Looking at every column...",
+    "upload": "Upload a CSV or Excel file",
+    "upload_help": "A CSV file or an Excel workbook (.xlsx), up to {mb} MB, also once unpacked. "
+    "Your file stays on this server.",
+    "sheet": "Sheet",
+    "sheet_help": "This workbook has several sheets: choose the one that holds your table.",
 }
+# Offered by the file dialog. Old and macro workbooks are accepted here only so that the
+# reader can say in plain words why they are not opened (Streamlit would show a bare icon).
+UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "xlsx", "xlsm", "xlsb", "xls", "ods"]
 
 
 @st.cache_data(max_entries=4, ttl=3600, show_spinner=TEXT["reading"])
@@ -79,3 +100,64 @@ def sample_bytes(file_name: str) -> bytes:
     if path.parent != SAMPLE_DIR or path.suffix != ".csv":
         raise ValueError(f"not a sample dataset: {file_name}")
     return path.read_bytes()
+
+
+# --- choosing the file ---------------------------------------------------------------------
+
+
+def _load_upload() -> None:
+    upload = st.session_state.get("upload_csv")
+    if upload is not None:
+        choose_dataset(upload.name, upload.getvalue())
+        st.session_state["sample_dataset"] = None
+
+
+def upload_box() -> None:
+    """The file uploader (CSV or Excel); a new file replaces the current dataset."""
+    st.file_uploader(TEXT["upload"], type=UPLOAD_TYPES, key="upload_csv", on_change=_load_upload)
+    st.caption(TEXT["upload_help"].format(mb=st.get_option("server.maxUploadSize")))
+
+
+def choose_sheet(dataset: Dataset, table: pd.DataFrame) -> None:
+    """The sheet box, for a workbook with several sheets; a new choice becomes the dataset.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The current dataset.
+    table : pandas.DataFrame
+        The dataset as read (its ``attrs["reading"]`` names the sheets of a workbook).
+
+    Raises
+    ------
+    UnusableDataError
+        If the chosen sheet cannot be read (an empty sheet, say).
+    """
+    book = st.session_state.get("data_workbook")
+    if book is not None and dataset.digest not in book["digests"]:
+        book = None  # another file was chosen since
+        for key in ("data_workbook", "data_sheet"):
+            st.session_state.pop(key, None)
+    if book is None:
+        reading = table.attrs.get("reading", {})
+        if reading.get("format") != "xlsx" or len(reading.get("sheets", ())) < 2:
+            return
+        book = {
+            "name": dataset.name,
+            "data": dataset.data,
+            "sheets": list(reading["sheets"]),
+            "loaded": reading["sheet"],
+            "digests": {dataset.digest},
+        }
+        st.session_state["data_workbook"] = book
+    if st.session_state.get("data_sheet") not in book["sheets"]:
+        st.session_state["data_sheet"] = book["loaded"]  # e.g. back from another page
+    chosen = st.selectbox(TEXT["sheet"], book["sheets"], key="data_sheet", help=TEXT["sheet_help"])
+    if chosen == book["loaded"]:
+        return
+    label = f"The file '{book['name']}'"
+    cells, _, _ = read_sheet(book["data"], label, chosen, data_limit_bytes())
+    choose_dataset(book["name"], sheet_as_csv(cells))
+    book["digests"].add(st.session_state["data_digest"])
+    book["loaded"] = chosen
+    st.rerun()

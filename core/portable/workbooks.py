@@ -81,8 +81,8 @@ def check_workbook(raw: bytes, label: str, max_bytes: int | None) -> None:
                         _check_unpacked(unpacked, max_bytes, label)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError):
         raise UnusableDataError(
-            f"{label} looks like a zip or Excel file but is damaged. "
-            "Open it in Excel and save it again, or save the sheet as CSV."
+            f"{label} is not a CSV file: it looks like an Excel workbook or a zip archive, but "
+            "it is damaged. Open it in Excel and save it again, or save the sheet as CSV."
         ) from None
 
 

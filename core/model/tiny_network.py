@@ -33,7 +33,8 @@ _erf = np.vectorize(math.erf, otypes=[float])
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    # The same function as 1 / (1 + e^-z), written so that no large z overflows exp().
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
 
 
 def _gelu(z: np.ndarray) -> np.ndarray:

@@ -1,0 +1,148 @@
+"""Showing glossary entries: in full on the Learn page, one click away beside a setting.
+
+The texts are :mod:`core.glossary`'s; this module only lays them out. Any page can do::
+
+    from core.glossary import Term
+    from ui.glossary import explain_setting, show_entry
+
+    explain_setting("training.optimizer")  # a "What is this?" popover beside the widget
+    show_entry(get_entry(Term.DROPOUT), key="design_dropout")  # the entry inline
+
+and link to the entry on the Learn page with :func:`learn_link`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.glossary import (
+    SECTION_TITLES,
+    GlossaryEntry,
+    Section,
+    Term,
+    get_entry,
+    illustration_caption,
+    search,
+    term_for_setting,
+)
+from ui.learn_charts import FIGURES
+from ui.text import escape_markdown
+
+TEXT = {
+    "formula": "The formula",
+    "example": "Example",
+    "related": "See also: {terms}",
+    "more": "What is this?",
+    "more_help": "A longer explanation, with a picture or an example.",
+    "open_in_learn": "Open in the Learn page",
+    "search": "Search the glossary",
+    "search_placeholder": "e.g. learning rate, overfitting, recall",
+    "no_match": 'Nothing in the glossary mentions "{query}". Try a shorter word.',
+    "matches": "{n} entries mention your search.",
+}
+
+LEARN_PAGE = "app_pages/learn.py"
+# The query parameter that opens the Learn page on one entry: /learn?term=learning_rate.
+TERM_PARAM = "term"
+
+
+def show_entry(entry: GlossaryEntry, key: str, picture: bool = True) -> None:
+    """The whole entry: short text, explanation, formula, example, picture, related terms.
+
+    Parameters
+    ----------
+    entry : GlossaryEntry
+    key : str
+        A prefix for the keys of the elements drawn here, unique on the page.
+    picture : bool
+        Draw the entry's chart (the Learn page's search results may leave it out).
+    """
+    st.markdown(f"**{entry.short}**")
+    st.markdown(entry.explanation)
+    if entry.formula:
+        st.caption(TEXT["formula"])
+        st.latex(entry.formula)
+        if entry.formula_note:
+            st.caption(entry.formula_note)
+    if entry.example:
+        st.info(entry.example, icon=":material/calculate:")
+    if picture and entry.illustration is not None:
+        st.plotly_chart(
+            FIGURES[entry.illustration](),
+            key=f"{key}_chart_{entry.id.value}",
+            config={"displayModeBar": False},
+        )
+        st.caption(illustration_caption(entry.illustration))
+    if entry.related:
+        titles = ", ".join(get_entry(term).title for term in entry.related)
+        st.caption(TEXT["related"].format(terms=titles))
+
+
+def learn_link(term: Term) -> None:
+    """A link to the Learn page opened on this entry."""
+    st.page_link(
+        LEARN_PAGE,
+        label=TEXT["open_in_learn"],
+        icon=":material/school:",
+        query_params={TERM_PARAM: term.value},
+    )
+
+
+def explain_setting(path: str, key: str) -> None:
+    """A "What is this?" popover with the entry that explains a recipe setting, if any.
+
+    Parameters
+    ----------
+    path : str
+        The setting's dotted name, as in :func:`core.model.fields.field_specs`.
+    key : str
+        The popover's widget key, unique on the page.
+    """
+    entry = term_for_setting(path)
+    if entry is None:
+        return
+    with st.popover(TEXT["more"], icon=":material/help:", help=TEXT["more_help"], key=key):
+        st.subheader(entry.title)
+        show_entry(entry, key=key)
+
+
+def requested_term() -> Term | None:
+    """The entry named by ``?term=`` in the URL, if it names one."""
+    value = st.query_params.get(TERM_PARAM)
+    try:
+        return Term(value) if value else None
+    except ValueError:
+        return None
+
+
+def show_glossary(key: str, opened: Term | None = None) -> None:
+    """A search box and every entry in an expander, section by section.
+
+    Parameters
+    ----------
+    key : str
+        Prefix of the widget keys.
+    opened : Term or None
+        An entry to show expanded (e.g. the one a link asked for).
+    """
+    query = st.text_input(
+        TEXT["search"], key=f"{key}_search", placeholder=TEXT["search_placeholder"]
+    ).strip()
+    shown = {entry.id for entry in search(query)}
+    if query:
+        if not shown:
+            # The query is the user's text: shown literally, never as markdown.
+            st.warning(
+                TEXT["no_match"].format(query=escape_markdown(query)), icon=":material/search_off:"
+            )
+            return
+        st.caption(TEXT["matches"].format(n=len(shown)))
+    for section in Section:
+        entries = [e for e in search("") if e.section == section and e.id in shown]
+        if not entries:
+            continue
+        st.subheader(SECTION_TITLES[section])
+        for entry in entries:
+            expanded = entry.id == opened or (bool(query) and len(shown) == 1)
+            with st.expander(entry.title, expanded=expanded, key=f"{key}_{entry.id.value}"):
+                show_entry(entry, key=f"{key}_{entry.id.value}")

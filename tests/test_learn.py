@@ -168,3 +168,22 @@ def test_pictures_are_drawn_from_the_computed_numbers():
     step = expected_step(app)
     texts = [t for spec in specs for trace in spec["data"] for t in (trace.get("text") or [])]
     assert any(f"{step.forward.prediction:.3f}" in str(t) for t in texts)
+
+
+def _setting_explained() -> None:
+    """A page that shows one setting's explanation, as the Design page will."""
+    from ui.glossary import explain_setting
+
+    explain_setting("training.optimizer", key="why_optimizer")
+    explain_setting("seed", key="why_seed")  # no entry: draws nothing
+
+
+def test_a_setting_is_explained_one_click_away():
+    app = AppTest.from_function(_setting_explained, default_timeout=TIMEOUT).run()
+    no_exception(app)
+    popovers = app.get("popover")
+    assert len(popovers) == 1
+    entry = get_entry(Term.OPTIMIZER)
+    assert entry.title in [s.value for s in app.subheader]
+    assert any(entry.formula in str(element.value) for element in app.latex)
+    assert len(app.get("plotly_chart")) == 1  # the optimizer paths picture

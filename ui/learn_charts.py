@@ -60,8 +60,8 @@ TEXT = {
     "epoch": "Epoch",
     "training": "Training points",
     "validation": "Fresh (validation) points",
-    "best_epoch": "Best epoch",
-    "stopped": "Early stopping ends here",
+    "best_epoch": "Best epoch ({epoch})",
+    "stopped": "Early stopping ends here ({epoch})",
     "inputs": ["x₁", "x₂"],
     "hidden": ["h₁", "h₂"],
     "prediction": "p",
@@ -149,7 +149,7 @@ def optimizer_figure() -> go.Figure:
     fig.update_xaxes(title=TEXT["weight_1"], row=1, col=1)
     fig.update_yaxes(title=TEXT["weight_2"], row=1, col=1)
     fig.update_xaxes(title=TEXT["step"], row=1, col=2)
-    fig.update_yaxes(title=TEXT["loss"], type="log", row=1, col=2)
+    fig.update_yaxes(title=TEXT["loss"], type="log", dtick=1, row=1, col=2)  # one tick a decade
     return _layout(fig, height=380)
 
 
@@ -176,7 +176,7 @@ def learning_rate_figure() -> go.Figure:
             col=col,
         )  # fmt: skip
         fig.update_xaxes(title=TEXT["weight"], row=1, col=col)
-    fig.update_yaxes(title=TEXT["bowl_loss"], range=[-1, 20], row=1, col=1)
+    fig.update_yaxes(title=TEXT["bowl_loss"], range=[-2, 50], row=1, col=1)
     fig.update_layout(showlegend=False)
     return _layout(fig, height=300)
 
@@ -231,17 +231,23 @@ def loss_curves_figure() -> go.Figure:
             x=epochs, y=run.validation_loss, name=TEXT["validation"], line={"color": _ORANGE}
         )
     )
-    fig.add_vline(
-        x=run.best_epoch, line={"color": "#2a9d5c", "dash": "dash"},
-        annotation_text=TEXT["best_epoch"], annotation_position="top left",
-    )  # fmt: skip
-    fig.add_vline(
-        x=run.stop_epoch, line={"color": _RED, "dash": "dot"},
-        annotation_text=TEXT["stopped"], annotation_position="top right",
-    )  # fmt: skip
+    # The two moments as vertical line traces (not shapes): on log axes plotly places shapes
+    # and annotations in different units, and a legend entry reads better than a label anyway.
+    low = float(min(run.train_loss.min(), run.validation_loss.min()))
+    high = float(max(run.train_loss.max(), run.validation_loss.max()))
+    for epoch, label, style in (
+        (run.best_epoch, TEXT["best_epoch"], {"color": "#2a9d5c", "dash": "dash"}),
+        (run.stop_epoch, TEXT["stopped"], {"color": _RED, "dash": "dot"}),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=[epoch, epoch], y=[low, high], mode="lines", line=style,
+                name=label.format(epoch=epoch), hoverinfo="skip",
+            )
+        )  # fmt: skip
     # A log axis: the interesting part (the first few hundred epochs) gets the room.
-    fig.update_xaxes(title=TEXT["epoch"], type="log")
-    fig.update_yaxes(title=TEXT["bowl_loss"], type="log")
+    fig.update_xaxes(title=TEXT["epoch"], type="log", dtick=1)
+    fig.update_yaxes(title=TEXT["bowl_loss"], rangemode="tozero")
     return _layout(fig)
 
 
@@ -273,7 +279,9 @@ def tiny_network_figure(step: TrainingStep) -> go.Figure:
         )  # fmt: skip
         x = start[0] + label_at * (end[0] - start[0])
         y = start[1] + label_at * (end[1] - start[1])
-        fig.add_annotation(x=x, y=y, text=f"{weight:+.3f}", showarrow=False, bgcolor="white")
+        fig.add_annotation(
+            x=x, y=y, text=f"{weight:+.3f}", showarrow=False, bgcolor="white", font={"size": 13}
+        )
 
     for j, h in enumerate(hidden):
         for i, x in enumerate(inputs):
@@ -290,18 +298,18 @@ def tiny_network_figure(step: TrainingStep) -> go.Figure:
             x=[pos[0] for pos, _, _ in nodes],
             y=[pos[1] for pos, _, _ in nodes],
             mode="markers+text",
-            marker={"size": 46, "color": "#eef3fa", "line": {"color": _BLUE, "width": 2}},
+            marker={"size": 64, "color": "#eef3fa", "line": {"color": _BLUE, "width": 2}},
             text=[TEXT["node"].format(name=n, value=v).replace(" = ", "<br>") for _, n, v in nodes],
-            textfont={"size": 11},
+            textfont={"size": 14},
             hoverinfo="skip",
             showlegend=False,
         )
     )
     fig.add_annotation(
         x=output[0], y=output[1] - 0.22, text=TEXT["target"].format(value=passed.target),
-        showarrow=False,
+        showarrow=False, font={"size": 13},
     )  # fmt: skip
     fig.update_xaxes(visible=False, range=[-0.25, 2.35], fixedrange=True)
     fig.update_yaxes(visible=False, range=[0.0, 1.0], fixedrange=True)
-    fig.update_layout(height=280, margin={"l": 0, "r": 0, "t": 10, "b": 0}, template="plotly_white")
+    fig.update_layout(height=320, margin={"l": 0, "r": 0, "t": 10, "b": 0}, template="plotly_white")
     return fig

@@ -126,19 +126,20 @@ def show_forward(step: TrainingStep) -> None:
     name, _ = _ACTIVATION_TEX[step.activation]
     st.subheader(TEXT["forward"])
     st.caption(TEXT["forward_help"])
+    # One aligned block per neuron: its weighted sum, then what its activation makes of it.
     for j in range(2):
         a, b = w.hidden_weights[j]
         st.latex(
-            rf"z_{j + 1} = w_{{{j + 1}1}}x_1 + w_{{{j + 1}2}}x_2 + b_{j + 1} = "
+            rf"\begin{{aligned}} z_{j + 1} &= w_{{{j + 1}1}}x_1 + w_{{{j + 1}2}}x_2 + b_{j + 1} = "
             rf"{_n(a)}\cdot{_n(f.inputs[0])} + {_n(b)}\cdot{_n(f.inputs[1])} + "
-            rf"{_n(w.hidden_biases[j])} = {f.hidden_sums[j]:.4f}"
-            rf"\qquad h_{j + 1} = {name}(z_{j + 1}) = {f.hidden_outputs[j]:.4f}"
+            rf"{_n(w.hidden_biases[j])} = {f.hidden_sums[j]:.4f} \\ "
+            rf"h_{j + 1} &= {name}(z_{j + 1}) = {f.hidden_outputs[j]:.4f} \end{{aligned}}"
         )
     v1, v2 = w.output_weights
     st.latex(
-        rf"z_o = v_1 h_1 + v_2 h_2 + c = {_n(v1)}\cdot{_n(f.hidden_outputs[0])} + "
-        rf"{_n(v2)}\cdot{_n(f.hidden_outputs[1])} + {_n(w.output_bias)} = {f.output_sum:.4f}"
-        rf"\qquad p = \sigma(z_o) = {f.prediction:.4f}"
+        rf"\begin{{aligned}} z_o &= v_1 h_1 + v_2 h_2 + c = {_n(v1)}\cdot{_n(f.hidden_outputs[0])}"
+        rf" + {_n(v2)}\cdot{_n(f.hidden_outputs[1])} + {_n(w.output_bias)} = {f.output_sum:.4f}"
+        rf" \\ p &= \sigma(z_o) = {f.prediction:.4f} \end{{aligned}}"
     )
 
 

@@ -139,7 +139,7 @@ def learning_rate_paths() -> LearningRatePaths:
         for _ in range(LEARNING_RATE_STEPS):
             w.append(w[-1] - rate * 2.0 * (w[-1] - _LR_BOTTOM))
         weights[case] = np.array(w)
-    grid = np.linspace(-1.0, 7.0, 161)
+    grid = np.linspace(-4.0, 10.0, 281)  # wide enough for the overshooting steps
     return LearningRatePaths(
         grid=grid,
         bowl=loss(grid),

@@ -81,7 +81,7 @@ NETWORK_ENTRIES: tuple[GlossaryEntry, ...] = (
             "The result is the **gradient**: one number per weight. Its sign says in which "
             "direction the weight should move, its size how strongly the error reacts to it. "
             "The optimizer then uses the gradients to update the weights, and the next batch "
-            "starts again. The walk-through below does this once with real numbers."
+            "starts again. The Learn page walks through this once with real numbers."
         ),
         formula=r"\frac{\partial L}{\partial w} = \frac{\partial L}{\partial p}\cdot"
         r"\frac{\partial p}{\partial z}\cdot\frac{\partial z}{\partial w}",
@@ -175,10 +175,11 @@ TRAINING_ENTRIES: tuple[GlossaryEntry, ...] = (
             "slightly better, at the cost of that tuning. AdamW is Adam with weight decay "
             "(see L1/L2)."
         ),
-        formula=r"\text{GD, SGD: } w \leftarrow w - \eta\, g \qquad "
-        r"\text{Adam: } m \leftarrow \beta_1 m + (1-\beta_1) g,\;"
-        r" v \leftarrow \beta_2 v + (1-\beta_2) g^2,\;"
-        r" w \leftarrow w - \eta\, \frac{\hat m}{\sqrt{\hat v}+\epsilon}",
+        # Two lines (KaTeX's aligned environment), so the formula fits a narrow column.
+        formula=r"\begin{aligned} \text{GD, SGD:}\quad & w \leftarrow w - \eta\, g \\"
+        r" \text{Adam:}\quad & m \leftarrow \beta_1 m + (1-\beta_1)\, g,\;\;"
+        r" v \leftarrow \beta_2 v + (1-\beta_2)\, g^2,\;\;"
+        r" w \leftarrow w - \eta\, \frac{\hat m}{\sqrt{\hat v}+\epsilon} \end{aligned}",
         formula_note="w: a weight; g: its gradient (on all rows for GD, on a batch for SGD "
         "and Adam); η: the learning rate; m, v: running averages of the gradient and of its "
         "square (m̂, v̂ corrected for starting at zero); β₁ = 0.9, β₂ = 0.999.",

@@ -171,11 +171,17 @@ def test_pictures_are_drawn_from_the_computed_numbers():
 
 
 def _setting_explained() -> None:
-    """A page that shows one setting's explanation, as the Design page will."""
-    from ui.glossary import explain_setting
+    """An app whose first page shows one setting's explanation, as the Design page will."""
+    import streamlit as st
 
-    explain_setting("training.optimizer", key="why_optimizer")
-    explain_setting("seed", key="why_seed")  # no entry: draws nothing
+    from ui.glossary import LEARN_PAGE, explain_setting
+
+    def design() -> None:
+        explain_setting("training.optimizer", key="why_optimizer")
+        explain_setting("seed", key="why_seed")  # no entry: draws nothing
+
+    pages = [st.Page(design, title="Design", default=True), st.Page(LEARN_PAGE, url_path="learn")]
+    st.navigation(pages).run()
 
 
 def test_a_setting_is_explained_one_click_away():
@@ -187,3 +193,6 @@ def test_a_setting_is_explained_one_click_away():
     assert entry.title in [s.value for s in app.subheader]
     assert any(entry.formula in str(element.value) for element in app.latex)
     assert len(app.get("plotly_chart")) == 1  # the optimizer paths picture
+    # Related entries and the entry itself are links to the Learn page, opened on that entry.
+    links = {link.proto.page: link.proto.query_string for link in app.get("page_link")}
+    assert any(query == f"term={Term.OPTIMIZER.value}" for query in links.values()), links

@@ -13,6 +13,8 @@ and link to the entry on the Learn page with :func:`learn_link`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.glossary import (
@@ -31,6 +33,7 @@ from ui.text import escape_markdown
 TEXT = {
     "formula": "The formula",
     "example": "Example",
+    "see_also": "See also",
     "related": "See also: {terms}",
     "more": "What is this?",
     "more_help": "A longer explanation, with a picture or an example.",
@@ -41,12 +44,16 @@ TEXT = {
     "matches": "{n} entries mention your search.",
 }
 
-LEARN_PAGE = "app_pages/learn.py"
+# An absolute path: Streamlit resolves page links against the entry script's folder, and an
+# absolute path resolves to itself wherever the app (or a test harness) is started from.
+LEARN_PAGE = Path(__file__).resolve().parent.parent / "app_pages" / "learn.py"
 # The query parameter that opens the Learn page on one entry: /learn?term=learning_rate.
 TERM_PARAM = "term"
 
 
-def show_entry(entry: GlossaryEntry, key: str, picture: bool = True) -> None:
+def show_entry(
+    entry: GlossaryEntry, key: str, picture: bool = True, related_links: bool = True
+) -> None:
     """The whole entry: short text, explanation, formula, example, picture, related terms.
 
     Parameters
@@ -55,7 +62,11 @@ def show_entry(entry: GlossaryEntry, key: str, picture: bool = True) -> None:
     key : str
         A prefix for the keys of the elements drawn here, unique on the page.
     picture : bool
-        Draw the entry's chart (the Learn page's search results may leave it out).
+        Draw the entry's chart.
+    related_links : bool
+        Show the related entries as links to the Learn page (from other pages), or as plain
+        text (on the Learn page itself, where they sit a scroll away and where Streamlit
+        ignores a link to the page already open).
     """
     st.markdown(f"**{entry.short}**")
     st.markdown(entry.explanation)
@@ -73,9 +84,19 @@ def show_entry(entry: GlossaryEntry, key: str, picture: bool = True) -> None:
             config={"displayModeBar": False},
         )
         st.caption(illustration_caption(entry.illustration))
-    if entry.related:
+    if entry.related and not related_links:
         titles = ", ".join(get_entry(term).title for term in entry.related)
         st.caption(TEXT["related"].format(terms=titles))
+    elif entry.related:
+        st.caption(TEXT["see_also"])
+        for term in entry.related:
+            # Links, not buttons: each opens the Learn page on that entry (a URL a user can share).
+            st.page_link(
+                LEARN_PAGE,
+                label=get_entry(term).title,
+                icon=":material/arrow_forward:",
+                query_params={TERM_PARAM: term.value},
+            )
 
 
 def learn_link(term: Term) -> None:
@@ -104,6 +125,7 @@ def explain_setting(path: str, key: str) -> None:
     with st.popover(TEXT["more"], icon=":material/help:", help=TEXT["more_help"], key=key):
         st.subheader(entry.title)
         show_entry(entry, key=key)
+        learn_link(entry.id)
 
 
 def requested_term() -> Term | None:
@@ -145,4 +167,4 @@ def show_glossary(key: str, opened: Term | None = None) -> None:
         for entry in entries:
             expanded = entry.id == opened or (bool(query) and len(shown) == 1)
             with st.expander(entry.title, expanded=expanded, key=f"{key}_{entry.id.value}"):
-                show_entry(entry, key=f"{key}_{entry.id.value}")
+                show_entry(entry, key=f"{key}_{entry.id.value}", related_links=False)

@@ -124,6 +124,8 @@ def test_taking_the_step_carries_on_from_the_new_weights_and_start_again_resets(
     assert_shows(app, second)
     assert second.forward.loss == pytest.approx(first.loss_after)
     assert any("Steps taken so far: 1" in str(c.value) for c in app.caption)
+    history = json.loads(app.get("plotly_chart")[1].proto.spec)  # right after the diagram
+    np.testing.assert_allclose(history["data"][0]["y"], [first.forward.loss, first.loss_after])
     app.button(key=f"{KEY}_reset").click().run()
     assert_shows(app, expected_step(app))
 

@@ -40,6 +40,7 @@ TEXT = {
     "best": "Lowest loss",
     "start": "Start",
     "step": "Step",
+    "steps_taken": "Steps taken",
     "loss": "Loss (all rows)",
     "paths": "Where each method walks",
     "loss_per_step": "Loss after each step",
@@ -258,6 +259,18 @@ FIGURES: dict[Illustration, Callable[[], go.Figure]] = {
     Illustration.FIT_CURVES: fit_curves_figure,
     Illustration.LOSS_CURVES: loss_curves_figure,
 }
+
+
+def loss_history_figure(losses: list[float]) -> go.Figure:
+    """The walk-through's loss before the first step and after each step the reader took."""
+    fig = go.Figure(
+        go.Scatter(
+            x=list(range(len(losses))), y=losses, mode="lines+markers", line={"color": _BLUE}
+        )
+    )
+    fig.update_xaxes(title=TEXT["steps_taken"], dtick=1 if len(losses) <= 12 else None)
+    fig.update_yaxes(title=TEXT["bowl_loss"], rangemode="tozero")
+    return _layout(fig, height=240)
 
 
 def tiny_network_figure(step: TrainingStep) -> go.Figure:

@@ -16,6 +16,7 @@ import streamlit as st
 
 from core.model.recipe import ACTIVATION_CHOICES
 from core.model.tiny_network import ACTIVATIONS, DEFAULT_WEIGHTS, TinyWeights, TrainingStep
+from ui.learn_charts import loss_history_figure
 
 TEXT = {
     "x1": "Input x₁ (e.g. months as a customer, scaled)",
@@ -48,12 +49,14 @@ TEXT = {
     "apply_help": "Training repeats exactly this, for every batch, thousands of times.",
     "reset": "Start again",
     "steps_taken": "Steps taken so far: {n}.",
+    "history_help": "The loss after each step you took, each measured on the example shown "
+    "when you took it. Training is this, repeated over many rows.",
     "worse": "The loss went **up**: this learning rate overshoots. Try a smaller one.",
     "better": "The loss went down from {before:.4f} to {after:.4f}.",
 }
 
 WEIGHTS_KEY = "learn_weights"  # session state: the nine current weights, as a list
-STEPS_KEY = "learn_steps"  # session state: how many steps were applied
+HISTORY_KEY = "learn_history"  # session state: the loss before the first step, then after each
 LEARNING_RATES = [0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 3.0, 10.0, 30.0]
 # Each activation as LaTeX, with its slope (what backpropagation multiplies by).
 _ACTIVATION_TEX = {
@@ -85,14 +88,15 @@ def current_weights() -> TinyWeights:
     return DEFAULT_WEIGHTS if stored is None else TinyWeights.from_vector(np.array(stored))
 
 
-def _apply(updated: list[float]) -> None:
+def _apply(updated: list[float], loss_before: float, loss_after: float) -> None:
     st.session_state[WEIGHTS_KEY] = updated
-    st.session_state[STEPS_KEY] = st.session_state.get(STEPS_KEY, 0) + 1
+    history = st.session_state.get(HISTORY_KEY) or [loss_before]
+    st.session_state[HISTORY_KEY] = [*history, loss_after]
 
 
 def _reset() -> None:
     st.session_state.pop(WEIGHTS_KEY, None)
-    st.session_state[STEPS_KEY] = 0
+    st.session_state.pop(HISTORY_KEY, None)
 
 
 def settings_form(key: str) -> WalkthroughSettings:
@@ -234,10 +238,17 @@ def show_update(step: TrainingStep, key: str) -> None:
     left, right = st.columns(2)
     left.button(
         TEXT["apply"], help=TEXT["apply_help"], type="primary", key=f"{key}_apply",
-        on_click=_apply, args=(step.updated.to_vector().tolist(),),
+        on_click=_apply,
+        args=(step.updated.to_vector().tolist(), step.forward.loss, step.loss_after),
     )  # fmt: skip
     right.button(TEXT["reset"], key=f"{key}_reset", on_click=_reset)
-    st.caption(TEXT["steps_taken"].format(n=st.session_state.get(STEPS_KEY, 0)))
+    history = st.session_state.get(HISTORY_KEY) or []
+    st.caption(TEXT["steps_taken"].format(n=max(len(history) - 1, 0)))
+    if len(history) > 1:
+        st.plotly_chart(
+            loss_history_figure(history), key=f"{key}_history", config={"displayModeBar": False}
+        )
+        st.caption(TEXT["history_help"])
 
 
 def show_summary(step: TrainingStep) -> None:

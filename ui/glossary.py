@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.glossary import (
     SECTION_TITLES,
     GlossaryEntry,
+    Illustration,
     Section,
     Term,
     get_entry,
@@ -51,6 +53,14 @@ LEARN_PAGE = Path(__file__).resolve().parent.parent / "app_pages" / "learn.py"
 TERM_PARAM = "term"
 
 
+@st.cache_data(show_spinner=False)
+def _picture(illustration: Illustration) -> go.Figure:
+    # The pictures never change while the app runs; building them takes about a second in all,
+    # so each is built once and every rerun gets its own copy (cache_data copies, so no page
+    # can alter another's figure).
+    return FIGURES[illustration]()
+
+
 def show_entry(
     entry: GlossaryEntry, key: str, picture: bool = True, related_links: bool = True
 ) -> None:
@@ -79,7 +89,7 @@ def show_entry(
         st.info(entry.example, icon=":material/calculate:")
     if picture and entry.illustration is not None:
         st.plotly_chart(
-            FIGURES[entry.illustration](),
+            _picture(entry.illustration),
             key=f"{key}_chart_{entry.id.value}",
             config={"displayModeBar": False},
         )

@@ -7,7 +7,6 @@ Everything shown is computed: the walk-through's figures by
 
 import streamlit as st
 
-from core.glossary import Term, get_entry
 from core.model.tiny_network import gradient_step
 from ui.glossary import requested_term, show_glossary
 from ui.learn_charts import tiny_network_figure
@@ -71,7 +70,6 @@ with walk_tab:
     show_loss(step)
     show_backward(step)
     show_update(step, KEY)
-    st.caption(get_entry(Term.BACKPROPAGATION).short)
 
 with glossary_tab:
     show_glossary(f"{KEY}_glossary", opened)

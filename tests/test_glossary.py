@@ -108,6 +108,7 @@ def test_search_matches_every_word_and_puts_titles_first():
     assert Term.OVERFITTING in {e.id for e in found}
     assert [e.id for e in search("precision RECALL")][0] == Term.PRECISION_RECALL
     assert search("zebra quantum") == []
+    assert get_entry(Term.F1).is_named_by("f1") and not get_entry(Term.F1).is_named_by("")
 
 
 def test_activation_curves_cover_every_recipe_choice():

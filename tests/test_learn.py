@@ -149,6 +149,9 @@ def test_glossary_lists_every_entry_and_search_narrows_it():
     shown = {e.label for e in app.expander}
     assert get_entry(Term.DROPOUT).title in shown
     assert get_entry(Term.ROC_AUC).title not in shown
+    app.text_input(key=f"{KEY}_glossary_search").input("recall").run()
+    opened = [e.label for e in app.expander if e.proto.expanded]
+    assert opened == [get_entry(Term.PRECISION_RECALL).title]  # named by the search: open
     app.text_input(key=f"{KEY}_glossary_search").input("*zebra*").run()
     assert any("zebra" in str(w.value) for w in app.warning)
     assert not app.expander

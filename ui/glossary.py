@@ -175,6 +175,7 @@ def show_glossary(key: str, opened: Term | None = None) -> None:
             continue
         st.subheader(SECTION_TITLES[section])
         for entry in entries:
-            expanded = entry.id == opened or (bool(query) and len(shown) == 1)
+            # Open what was asked for: the linked entry, or those the search names.
+            expanded = entry.id == opened or entry.is_named_by(query) or len(shown) == 1
             with st.expander(entry.title, expanded=expanded, key=f"{key}_{entry.id.value}"):
                 show_entry(entry, key=f"{key}_{entry.id.value}", related_links=False)

@@ -175,7 +175,7 @@ def search(query: str) -> list[GlossaryEntry]:
         return list(GLOSSARY.values())
     found = [e for e in GLOSSARY.values() if all(w in e.text().casefold() for w in words)]
     # Entries named by the query come before those that merely mention it.
-    return sorted(found, key=lambda e: not all(w in e.title.casefold() for w in words))
+    return sorted(found, key=lambda e: not e.is_named_by(query))
 
 
 def illustration_caption(illustration: Illustration) -> str:

@@ -139,6 +139,11 @@ class GlossaryEntry:
     illustration: Illustration | None = None
     related: tuple[Term, ...] = ()
 
+    def is_named_by(self, query: str) -> bool:
+        """Whether every word of ``query`` is in the title (a search that names this entry)."""
+        words = query.casefold().split()
+        return bool(words) and all(word in self.title.casefold() for word in words)
+
     def text(self) -> str:
         """All the words of the entry in one string (for searching)."""
         parts = [self.title, self.short, self.explanation, self.formula_note, self.example]

@@ -73,8 +73,8 @@ DATA_ENTRIES: tuple[GlossaryEntry, ...] = (
             "score to report.\n\n"
             "When predicting a category, the split keeps the same mix of outcomes in each part. "
             "Scaling and category lists are learned from the training rows only, so nothing "
-            "about the other rows leaks in. With few rows the test score is uncertain; "
-            "Trainboard shows it with a range."
+            "about the other rows leaks in. With few rows the test score is uncertain: on a "
+            "hundred test rows, a few lucky or unlucky rows move it by several points."
         ),
         related=(Term.EARLY_STOPPING, Term.OVERFITTING, Term.ACCURACY),
     ),

@@ -5,7 +5,8 @@ import hashlib
 import streamlit as st
 
 from core.errors import TrainboardError
-from core.portable.outputs import output_columns, read_rows_to_predict, to_safe_csv
+from core.portable.outputs import output_columns
+from core.portable.predicting import WARNING
 from ui.data import UPLOAD_TYPES
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
@@ -29,7 +30,6 @@ TEXT = {
     "run": "Make predictions",
     "loading": "Loading the model (the first time takes a few seconds)...",
     "predicting": "Predicting...",
-    "done": "Predicted **{target}** for {rows:,} rows.",
     "preview": "The first 200 predictions",
     "caption": "The `prediction` column holds the model's answer; `probability_...` columns "
     "show how sure it is of each outcome.",
@@ -102,14 +102,15 @@ def predict(source: str, bundle: bytes | None, upload) -> None:
     model = loaded_model(source, bundle)
     data = upload.getvalue()
     with st.spinner(TEXT["predicting"]):
-        frame = model.predict(read_rows_to_predict(data, name=upload.name))
+        predictions = model.predict_file(data, name=upload.name)
     st.session_state["predictions"] = {
         "name": upload.name,
         "for": (model_key(source, bundle), hashlib.sha256(data).hexdigest()),
-        "frame": frame,
-        "target": model.target,
+        "frame": predictions.frame,
+        "headline": predictions.headline(model.target),
+        "notes": [(note.level, note.message) for note in predictions.notes],
         "answers": output_columns(model.task, model.class_labels),
-        "csv": to_safe_csv(frame),
+        "csv": predictions.to_csv(),
     }
 
 
@@ -121,7 +122,9 @@ def show_predictions(source: str, bundle: bytes | None, upload) -> None:
         hashlib.sha256(upload.getvalue()).hexdigest(),
     ):
         return
-    st.success(TEXT["done"].format(target=escape_markdown(done["target"]), rows=len(done["frame"])))
+    st.success(escape_markdown(done["headline"]))
+    for level, message in done["notes"]:
+        (st.warning if level == WARNING else st.info)(escape_markdown(message))
     st.subheader(TEXT["preview"])
     # The answers first: with many input columns they would be off to the right.
     first = [c for c in done["answers"] if c in done["frame"].columns]

@@ -189,6 +189,10 @@ def _predict(args: argparse.Namespace) -> int:
         raise BundleError(f"There is no bundle at '{args.bundle}'. Check the path and try again.")
     # Without --out, predictions.csv is written next to the data file, as predict.py does.
     summary = predict_command(args.bundle, args.data, args.out, sheet=args.sheet)
+    # For people: what was predicted and what the model had to guess (also in the JSON).
+    print(f"{summary['headline']} Written to {summary['out']}.", file=sys.stderr)
+    for note in summary["notes"]:
+        print(f"{note['level']}: {note['message']}", file=sys.stderr)
     print(json.dumps(summary, allow_nan=False, default=str))
     return EXIT_OK
 

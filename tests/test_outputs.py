@@ -1,7 +1,7 @@
-"""Predictions tables and spreadsheet-safe CSV (core/portable/outputs.py): no TensorFlow needed.
+"""Predictions tables, notes and spreadsheet-safe CSV (core/portable): no TensorFlow needed.
 
-The model here is a plain numpy function: predict_frame accepts any callable, which is what
-lets these tests check the shared prediction path without training anything.
+The model here is a plain numpy function: predict_frame and predict_file accept any callable,
+which is what lets these tests check the shared prediction path without training anything.
 """
 
 from __future__ import annotations
@@ -21,8 +21,18 @@ from core.portable.outputs import (
     predict_frame,
     predictions_frame,
     probability_column,
-    read_rows_to_predict,
     to_safe_csv,
+)
+from core.portable.predicting import (
+    NOT_NUMBERS,
+    ROWS_LEFT_OUT,
+    UNSEEN_CATEGORIES,
+    WARNING,
+    check_output_path,
+    count_text,
+    predict_file,
+    read_rows_to_predict,
+    write_predictions,
 )
 from core.portable.preprocess import Preprocessor
 from core.model.recipe import PreprocessingConfig
@@ -137,25 +147,125 @@ def test_predict_frame_skips_rows_the_recipe_leaves_out() -> None:
     assert table[PREDICTION].isna().tolist() == [False, True, False]
 
 
-def test_predict_frame_names_missing_columns_and_text_in_a_number_column() -> None:
+def test_predict_frame_names_missing_columns_and_reads_text_in_a_number_column_as_empty() -> None:
     preprocessor = _fit()
     model = lambda features: np.zeros((len(features), 1))  # noqa: E731
     with pytest.raises(PredictionInputError, match="'plan'"):
         predict_frame(model, preprocessor, "binary", ["n", "y"], pd.DataFrame({"age": [1.0]}))
     rows = pd.DataFrame({"age": pd.Series(["31", "lots"], dtype="object"), "plan": ["pro", "pro"]})
-    with pytest.raises(PredictionInputError, match="'age'.*'lots'"):
-        predict_frame(model, preprocessor, "binary", ["n", "y"], rows)
+    empty = pd.DataFrame({"age": [31.0, np.nan], "plan": ["pro", "pro"]})
+    np.testing.assert_array_equal(preprocessor.transform(rows)[0], preprocessor.transform(empty)[0])
+    assert predict_frame(model, preprocessor, "binary", ["n", "y"], rows)[PREDICTION].notna().all()
 
 
 def test_read_rows_to_predict_reads_like_training_and_accepts_one_row(tmp_path) -> None:
     path = tmp_path / "rows.csv"
     path.write_text("age;plan\n" + "".join(f"{i},5;pro\n" for i in range(12)), encoding="utf-8")
-    frame = read_rows_to_predict(path, name="rows.csv")
-    assert list(frame.columns) == ["age", "plan"]
-    assert frame["age"].iloc[3] == pytest.approx(3.5), "decimal commas are read as numbers"
+    rows = read_rows_to_predict(path, name="rows.csv")
+    assert list(rows.values.columns) == list(rows.text.columns) == ["age", "plan"]
+    assert rows.values["age"].iloc[3] == pytest.approx(3.5), "decimal commas are read as numbers"
+    assert rows.text["age"].iloc[3] == "3,5", "and kept as written for the output"
     single = tmp_path / "one.csv"
     single.write_text("age,plan\n41,pro\n", encoding="utf-8")
-    assert read_rows_to_predict(single).to_dict("list") == {"age": [41.0], "plan": ["pro"]}
+    assert read_rows_to_predict(single).values.to_dict("list") == {"age": [41.0], "plan": ["pro"]}
+
+
+# --- predicting a file: exact echo and notes ---------------------------------------------------
+
+ACCOUNT_IDS = ["007", "12345678901234567", "02134", "1e3", "1,234"]
+
+
+def _constant_model(features: np.ndarray) -> np.ndarray:
+    return np.full((len(features), 1), 0.75)
+
+
+def _predict_text(text: str, preprocessor: Preprocessor | None = None):
+    return predict_file(
+        _constant_model, preprocessor or _fit(), "binary", ["no", "yes"], text.encode("utf-8")
+    )
+
+
+def test_every_input_cell_comes_back_exactly_as_written(tmp_path) -> None:
+    """Identifiers the model never uses must still join back to the original rows."""
+    lines = ["account_id,age,plan,note"]
+    cells = [("41", "pro", " spaced "), ("", "basic", "N/A"), ("-5", "Pro", "=1+1"), ("1e1", "")]
+    for account, row in zip(ACCOUNT_IDS, cells + [("3.50", "basic", "-$5")], strict=True):
+        lines.append(",".join([f'"{account}"', *row, *([""] * (3 - len(row)))]))
+    predictions = _predict_text("\n".join(lines) + "\n")
+    out = tmp_path / "predictions.csv"
+    write_predictions(predictions, out)
+    back = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert back["account_id"].tolist() == ACCOUNT_IDS
+    assert back["age"].tolist() == ["41", "", "-5", "1e1", "3.50"]
+    assert back["plan"].tolist() == ["pro", "basic", "Pro", "", "basic"]
+    # Text is echoed as written, except that a formula is defused (OWASP) and a number is not.
+    assert back["note"].tolist() == [" spaced ", "N/A", "'=1+1", "", "-$5"]
+    assert back[PREDICTION].tolist() == ["yes"] * 5
+
+
+def test_unseen_categories_are_counted_per_column() -> None:
+    kinds = {"age": "numeric", "plan": "categorical", "region": "categorical"}
+    frame = pd.DataFrame(
+        {
+            "age": np.arange(40, dtype=float),
+            "plan": ["basic", "pro"] * 20,
+            "region": ["north", "south"] * 20,
+        }
+    )
+    preprocessor = Preprocessor.fit(frame, kinds, PreprocessingConfig().model_dump())
+    text = "age,plan,region\n1,basic,north\n2,gold,north\n3,gold,east\n4,PRO ,\n5,silver,south\n"
+    predictions = _predict_text(text, preprocessor)
+    notes = {note.column: note for note in predictions.notes}
+    assert [note.code for note in predictions.notes] == [UNSEEN_CATEGORIES] * 2
+    assert notes["plan"].count == 3 and notes["plan"].rows == (2, 3, 5)
+    assert "'plan': 3 rows" in notes["plan"].message and "'gold'" in notes["plan"].message
+    assert notes["region"].count == 1 and notes["region"].rows == (3,)
+    assert "'region': 1 row with" in notes["region"].message
+    assert predictions.predicted == 5, "an unseen category is still predicted"
+
+
+def test_a_bad_number_cell_counts_as_empty_and_its_rows_are_named() -> None:
+    text = "age,plan\n31,pro\nlots,pro\n40,basic\n12,50 EUR,basic\n"
+    text = text.replace("12,50 EUR", '"12,50 EUR"')
+    predictions = _predict_text(text)
+    assert predictions.rows == predictions.predicted == 4, "the file is not rejected"
+    (note,) = predictions.notes
+    assert (note.code, note.level, note.column) == (NOT_NUMBERS, WARNING, "age")
+    assert note.rows == (2, 4) and note.count == 2
+    assert "rows 2 ('lots'), 4 ('12,50 EUR')" in note.message
+    assert "2 cells are not a number" in note.message
+
+
+def test_rows_left_out_are_counted_and_the_headline_says_so() -> None:
+    preprocessor = _fit(numeric_missing="drop_rows")
+    predictions = _predict_text("age,plan\n31,pro\n,pro\nabc,basic\n", preprocessor)
+    assert predictions.predicted == 1 and predictions.rows == 3
+    assert [note.code for note in predictions.notes] == [NOT_NUMBERS, ROWS_LEFT_OUT]
+    assert predictions.notes[1].rows == (2, 3)
+    assert "2 rows got no prediction" in predictions.notes[1].message
+    assert predictions.headline("churn") == "Predicted churn for 1 of 3 rows."
+    summary = predictions.summary()
+    assert (summary["rows"], summary["predicted"], summary["not_predicted"]) == (3, 1, 2)
+    assert [note["code"] for note in summary["notes"]] == [NOT_NUMBERS, ROWS_LEFT_OUT]
+
+
+def test_counts_use_the_right_number() -> None:
+    one = _predict_text("age,plan\n31,pro\n")
+    assert one.headline("churn") == "Predicted churn for 1 row."
+    assert one.notes == []
+    two = _predict_text("age,plan\n31,pro\n32,basic\n")
+    assert two.headline("churn") == "Predicted churn for 2 rows."
+    assert (count_text(1, "cell"), count_text(1234, "row")) == ("1 cell", "1,234 rows")
+
+
+def test_outputs_that_are_a_folder_or_the_data_file_are_refused_before_work(tmp_path) -> None:
+    data = tmp_path / "new.csv"
+    data.write_text("age,plan\n1,pro\n", encoding="utf-8")
+    with pytest.raises(PredictionInputError, match="is a folder"):
+        check_output_path(data, tmp_path)
+    with pytest.raises(PredictionInputError, match="overwrite"):
+        check_output_path(data, data)
+    check_output_path(data, tmp_path / "predictions.csv")
 
 
 # --- spreadsheet-safe CSV ----------------------------------------------------------------------
@@ -185,6 +295,16 @@ def test_numbers_stay_numbers_including_negative_ones() -> None:
     assert back["count"].tolist() == [-3, 0, 4]
     # Text that is just a number runs nothing and stays as it is; other text is neutralised.
     assert back["label"].astype(str).tolist() == ["-12", "+4.5", "'-x"]
+
+
+@pytest.mark.parametrize("cell", ["-1,234.50", "-€5", "-5 €", "-12%", "+1'000", "-1 234,5", "-.5"])
+def test_amounts_typed_as_text_are_not_mistaken_for_formulas(cell: str) -> None:
+    assert neutralise_cell(cell) == cell
+
+
+@pytest.mark.parametrize("cell", ["-1+2", "-5\n=1", "+1)", "-2*3", "-A1", "-", "-1e3+cmd|x"])
+def test_signed_text_that_is_not_just_a_number_is_neutralised(cell: str) -> None:
+    assert neutralise_cell(cell) == "'" + cell
 
 
 def test_column_names_and_category_cells_are_neutralised_too() -> None:

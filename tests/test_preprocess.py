@@ -301,14 +301,14 @@ def test_missing_required_column_is_named() -> None:
     assert "'age'" not in str(caught.value)
 
 
-def test_text_in_a_number_column_names_column_and_value() -> None:
+def test_text_in_a_number_column_counts_as_an_empty_cell() -> None:
+    # Predicting must not reject a whole file for one typo; the prediction notes name the cell.
     prep = _fit_numeric([1.0, 2.0, 3.0])
     rows = pd.DataFrame({"age": pd.Series(["4", "forty-two", "5"], dtype="object")})
-    with pytest.raises(PredictionInputError) as caught:
-        prep.transform(rows)
-    message = str(caught.value)
-    assert "'age'" in message
-    assert "forty-two" in message
+    empty = pd.DataFrame({"age": [4.0, np.nan, 5.0]})
+    features, usable = prep.transform(rows)
+    np.testing.assert_array_equal(features, prep.transform(empty)[0])
+    assert usable.all()
 
 
 def test_numbers_written_as_text_are_read() -> None:

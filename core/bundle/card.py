@@ -279,15 +279,15 @@ def _usage_section(task: Any) -> str:
             "",
             "```python",
             "import json, keras",
-            "from trainboard_runtime.outputs import predict_frame, read_rows_to_predict",
-            "from trainboard_runtime.preprocess import Preprocessor",
+            f"from {RUNTIME_PACKAGE}.predicting import predict_file",
+            f"from {RUNTIME_PACKAGE}.preprocess import Preprocessor",
             "",
             f'schema = json.load(open("{SCHEMA_JSON}", encoding="utf-8"))',
             f'model = keras.saving.load_model("{MODEL_KERAS}", safe_mode=True, compile=False)',
             'preprocessor = Preprocessor.from_dict(schema["preprocessor"])',
-            'rows = read_rows_to_predict("new_data.csv")',
-            'predictions = predict_frame(model, preprocessor, schema["task"], '
-            'schema["class_labels"], rows)',
+            'predictions = predict_file(model, preprocessor, schema["task"], '
+            'schema["class_labels"], "new_data.csv")',
+            "predictions.frame  # the table; predictions.notes: what the model had to guess",
             "```",
         ]
     )

@@ -36,7 +36,7 @@ HISTORY_COLUMNS = [
     "seconds",
     "learning_rate",
 ]
-# What trainboard_runtime may import besides itself: it must run with requirements.txt alone.
+# What the runtime package may import besides itself: it must run with requirements.txt alone.
 RUNTIME_IMPORTS = {"numpy", "pandas", "charset_normalizer"}
 VERSION_PACKAGES = ("tensorflow", "keras", "scikit-learn", "pandas", "numpy", "charset-normalizer")
 # Result keys copied into metrics.json.

@@ -41,7 +41,7 @@ BUNDLE_FILES: dict[str, tuple[str, str]] = {
     RUNTIME_PACKAGE + "/": (
         "The code that reads a CSV and turns raw columns into the model's inputs "
         "(the same code Trainboard used while training).",
-        "`from trainboard_runtime.preprocess import Preprocessor`",
+        f"`from {RUNTIME_PACKAGE}.predicting import predict_file`",
     ),
     MODEL_KERAS: (
         "The trained network, in Keras 3 format.",

@@ -31,13 +31,13 @@ from core.bundle.layout import (
     SCHEMA_JSON,
 )
 from core.bundle.safety import check_model_config, extract_all, open_archive, read_model_config
-from core.errors import BundleError, PredictionInputError
-from core.portable.outputs import (
-    PREDICTION,
-    TASKS,
-    predict_frame,
-    read_rows_to_predict,
-    to_safe_csv,
+from core.errors import BundleError
+from core.portable.outputs import TASKS, predict_frame
+from core.portable.predicting import (
+    Predictions,
+    check_output_path,
+    predict_file,
+    write_predictions,
 )
 from core.portable.preprocess import Preprocessor, TargetEncoder
 
@@ -85,6 +85,30 @@ class LoadedBundle:
             Naming the required columns that are missing, or a number column holding text.
         """
         return predict_frame(self.model, self.preprocessor, self.task, self.class_labels, frame)
+
+    def predict_file(
+        self,
+        source: str | os.PathLike[str] | bytes,
+        *,
+        name: str | None = None,
+        sheet: str | None = None,
+    ) -> Predictions:
+        """Read a file of rows and predict it; see :func:`core.portable.predicting.predict_file`.
+
+        Raises
+        ------
+        UnusableDataError, PredictionInputError
+            If the file cannot be read, or lacks columns the model needs.
+        """
+        return predict_file(
+            self.model,
+            self.preprocessor,
+            self.task,
+            self.class_labels,
+            source,
+            name=name,
+            sheet=sheet,
+        )
 
 
 def load_bundle(source: str | os.PathLike[str] | bytes) -> LoadedBundle:
@@ -255,13 +279,15 @@ def predict_command(
 ) -> dict[str, Any]:
     """Predict a CSV file with a bundle and write a spreadsheet-safe predictions CSV.
 
+    The bundle's own ``predict.py`` runs the same :func:`core.portable.predicting.predict_file`;
+    only the opening of the bundle differs (here every file in it is checked first).
+
     Parameters
     ----------
     bundle_path
         The bundle ``.zip``.
     data_path
-        The CSV of new rows (read like training data, see
-        :func:`core.portable.outputs.read_rows_to_predict`).
+        The CSV of new rows (read like training data; every cell is echoed as written).
     out_path
         Where to write; default ``predictions.csv`` next to ``data_path``.
     sheet
@@ -270,8 +296,10 @@ def predict_command(
     Returns
     -------
     dict
-        ``{"bundle", "data", "out", "task", "target", "rows", "predicted", "not_predicted",
-        "prediction_counts" (classification) or "prediction_mean" (numbers), "columns"}``.
+        ``{"bundle", "data", "out", "task", "target", "headline"}`` and
+        :meth:`~core.portable.predicting.Predictions.summary`: ``"rows", "predicted",
+        "not_predicted", "prediction_counts"`` (classification) or ``"prediction_mean"``
+        (numbers), ``"columns", "notes"``.
 
     Raises
     ------
@@ -280,56 +308,16 @@ def predict_command(
     """
     data = Path(data_path)
     out = Path(out_path) if out_path is not None else data.with_name(DEFAULT_PREDICTIONS)
-    if out.exists() and data.exists() and out.resolve() == data.resolve():
-        raise PredictionInputError(
-            "The predictions would overwrite the input file. Choose another output file."
-        )
+    check_output_path(data, out)
     bundle = load_bundle(Path(bundle_path))
-    frame = read_rows_to_predict(data, name=data.name, sheet=sheet)
-    predictions = bundle.predict(frame)
-    payload = to_safe_csv(predictions)
-    write_atomically(out, payload)
-    predicted = predictions[PREDICTION].notna()
-    summary: dict[str, Any] = {
+    predictions = bundle.predict_file(data, name=data.name, sheet=sheet)
+    write_predictions(predictions, out)
+    return {
         "bundle": str(bundle_path),
         "data": str(data),
         "out": str(out),
         "task": bundle.task,
         "target": bundle.target,
-        "rows": int(len(predictions)),
-        "predicted": int(predicted.sum()),
-        "not_predicted": int((~predicted).sum()),
-        "columns": [str(column) for column in predictions.columns],
+        "headline": predictions.headline(bundle.target),
+        **predictions.summary(),
     }
-    if bundle.task == "regression":
-        values = pd.to_numeric(predictions[PREDICTION], errors="coerce")
-        summary["prediction_mean"] = float(values.mean()) if predicted.any() else None
-    else:
-        counts = predictions.loc[predicted, PREDICTION].value_counts()
-        summary["prediction_counts"] = {
-            str(label): int(counts.get(label, 0)) for label in bundle.class_labels
-        }
-    return summary
-
-
-def usual_file_mode(path: Path) -> None:
-    """Give a temporary file (created private, 0600) the mode a normal new file would have."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
-
-
-def write_atomically(path: Path, payload: bytes) -> None:
-    """Write bytes to a temporary file beside ``path``, then rename it: never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-        usual_file_mode(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -57,17 +57,16 @@ from core.bundle.layout import (
     SAVED_MODEL,
     SCHEMA_JSON,
 )
-from core.bundle.loading import (
-    LoadedBundle,
-    check_model_matches,
-    load_bundle,
-    predict_command,
+from core.bundle.loading import LoadedBundle, check_model_matches, load_bundle, predict_command
+from core.bundle.safety import check_model_config, read_model_config
+from core.errors import BundleError
+from core.portable.outputs import (
+    model_outputs,
+    predict_frame,
+    to_safe_csv,
     usual_file_mode,
     write_atomically,
 )
-from core.bundle.safety import check_model_config, read_model_config
-from core.errors import BundleError
-from core.portable.outputs import model_outputs, predict_frame, to_safe_csv
 from core.portable.preprocess import Preprocessor
 
 __all__ = [

@@ -1,9 +1,10 @@
 """Turning model outputs into predictions a person can read, and writing them safely.
 
-This module ships inside every export bundle (as ``trainboard_runtime.outputs``), so
-the app, the CLI and a bundle's standalone ``predict.py`` build predictions with the
-same code: :func:`predict_frame` is the one path from raw rows to a predictions table.
-It imports nothing but the standard library, numpy and pandas.
+This module ships inside every export bundle (in the runtime package), so the app, the
+CLI and a bundle's standalone ``predict.py`` build predictions with the same code:
+:func:`predictions_frame` is the one way model outputs become a predictions table, and
+:func:`to_safe_csv` the one way it is written. Predicting a whole file, with notes about
+its cells, is :func:`.predicting.predict_file`. Standard library, numpy and pandas only.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import io
 import os
 import re
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .preprocess import Preprocessor
-from .reading import read_table
 
 PREDICTION = "prediction"
 PROBABILITY_PREFIX = "probability_"
@@ -31,23 +33,17 @@ PREDICT_BATCH_ROWS = 8192
 
 # OWASP "CSV injection": a spreadsheet runs a cell beginning with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A cell that is nothing but a plain number ("-5", "+1.5e3") runs nothing; it stays as it is.
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-def read_rows_to_predict(
-    source: str | os.PathLike[str] | bytes, *, name: str | None = None, sheet: str | None = None
-) -> pd.DataFrame:
-    """Read a CSV of rows to predict, the way training data is read (same cleaning rules).
-
-    Unlike training data, a file to predict may hold a single row.
-
-    Raises
-    ------
-    UnusableDataError
-        If the file cannot be read as a table.
-    """
-    return read_table(source, name=name, min_rows=1, sheet=sheet)
+# A cell that is nothing but a number runs nothing and stays as it is: a plain one ("-5",
+# "+1.5e3") or one written the way people type amounts ("-1,234.50", "-€5", "-12 %", "+1'000").
+# Input cells are echoed as text, so without this every negative amount would gain a quote.
+# Only digits, separators, one sign, a currency sign, an exponent and "%" are allowed: no
+# letter, bracket or operator, so no function call or formula can hide in such a cell.
+_CURRENCY = "[$€£¥₹]"
+_SPACE = "[ \u00a0]"  # not \s: a tab or a line break has no place in a number
+_PLAIN_NUMBER = re.compile(
+    rf"[+-]?{_CURRENCY}?{_SPACE}?(\d[\d,.'’ \u00a0]*|[.,]\d+)([eE][+-]?\d+)?"
+    rf"{_SPACE}?%?{_SPACE}?{_CURRENCY}?"
+)
 
 
 def probability_column(label: str) -> str:
@@ -97,7 +93,7 @@ def predict_frame(
     Raises
     ------
     PredictionInputError
-        If required columns are absent, or a number column holds text.
+        If required columns are absent.
     """
     features, usable = preprocessor.transform(frame)
     return predictions_frame(
@@ -255,3 +251,27 @@ def to_safe_csv(frame: pd.DataFrame) -> bytes:
     # is quoted too (with "\n" alone it would silently split the row in two).
     safe.to_csv(buffer, index=False, lineterminator="\r\n")
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def usual_file_mode(path: Path) -> None:
+    """Give a temporary file (created private, 0600) the mode a normal new file would have."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+def write_atomically(path: str | os.PathLike[str], payload: bytes) -> None:
+    """Write bytes to a temporary file beside ``path``, then rename it: never a half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
+    )
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+        usual_file_mode(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -148,8 +148,8 @@ class Preprocessor:
         if not order:
             raise UnusableDataError(
                 "No column is left for the model to learn from: every column is the target, left "
-                "out, or unusable (identifiers, empty or constant columns). Keep at least one column "
-                "of numbers or categories."
+                "out, or unusable (identifiers, empty or constant columns). Keep at least one "
+                "column of numbers or categories."
             )
         return cls(numeric=numeric, categorical=categorical, order=order)
 
@@ -193,7 +193,8 @@ class Preprocessor:
         Raises
         ------
         PredictionInputError
-            If required columns are absent, or a number column holds text.
+            If required columns are absent. A cell of a number column that is not a
+            number counts as empty (:func:`input_problems` in ``.predicting`` says where).
         """
         self.check_columns(frame)
         n_rows = len(frame)
@@ -306,7 +307,9 @@ def _fit_numeric(name: str, values: pd.Series, config: Mapping[str, Any]) -> Num
 
 
 def _transform_numeric(spec: NumericColumn, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    numbers = _as_numbers(spec.name, values).to_numpy(dtype="float64")
+    # One mistyped cell must not reject a whole file to predict: it counts as empty
+    # (filled, or its row left out, as the recipe says), and the prediction notes name it.
+    numbers = parse_numbers(values)[0].to_numpy(dtype="float64")
     empty = ~np.isfinite(numbers)
     dropped = empty if spec.impute == "drop_rows" else np.zeros(len(numbers), dtype=bool)
     filled = np.where(empty, spec.fill, numbers)
@@ -317,6 +320,11 @@ def _transform_numeric(spec: NumericColumn, values: pd.Series) -> tuple[np.ndarr
 
 
 # --- category columns -----------------------------------------------------------------------
+
+
+def category_key(value: Any) -> str:
+    """The key under which a cell matches a known category (case and spacing ignored)."""
+    return normalise_label(label_text(value))
 
 
 def _category_texts(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -362,16 +370,14 @@ def _transform_categorical(
 ) -> tuple[np.ndarray, np.ndarray]:
     texts, empty = _category_texts(values)
     slots = spec.slots
-    slot_of_key = {normalise_label(category): i for i, category in enumerate(spec.categories)}
+    slot_of_key = {category_key(category): i for i, category in enumerate(spec.categories)}
     other = slots.index(OTHER) if spec.has_other else -1
     missing_slot = slots.index(MISSING) if spec.has_missing_slot else other
     if spec.missing == "most_frequent" and spec.fill is not None:
-        missing_slot = slot_of_key.get(normalise_label(spec.fill), other)
+        missing_slot = slot_of_key.get(category_key(spec.fill), other)
     # Map each distinct value once: columns have few distinct values and many rows.
     distinct = pd.unique(texts[~empty])
-    code_of = {
-        value: slot_of_key.get(normalise_label(label_text(value)), other) for value in distinct
-    }
+    code_of = {value: slot_of_key.get(category_key(value), other) for value in distinct}
     codes = np.full(len(texts), missing_slot, dtype=np.int64)
     if len(distinct):
         codes[~empty] = texts[~empty].map(code_of).to_numpy(dtype=np.int64)
@@ -419,7 +425,7 @@ class TargetEncoder:
         return cls(task=task, class_labels=sorted(by_key.values()))
 
     def encode(self, values: pd.Series) -> np.ndarray:
-        """Class indices (int64, -1 where unknown or empty) or scaled numbers (float32, NaN if empty)."""
+        """Class indices (int64; -1: unknown or empty) or scaled numbers (float32; NaN: empty)."""
         if self.task == "regression":
             numbers = _as_numbers(str(values.name), values).to_numpy(dtype="float64")
             return ((numbers - self.mean) / self.std).astype("float32")

@@ -194,6 +194,49 @@ def read_table(
     UnusableDataError
         With a plain message naming the problem and the fix.
     """
+    return _read(source, name, max_bytes, min_rows, sheet, keep_text=False)[0]
+
+
+def read_table_with_text(
+    source: str | os.PathLike | bytes,
+    *,
+    name: str | None = None,
+    max_bytes: int | None = None,
+    min_rows: int = MIN_ROWS,
+    sheet: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a table like :func:`read_table`, and keep every cell's text as it was read.
+
+    Predictions echo the input cells: an identifier such as ``007`` or
+    ``12345678901234567`` must come back exactly, not as the number it parses to.
+
+    Returns
+    -------
+    values : pandas.DataFrame
+        Exactly what :func:`read_table` returns.
+    text : pandas.DataFrame
+        The same rows and columns, each cell the ``str`` read from the file (``""`` for
+        an empty cell; not trimmed, missing markers and spellings left as they are).
+
+    Raises
+    ------
+    UnusableDataError
+        As :func:`read_table`.
+    """
+    frame, text = _read(source, name, max_bytes, min_rows, sheet, keep_text=True)
+    assert text is not None
+    return frame, text
+
+
+def _read(
+    source: str | os.PathLike | bytes,
+    name: str | None,
+    max_bytes: int | None,
+    min_rows: int,
+    sheet: str | None,
+    *,
+    keep_text: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if max_bytes is None:
         max_bytes = data_limit_bytes()
     raw, label = load_bytes(source, name, max_bytes)
@@ -201,7 +244,7 @@ def read_table(
         if is_zip(raw):
             cells, sheet, sheets = read_sheet(raw, label, sheet, max_bytes)
             reading = {"format": "xlsx", "sheet": sheet, "sheets": sheets, "compressed": False}
-            frame = with_headers(cells)
+            cells = with_headers(cells)
         else:
             if sheet is not None:
                 raise UnusableDataError(
@@ -215,8 +258,15 @@ def read_table(
             text, delimiter = find_delimiter(text, label)
             reading = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
             reading["compressed"] = compressed
-            frame = parse_csv(text, delimiter, label)
-        frame, decimal, not_numbers = _clean(frame)
+            cells = parse_csv(text, delimiter, label)
+        frame, decimal, not_numbers = _clean(cells)
+        text_cells = None
+        if keep_text:  # _clean keeps the original row positions: the text lines up with them
+            text_cells = cells.loc[frame.index, list(frame.columns)].fillna("")
+            text_cells = text_cells.reset_index(drop=True)
+            text_cells.attrs = {}
+        del cells
+        frame = frame.reset_index(drop=True)
     except MemoryError:
         raise UnusableDataError(
             f"{label} is too large to read with the memory this computer has free. "
@@ -232,7 +282,7 @@ def read_table(
             "learn anything (a few hundred or more is much better). Add more rows."
         )
     frame.attrs["reading"] = {**reading, "decimal": decimal, "not_numbers": not_numbers}
-    return frame
+    return frame, text_cells
 
 
 # --- cleaning ------------------------------------------------------------------------------
@@ -357,8 +407,8 @@ def _clean(cells: pd.DataFrame) -> tuple[pd.DataFrame, str, dict[str, dict]]:
         labels = np.array([*_unify_labels(texts, missing, counts), np.nan], dtype=object)
         columns[name] = pd.Series(labels[codes], dtype=object)
     frame = pd.DataFrame(columns)
-    frame = frame.loc[frame.notna().any(axis=1)].reset_index(drop=True)
-    return frame, decimal, not_numbers
+    # The original row positions stay as the index (read_table_with_text aligns on them).
+    return frame.loc[frame.notna().any(axis=1)], decimal, not_numbers
 
 
 def _not_number_cells(codes: np.ndarray, texts: list, bad: np.ndarray, count: int) -> dict:

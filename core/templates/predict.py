@@ -9,18 +9,22 @@ Run it from anywhere, with the packages of requirements.txt installed:
 
 The new file needs the columns the model was trained with (listed in schema.json);
 other columns are ignored for the prediction and kept in the output. The output holds
-every input column, then "prediction" and, when predicting categories, one
-"probability_<outcome>" column per outcome. A row gets an empty prediction when it has
-an empty cell in a column whose rule is "leave those rows out". The CSV is safe to open
-in a spreadsheet: text that would run as a formula starts with an apostrophe.
+every input column exactly as written in the file, then "prediction" and, when
+predicting categories, one "probability_<outcome>" column per outcome. A row gets an
+empty prediction when it has an empty cell in a column whose rule is "leave those rows
+out". The CSV is safe to open in a spreadsheet: text that would run as a formula starts
+with an apostrophe.
 
-Exit status: 0 when the predictions were written; 2 when the input cannot be used, with
-one line starting with "error:" that says what to fix.
+On standard error: one line saying how many rows were predicted, then one line per note
+(a category the model never saw, a number cell holding text, rows left without a
+prediction). Exit status: 0 when the predictions were written; 2 when the input cannot be
+used, with one line starting with "error:" that says what to fix.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -36,8 +40,14 @@ sys.path.insert(0, str(HERE))
 MODEL_FILE = "$MODEL_KERAS"
 SCHEMA_FILE = "$SCHEMA_JSON"
 DEFAULT_OUT = "$DEFAULT_PREDICTIONS"
+RUNTIME = "$RUNTIME_PACKAGE"  # the folder beside this script: Trainboard's own reading code
 BUNDLE_FORMAT = int("$BUNDLE_FORMAT")
 STDOUT = "-"
+
+
+def runtime(module: str):  # noqa: ANN201 - a module of the runtime package
+    """A module of the runtime package that ships beside this script."""
+    return importlib.import_module(f"{RUNTIME}.{module}")
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -53,70 +63,56 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def predict(data_path: Path, out: str | None) -> dict:
-    """Read, preprocess, predict and write; return a short summary."""
-    from trainboard_runtime.errors import PredictionInputError, UnusableDataError
-    from trainboard_runtime.outputs import (
-        PREDICTION,
-        predict_frame,
-        read_rows_to_predict,
-        to_safe_csv,
-    )
-    from trainboard_runtime.preprocess import Preprocessor
-
+def predict(data_path: Path, out: str | None):  # noqa: ANN201 - runtime Predictions
+    """Read, preprocess, predict and write, with the same function as Trainboard itself."""
+    errors, predicting = runtime("errors"), runtime("predicting")
     schema = json.loads((HERE / SCHEMA_FILE).read_text(encoding="utf-8"))
     if schema.get("bundle_format") != BUNDLE_FORMAT:
-        raise UnusableDataError(
+        raise errors.UnusableDataError(
             f"{SCHEMA_FILE} does not belong to this script; unzip the whole bundle again."
         )
     out_path = None if out == STDOUT else Path(out) if out else data_path.with_name(DEFAULT_OUT)
-    if out_path is not None and data_path.exists() and out_path.resolve() == data_path.resolve():
-        raise PredictionInputError(
-            "The predictions would overwrite the data file. Choose another --out file."
-        )
+    predicting.check_output_path(data_path, out_path)
     if not data_path.is_file():
-        raise UnusableDataError(f"There is no file '{data_path}'. Check the name and the folder.")
-    frame = read_rows_to_predict(data_path, name=data_path.name)
-    preprocessor = Preprocessor.from_dict(schema["preprocessor"])
+        raise errors.UnusableDataError(
+            f"There is no file '{data_path}'. Check the name and the folder."
+        )
+    rows = predicting.read_rows_to_predict(data_path, name=data_path.name)
+    preprocessor = runtime("preprocess").Preprocessor.from_dict(schema["preprocessor"])
     # A missing column is reported before TensorFlow's slow start.
-    preprocessor.check_columns(frame)
+    preprocessor.check_columns(rows.values)
 
     import keras  # TensorFlow takes seconds to start; imported once the input looks right
 
     # safe_mode=True: the file is only read as data, never run as code.
     model = keras.saving.load_model(HERE / MODEL_FILE, safe_mode=True, compile=False)
-    predictions = predict_frame(model, preprocessor, schema["task"], schema["class_labels"], frame)
-    payload = to_safe_csv(predictions)
+    predictions = predicting.predict_rows(
+        model, preprocessor, schema["task"], schema["class_labels"], rows
+    )
     if out_path is None:
-        sys.stdout.buffer.write(payload)
+        sys.stdout.buffer.write(predictions.to_csv())
         sys.stdout.flush()
     else:
-        # Write beside the target, then rename: a failure never leaves half a file.
-        partial = out_path.with_name(out_path.name + ".partial")
-        partial.write_bytes(payload)
-        os.replace(partial, out_path)
-    predicted = int(predictions[PREDICTION].notna().sum())
+        predicting.write_predictions(predictions, out_path)
     where = str(out_path) if out_path is not None else "standard output"
-    return {"rows": len(predictions), "predicted": predicted, "out": where}
+    print(f"{predictions.headline(schema['target'])} Written to {where}.", file=sys.stderr)
+    for note in predictions.notes:
+        print(f"{note.level}: {note.message}", file=sys.stderr)
+    return predictions
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    from trainboard_runtime.errors import TrainboardError
-
+    errors = runtime("errors")
     try:
-        summary = predict(Path(arguments.data), arguments.out)
-    except TrainboardError as error:
+        predict(Path(arguments.data), arguments.out)
+    except errors.TrainboardError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
         reason = f"{error.strerror}: {error.filename}" if error.filename else str(error)
         print(f"error: could not read or write a file ({reason}).", file=sys.stderr)
         return 2
-    skipped = summary["rows"] - summary["predicted"]
-    note = f" ({skipped} row(s) left without a prediction: empty cells)" if skipped else ""
-    message = f"Predicted {summary['predicted']} row(s){note}; written to {summary['out']}."
-    print(message, file=sys.stderr)
     return 0
 
 

@@ -28,7 +28,6 @@ import pytest
 from packaging.requirements import Requirement
 
 from core.bundle import formats as bundle_formats
-from core.bundle.writer import BundleReport, load_bundle, predict_command, write_bundle
 from core.bundle.card import md
 from core.bundle.layout import (
     BUNDLE_FILES,
@@ -44,10 +43,11 @@ from core.bundle.layout import (
     SAVED_MODEL,
     SCHEMA_JSON,
 )
+from core.bundle.writer import BundleReport, load_bundle, predict_command, write_bundle
 from core.errors import BundleError, PredictionInputError
+from core.model.recipe import LayerConfig, Recipe
 from core.pipeline import train_run
 from core.portable.outputs import PREDICTION, predict_frame, probability_column
-from core.model.recipe import LayerConfig, Recipe
 
 pytestmark = pytest.mark.slow
 
@@ -104,6 +104,19 @@ def _rows(run) -> pd.DataFrame:
     """Raw rows to predict: the run's test rows plus a never-seen category and empty cells."""
     extra = pd.DataFrame({"tenure": [30.0, np.nan], SPEND: [np.nan, 70.0], "plan": ["gold", None]})
     return pd.concat([run.preview_frame, extra], ignore_index=True)
+
+
+# Identifiers people join predictions back on: each would change if read as a number.
+ACCOUNT_IDS = ["007", "12345678901234567", "02134", "1e3", "1,234"]
+BAD_NUMBER_ROW = 3  # 0-based: the fourth data row gets a typo in its number column
+
+
+def _rows_as_typed(run) -> pd.DataFrame:
+    """_rows plus an account_id column of tricky identifiers and one typo in 'tenure'."""
+    rows = _rows(run).astype({"tenure": "object"})
+    rows.insert(0, "account_id", (ACCOUNT_IDS * len(rows))[: len(rows)])
+    rows.loc[BAD_NUMBER_ROW, "tenure"] = "about ten"
+    return rows
 
 
 def _expected(run, rows: pd.DataFrame) -> pd.DataFrame:
@@ -294,7 +307,7 @@ def script_runs(exported, tmp_path_factory) -> dict[str, SimpleNamespace]:
     for task, item in exported.items():
         folder = _unzip(item.path, tmp_path_factory.mktemp(f"unzipped_{task}"))
         work = tmp_path_factory.mktemp(f"work_{task}")
-        rows = _rows(item.run)
+        rows = _rows_as_typed(item.run)
         data = work / "new rows.csv"
         rows.to_csv(data, index=False)
         process = _isolated(work, PREDICT_SCRIPT, str(data), "--out", "out.csv", cwd=folder)
@@ -303,7 +316,12 @@ def script_runs(exported, tmp_path_factory) -> dict[str, SimpleNamespace]:
     for task, (process, folder, rows) in started.items():
         stdout, stderr = process.communicate(timeout=240)
         finished[task] = SimpleNamespace(
-            code=process.returncode, stdout=stdout, stderr=stderr, folder=folder, rows=rows
+            code=process.returncode,
+            stdout=stdout,
+            stderr=stderr,
+            folder=folder,
+            rows=rows,
+            data=process.args[-3],
         )
     return finished
 
@@ -339,6 +357,42 @@ def test_predict_script_matches_the_trained_model(exported, script_runs, task: s
     assert "'=pro" in shown and "=pro" not in shown
 
 
+def _check_echo_and_notes(out: Path, stderr_lines: list[str], rows: pd.DataFrame) -> None:
+    """Every identifier comes back as written; the typo and the unseen category are reported."""
+    text = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert text["account_id"].tolist() == rows["account_id"].tolist()
+    assert text["account_id"].head(5).tolist() == ACCOUNT_IDS
+    assert text["tenure"].iloc[BAD_NUMBER_ROW] == "about ten"
+    assert text[PREDICTION].iloc[BAD_NUMBER_ROW] != "", "a typo does not reject the row"
+    assert any(line.startswith(f"Predicted {TARGETS['binary']} for ") for line in stderr_lines)
+    typo = (
+        f"warning: 'tenure': 1 cell is not a number and counted as empty: row {BAD_NUMBER_ROW + 1}"
+    )
+    assert any(line.startswith(typo) for line in stderr_lines), stderr_lines
+    unseen = "info: 'plan': 1 row with a value the model never learned (e.g. 'gold')"
+    assert any(line.startswith(unseen) for line in stderr_lines), stderr_lines
+
+
+def test_predict_script_and_cli_echo_every_cell_and_report_the_same_notes(
+    exported, script_runs, tmp_path, capsys
+) -> None:
+    done = script_runs["binary"]
+    assert done.code == 0, done.stderr
+    _check_echo_and_notes(done.folder / "out.csv", done.stderr.splitlines(), done.rows)
+
+    from core import cli
+
+    out = tmp_path / "cli.csv"
+    assert cli.main(["predict", str(exported["binary"].path), done.data, "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    _check_echo_and_notes(out, captured.err.splitlines(), done.rows)
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    assert [note["code"] for note in summary["notes"]] == ["not_numbers", "unseen_categories"]
+    assert summary["notes"][0]["rows"] == [BAD_NUMBER_ROW + 1]
+    # One function behind both: the two files are the same, byte for byte.
+    assert out.read_bytes() == (done.folder / "out.csv").read_bytes()
+
+
 def test_predict_script_exits_2_with_one_error_line(exported, script_runs, tmp_path) -> None:
     folder = script_runs["binary"].folder
     data = tmp_path / "no_plan.csv"
@@ -362,8 +416,12 @@ def test_prediction_errors_name_the_column_and_value(exported) -> None:
         bundle.predict(rows.drop(columns=["tenure", "plan"]))
     bad = rows.astype({"tenure": "object"})
     bad.loc[3, "tenure"] = "about ten"
-    with pytest.raises(PredictionInputError, match="'tenure'.*'about ten'"):
-        bundle.predict(bad)
+    empty = rows.copy()
+    empty.loc[3, "tenure"] = np.nan
+    # A typo counts as an empty cell (filled as the recipe says) instead of rejecting the file.
+    pd.testing.assert_frame_equal(
+        bundle.predict(bad).drop(columns="tenure"), bundle.predict(empty).drop(columns="tenure")
+    )
 
 
 def test_predict_command_writes_a_safe_csv_and_summarises(exported, tmp_path) -> None:

@@ -97,8 +97,8 @@ def _check_file(path: Path) -> None:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from core.portable.reading import read_table
     from core.data.profiling import profile_table
+    from core.portable.reading import read_table
 
     _check_file(args.data)
     frame = read_table(args.data, name=args.data.name, sheet=args.sheet)

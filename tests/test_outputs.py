@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from core.errors import PredictionInputError
+from core.model.recipe import PreprocessingConfig
 from core.portable.outputs import (
     INPUT_SUFFIX,
     PREDICTION,
@@ -35,7 +36,6 @@ from core.portable.predicting import (
     write_predictions,
 )
 from core.portable.preprocess import Preprocessor
-from core.model.recipe import PreprocessingConfig
 
 KINDS = {"age": "numeric", "plan": "categorical"}
 

@@ -20,10 +20,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import core.jobs.runner
-from core.evaluation import metrics as evaluation
 from core.errors import TrainingError
-from core.jobs.runner import JobStatus
+from core.evaluation import metrics as evaluation
 from core.evaluation.verdict import verdict
+from core.jobs.runner import JobStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app's ui/ package sits beside app.py (Streamlit puts that folder on the path).
@@ -581,6 +581,48 @@ def test_predict_offers_the_trained_model_or_a_bundle(runner, tmp_path):
     app.file_uploader(key="predict_upload").upload("new.csv", b"a,b\n1,2\n", "text/csv").run()
     no_exception(app)
     assert app.button(key="predict_run")
+
+
+def _fake_bundle():
+    """A real LoadedBundle whose network is a numpy function (no TensorFlow)."""
+    import pandas as pd
+
+    from core.bundle.loading import LoadedBundle
+    from core.model.recipe import PreprocessingConfig
+    from core.portable.preprocess import Preprocessor, TargetEncoder
+
+    frame = pd.DataFrame({"age": np.arange(40.0), "plan": ["basic", "pro"] * 20})
+    preprocessor = Preprocessor.fit(
+        frame, {"age": "numeric", "plan": "categorical"}, PreprocessingConfig().model_dump()
+    )
+    return LoadedBundle(
+        model=lambda features: np.full((len(features), 1), 0.8),
+        preprocessor=preprocessor,
+        target_encoder=TargetEncoder(task="binary", class_labels=["No", "Yes"]),
+        schema={"task": "binary", "target": "churn", "class_labels": ["No", "Yes"]},
+    )
+
+
+def test_predict_echoes_cells_and_shows_the_notes(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr("core.bundle.writer.load_bundle", lambda source: _fake_bundle())
+    app = go(open_app({"job": finished_run(runner, classification_result(), tmp_path)}), "predict")
+    rows = b'account_id,age,plan\n007,31,pro\n"1,234",lots,gold\n'
+    app.file_uploader(key="predict_upload").upload("new.csv", rows, "text/csv").run()
+    app.button(key="predict_run").click().run()
+    no_exception(app)
+    assert app.success[0].value == escape_markdown("Predicted churn for 2 rows.")
+    (warning,) = [w.value for w in app.warning]
+    assert "age" in warning and "1 cell is not a number" in warning and "lots" in warning
+    (info,) = [i.value for i in app.info]
+    assert "plan" in info and "1 row with a value the model never learned" in info
+    table = app.dataframe[0].value
+    assert table["account_id"].tolist() == ["007", "1,234"], "cells come back as written"
+    assert table["prediction"].tolist() == ["Yes", "Yes"]
+    single = b"account_id,age,plan\n007,31,pro\n"
+    app.file_uploader(key="predict_upload").upload("one.csv", single, "text/csv").run()
+    app.button(key="predict_run").click().run()
+    assert app.success[0].value == escape_markdown("Predicted churn for 1 row.")
+    assert not app.warning and not app.info
 
 
 # --- start-up speed --------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from core.errors import PredictionInputError, UnusableDataError
-from core.portable.preprocess import MISSING, OTHER, Preprocessor, TargetEncoder
 from core.model.recipe import PreprocessingConfig
+from core.portable.preprocess import MISSING, OTHER, Preprocessor, TargetEncoder
 
 KINDS = {"age": "numeric", "city": "categorical"}
 

@@ -37,6 +37,8 @@ from core.portable.predicting import (
     Predictions,
     check_output_path,
     predict_file,
+    predict_rows,
+    read_rows_to_predict,
     write_predictions,
 )
 from core.portable.preprocess import Preprocessor, TargetEncoder
@@ -309,8 +311,12 @@ def predict_command(
     data = Path(data_path)
     out = Path(out_path) if out_path is not None else data.with_name(DEFAULT_PREDICTIONS)
     check_output_path(data, out)
+    # The data first: a file that cannot be read is answered before TensorFlow starts.
+    rows = read_rows_to_predict(data, name=data.name, sheet=sheet)
     bundle = load_bundle(Path(bundle_path))
-    predictions = bundle.predict_file(data, name=data.name, sheet=sheet)
+    predictions = predict_rows(
+        bundle.model, bundle.preprocessor, bundle.task, bundle.class_labels, rows
+    )
     write_predictions(predictions, out)
     return {
         "bundle": str(bundle_path),

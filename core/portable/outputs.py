@@ -231,6 +231,14 @@ def neutralise_cell(value: Any) -> Any:
     return value
 
 
+def _may_be_formula(cells: pd.Series) -> np.ndarray:
+    try:
+        starts = cells.str.startswith(FORMULA_STARTS)
+    except AttributeError:  # not a single text cell in the column
+        return np.zeros(len(cells), dtype=bool)
+    return starts.eq(True).to_numpy(dtype=bool)  # NaN (not text) counts as False
+
+
 def to_safe_csv(frame: pd.DataFrame) -> bytes:
     """CSV bytes that are safe to open in a spreadsheet.
 
@@ -244,7 +252,13 @@ def to_safe_csv(frame: pd.DataFrame) -> bytes:
         series = safe[column]
         text_like = series.dtype == object or isinstance(series.dtype, pd.CategoricalDtype)
         if text_like or pd.api.types.is_string_dtype(series.dtype):
-            safe[column] = series.astype("object").map(neutralise_cell)
+            cells = series.astype("object")
+            # Echoed input makes every column text: a vectorised look at the first character
+            # finds the few cells that could be formulas; only those are checked one by one.
+            risky = _may_be_formula(cells)
+            if risky.any():
+                cells[risky] = cells[risky].map(neutralise_cell)
+            safe[column] = cells
     safe.columns = [neutralise_cell(str(column)) for column in safe.columns]
     buffer = io.StringIO()
     # RFC 4180 line ends: with "\r\n" as the terminator, a cell holding a lone carriage return

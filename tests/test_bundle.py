@@ -424,6 +424,22 @@ def test_prediction_errors_name_the_column_and_value(exported) -> None:
     )
 
 
+def test_predict_command_checks_the_data_before_loading_the_network(
+    exported, tmp_path, monkeypatch
+) -> None:
+    def no_network(path):
+        raise AssertionError("the network (and TensorFlow) was loaded before the data was checked")
+
+    monkeypatch.setattr("core.bundle.loading._load_model", no_network)
+    data = tmp_path / "no plan.csv"
+    _rows(exported["binary"].run).drop(columns=["plan"]).to_csv(data, index=False)
+    with pytest.raises(PredictionInputError, match="'plan'"):
+        predict_command(exported["binary"].path, data, tmp_path / "out.csv")
+    with pytest.raises(PredictionInputError, match="is a folder"):
+        predict_command(exported["binary"].path, data, tmp_path)
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_predict_command_writes_a_safe_csv_and_summarises(exported, tmp_path) -> None:
     item = exported["binary"]
     data = tmp_path / "new.csv"

@@ -113,24 +113,38 @@ class LoadedBundle:
         )
 
 
-def load_bundle(source: str | os.PathLike[str] | bytes) -> LoadedBundle:
+def load_bundle(
+    source: str | os.PathLike[str] | bytes, *, rows: pd.DataFrame | None = None
+) -> LoadedBundle:
     """Open a bundle (a path or the bytes of a ``.zip``) defensively.
+
+    Parameters
+    ----------
+    source
+        The bundle.
+    rows
+        Rows about to be predicted, if known: a column they lack is then reported before
+        the network (and TensorFlow, which takes seconds to start) is loaded.
 
     Raises
     ------
     BundleError
         If the file is not a bundle, is unsafe (paths leaving the folder, links, too many
         files, too large, code in the network), or its files are missing or inconsistent.
+    PredictionInputError
+        If ``rows`` lack columns the model needs.
     """
     with (
         open_archive(source) as archive,
         tempfile.TemporaryDirectory(prefix="trainboard-bundle-") as folder,
     ):
         names = extract_all(archive, Path(folder))
-        return load_extracted(Path(folder), names)
+        return load_extracted(Path(folder), names, rows=rows)
 
 
-def load_extracted(folder: Path, names: list[str] | None = None) -> LoadedBundle:
+def load_extracted(
+    folder: Path, names: list[str] | None = None, *, rows: pd.DataFrame | None = None
+) -> LoadedBundle:
     """Load and cross-check the files of an extracted bundle folder (see :func:`load_bundle`)."""
     missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
     if missing:
@@ -140,6 +154,8 @@ def load_extracted(folder: Path, names: list[str] | None = None) -> LoadedBundle
         )
     schema = _read_json(folder / SCHEMA_JSON, "description of the inputs (schema.json)")
     preprocessor, encoder = check_schema(schema)
+    if rows is not None:
+        preprocessor.check_columns(rows)
     model_path = folder / MODEL_KERAS
     check_model_config(read_model_config(model_path))
     model = _load_model(model_path)
@@ -313,7 +329,7 @@ def predict_command(
     check_output_path(data, out)
     # The data first: a file that cannot be read is answered before TensorFlow starts.
     rows = read_rows_to_predict(data, name=data.name, sheet=sheet)
-    bundle = load_bundle(Path(bundle_path))
+    bundle = load_bundle(Path(bundle_path), rows=rows.values)
     predictions = predict_rows(
         bundle.model, bundle.preprocessor, bundle.task, bundle.class_labels, rows
     )

@@ -32,6 +32,7 @@ from core.portable.predicting import (
     check_output_path,
     count_text,
     predict_file,
+    predict_rows,
     read_rows_to_predict,
     write_predictions,
 )
@@ -203,6 +204,24 @@ def test_every_input_cell_comes_back_exactly_as_written(tmp_path) -> None:
     assert back[PREDICTION].tolist() == ["yes"] * 5
 
 
+def test_text_cells_of_an_excel_sheet_come_back_exactly_too() -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["account_id", "age", "plan"])
+    for account in ACCOUNT_IDS:  # typed as text in the sheet, as identifiers should be
+        sheet.append([account, 30, "pro"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    predictions = predict_file(
+        _constant_model, _fit(), "binary", ["no", "yes"], buffer.getvalue(), name="new.xlsx"
+    )
+    back = pd.read_csv(io.BytesIO(predictions.to_csv()), encoding="utf-8-sig", dtype=str)
+    assert back["account_id"].tolist() == ACCOUNT_IDS
+    assert back[PREDICTION].tolist() == ["yes"] * 5
+
+
 def test_unseen_categories_are_counted_per_column() -> None:
     kinds = {"age": "numeric", "plan": "categorical", "region": "categorical"}
     frame = pd.DataFrame(
@@ -234,6 +253,19 @@ def test_a_bad_number_cell_counts_as_empty_and_its_rows_are_named() -> None:
     assert note.rows == (2, 4) and note.count == 2
     assert "rows 2 ('lots'), 4 ('12,50 EUR')" in note.message
     assert "2 cells are not a number" in note.message
+
+
+def test_a_rare_typo_the_reader_already_emptied_is_still_named() -> None:
+    # One typo in 150 numbers: the reader keeps 'age' a number column and empties the cell.
+    lines = [f"{20 + i % 50},pro" for i in range(150)]
+    lines[17] = '"12,50 EUR",pro'
+    rows = read_rows_to_predict(("age,plan\n" + "\n".join(lines) + "\n").encode())
+    assert rows.values["age"].dtype == "float64" and np.isnan(rows.values["age"].iloc[17])
+    predictions = predict_rows(_constant_model, _fit(), "binary", ["no", "yes"], rows)
+    (note,) = predictions.notes
+    assert (note.code, note.rows, note.count) == (NOT_NUMBERS, (18,), 1)
+    assert "1 cell is not a number and counted as empty: row 18 ('12,50 EUR')" in note.message
+    assert predictions.frame["age"].iloc[17] == "12,50 EUR", "echoed as written"
 
 
 def test_rows_left_out_are_counted_and_the_headline_says_so() -> None:

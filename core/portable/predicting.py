@@ -215,7 +215,7 @@ def predict_rows(
     outputs = model_outputs(model, features, usable)
     labels = [str(label) for label in class_labels]
     frame = predictions_frame(rows.text, outputs, task, labels, usable)
-    notes = input_notes(preprocessor, rows.values, usable)
+    notes = input_notes(preprocessor, rows, usable)
     return Predictions(frame=frame, task=task, class_labels=labels, notes=notes)
 
 
@@ -247,20 +247,20 @@ def write_predictions(predictions: Predictions, out: Path) -> None:
 # --- notes about the input ---------------------------------------------------------------------
 
 
-def input_notes(preprocessor: Preprocessor, values: pd.DataFrame, usable: np.ndarray) -> list[Note]:
+def input_notes(preprocessor: Preprocessor, rows: RowsToPredict, usable: np.ndarray) -> list[Note]:
     """What the model had to guess or ignore in these rows, column by column."""
     notes: list[Note] = []
     for spec in _specs(preprocessor):
-        column = values[spec.name]
+        column = rows.values[spec.name]
         if isinstance(spec, NumericColumn):
-            note = _not_numbers_note(spec.name, column)
+            note = _not_numbers_note(spec.name, column, rows.text[spec.name])
         else:
             note = _unseen_note(spec, column)
         if note is not None:
             notes.append(note)
     left_out = np.flatnonzero(~np.asarray(usable, dtype=bool))
     if len(left_out):
-        notes.append(_left_out_note(preprocessor, values, left_out))
+        notes.append(_left_out_note(preprocessor, left_out))
     return notes
 
 
@@ -278,12 +278,15 @@ def _row_list(positions: np.ndarray, labels: list[str] | None = None) -> str:
     return f"{'row' if len(positions) == 1 else 'rows'} {', '.join(shown)}{more}"
 
 
-def _not_numbers_note(name: str, column: pd.Series) -> Note | None:
-    bad = parse_numbers(column)[1].to_numpy()
+def _not_numbers_note(name: str, values: pd.Series, text: pd.Series) -> Note | None:
+    # A cell written in the file but without a number among the values: the reader may
+    # already have emptied a rare typo in a number column, so the text is the witness.
+    numbers = parse_numbers(values)[0].to_numpy(dtype="float64")
+    bad = ~is_missing(text).to_numpy() & ~np.isfinite(numbers)
     positions = np.flatnonzero(bad)
     if not len(positions):
         return None
-    samples = [repr(str(column.iloc[p])) for p in positions[:MAX_LISTED]]
+    samples = [repr(str(text.iloc[p]).strip()) for p in positions[:MAX_LISTED]]
     verb = "is" if len(positions) == 1 else "are"
     return Note(
         code=NOT_NUMBERS,
@@ -323,7 +326,7 @@ def _unseen_note(spec: CategoricalColumn, column: pd.Series) -> Note | None:
     )
 
 
-def _left_out_note(preprocessor: Preprocessor, values: pd.DataFrame, rows: np.ndarray) -> Note:
+def _left_out_note(preprocessor: Preprocessor, rows: np.ndarray) -> Note:
     dropping = [spec.name for spec in preprocessor.numeric if spec.impute == "drop_rows"]
     dropping += [spec.name for spec in preprocessor.categorical if spec.missing == "drop_rows"]
     columns = ", ".join(f"'{name}'" for name in dropping) or "a column"

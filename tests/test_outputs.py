@@ -240,6 +240,8 @@ def test_unseen_categories_are_counted_per_column() -> None:
     assert "'plan': 3 rows" in notes["plan"].message and "'gold'" in notes["plan"].message
     assert notes["region"].count == 1 and notes["region"].rows == (3,)
     assert "'region': 1 row with" in notes["region"].message
+    assert notes["region"].message.endswith("so that prediction is less certain.")
+    assert notes["plan"].message.endswith("so those predictions are less certain.")
     assert predictions.predicted == 5, "an unseen category is still predicted"
 
 

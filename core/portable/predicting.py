@@ -312,13 +312,13 @@ def _unseen_note(spec: CategoricalColumn, column: pd.Series) -> Note | None:
     positions = np.flatnonzero(unseen)
     examples = column[unseen].map(str).str.strip().value_counts().index[:3]
     listed = ", ".join(repr(example) for example in examples)
+    whose = "that prediction is" if len(positions) == 1 else "those predictions are"
     return Note(
         code=UNSEEN_CATEGORIES,
         level=INFO,
         message=(
             f"'{spec.name}': {count_text(len(positions), 'row')} with a value the model never "
-            f"learned (e.g. {listed}); the model treated it as “other”, so these predictions "
-            "are less certain."
+            f"learned (e.g. {listed}); the model treated it as “other”, so {whose} less certain."
         ),
         column=spec.name,
         rows=tuple(int(p) + 1 for p in positions[:MAX_LISTED]),

@@ -205,23 +205,12 @@ def read_table_with_text(
     min_rows: int = MIN_ROWS,
     sheet: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a table like :func:`read_table`, and keep every cell's text as it was read.
+    """:func:`read_table`'s frame, and the same cells as the text read from the file.
 
-    Predictions echo the input cells: an identifier such as ``007`` or
-    ``12345678901234567`` must come back exactly, not as the number it parses to.
-
-    Returns
-    -------
-    values : pandas.DataFrame
-        Exactly what :func:`read_table` returns.
-    text : pandas.DataFrame
-        The same rows and columns, each cell the ``str`` read from the file (``""`` for
-        an empty cell; not trimmed, missing markers and spellings left as they are).
-
-    Raises
-    ------
-    UnusableDataError
-        As :func:`read_table`.
+    Predictions echo the input cells, so an identifier such as ``007`` comes back as
+    written. The text frame has the same rows and columns; each cell is a ``str``
+    (``""`` when empty), not trimmed, missing markers and spellings left as they are.
+    Raises :class:`UnusableDataError` as :func:`read_table` does.
     """
     frame, text = _read(source, name, max_bytes, min_rows, sheet, keep_text=True)
     assert text is not None
@@ -229,14 +218,9 @@ def read_table_with_text(
 
 
 def _read(
-    source: str | os.PathLike | bytes,
-    name: str | None,
-    max_bytes: int | None,
-    min_rows: int,
-    sheet: str | None,
-    *,
-    keep_text: bool,
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    source: str | os.PathLike | bytes, name: str | None, max_bytes: int | None, min_rows: int,
+    sheet: str | None, *, keep_text: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:  # fmt: skip
     if max_bytes is None:
         max_bytes = data_limit_bytes()
     raw, label = load_bytes(source, name, max_bytes)

@@ -97,8 +97,8 @@ def _check_file(path: Path) -> None:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from core.portable.reading import read_table
     from core.data.profiling import profile_table
+    from core.portable.reading import read_table
 
     _check_file(args.data)
     frame = read_table(args.data, name=args.data.name, sheet=args.sheet)
@@ -123,6 +123,7 @@ def _read_recipe(path: Path):  # noqa: ANN202 - Recipe, imported lazily
 
 
 def _train(args: argparse.Namespace) -> int:
+    from core.model.diagnosis import Diagnosis
     from core.model.recipe import Recipe
 
     _check_file(args.data)
@@ -175,6 +176,10 @@ def _train(args: argparse.Namespace) -> int:
             "batch_size",
         )
     }
+    # What the training doctor read in the curves: stable codes and plain messages.
+    summary["diagnosis"] = [
+        Diagnosis.from_dict(item).summary() for item in result.get("diagnosis") or []
+    ]
     print(json.dumps(summary, allow_nan=False, default=str))
     return EXIT_OK
 

@@ -311,9 +311,12 @@ def _underfitting(
         return Diagnosis(
             UNDERFITTING, "warning", MESSAGES["underfitting_title"], message, None, (more_epochs,)
         )
+    # Only a network *below* the simple model is underfitting: with its direct path from
+    # the inputs it can express any straight-line model, so falling short means it has not
+    # finished learning. Merely matching it is what no_better_than_baseline reports.
     if (
         comparison is not None
-        and comparison.outcome != "better"
+        and comparison.outcome == "worse"
         and recipe.model.hidden_layers
         and not overfitting
         and not curves.memorising(run)

@@ -29,10 +29,10 @@ MESSAGES = {
     "underfitting_improving": "The validation error was still falling when training reached its "
     "limit of {limit} passes ({start} → {end} over {passes}). More passes would "
     "probably give a better model.",
-    "underfitting_baseline": "The network does no better than a simple {model} and shows no "
-    "sign of memorising the training rows, so it has found nothing beyond straight-line "
-    "patterns. A bigger network or faster learning may help; if it does not, prefer the simple "
-    "model.",
+    "underfitting_baseline": "The network scores below a simple {model} and shows no sign of "
+    "memorising the training rows: it has not even learned the straight-line patterns the "
+    "simple model finds. It needs more room or more time to learn: more neurons, faster "
+    "learning or more passes.",
     "oscillating_title": "Training is unsteady",
     "oscillating": "The {which} error keeps going up and down instead of settling: it changed "
     "direction {reversals} times in the last {steps} passes, moving about {swing}% each time. "

@@ -339,6 +339,22 @@ def test_live_finding_waits_for_a_second_pass() -> None:
     assert shown == list(range(first + 1, 31))  # and it stays
 
 
+def test_live_finding_hovering_at_its_threshold_does_not_flicker() -> None:
+    train, _ = healthy_curves(40)
+    # Validation alternately 4.5% and 1.5% below training: the recent average crosses the
+    # note's 3% margin at every pass.
+    ratio = np.where(np.arange(40) % 2 == 0, 0.955, 0.985)
+    rows = history(train, train * ratio)
+    raw = [
+        "validation_below_training"
+        in codes(diagnose(rows[:n], RECIPE, stopped_because="completed"))
+        for n in range(10, 41)
+    ]
+    assert any(raw) and not all(raw)  # the raw rule does flip
+    shown = [codes(diagnose(rows[:n], RECIPE)) for n in range(10, 41)]
+    assert all(c == shown[0] for c in shown), shown
+
+
 # --- fixes always make a valid recipe --------------------------------------------------------
 
 RECIPES = {

@@ -50,10 +50,12 @@ CODES = (
 
 Severity = Literal["problem", "warning", "info", "ok"]
 
-# A live finding must hold on this many consecutive histories (this pass and the ones
-# before) before it is shown, so a one-pass blip never flashes a diagnosis on the page.
-# A blow-up is certain at once and is exempt.
+# Live, a finding appears only once it has held for 2 passes in a row, and goes only once
+# it has been absent for 2 passes in a row, so a one-pass blip or a value hovering at a
+# threshold never makes the page flicker. A blow-up is certain at once and is exempt.
+# Replaying the last 12 passes is enough to know what was on screen (and stays cheap).
 LIVE_CONFIRM_EPOCHS = 2
+LIVE_LOOKBACK_EPOCHS = 12
 
 
 @dataclass(frozen=True)
@@ -153,20 +155,42 @@ def diagnose(
     run = Curves.from_history(history, stopped_because, best_epoch)
     if run.diverged:
         return [_diverged(run, recipe)]
-    findings = _findings(run, recipe, batch_size, reference_loss, comparison)
-    if not run.finished:
-        # Live: keep only what the previous pass(es) showed too, so nothing flickers.
-        for back in range(1, LIVE_CONFIRM_EPOCHS):
-            if len(history) - back < curves.MIN_EPOCHS_TO_JUDGE:
-                return []
-            earlier = Curves.from_history(history[:-back], None, None)
-            seen = {d.code for d in _findings(earlier, recipe, batch_size, reference_loss, None)}
-            findings = [d for d in findings if d.code in seen]
-    if not run.finished and run.n < curves.MIN_EPOCHS_TO_JUDGE:
+    if run.finished:
+        findings = _findings(run, recipe, batch_size, reference_loss, comparison)
+    elif run.n < curves.MIN_EPOCHS_TO_JUDGE + LIVE_CONFIRM_EPOCHS - 1:
         return []
+    else:
+        findings = _steady_findings(history, recipe, batch_size, reference_loss)
     if not any(d.severity in ("problem", "warning") for d in findings) and run.n:
         findings.insert(0, _healthy(run, comparison))
     return findings
+
+
+def _steady_findings(
+    history: Sequence[Mapping[str, Any]],
+    recipe: Recipe,
+    batch_size: int | None,
+    reference_loss: float | None,
+) -> list[Diagnosis]:
+    """Live findings with hysteresis: replay the last passes, switching a finding on or off
+    only after ``LIVE_CONFIRM_EPOCHS`` passes in a row agree."""
+    shown: dict[str, Diagnosis] = {}
+    present: dict[str, int] = {}  # code -> passes in a row it was found
+    absent: dict[str, int] = {}  # code -> passes in a row it was not found
+    first = max(curves.MIN_EPOCHS_TO_JUDGE, len(history) - LIVE_LOOKBACK_EPOCHS)
+    for end in range(first, len(history) + 1):
+        run = Curves.from_history(history[:end], None, None)
+        found = {d.code: d for d in _findings(run, recipe, batch_size, reference_loss, None)}
+        for code in set(found) | set(present):
+            if code in found:
+                present[code], absent[code] = present.get(code, 0) + 1, 0
+                if code in shown or present[code] >= LIVE_CONFIRM_EPOCHS:
+                    shown[code] = found[code]  # the latest figures
+            else:
+                present[code], absent[code] = 0, absent.get(code, 0) + 1
+                if absent[code] >= LIVE_CONFIRM_EPOCHS:
+                    shown.pop(code, None)
+    return sorted(shown.values(), key=lambda d: CODES.index(d.code))
 
 
 def diagnose_run(result: Mapping[str, Any], recipe: Recipe) -> list[Diagnosis]:

@@ -4,6 +4,10 @@ histories that must not flicker, fixes that always make a valid recipe, and one 
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +23,7 @@ from core.model.diagnosis import (
 )
 from core.model.recipe import LayerConfig, Recipe
 
+REPO = Path(__file__).resolve().parents[1]
 RECIPE = Recipe(target="churn")
 EPOCH_SECONDS = 0.5
 
@@ -443,6 +448,23 @@ def test_diagnosis_round_trips_and_summarises() -> None:
     again = [Diagnosis.from_dict(d.to_dict()) for d in found]
     assert again == found
     assert summaries(found) == [{"code": d.code, "message": d.message} for d in found]
+
+
+def test_the_doctor_does_not_import_tensorflow() -> None:
+    """Pages call the doctor live; pages never load TensorFlow (it takes seconds)."""
+    code = (
+        "import sys; import core.model.diagnosis; "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_run_end_strings_agree_with_the_trainer() -> None:

@@ -123,7 +123,7 @@ def _read_recipe(path: Path):  # noqa: ANN202 - Recipe, imported lazily
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core.model.diagnosis import Diagnosis
+    from core.model.diagnosis import Diagnosis, summaries
     from core.model.recipe import Recipe
 
     _check_file(args.data)
@@ -177,9 +177,9 @@ def _train(args: argparse.Namespace) -> int:
         )
     }
     # What the training doctor read in the curves: stable codes and plain messages.
-    summary["diagnosis"] = [
-        Diagnosis.from_dict(item).summary() for item in result.get("diagnosis") or []
-    ]
+    summary["diagnosis"] = summaries(
+        [Diagnosis.from_dict(d) for d in result.get("diagnosis") or []]
+    )
     print(json.dumps(summary, allow_nan=False, default=str))
     return EXIT_OK
 

@@ -16,6 +16,7 @@ from helpers import mixed_frame, tiny_recipe
 from core.model import curves
 from core.model.diagnosis import (
     CODES,
+    LIVE_CONFIRM_EPOCHS,
     Diagnosis,
     diagnose,
     diagnose_run,
@@ -323,13 +324,13 @@ def test_live_says_nothing_on_the_first_passes() -> None:
 
 def test_live_healthy_run_never_flickers() -> None:
     train, val = healthy_curves(40, seed=1)
-    for n in range(curves.MIN_EPOCHS_TO_JUDGE + 1, 41):
+    for n in range(curves.MIN_EPOCHS_TO_JUDGE + LIVE_CONFIRM_EPOCHS - 1, 41):
         found = diagnose(history(train[:n], val[:n]), RECIPE)
         assert codes(found) == ["healthy"], (n, codes(found))
         assert found[0].message.startswith("So far")
 
 
-def test_live_finding_waits_for_a_second_pass() -> None:
+def test_live_finding_waits_until_it_has_held_for_a_few_passes() -> None:
     train, val = overfitting_curves(n=30, best=10)
     rows = history(train, val)
     finished = [
@@ -338,10 +339,11 @@ def test_live_finding_waits_for_a_second_pass() -> None:
         if "overfitting" in codes(diagnose(rows[:n], RECIPE, stopped_because="completed"))
     ]
     first = finished[0]
-    assert "overfitting" not in codes(diagnose(rows[:first], RECIPE))  # seen once: not yet
-    assert "overfitting" in codes(diagnose(rows[: first + 1], RECIPE))  # seen twice: shown
-    shown = [n for n in range(first + 1, 31) if "overfitting" in codes(diagnose(rows[:n], RECIPE))]
-    assert shown == list(range(first + 1, 31))  # and it stays
+    confirmed = first + LIVE_CONFIRM_EPOCHS - 1
+    for n in range(first, confirmed):
+        assert "overfitting" not in codes(diagnose(rows[:n], RECIPE)), n  # not yet
+    shown = [n for n in range(first, 31) if "overfitting" in codes(diagnose(rows[:n], RECIPE))]
+    assert shown == list(range(confirmed, 31))  # then shown, and it stays
 
 
 def test_live_finding_hovering_at_its_threshold_does_not_flicker() -> None:

@@ -10,6 +10,7 @@ MESSAGES = {
     "almost always means the learning rate is too high, so each adjustment overshoots and the "
     "next one overshoots further. Train again with a learning rate 10 times lower ({new} "
     "instead of {old}).",
+    "diverged_nan": " (it became not-a-number)",
     "overfitting_title": "The network is memorising the training rows",
     "overfitting": "Since pass {since}, the error on the validation rows has risen ({best_val} → "
     "{val}, {rise}% above its best) while the error on the training rows kept falling "

@@ -442,6 +442,38 @@ def test_default_recipe_gets_a_fix_for_every_problem() -> None:
     assert all(d.fixes for d in found if d.severity in ("problem", "warning"))
 
 
+def odd_histories(seed: int) -> list[list[dict]]:
+    """Curves no trainer should produce but a diagnosis must survive: zeros, constants,
+    tiny and huge values, a single pass, random walks."""
+    rng = np.random.default_rng(seed)
+    shapes = [
+        (np.zeros(12), np.zeros(12)),
+        (np.full(30, 0.5), np.full(30, 0.5)),
+        (np.full(8, 1e-12), np.full(8, 1e-12)),
+        (np.array([0.7]), np.array([0.6])),
+        (np.linspace(1e6, 1.0, 20), np.linspace(1e6, 2.0, 20)),
+    ]
+    for _ in range(20):
+        n = int(rng.integers(1, 60))
+        train, val = (np.abs(rng.normal(1.0, 0.5) + np.cumsum(rng.normal(0, 0.1, n))) for _ in "tv")
+        shapes.append((train, val))
+    return [history(train, val) for train, val in shapes]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_odd_histories_never_break_the_doctor(seed: int) -> None:
+    for rows in odd_histories(seed):
+        for stopped in (None, "completed", "early_stopped", "stopped_by_user"):
+            found = diagnose(
+                rows, RECIPE, stopped_because=stopped, batch_size=32, reference_loss=0.69
+            )
+            assert {d.code for d in found} <= set(CODES)
+            assert all(d.message and "nan" not in d.message.lower() for d in found)
+            for diagnosis in found:
+                for fix in diagnosis.fixes:
+                    fix.apply(RECIPE)
+
+
 # --- records ---------------------------------------------------------------------------------
 
 

@@ -123,6 +123,7 @@ def _read_recipe(path: Path):  # noqa: ANN202 - Recipe, imported lazily
 
 
 def _train(args: argparse.Namespace) -> int:
+    from core.model.diagnosis import Diagnosis, summaries
     from core.model.recipe import Recipe
 
     _check_file(args.data)
@@ -175,6 +176,10 @@ def _train(args: argparse.Namespace) -> int:
             "batch_size",
         )
     }
+    # What the training doctor read in the curves: stable codes and plain messages.
+    summary["diagnosis"] = summaries(
+        [Diagnosis.from_dict(d) for d in result.get("diagnosis") or []]
+    )
     print(json.dumps(summary, allow_nan=False, default=str))
     return EXIT_OK
 

@@ -22,16 +22,17 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 
-from core.evaluation import metrics as evaluation
+from core.data.profiling import DataProfile, TaskInfo, profile_table
 from core.errors import RecipeError, UnusableDataError
+from core.evaluation import metrics as evaluation
+from core.evaluation.verdict import verdict
+from core.model.diagnosis import diagnose_run
 from core.model.network import build_model, compile_model, export_model
+from core.model.recipe import Recipe
+from core.model.training import TrainingOutcome, fit
 from core.portable import outputs as portable_outputs
 from core.portable.preprocess import USABLE_KINDS, Preprocessor, TargetEncoder
 from core.portable.reading import MIN_ROWS, read_table
-from core.data.profiling import DataProfile, TaskInfo, profile_table
-from core.model.recipe import Recipe
-from core.model.training import TrainingOutcome, fit
-from core.evaluation.verdict import verdict
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
 
@@ -239,6 +240,7 @@ def train_run(
     result = _evaluate(model, data, recipe, outcome)
     result["seconds"] = round(time.perf_counter() - started, 3)
     result["batch_size"] = batch_size
+    result["diagnosis"] = [d.to_dict() for d in diagnose_run(result, recipe)]
     return TrainedRun(
         recipe=recipe,
         task=task,

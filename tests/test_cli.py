@@ -12,6 +12,7 @@ import pytest
 from helpers import raw_mixed_frame, write_csv
 
 from core import cli
+from core.model.diagnosis import CODES
 
 REPO = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {
@@ -24,6 +25,7 @@ SUMMARY_KEYS = {
     "seconds",
     "warnings",
     "bundle",
+    "diagnosis",
 }
 
 
@@ -101,6 +103,9 @@ def test_train_prints_epochs_and_a_json_summary(churn_csv: Path, tmp_path: Path)
     assert 0.0 <= summary["metrics"]["accuracy"] <= 1.0
     assert "majority class" in summary["baselines"]
     assert summary["bundle"] == str(out)
+    assert summary["diagnosis"], "a finished run always gets at least one finding"
+    assert all(set(item) == {"code", "message"} for item in summary["diagnosis"])
+    assert {item["code"] for item in summary["diagnosis"]} <= set(CODES)
     assert out.is_file()
     assert (out.parent / "model_card.md").is_file()
 
@@ -144,6 +149,24 @@ def test_seed_changes_the_split(
     assert first["baselines"] != second["baselines"]
     assert again["metrics"] == first["metrics"]
     assert again["baselines"] == first["baselines"]
+
+
+@pytest.mark.slow
+def test_train_summary_names_a_blow_up_and_its_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A learning rate far too high: the summary's diagnosis says so, with the fix in words."""
+    data = write_csv(raw_mixed_frame(300).drop(columns=["churn", "tier"]), tmp_path / "price.csv")
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(
+        json.dumps({"training": {"optimizer": "sgd", "learning_rate": 10.0}}), encoding="utf-8"
+    )
+    args = ["train", str(data), "--target", "price", "--recipe", str(recipe), "--epochs", "5"]
+    assert cli.main([*args, "--out", str(tmp_path / "model.zip")]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["stopped_because"] == "diverged"
+    assert [item["code"] for item in summary["diagnosis"]] == ["diverged"]
+    assert "1 instead of 10" in summary["diagnosis"][0]["message"]
 
 
 # --- plain errors (exit 2, one error line, no traceback) ------------------------------------

@@ -29,6 +29,7 @@ from core.jobs.runner import (
     get_runner,
     write_json_atomic,
 )
+from core.model.diagnosis import CODES
 from core.model.recipe import Recipe
 
 WAIT_SECONDS = 240  # upper bound for one job to start and train on a busy 2-core machine
@@ -350,6 +351,9 @@ def test_job_reports_progress_then_finishes_with_a_bundle(finished_job) -> None:
     assert final.result is not None
     assert final.result["stopped_because"] == "completed"
     assert final.result["epochs_run"] == 6
+    # The training doctor's findings travel with the result, fixes included.
+    assert final.result["diagnosis"]
+    assert all(d["code"] in CODES and "fixes" in d for d in final.result["diagnosis"])
     assert final.error is None and not final.stop_requested and final.eta_seconds is None
     assert final.started_at and final.finished_at and final.created_at <= final.started_at
     assert final.elapsed_seconds == pytest.approx(final.finished_at - final.started_at)

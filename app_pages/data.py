@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.model.starting_recipe import starting_recipe
 from ui.data import (
     choose_sheet,
     profile_dataset,
@@ -129,7 +130,9 @@ def choose_target(columns: list[str], current: str | None) -> str | None:
 def choose_dropped(profile, options: list[str], current: tuple[str, ...]) -> list[str]:
     """Columns to leave out, pre-filled with the profile's suggestions and the reasons why."""
     if st.session_state.get("drop_needs_refill"):
-        st.session_state["drop_columns"] = [c for c in profile.suggested_drop if c in options]
+        # What the app starts from for this file: one rule, shared with `trainboard recipe`.
+        starting = starting_recipe(profile).drop_columns
+        st.session_state["drop_columns"] = [c for c in starting if c in options]
         st.session_state["drop_needs_refill"] = False
     elif "drop_columns" not in st.session_state:
         st.session_state["drop_columns"] = [c for c in current if c in options]

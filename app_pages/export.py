@@ -10,6 +10,7 @@ from core.bundle.layout import (
     REQUIREMENTS_TXT,
 )
 from core.errors import TrainboardError
+from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import show_error
@@ -30,7 +31,7 @@ TEXT = {
     "engineer_intro": "Unzip the bundle, then in a terminal in that folder:",
     "command": "python -m venv .venv && . .venv/bin/activate\n"
     "pip install -r {requirements}\n"
-    "python {script} new_rows.csv                  # writes {out} next to new_rows.csv\n"
+    "python {script} new_rows.csv                  # writes {out} in the current folder\n"
     "python {script} new_rows.csv --out result.csv # or choose the output file",
     "engineer_after": "The script reads a CSV with the same columns as the training data (the "
     "column to predict may be missing; other columns are kept) and adds a prediction column, "
@@ -45,8 +46,8 @@ TEXT = {
 
 def downloads(job_id: str) -> None:
     """The bundle and model card download buttons (the bundle is read only when clicked)."""
-    bundle = runner().artifact(job_id, "bundle.zip")
-    card = runner().artifact(job_id, "model_card.md")
+    bundle = runner().artifact(job_id, BUNDLE_FILE)
+    card = runner().artifact(job_id, MODEL_CARD_FILE)
     if bundle is None:
         st.warning(TEXT["no_bundle"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")

@@ -3,12 +3,18 @@
 Engineers and the benchmarks drive Trainboard without a browser:
 
 - ``profile DATA`` prints the column profile and health warnings as JSON;
+- ``recipe [DATA --target COLUMN]`` prints a recipe as JSON: the default one, or the
+  one the app starts from for that file (``--explain`` prints every setting instead);
 - ``train DATA --target COLUMN`` trains, prints one line per epoch on stderr
   and, as the last line of stdout, one JSON object describing the run;
 - ``predict BUNDLE.zip DATA.csv`` scores new rows with an exported bundle.
 
 Exit status: 0 on success, 2 on unusable input (one ``error:`` line on stderr,
-never a traceback), 1 on an unexpected failure.
+never a traceback), 1 on an unexpected failure. Every check that can fail on the
+user's input (the files, the outputs, the recipe, the target column) runs before
+TensorFlow is imported, which takes seconds; TensorFlow itself is loaded quietly
+(:mod:`core.quiet_tensorflow`), so its start-up lines never come before that one
+``error:`` line. Outputs go to the current folder unless ``--out`` says otherwise.
 """
 
 from __future__ import annotations
@@ -17,16 +23,26 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import TrainboardError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from core.data.profiling import DataProfile
+    from core.model.recipe import Recipe
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
 DATA_HELP = "CSV file (.csv or .csv.gz) or Excel workbook (.xlsx)"
 SHEET_HELP = "the sheet to read from an Excel workbook (default: the first one)"
+
+DEFAULT_BUNDLE = "model.zip"  # written in the current folder unless --out says otherwise
+BUNDLE_SUFFIX = ".zip"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,6 +55,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``trainboard`` argument parser (sub-commands profile, recipe, train, predict)."""
+    from core.bundle.layout import DEFAULT_PREDICTIONS
+
     parser = _Parser(prog="trainboard", description="Train and use neural networks on CSV data.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -46,6 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("data", type=Path, help=DATA_HELP)
     profile.add_argument("--sheet", help=SHEET_HELP)
     profile.add_argument("--target", help="column to predict (adds the task and target checks)")
+
+    recipe = commands.add_parser(
+        "recipe",
+        help="Print a recipe as JSON: the default one, or the one the app starts from for DATA.",
+    )
+    recipe.add_argument(
+        "data", type=Path, nargs="?", help=f"{DATA_HELP}: start from what the app would use for it"
+    )
+    recipe.add_argument("--sheet", help=SHEET_HELP)
+    recipe.add_argument("--target", help="column to predict (sets the recipe's target)")
+    recipe.add_argument(
+        "--explain",
+        action="store_true",
+        help="print every setting (meaning, default, allowed values) as Markdown instead",
+    )
 
     train = commands.add_parser("train", help="Train a model and export it.")
     train.add_argument("data", type=Path, help=DATA_HELP)
@@ -56,27 +90,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs", type=int, help="most passes over the data (overrides the recipe)"
     )
     train.add_argument("--seed", type=int, help="random seed (overrides the recipe)")
-    train.add_argument("--out", type=Path, help="where to write the bundle (default: model.zip)")
+    train.add_argument(
+        "--out",
+        type=Path,
+        help=f"where to write the bundle (default: {DEFAULT_BUNDLE} in the current folder)",
+    )
 
     predict = commands.add_parser("predict", help="Score new rows with an exported bundle.")
     predict.add_argument("bundle", type=Path, help="bundle .zip written by train")
     predict.add_argument("data", type=Path, help="CSV or .xlsx file with the same columns")
     predict.add_argument("--sheet", help=SHEET_HELP)
     predict.add_argument(
-        "--out", type=Path, help="predictions CSV (default: predictions.csv next to DATA)"
+        "--out",
+        type=Path,
+        help=f"predictions CSV (default: {DEFAULT_PREDICTIONS} in the current folder)",
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "profile": _profile,
+        "recipe": _recipe,
+        "train": _train,
+        "predict": _predict,
+    }
     try:
-        if args.command == "profile":
-            return _profile(args)
-        if args.command == "train":
-            return _train(args)
-        return _predict(args)
+        return commands[args.command](args)
     except TrainboardError as error:
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -96,18 +138,53 @@ def _check_file(path: Path) -> None:
         raise UnusableDataError(f"There is no file at '{path}'. Check the path and try again.")
 
 
-def _profile(args: argparse.Namespace) -> int:
-    from core.data.profiling import profile_table
+def _check_output(path: Path, example_name: str, suffix: str | None = None) -> Path:
+    """``path`` if a file can be written there; a plain error otherwise.
+
+    Runs before any work starts, so a typo in ``--out`` never costs a finished training.
+    """
+    from core.errors import UnusableDataError
+
+    fix = "Choose another place with --out."
+    if path.is_dir():
+        raise UnusableDataError(
+            f"'{path}' is a folder. Give --out a file name, for example '{path / example_name}'."
+        )
+    if suffix is not None and path.suffix.lower() != suffix:
+        raise UnusableDataError(
+            f"'{path}' does not end in {suffix}. Give --out a name ending in {suffix}, "
+            f"for example '{path.with_suffix(suffix).name}'."
+        )
+    folder = path.parent
+    if not folder.exists():
+        raise UnusableDataError(
+            f"The folder '{folder}' does not exist. Create it first, or choose another place "
+            "with --out."
+        )
+    if not folder.is_dir():
+        raise UnusableDataError(f"'{folder}' is a file, not a folder. {fix}")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UnusableDataError(f"There is no permission to write '{path}'. {fix}")
+    return path
+
+
+def _read_table(path: Path, sheet: str | None) -> pd.DataFrame:
+    """The table of a data file, read the way the whole app reads it (no TensorFlow)."""
     from core.portable.reading import read_table
 
-    _check_file(args.data)
-    frame = read_table(args.data, name=args.data.name, sheet=args.sheet)
-    profile = profile_table(frame, args.target)
+    _check_file(path)
+    return read_table(path, name=path.name, sheet=sheet)
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from core.data.profiling import profile_table
+
+    profile = profile_table(_read_table(args.data, args.sheet), args.target)
     print(json.dumps(profile.to_dict(), indent=2, allow_nan=False))
     return EXIT_OK
 
 
-def _read_recipe(path: Path):  # noqa: ANN202 - Recipe, imported lazily
+def _read_recipe(path: Path) -> Recipe:
     from core.errors import RecipeError
     from core.model.recipe import Recipe
 
@@ -122,10 +199,38 @@ def _read_recipe(path: Path):  # noqa: ANN202 - Recipe, imported lazily
     return Recipe.from_json(text)
 
 
-def _train(args: argparse.Namespace) -> int:
-    from core.model.diagnosis import Diagnosis, summaries
+def _recipe(args: argparse.Namespace) -> int:
     from core.model.recipe import Recipe
 
+    if args.explain:
+        from core.model.reference import recipe_reference
+
+        print(recipe_reference())
+        return EXIT_OK
+    recipe = Recipe()
+    if args.data is not None:
+        from core.data.profiling import profile_table
+        from core.model.starting_recipe import starting_recipe
+
+        frame = _read_table(args.data, args.sheet)
+        profile = profile_table(frame, args.target, test_fraction=recipe.split.test_fraction)
+        recipe = starting_recipe(profile, recipe)
+    elif args.target is not None:
+        recipe = recipe.with_changes(target=args.target)
+    print(recipe.to_json())
+    return EXIT_OK
+
+
+def _checked_training_input(
+    args: argparse.Namespace,
+) -> tuple[Recipe, pd.DataFrame, DataProfile, Path]:
+    """Everything ``train`` needs, checked without TensorFlow (which takes seconds to load)."""
+    from core.bundle.layout import model_card_beside
+    from core.data.profiling import profile_table
+    from core.model.recipe import Recipe
+
+    out = _check_output(args.out or Path(DEFAULT_BUNDLE), DEFAULT_BUNDLE, BUNDLE_SUFFIX)
+    _check_output(model_card_beside(out), model_card_beside(Path(DEFAULT_BUNDLE)).name)
     _check_file(args.data)
     recipe = _read_recipe(args.recipe) if args.recipe else Recipe()
     changes: dict = {"target": args.target}
@@ -134,11 +239,21 @@ def _train(args: argparse.Namespace) -> int:
     if args.seed is not None:
         changes["seed"] = args.seed
     recipe = recipe.with_changes(**changes)
+    frame = _read_table(args.data, args.sheet)
+    # The same profile the training would make: a wrong or unusable target column is
+    # reported here, in well under a second, instead of after TensorFlow's start.
+    profile = profile_table(frame, recipe.target, test_fraction=recipe.split.test_fraction)
+    return recipe, frame, profile, out
 
-    # Imported after the input checks, so a bad path or recipe fails fast.
-    from core.pipeline import export_run, load_table, train_run
 
-    frame = load_table(args.data, sheet=args.sheet)
+def _train(args: argparse.Namespace) -> int:
+    recipe, frame, profile, out = _checked_training_input(args)
+
+    from core.quiet_tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from core.model.diagnosis import Diagnosis, summaries
+    from core.pipeline import export_run, train_run
 
     def report_epoch(epoch: dict) -> None:
         print(
@@ -150,8 +265,7 @@ def _train(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    run = train_run(frame, recipe, data_name=args.data.name, on_epoch=report_epoch)
-    out = args.out or Path("model.zip")
+    run = train_run(frame, recipe, data_name=args.data.name, on_epoch=report_epoch, profile=profile)
     result = export_run(run, out)
     print(run.outcome.message, file=sys.stderr)
     summary = {
@@ -185,15 +299,20 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from core.bundle.writer import predict_command
+    from core.bundle.layout import DEFAULT_PREDICTIONS
 
+    out = _check_output(args.out or Path(DEFAULT_PREDICTIONS), DEFAULT_PREDICTIONS)
     _check_file(args.data)
     if not args.bundle.is_file():
         from core.errors import BundleError
 
         raise BundleError(f"There is no bundle at '{args.bundle}'. Check the path and try again.")
-    # Without --out, predictions.csv is written next to the data file, as predict.py does.
-    summary = predict_command(args.bundle, args.data, args.out, sheet=args.sheet)
+    from core.quiet_tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from core.bundle.loading import predict_command
+
+    summary = predict_command(args.bundle, args.data, out, sheet=args.sheet)
     # For people: what was predicted and what the model had to guess (also in the JSON).
     print(f"{summary['headline']} Written to {summary['out']}.", file=sys.stderr)
     for note in summary["notes"]:

@@ -336,8 +336,10 @@ def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
 def export_run(run: TrainedRun, bundle_path: Path) -> dict[str, Any]:
     """Write the run's bundle (when it has a usable model) and return its result dict.
 
-    The model card is also written beside the bundle as ``model_card.md``.
+    The model card is also written beside the bundle, named after it (see
+    :func:`core.bundle.layout.model_card_beside`).
     """
+    from core.bundle.layout import model_card_beside
     from core.bundle.writer import write_bundle  # TensorFlow export code, needed only here
 
     result = dict(run.result)
@@ -349,7 +351,7 @@ def export_run(run: TrainedRun, bundle_path: Path) -> dict[str, Any]:
     result["bundle"] = str(bundle_path)
     result["export"] = report.to_dict()
     if report.model_card:
-        card_path = bundle_path.with_name("model_card.md")
+        card_path = model_card_beside(bundle_path)
         temporary = card_path.with_name(card_path.name + ".tmp")
         temporary.write_text(report.model_card, encoding="utf-8")
         temporary.replace(card_path)
@@ -365,7 +367,7 @@ def train_and_export(
     stop_event: threading.Event | None = None,
     data_name: str | None = None,
 ) -> dict[str, Any]:
-    """Train on a CSV file, write ``bundle.zip`` and ``model_card.md`` into ``out_dir``.
+    """Train on a CSV file, write ``bundle.zip`` and its model card into ``out_dir``.
 
     Returns the run's result dict (see docs/ARCHITECTURE.md); its ``bundle``
     is the path written, or None when training produced no usable model.

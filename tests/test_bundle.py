@@ -403,6 +403,8 @@ def test_predict_script_exits_2_with_one_error_line(exported, script_runs, tmp_p
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "'plan'" in errors[0]
     assert "Traceback" not in stderr
+    # Nothing written: neither in the current folder (the default) nor beside the data.
+    assert not (folder / "predictions.csv").exists()
     assert not (tmp_path / "predictions.csv").exists()
 
 
@@ -440,16 +442,20 @@ def test_predict_command_checks_the_data_before_loading_the_network(
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_predict_command_writes_a_safe_csv_and_summarises(exported, tmp_path) -> None:
+def test_predict_command_writes_a_safe_csv_and_summarises(exported, tmp_path, monkeypatch) -> None:
     item = exported["binary"]
-    data = tmp_path / "new.csv"
+    data = tmp_path / "data" / "new.csv"
+    data.parent.mkdir()
     _rows(item.run).to_csv(data, index=False)
+    monkeypatch.chdir(tmp_path)
     summary = predict_command(item.path, data, None)
-    out = tmp_path / "predictions.csv"
-    assert summary["out"] == str(out) and out.is_file()
+    # Outputs go to the current folder unless told otherwise, not next to the data.
+    out = Path("predictions.csv")
+    assert summary["out"] == str(out) and (tmp_path / out).is_file()
+    assert not (data.parent / out).exists()
     assert summary["rows"] == len(_rows(item.run)) == summary["predicted"]
     assert sum(summary["prediction_counts"].values()) == summary["predicted"]
-    written = pd.read_csv(out, encoding="utf-8-sig")
+    written = pd.read_csv(tmp_path / out, encoding="utf-8-sig")
     assert "'=pro" in set(written["plan"].dropna())
     with pytest.raises(PredictionInputError, match="overwrite"):
         predict_command(item.path, data, data)

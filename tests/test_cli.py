@@ -1,4 +1,4 @@
-"""The command line: ``python -m core profile|train``, its JSON output and its plain errors."""
+"""The command line: ``python -m core profile|recipe|train|predict``, its JSON and its errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ import pytest
 from helpers import raw_mixed_frame, write_csv
 
 from core import cli
+from core.data.profiling import profile_table
 from core.model.diagnosis import CODES
+from core.model.recipe import Recipe
+from core.model.reference import recipe_reference
+from core.model.starting_recipe import starting_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {
@@ -29,12 +33,17 @@ SUMMARY_KEYS = {
 }
 
 
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``python -m core ARGS`` from the repository root, as an engineer would run it."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO)}
+def run_cli(*args: str, timeout: float = 300, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """``python -m core ARGS`` as an engineer would run it (from the repository root).
+
+    TensorFlow's log level is left unset, as on a fresh terminal: the CLI must keep
+    TensorFlow quiet by itself.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = str(REPO)
     return subprocess.run(
         [sys.executable, "-m", "core", *args],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -48,14 +57,37 @@ def churn_csv(tmp_path: Path) -> Path:
 
 
 def _assert_plain_error(done: subprocess.CompletedProcess, *expected: str) -> str:
+    """Exit 2 and, on stderr, exactly one line: ``error: ...`` (no TensorFlow lines first)."""
     assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr, done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
     for text in expected:
-        assert text in errors[0], errors[0]
+        assert text in lines[0], lines[0]
     assert done.stdout.strip() == "", "nothing on stdout when the run fails"
-    return errors[0]
+    return lines[0]
+
+
+def run_without_tensorflow(*args: str, cwd: Path = REPO) -> tuple[int, str]:
+    """``cli.main(ARGS)`` in a fresh interpreter; fails if it imported TensorFlow.
+
+    Every check of the user's input runs before TensorFlow's seconds-long import.
+    """
+    code = (
+        "import sys; from core import cli; "
+        f"code = cli.main({list(args)!r}); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'; "
+        "sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "TF imported" not in done.stderr, done.stderr
+    return done.returncode, done.stderr
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -93,6 +125,9 @@ def test_train_prints_epochs_and_a_json_summary(churn_csv: Path, tmp_path: Path)
     assert "Traceback" not in done.stderr
     epoch_lines = [line for line in done.stderr.splitlines() if line.startswith("epoch")]
     assert len(epoch_lines) == 2
+    # Nothing else on stderr: no TensorFlow start-up lines (cuInit...), only the outcome.
+    other_lines = [line for line in done.stderr.splitlines() if not line.startswith("epoch")]
+    assert len(other_lines) == 1 and other_lines[0].startswith("Training finished"), done.stderr
     assert epoch_lines[0].split()[1] == "1/2" and epoch_lines[1].split()[1] == "2/2"
     assert "loss" in epoch_lines[0] and "accuracy" in epoch_lines[0]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
@@ -107,15 +142,21 @@ def test_train_prints_epochs_and_a_json_summary(churn_csv: Path, tmp_path: Path)
     assert all(set(item) == {"code", "message"} for item in summary["diagnosis"])
     assert {item["code"] for item in summary["diagnosis"]} <= set(CODES)
     assert out.is_file()
-    assert (out.parent / "model_card.md").is_file()
+    assert (out.parent / "model.model_card.md").is_file()  # named after the bundle
 
-    # The bundle scores new rows through the same command line.
-    predictions = tmp_path / "predictions.csv"
+    # The bundle scores new rows through the same command line; without --out the
+    # predictions go to the current folder, not next to the data.
     new_rows = write_csv(
         raw_mixed_frame(30, seed=9).drop(columns=["tier", "price", "churn"]), tmp_path / "new.csv"
     )
-    assert cli.main(["predict", str(out), str(new_rows), "--out", str(predictions)]) == 0
-    assert predictions.is_file()
+    work = tmp_path / "work"
+    work.mkdir()
+    done = run_cli("predict", str(out), str(new_rows), cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", "TensorFlow stays quiet while predicting too"
+    predictions = work / "predictions.csv"
+    assert json.loads(done.stdout)["out"] == "predictions.csv"
+    assert not (tmp_path / "predictions.csv").exists()
     assert len(predictions.read_text(encoding="utf-8").strip().splitlines()) == 31
 
 
@@ -143,6 +184,10 @@ def test_seed_changes_the_split(
         assert code == 0
         results.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
     first, second, again = results
+    # Three bundles in one folder, three model cards: none overwrote another.
+    cards = sorted(p.name for p in tmp_path.glob("*.model_card.md"))
+    assert cards == [f"model_{i}.model_card.md" for i in range(3)]
+    assert not (tmp_path / "model_card.md").exists()
     # Same sizes, different rows: even the simple baselines score differently on them;
     # the same seed repeats exactly.
     assert first["data"]["n_test"] == second["data"]["n_test"]
@@ -258,3 +303,139 @@ def test_profile_does_not_import_tensorflow(churn_csv: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["columns"]
+
+
+def test_wrong_column_and_bad_recipe_are_found_before_tensorflow(
+    churn_csv: Path, tmp_path: Path
+) -> None:
+    # A typo in the column name answers in well under a second, not after TensorFlow's start.
+    code, stderr = run_without_tensorflow("train", str(churn_csv), "--target", "revenue")
+    assert code == 2 and stderr.startswith("error:") and stderr.count("\n") == 1, stderr
+    assert "'revenue'" in stderr
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(json.dumps({"training": {"optimizer": "adamm"}}), encoding="utf-8")
+    code, stderr = run_without_tensorflow(
+        "train", str(churn_csv), "--target", "churn", "--recipe", str(recipe)
+    )
+    assert code == 2 and stderr.startswith("error:") and stderr.count("\n") == 1, stderr
+    assert "training.optimizer" in stderr
+
+
+def test_wrong_column_one_error_line_from_the_command_line(churn_csv: Path) -> None:
+    _assert_plain_error(run_cli("train", str(churn_csv), "--target", "revenue"), "'revenue'")
+
+
+# --- outputs: checked before any work starts ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        (".", "is a folder"),
+        ("a_file.txt/model.zip", "is a file, not a folder"),
+        ("no_such_folder/model.zip", "does not exist"),
+        ("model.csv", "ending in .zip"),
+    ],
+)
+def test_unusable_train_output_is_refused_before_training(
+    churn_csv: Path, tmp_path: Path, out: str, expected: str
+) -> None:
+    (tmp_path / "a_file.txt").write_text("not a folder", encoding="utf-8")
+    code, stderr = run_without_tensorflow(
+        "train", str(churn_csv), "--target", "churn", "--out", out, cwd=tmp_path
+    )
+    assert code == 2 and stderr.startswith("error:") and stderr.count("\n") == 1, stderr
+    assert expected in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file.txt", "churn.csv"]
+
+
+def test_card_beside_the_bundle_that_is_a_folder_is_refused(
+    churn_csv: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "churn.model_card.md").mkdir()
+    code, stderr = run_without_tensorflow(
+        "train", str(churn_csv), "--target", "churn", "--out", "churn.zip", cwd=tmp_path
+    )
+    assert code == 2 and "churn.model_card.md" in stderr and "is a folder" in stderr
+
+
+def test_unusable_predict_output_is_refused_before_loading(churn_csv: Path, tmp_path: Path) -> None:
+    bundle = tmp_path / "model.zip"
+    bundle.write_bytes(b"not checked yet")
+    code, stderr = run_without_tensorflow(
+        "predict", str(bundle), str(churn_csv), "--out", str(tmp_path), cwd=tmp_path
+    )
+    assert code == 2 and "is a folder" in stderr and stderr.count("\n") == 1, stderr
+
+
+# --- recipe ----------------------------------------------------------------------------------
+
+
+def test_recipe_prints_the_default_recipe(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["recipe"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == Recipe().to_dict()
+    assert cli.main(["recipe", "--target", "churn"]) == 0
+    assert Recipe.from_json(capsys.readouterr().out) == Recipe(target="churn")
+
+
+def test_recipe_for_a_file_is_the_apps_starting_recipe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = raw_mixed_frame(240).drop(columns=["tier", "price"])
+    frame.insert(0, "customer_id", [f"C{i:05d}" for i in range(len(frame))])
+    frame["country"] = "DE"
+    data = write_csv(frame, tmp_path / "customers.csv")
+    assert cli.main(["recipe", str(data), "--target", "churn"]) == 0
+    printed = Recipe.from_json(capsys.readouterr().out)
+    assert printed.target == "churn"
+    # An identifier and a constant column are left out, as the Data page suggests.
+    assert {"customer_id", "country"} <= set(printed.drop_columns)
+    assert not {"tenure", "spend", "plan", "churn"} & set(printed.drop_columns)
+    assert printed == starting_recipe(profile_table(frame, "churn"))
+    # What it prints is a recipe `train --recipe` accepts as it is.
+    assert printed.with_changes(target="churn") == printed
+
+
+def test_recipe_for_a_file_with_a_wrong_column_is_one_error_line(churn_csv: Path) -> None:
+    _assert_plain_error(run_cli("recipe", str(churn_csv), "--target", "revenue"), "'revenue'")
+
+
+def test_readme_documents_every_recipe_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    # The README's reference is exactly what `trainboard recipe --explain` prints, which is
+    # generated from the recipe's own field declarations: a new setting cannot go undocumented.
+    assert cli.main(["recipe", "--explain"]) == 0
+    explained = capsys.readouterr().out.strip()
+    assert explained == recipe_reference()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    begin, end = "<!-- recipe-reference:begin -->", "<!-- recipe-reference:end -->"
+    assert begin in readme and end in readme
+    documented = readme.split(begin, 1)[1].split(end, 1)[0].strip()
+    assert documented == explained, (
+        "README.md's recipe reference is out of date: replace the text between the "
+        "recipe-reference markers with the output of `trainboard recipe --explain`."
+    )
+    for path in Recipe().to_dict()["training"]:
+        assert f"`training.{path}`" in documented
+
+
+@pytest.mark.slow
+def test_tensorflow_is_imported_without_a_word(tmp_path: Path) -> None:
+    """What the CLI and every job process do first: import TensorFlow, silently."""
+    code = (
+        "from core.quiet_tensorflow import import_tensorflow_quietly\n"
+        "import_tensorflow_quietly()\n"
+        "import tensorflow as tf\n"
+        "tf.config.list_physical_devices()\n"  # where 'failed call to cuInit' came from
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""

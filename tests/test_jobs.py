@@ -21,7 +21,9 @@ import pytest
 
 from core.errors import TrainingError
 from core.jobs.runner import (
+    BUNDLE_FILE,
     INTERRUPTED_MESSAGE,
+    MODEL_CARD_FILE,
     UNEXPECTED_FAILURE_MESSAGE,
     JobStatus,
     LocalJobRunner,
@@ -357,9 +359,9 @@ def test_job_reports_progress_then_finishes_with_a_bundle(finished_job) -> None:
     assert final.error is None and not final.stop_requested and final.eta_seconds is None
     assert final.started_at and final.finished_at and final.created_at <= final.started_at
     assert final.elapsed_seconds == pytest.approx(final.finished_at - final.started_at)
-    bundle = runner.artifact(job_id, "bundle.zip")
+    bundle = runner.artifact(job_id, BUNDLE_FILE)
     assert bundle is not None and bundle.stat().st_size > 0
-    card = runner.artifact(job_id, "model_card.md")
+    card = runner.artifact(job_id, MODEL_CARD_FILE)
     assert card is not None and card.read_text().strip()
     assert json.loads((workspace / "jobs" / job_id / "result.json").read_text()) == final.result
 
@@ -426,4 +428,4 @@ def test_unusable_data_fails_with_a_plain_message(workspace: Path) -> None:
     assert final.error and final.error != UNEXPECTED_FAILURE_MESSAGE  # the pipeline's own words
     assert "refund" in final.error  # names the missing column
     assert "Traceback" not in final.error
-    assert final.result is None and runner.artifact(job_id, "bundle.zip") is None
+    assert final.result is None and runner.artifact(job_id, BUNDLE_FILE) is None

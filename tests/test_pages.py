@@ -23,7 +23,7 @@ import core.jobs.runner
 from core.errors import TrainingError
 from core.evaluation import metrics as evaluation
 from core.evaluation.verdict import verdict
-from core.jobs.runner import JobStatus
+from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE, JobStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app's ui/ package sits beside app.py (Streamlit puts that folder on the path).
@@ -240,8 +240,8 @@ def finished_run(runner: FakeRunner, result: dict, tmp_path: Path, job_id: str =
     bundle.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip archive
     card = tmp_path / "model_card.md"
     card.write_text("# Model card\n\nPredicts churn.", encoding="utf-8")
-    runner.artifacts[(job_id, "bundle.zip")] = bundle
-    runner.artifacts[(job_id, "model_card.md")] = card
+    runner.artifacts[(job_id, BUNDLE_FILE)] = bundle
+    runner.artifacts[(job_id, MODEL_CARD_FILE)] = card
     return job_id
 
 
@@ -565,7 +565,7 @@ def test_export_offers_bundle_and_model_card(runner, tmp_path):
 
 def test_export_without_a_bundle_says_so(runner, tmp_path):
     job_id = finished_run(runner, classification_result(), tmp_path)
-    del runner.artifacts[(job_id, "bundle.zip")]
+    del runner.artifacts[(job_id, BUNDLE_FILE)]
     app = go(open_app({"job": job_id}), "export")
     no_exception(app)
     assert app.warning and not app.download_button

@@ -212,7 +212,7 @@ def test_train_and_export_writes_bundle_and_card(tmp_path: Path) -> None:
     epochs: list[dict] = []
     result = train_and_export(data_path, tiny_recipe(), out_dir, on_epoch=epochs.append)
     assert (out_dir / "bundle.zip").is_file()
-    assert (out_dir / "model_card.md").is_file()
+    assert (out_dir / "bundle.model_card.md").is_file()  # named after the bundle
     assert result["bundle"] == str(out_dir / "bundle.zip")
     assert result["data"]["name"] == "c.csv"
     assert result["data"]["rows"] == 240
@@ -235,4 +235,4 @@ def test_no_bundle_when_training_diverges(tmp_path: Path) -> None:
     assert result["stopped_because"] == "diverged"
     assert result["bundle"] is None
     assert not (tmp_path / "bundle.zip").exists()
-    assert not (tmp_path / "model_card.md").exists()
+    assert not (tmp_path / "bundle.model_card.md").exists()

@@ -270,7 +270,7 @@ def _usage_section(task: Any) -> str:
             "```",
             "",
             f"The new file needs the columns listed above (other columns are kept as they are). "
-            f"The script writes `{DEFAULT_PREDICTIONS}` next to `new_data.csv`: every input "
+            f"The script writes `{DEFAULT_PREDICTIONS}` in the current folder: every input "
             f"column, then `{PREDICTION}`{extra}. Use `--out other.csv` to choose the file, or "
             f"`--out -` to print the table. On unusable input it stops with one line starting "
             f"with `error:` that says what to fix.",

@@ -16,6 +16,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from core.quiet_tensorflow import native_stderr_hidden
+
 # Outputs of a reloaded format may differ from the in-memory model by float32 rounding only.
 # Numbers in real units (prices in the millions) carry rounding in proportion to their size,
 # hence the relative part: |a - b| <= ABS_TOLERANCE + REL_TOLERANCE * |b|.
@@ -119,12 +121,15 @@ def export_tflite(model: keras.Model, path: Path) -> None:
 
 def tflite_outputs(path: Path, features: np.ndarray) -> np.ndarray:
     """Outputs of a ``.tflite`` file on a feature matrix, through a LiteRT interpreter."""
-    interpreter = _tflite_interpreter(path)
-    (input_detail,) = interpreter.get_input_details()
-    interpreter.resize_tensor_input(input_detail["index"], list(features.shape), strict=False)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(input_detail["index"], features.astype(np.float32))
-    interpreter.invoke()
+    # The interpreter announces "Created TensorFlow Lite XNNPACK delegate for CPU." on stderr.
+    with native_stderr_hidden():
+        interpreter = _tflite_interpreter(path)
+        (input_detail,) = interpreter.get_input_details()
+        shape = list(features.shape)
+        interpreter.resize_tensor_input(input_detail["index"], shape, strict=False)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(input_detail["index"], features.astype(np.float32))
+        interpreter.invoke()
     (output_detail,) = interpreter.get_output_details()
     return np.array(interpreter.get_tensor(output_detail["index"]))
 

@@ -7,6 +7,8 @@ here, so they cannot drift apart.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 # Raised when the contents or meaning of a bundle change; a reader refuses other versions.
 BUNDLE_FORMAT = 1
 
@@ -21,7 +23,7 @@ MODEL_CARD = "model_card.md"
 PREDICT_SCRIPT = "predict.py"
 REQUIREMENTS_TXT = "requirements.txt"
 RUNTIME_PACKAGE = "trainboard_runtime"  # a folder: a verbatim copy of core/portable
-DEFAULT_PREDICTIONS = "predictions.csv"
+DEFAULT_PREDICTIONS = "predictions.csv"  # written in the current folder unless told otherwise
 
 # Formats that may be left out (with the reason) when they cannot be written or verified.
 OPTIONAL_FORMATS = (SAVED_MODEL, MODEL_TFLITE)
@@ -74,3 +76,13 @@ BUNDLE_FILES: dict[str, tuple[str, str]] = {
     ),
     MODEL_CARD: ("This card.", "Read it first."),
 }
+
+
+def model_card_beside(bundle_path: Path) -> Path:
+    """Where the model card written next to a bundle goes: named after the bundle.
+
+    ``churn.zip`` gets ``churn.model_card.md``, so two bundles in one folder keep their
+    own cards (inside the zip the card is always ``model_card.md``).
+    """
+    bundle_path = Path(bundle_path)
+    return bundle_path.with_name(f"{bundle_path.stem}.{MODEL_CARD}")

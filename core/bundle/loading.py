@@ -307,7 +307,7 @@ def predict_command(
     data_path
         The CSV of new rows (read like training data; every cell is echoed as written).
     out_path
-        Where to write; default ``predictions.csv`` next to ``data_path``.
+        Where to write; default ``predictions.csv`` in the current folder.
     sheet
         The sheet to read when ``data_path`` is an Excel workbook (default: the first).
 
@@ -325,7 +325,7 @@ def predict_command(
         With a plain message (the CLI prints it after ``error:``).
     """
     data = Path(data_path)
-    out = Path(out_path) if out_path is not None else data.with_name(DEFAULT_PREDICTIONS)
+    out = Path(out_path) if out_path is not None else Path(DEFAULT_PREDICTIONS)
     check_output_path(data, out)
     # The data first: a file that cannot be read is answered before TensorFlow starts.
     rows = read_rows_to_predict(data, name=data.name, sheet=sheet)

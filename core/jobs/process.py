@@ -31,8 +31,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from core.bundle.layout import model_card_beside
 from core.errors import TrainboardError, TrainingError
 from core.model.recipe import Recipe
+from core.quiet_tensorflow import import_tensorflow_quietly
 
 # --- the layout of a job folder (core.jobs.runner uses the same names) ----------------------------
 
@@ -44,7 +46,7 @@ STATUS_FILE = "status.json"
 HISTORY_FILE = "history.json"
 RESULT_FILE = "result.json"
 BUNDLE_FILE = "bundle.zip"
-MODEL_CARD_FILE = "model_card.md"
+MODEL_CARD_FILE = model_card_beside(Path(BUNDLE_FILE)).name  # the export writes it there
 LOG_FILE = "log.txt"
 STOP_FILE = "stop"
 LOCK_FILE = "lock"
@@ -308,7 +310,9 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
     watcher.start()
     try:
         recipe = Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
-        # Imported here, in the job's own process: this is what loads TensorFlow.
+        # Imported here, in the job's own process: this is what loads TensorFlow (quietly:
+        # its start-up lines would only fill log.txt with alarming noise such as cuInit).
+        import_tensorflow_quietly()
         from core.pipeline import train_and_export
 
         result = train_and_export(

@@ -12,7 +12,7 @@ Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
     data.csv       the user's file, bytes as uploaded (never a pickled frame)
     recipe.json    the recipe            job.json      data name, creation time
     status.json    state, epoch, times   history.json  one dict per finished epoch
-    result.json    the result dict       bundle.zip / model_card.md  the export
+    result.json    the result dict       bundle.zip, bundle.model_card.md  the export
     log.txt        the process's output  stop          a stop request (marker)
     lock           held (flock) by the job's process for as long as it lives
 
@@ -121,7 +121,7 @@ class JobRunner(Protocol):
         ...
 
     def artifact(self, job_id: str, name: str) -> Path | None:
-        """Path of ``"bundle.zip"`` or ``"model_card.md"`` once it exists, else None."""
+        """Path of ``BUNDLE_FILE`` or ``MODEL_CARD_FILE`` once it exists, else None."""
         ...
 
 
@@ -339,7 +339,7 @@ class LocalJobRunner:
             (job_dir / STOP_FILE).touch(exist_ok=True)
 
     def artifact(self, job_id: str, name: str) -> Path | None:
-        """The path of a downloadable file of a job (``bundle.zip``, ``model_card.md``)."""
+        """The path of a downloadable file of a job (``BUNDLE_FILE``, ``MODEL_CARD_FILE``)."""
         if name not in ARTIFACT_NAMES:
             raise ValueError(f"{name!r} is not a job artifact; use one of {ARTIFACT_NAMES}")
         path = self._job_dir(job_id) / name

@@ -3,7 +3,7 @@
 Run it from anywhere, with the packages of requirements.txt installed:
 
     pip install -r requirements.txt
-    python predict.py new_data.csv                    # writes predictions.csv next to new_data.csv
+    python predict.py new_data.csv                    # writes predictions.csv in the current folder
     python predict.py new_data.csv --out result.csv   # writes result.csv
     python predict.py new_data.csv --out -            # prints the table (CSV) instead
 
@@ -57,7 +57,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("data", help="CSV file with the rows to predict")
     parser.add_argument(
         "--out",
-        help=f"where to write the predictions (default: {DEFAULT_OUT} next to the data file; "
+        help=f"where to write the predictions (default: {DEFAULT_OUT} in the current folder; "
         f"'{STDOUT}' prints them)",
     )
     return parser.parse_args(argv)
@@ -71,7 +71,7 @@ def predict(data_path: Path, out: str | None):  # noqa: ANN201 - runtime Predict
         raise errors.UnusableDataError(
             f"{SCHEMA_FILE} does not belong to this script; unzip the whole bundle again."
         )
-    out_path = None if out == STDOUT else Path(out) if out else data_path.with_name(DEFAULT_OUT)
+    out_path = None if out == STDOUT else Path(out if out else DEFAULT_OUT)
     predicting.check_output_path(data_path, out_path)
     if not data_path.is_file():
         raise errors.UnusableDataError(

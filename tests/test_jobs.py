@@ -339,6 +339,9 @@ def test_job_reports_progress_then_finishes_with_a_bundle(finished_job) -> None:
     final = runner.status(job_id)
     log = (workspace / "jobs" / job_id / "log.txt").read_text(errors="replace")
     assert final.state == "finished", (final.error, log[-3000:])
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") == "3":  # unless someone asked for them
+        # The job process loads TensorFlow quietly: no start-up noise such as cuInit in the log.
+        assert "absl::InitializeLog" not in log and "cuInit" not in log, log[:2000]
 
     running = [s for s in seen if s.state == "running"]
     assert running, "the job was never seen running"

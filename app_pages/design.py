@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.model.architecture import describe_network, estimate_input_width
 from core.errors import TrainboardError
+from core.model.architecture import describe_network, estimate_input_width
 from ui.charts import network_diagram
 from ui.data import profile_dataset
 from ui.recipe_form import (

@@ -226,11 +226,11 @@ def measure_size(csv_path: Path, epochs: int = 2) -> dict[str, Any]:
     """Run in a child process: every stage of a run on one CSV, with timings and peak memory."""
     peaks = {}
     import core.pipeline  # noqa: F401  (imports TensorFlow: its memory is measured on its own)
+    from core.data.profiling import profile_table
     from core.model import training
     from core.model.network import build_model, compile_model
     from core.pipeline import prepare
     from core.portable.reading import read_table
-    from core.data.profiling import profile_table
 
     peaks["after_import"] = _peak_rss_mb()
     recipe = default_recipe(**{"training.max_epochs": epochs})

@@ -149,8 +149,8 @@ def evaluate_dataset(
 ) -> dict[str, Any]:
     """Every model on every seed of one dataset; scores summarised across seeds."""
     from core.evaluation.metrics import PRIMARY_METRIC
-    from core.pipeline import prepare
     from core.model.recipe import Recipe
+    from core.pipeline import prepare
 
     _, target, group = DATASETS[name]
     table = load_dataset(name, workdir)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.portable.reading import read_table
 from core.model.recipe import LayerConfig, Recipe
+from core.portable.reading import read_table
 
 TARGETS = {"binary": "churn", "multiclass": "tier", "regression": "price"}
 # One small layer: fast to train, still a real hidden layer.

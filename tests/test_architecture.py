@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from helpers import mixed_frame
 
-from core.model.architecture import describe_network, estimate_input_width, output_units
-from core.portable.preprocess import USABLE_KINDS, Preprocessor
 from core.data.profiling import profile_table
+from core.model.architecture import describe_network, estimate_input_width, output_units
 from core.model.recipe import LayerConfig, ModelConfig, Recipe
+from core.portable.preprocess import USABLE_KINDS, Preprocessor
 
 CONFIGS = {
     "no hidden layer": ModelConfig(hidden_layers=()),

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.evaluation import metrics as ev
 from core.errors import TrainingError
+from core.evaluation import metrics as ev
 from core.evaluation.verdict import VERDICT_TEMPLATES, verdict
 
 PLAIN = (str, int, float, bool, type(None))
@@ -370,9 +370,7 @@ def test_binary_verdict_better_same_worse(network_auc, expected):
         "majority class": classification_result(0.70, 0.5),
         "logistic regression": classification_result(0.76, 0.84),
     }
-    sentence = verdict(
-        "binary", classification_result(0.79, network_auc), baselines, ["No", "Yes"]
-    )
+    sentence = verdict("binary", classification_result(0.79, network_auc), baselines, ["No", "Yes"])
     assert sentence.startswith("Better than always guessing 'No' by 9 points of accuracy")
     assert expected in sentence
     assert ("prefer the simpler model" in sentence) == (network_auc < 0.84)

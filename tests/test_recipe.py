@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from core.errors import RecipeError
+from core.model.fields import field_specs, spec_for
 from core.model.recipe import (
     AUTO_BATCH_MAX,
     AUTO_BATCH_MIN,
@@ -17,7 +18,6 @@ from core.model.recipe import (
     Recipe,
     TrainingConfig,
 )
-from core.model.fields import field_specs, spec_for
 
 # --- validation -------------------------------------------------------------------------------
 

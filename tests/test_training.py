@@ -14,9 +14,8 @@ import pytest
 from helpers import TARGETS, mixed_frame, tiny_recipe
 
 from core.model.architecture import describe_network
-from core.pipeline import model_outputs, prepare, train_run
-from core.model.recipe import LayerConfig, Recipe
 from core.model.fields import field_specs, spec_for
+from core.model.recipe import LayerConfig, Recipe
 from core.model.training import (
     COMPLETED,
     DIVERGED,
@@ -25,6 +24,7 @@ from core.model.training import (
     STOPPED_BY_USER,
     fit,
 )
+from core.pipeline import model_outputs, prepare, train_run
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,8 @@ from typing import Any
 import streamlit as st
 
 from core.errors import RecipeError
-from core.model.recipe import ModelConfig, Recipe
 from core.model.fields import FieldSpec, field_specs, spec_for
+from core.model.recipe import ModelConfig, Recipe
 from ui.text import escape_markdown
 
 TEXT = {

@@ -35,13 +35,13 @@ from core.errors import TrainingError
 # All user-facing sentences of this module, in one place for translation.
 MESSAGES = {
     "mape_zero": "Not shown: some actual values are zero, and a percentage of zero is meaningless.",
-    "mape_sign": "Not shown: the actual values are partly negative and partly positive, so percentages "
-    "around zero would be misleading.",
-    "mape_tiny": "Not shown: some actual values are tiny compared with the typical value, and their "
-    "percentage errors would swamp the average.",
-    "bad_predictions": "The model's predictions contain invalid numbers (not-a-number or infinity), which "
-    "usually means training became unstable. Lower the learning rate or scale the numeric "
-    "columns, then train again.",
+    "mape_sign": "Not shown: the actual values are partly negative and partly positive, so "
+    "percentages around zero would be misleading.",
+    "mape_tiny": "Not shown: some actual values are tiny compared with the typical value, and "
+    "their percentage errors would swamp the average.",
+    "bad_predictions": "The model's predictions contain invalid numbers (not-a-number or "
+    "infinity), which usually means training became unstable. Lower the learning rate or scale "
+    "the numeric columns, then train again.",
 }
 
 PRIMARY_METRIC = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}

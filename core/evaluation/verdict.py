@@ -22,26 +22,26 @@ from core.evaluation.metrics import (
 
 # All user-facing sentences of this module, in one place for translation.
 VERDICT_TEMPLATES = {
-    "majority_better": "Better than always guessing '{label}' by {points} points of accuracy ({ours} vs "
-    "{theirs})",
+    "majority_better": "Better than always guessing '{label}' by {points} points of accuracy "
+    "({ours} vs {theirs})",
     "majority_same": "About as accurate as always guessing '{label}' ({ours} vs {theirs})",
     "majority_worse": "Less accurate than always guessing '{label}' ({ours} vs {theirs})",
-    "average_better": "Typical error {ours} per row, smaller than the {theirs} you get by always predicting "
-    "the average value",
-    "average_same": "Typical error {ours} per row, about the same as always predicting the average value "
-    "({theirs})",
-    "average_worse": "Typical error {ours} per row, larger than the {theirs} you get by always predicting "
-    "the average value",
+    "average_better": "Typical error {ours} per row, smaller than the {theirs} you get by always "
+    "predicting the average value",
+    "average_same": "Typical error {ours} per row, about the same as always predicting the "
+    "average value ({theirs})",
+    "average_worse": "Typical error {ours} per row, larger than the {theirs} you get by always "
+    "predicting the average value",
     "simple_better": "{joiner} better than a simple {model} ({metric} {ours} vs {theirs}).",
     "simple_same": "{joiner} about as good as a simple {model} ({metric} {ours} vs {theirs}).",
-    "simple_worse": "{joiner} a simple {model} does better ({metric} {theirs} vs {ours}): prefer the "
-    "simpler model, or try more data or more epochs.",
-    "linear_better": "{joiner} it explains more of the ups and downs than a simple linear regression (R² "
-    "{ours} vs {theirs}, where 1 is perfect).",
-    "linear_same": "{joiner} it explains about as much of the ups and downs as a simple linear regression "
-    "(R² {ours} vs {theirs}, where 1 is perfect).",
-    "linear_worse": "{joiner} a simple linear regression explains more of the ups and downs (R² {theirs} vs"
-    " {ours}, where 1 is perfect): prefer the simpler model, or try more data or more "
+    "simple_worse": "{joiner} a simple {model} does better ({metric} {theirs} vs {ours}): prefer "
+    "the simpler model, or try more data or more epochs.",
+    "linear_better": "{joiner} it explains more of the ups and downs than a simple linear "
+    "regression (R² {ours} vs {theirs}, where 1 is perfect).",
+    "linear_same": "{joiner} it explains about as much of the ups and downs as a simple linear "
+    "regression (R² {ours} vs {theirs}, where 1 is perfect).",
+    "linear_worse": "{joiner} a simple linear regression explains more of the ups and downs (R² "
+    "{theirs} vs {ours}, where 1 is perfect): prefer the simpler model, or try more data or more "
     "epochs.",
     "and": "and",
     "but": "but",
@@ -51,8 +51,8 @@ VERDICT_TEMPLATES = {
     "metric_roc_auc": "ROC AUC",
     "metric_mae": "typical error",
     "metric_r2": "R²",
-    "no_baseline": "No simpler model could be trained on this split, so there is nothing to compare the "
-    "network with.",
+    "no_baseline": "No simpler model could be trained on this split, so there is nothing to "
+    "compare the network with.",
 }
 
 

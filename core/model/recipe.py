@@ -109,8 +109,9 @@ class PreprocessingConfig(_Section):
     )
     categorical_missing: Literal["missing_category", "most_frequent", "drop_rows"] = Field(
         "missing_category",
-        description='What to do with empty cells in text/category columns. Keeping "missing" as its '
-        "own category lets the model learn whether a blank answer means something.",
+        description="What to do with empty cells in text/category columns. Keeping "
+        '"missing" as its own category lets the model learn whether a blank answer means '
+        "something.",
         json_schema_extra=_meta(
             "Empty cells in category columns", "basic", CATEGORICAL_MISSING_CHOICES
         ),
@@ -229,7 +230,7 @@ class ModelConfig(_Section):
     linear_shortcut: bool = Field(
         True,
         description="Also feed the inputs straight to the answer, beside the hidden layers, so "
-        "simple straight-line effects are easy to learn (a \"wide and deep\" network). Helps most "
+        'simple straight-line effects are easy to learn (a "wide and deep" network). Helps most '
         "on small or mostly simple data.",
         json_schema_extra=_meta("Direct path from inputs to the answer", "advanced"),
     )

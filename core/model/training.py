@@ -90,8 +90,8 @@ class TrainingMonitor(keras.callbacks.Callback):
         self._epoch_started = 0.0
 
     # The stop request is checked before each batch; Keras checks stop_training after the
-    # batch it is about to run, so at most one more batch runs after the request. No per-batch logs are read here, so Keras
-    # keeps dispatching batch-end callbacks asynchronously.
+    # batch it is about to run, so at most one more batch runs after the request. No per-batch
+    # logs are read here, so Keras keeps dispatching batch-end callbacks asynchronously.
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         if self.stop_event.is_set():
             self.stopped_because = STOPPED_BY_USER

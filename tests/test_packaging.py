@@ -56,6 +56,11 @@ TENSORFLOW_FREE_MODULES = [
     "core.model.recipe",
     "core.data.profiling",
     "core.model.architecture",
+    # The command line checks every input before TensorFlow's seconds-long import.
+    "core.cli",
+    "core.model.starting_recipe",
+    "core.model.reference",
+    "core.quiet_tensorflow",
 ]
 
 
@@ -197,7 +202,7 @@ def test_test_extra_has_what_ci_uses() -> None:
         canonicalize_name(Requirement(r).name)
         for r in PYPROJECT["project"]["optional-dependencies"]["test"]
     }
-    assert {"pytest", "pytest-timeout", "playwright"} <= test_extra
+    assert {"pytest", "pytest-timeout", "playwright", "ruff"} <= test_extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,6 +312,16 @@ def test_readme_lists_exactly_what_ci_runs() -> None:
         in_ci = [line for line in ci_lines if line.startswith(prefix)]
         assert len(in_ci) == 1, f".ci/run should run '{prefix} ...' exactly once"
         assert in_ci[0] in listed, f"README.md does not show {in_ci[0]!r}"
+
+
+def test_ci_script_runs_ruff_lint_and_format_check() -> None:
+    ci_lines = [line.strip() for line in CI_RUN.splitlines()]
+    assert ".venv/bin/ruff check ." in ci_lines
+    assert ".venv/bin/ruff format --check ." in ci_lines
+    # Lint before the slow parts: a style slip fails the run in seconds.
+    assert ci_lines.index(".venv/bin/ruff check .") < next(
+        i for i, line in enumerate(ci_lines) if line.startswith(".venv/bin/python -m pytest")
+    )
 
 
 def test_ci_script_is_strict_and_treats_no_tests_as_failure() -> None:

@@ -153,7 +153,10 @@ def test_train_prints_epochs_and_a_json_summary(churn_csv: Path, tmp_path: Path)
     work.mkdir()
     done = run_cli("predict", str(out), str(new_rows), cwd=work)
     assert done.returncode == 0, done.stderr
-    assert done.stderr == "", "TensorFlow stays quiet while predicting too"
+    # On stderr: the headline and the notes, and nothing from TensorFlow.
+    headline, *notes = done.stderr.splitlines()
+    assert headline.startswith("Predicted churn for 30 rows."), done.stderr
+    assert all(note.startswith(("info: ", "warning: ")) for note in notes), done.stderr
     predictions = work / "predictions.csv"
     assert json.loads(done.stdout)["out"] == "predictions.csv"
     assert not (tmp_path / "predictions.csv").exists()

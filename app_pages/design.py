@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from core.model.architecture import describe_network, estimate_input_width
+from core.model.recipe import TrainingConfig
 from ui.charts import network_diagram
 from ui.data import profile_dataset
 from ui.recipe_form import (
@@ -17,6 +18,7 @@ from ui.recipe_form import (
     render_settings,
     reset_settings,
     section_of,
+    widget_key,
 )
 from ui.state import current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown, show_error
@@ -24,11 +26,13 @@ from ui.text import escape_markdown, show_error
 TEXT = {
     "title": "2. Prepare & design",
     "intro": "The recommended settings suit most business data: you can train right away. "
-    "Change the few choices below if you like, or open the advanced settings.",
+    "Change the main choices below if you like: how the data is prepared, the size of each "
+    "layer, and how the network learns. Everything else is under the advanced settings.",
     "basic": "The main choices",
     "layers": "Hidden layers",
     "layers_help": "Each layer is a row of neurons. Two layers of a few dozen neurons suit most "
     "tables; bigger networks need more rows to learn from.",
+    "automatic_rate": "Left empty, the learning method's own default is used: {rate:g}.",
     "advanced": "Advanced settings",
     "reset": "Back to the recommended settings",
     "diagram": "Your network",
@@ -41,22 +45,35 @@ TEXT = {
 }
 
 
-def basic_settings(values: dict, specs: list) -> None:
-    """The few choices that matter first, and the layer editor."""
+def basic_settings(values: dict, specs: list, problems: list[str]) -> None:
+    """The choices people come to make: preparation, layer sizes, optimizer and learning rate."""
     st.subheader(TEXT["basic"])
-    render_settings([s for s in specs if s.group == "basic"], values)
-    st.markdown(f"**{TEXT['layers']}**", help=TEXT["layers_help"])
-    render_layer_sizes(values["model"]["hidden_layers"])
+    for section, title in FORM_TEXT["sections"].items():
+        shown = [s for s in specs if s.group == "basic" and section_of(s) == section]
+        if not shown and section != "model":
+            continue
+        st.markdown(f"##### {title}")
+        if section == "model":
+            st.markdown(f"**{TEXT['layers']}**", help=TEXT["layers_help"])
+            render_layer_sizes(values["model"]["hidden_layers"], problems)
+        for spec in shown:
+            render_settings([spec], values, problems)
+            # Only while the box is empty (not holding a refused value): what "automatic" is.
+            empty = st.session_state.get(widget_key(spec.path)) is None
+            if spec.path == "training.learning_rate" and empty:
+                method = TrainingConfig(optimizer=values["training"]["optimizer"])
+                st.caption(TEXT["automatic_rate"].format(rate=method.effective_learning_rate))
 
 
-def advanced_settings(values: dict, specs: list) -> None:
+def advanced_settings(values: dict, specs: list, problems: list[str]) -> None:
     """Everything else, sub-grouped by section (data, splitting, network, training)."""
     with st.expander(TEXT["advanced"]):
         for section, title in FORM_TEXT["sections"].items():
-            st.markdown(f"#### {title}")
-            render_settings(
-                [s for s in specs if s.group == "advanced" and section_of(s) == section], values
-            )
+            shown = [s for s in specs if s.group == "advanced" and section_of(s) == section]
+            if not shown and section != "model":
+                continue
+            st.markdown(f"##### {title}")
+            render_settings(shown, values, problems)
             if section == "model":
                 render_layer_details(values["model"]["hidden_layers"])
         st.button(
@@ -98,14 +115,20 @@ def main() -> None:
     recipe = current_recipe()
     values = recipe.to_dict()
     specs = recipe_settings()
-    settings_col, diagram_col = st.columns(2, gap="large")  # room for 4-5 layers side by side
+    problems: list[str] = []
+    # The settings get the wider column, so every choice's label reads in full at 1280 px;
+    # the diagram still has room for 4-5 layers side by side.
+    settings_col, diagram_col = st.columns([3, 2], gap="large")
     with settings_col:
-        basic_settings(values, specs)
-        advanced_settings(values, specs)
+        basic_settings(values, specs, problems)
+        advanced_settings(values, specs, problems)
     try:
-        recipe = build_recipe(values)
-        set_recipe(recipe)
-        st.session_state["recipe_problem"] = None
+        if problems:  # each is said under its own box; the recipe keeps its last valid value
+            st.session_state["recipe_problem"] = problems[0]
+        else:
+            recipe = build_recipe(values)
+            set_recipe(recipe)
+            st.session_state["recipe_problem"] = None
     except TrainboardError as error:
         st.session_state["recipe_problem"] = str(error)
         with settings_col:

@@ -33,6 +33,14 @@ TEXT = {
     "no_layers": "No hidden layer: the network is a plain linear model "
     "(inputs straight to the answer).",
     "layers_full": "The network already has the largest number of layers allowed ({n}).",
+    "out_of_range": "{label}: {value} is outside the allowed range: it must be {allowed}. "
+    "Type a value in that range; until then the last valid value is kept.",
+    "empty": "{label}: type a number; until then the last valid value is kept.",
+    "at_least": "at least {n}",
+    "more_than": "more than {n}",
+    "at_most": "at most {n}",
+    "less_than": "less than {n}",
+    "and": " and ",
 }
 
 # Settings drawn by their own widgets elsewhere (the Data page, the layer editor).
@@ -103,8 +111,58 @@ def _seed(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
-def render_setting(spec: FieldSpec, current: Any, key: str | None = None) -> Any:
-    """Draw one setting as the widget its kind calls for and return the chosen value."""
+def _number(value: float) -> str:
+    # 0.001 rather than 1e-03, 100 rather than 100.0: the way a person types it.
+    return f"{value:g}"
+
+
+def range_problem(spec: FieldSpec, value: Any) -> str | None:
+    """The plain sentence saying ``value`` is outside the setting's allowed range, or None.
+
+    Number boxes are drawn without browser-side bounds on purpose: a browser that refuses a
+    value only turns the box red and keeps the old value, with the reason in a hover icon.
+    The value reaches the page instead, which says in words what the range is.
+    """
+    if value is None:
+        return None if spec.kind.startswith("optional") else TEXT["empty"].format(label=spec.label)
+    low, high = spec.minimum, spec.maximum
+    too_low = low is not None and (value <= low if spec.exclusive_minimum else value < low)
+    too_high = high is not None and (value >= high if spec.exclusive_maximum else value > high)
+    if not (too_low or too_high):
+        return None
+    low_words = None
+    if low is not None:
+        low_words = TEXT["more_than" if spec.exclusive_minimum else "at_least"].format(
+            n=_number(low)
+        )
+    high_words = None
+    if high is not None:
+        high_words = TEXT["less_than" if spec.exclusive_maximum else "at_most"].format(
+            n=_number(high)
+        )
+    allowed = TEXT["and"].join(words for words in (low_words, high_words) if words)
+    return TEXT["out_of_range"].format(label=spec.label, value=_number(value), allowed=allowed)
+
+
+def _checked(spec: FieldSpec, value: Any, current: Any, problems: list[str] | None) -> Any:
+    # An out-of-range value is said under its box and not used: the last valid one is.
+    problem = range_problem(spec, value)
+    if problem is None:
+        return value
+    st.error(escape_markdown(problem), icon=":material/error:")
+    if problems is not None:
+        problems.append(problem)
+    return current
+
+
+def render_setting(
+    spec: FieldSpec, current: Any, key: str | None = None, problems: list[str] | None = None
+) -> Any:
+    """Draw one setting as the widget its kind calls for and return the chosen value.
+
+    A number outside the setting's range is explained under its box, added to ``problems``
+    and not returned: the last valid value (``current``) is.
+    """
     key = key or widget_key(spec.path)
     label, help_text = spec.label, spec.help or None
     if spec.kind == "choice":
@@ -122,22 +180,13 @@ def render_setting(spec: FieldSpec, current: Any, key: str | None = None) -> Any
         return st.toggle(label, key=key, help=help_text)
     if spec.kind in ("int", "optional_int"):
         _seed(key, None if current is None else int(current))
-        low = None if spec.minimum is None else int(spec.minimum)
-        high = None if spec.maximum is None else int(spec.maximum)
-        return st.number_input(
-            label,
-            min_value=low,
-            max_value=high,
-            step=1,
-            key=key,
-            help=help_text,
-            placeholder=TEXT["automatic"],
+        value = st.number_input(
+            label, step=1, key=key, help=help_text, placeholder=TEXT["automatic"]
         )
+        return _checked(spec, value, current, problems)
     if spec.kind in ("float", "optional_float"):
         _seed(key, None if current is None else float(current))
-        low = None if spec.minimum is None else float(spec.minimum)
-        high = None if spec.maximum is None else float(spec.maximum)
-        exclusive_high = high is not None and spec.exclusive_maximum
+        low, high = spec.minimum, spec.maximum
         use_slider = (
             spec.kind == "float"
             and spec.path not in NUMBER_STEPS
@@ -146,32 +195,39 @@ def render_setting(spec: FieldSpec, current: Any, key: str | None = None) -> Any
             and 0.0 <= low
             and high <= 1.0
         )
-        if use_slider:
-            top = high - SLIDER_STEP if exclusive_high else high
+        if use_slider:  # a slider cannot leave its range
+            top = high - SLIDER_STEP if spec.exclusive_maximum else high
             return st.slider(
-                label, min_value=low, max_value=top, step=SLIDER_STEP, key=key, help=help_text
+                label,
+                min_value=float(low),
+                max_value=float(top),
+                step=SLIDER_STEP,
+                key=key,
+                help=help_text,
             )
-        step = NUMBER_STEPS.get(spec.path, 0.1)
-        if spec.exclusive_minimum and low is not None:
-            low = low + step / 10  # the smallest value a person would type
-        return st.number_input(
+        value = st.number_input(
             label,
-            min_value=low,
-            max_value=high,
-            step=step,
+            step=NUMBER_STEPS.get(spec.path, 0.1),
             format="%g",
             key=key,
             help=help_text,
             placeholder=TEXT["automatic"],
         )
+        return _checked(spec, value, current, problems)
     return current  # kind "other": drawn by its own widget elsewhere
 
 
-def render_settings(specs: list[FieldSpec], values: dict) -> None:
-    """Draw ``specs`` that apply, writing each chosen value into ``values`` (a recipe dict)."""
+def render_settings(
+    specs: list[FieldSpec], values: dict, problems: list[str] | None = None
+) -> None:
+    """Draw ``specs`` that apply, writing each chosen value into ``values`` (a recipe dict).
+
+    Values outside their range are explained in the page and collected in ``problems``.
+    """
     for spec in specs:
         if is_shown(spec.path, values):
-            set_setting(values, spec.path, render_setting(spec, get_setting(values, spec.path)))
+            value = render_setting(spec, get_setting(values, spec.path), problems=problems)
+            set_setting(values, spec.path, value)
 
 
 # --- hidden layers ---------------------------------------------------------------------
@@ -227,8 +283,12 @@ def spec_defaults() -> dict:
     }
 
 
-def render_layer_sizes(layers: list[dict]) -> None:
-    """Neurons per layer, a remove button per layer and an "Add a layer" button (in place)."""
+def render_layer_sizes(layers: list[dict], problems: list[str] | None = None) -> None:
+    """Neurons per layer, a remove button per layer and an "Add a layer" button (in place).
+
+    A number of neurons outside the allowed range is explained under its row and added to
+    ``problems``; the layer keeps its last valid size.
+    """
     if not layers:
         st.caption(TEXT["no_layers"])
     units_spec = spec_for("layer.units")
@@ -237,10 +297,8 @@ def render_layer_sizes(layers: list[dict]) -> None:
         with left:
             key = _layer_keys(index)["units"]
             _seed(key, int(layer["units"]))
-            layer["units"] = st.number_input(
+            units = st.number_input(
                 f"{TEXT['layer'].format(n=index + 1)}: {units_spec.label}",
-                min_value=int(units_spec.minimum),
-                max_value=int(units_spec.maximum),
                 step=8,
                 key=key,
                 help=units_spec.help,
@@ -253,6 +311,8 @@ def render_layer_sizes(layers: list[dict]) -> None:
                 kwargs={"remove": index},
                 icon=":material/delete:",
             )
+        # Said under the row, at full width, rather than squeezed beside the Remove button.
+        layer["units"] = _checked(units_spec, units, layer["units"], problems)
     full = len(layers) >= max_layers()
     st.button(
         TEXT["add_layer"],

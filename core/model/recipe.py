@@ -120,13 +120,13 @@ class PreprocessingConfig(_Section):
         "standard",
         description="Networks learn best when every number column has a similar range. Standard "
         "scaling works for most data.",
-        json_schema_extra=_meta("Scaling of number columns", "advanced", SCALING_CHOICES),
+        json_schema_extra=_meta("Scaling of number columns", "basic", SCALING_CHOICES),
     )
     categorical_encoding: Literal["onehot", "ordinal"] = Field(
         "onehot",
         description="How categories become numbers. One input per category is the safe choice; "
         "one number per category is compact but pretends the categories have an order.",
-        json_schema_extra=_meta("How categories become numbers", "advanced", ENCODING_CHOICES),
+        json_schema_extra=_meta("How categories become numbers", "basic", ENCODING_CHOICES),
     )
     max_categories: int = Field(
         50,
@@ -265,7 +265,7 @@ class TrainingConfig(_Section):
         "adam",
         description="The method that adjusts the weights after each batch. Adam works well "
         "almost everywhere.",
-        json_schema_extra=_meta("Learning method (optimizer)", "advanced", OPTIMIZER_CHOICES),
+        json_schema_extra=_meta("Learning method (optimizer)", "basic", OPTIMIZER_CHOICES),
     )
     learning_rate: float | None = Field(
         None,
@@ -273,7 +273,7 @@ class TrainingConfig(_Section):
         le=10.0,
         description="How big each adjustment is. Leave empty for the learning method's own "
         "default. Too high and training blows up; too low and it crawls.",
-        json_schema_extra=_meta("Learning rate (empty = automatic)", "advanced"),
+        json_schema_extra=_meta("Learning rate (empty = automatic)", "basic"),
     )
     momentum: float = Field(
         0.9,

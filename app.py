@@ -11,9 +11,10 @@ import streamlit as st
 from ui.sidebar import show_sidebar
 from ui.state import init_session, sync_job_with_url
 
-# (file, title, icon, url path); the titles are the only user-facing text here.
+# (file, title, icon, url path); the titles are the only user-facing text here. The first
+# page is the home page: Streamlit serves it at the root ("/"), not at its own url path.
 PAGES = [
-    ("app_pages/home.py", "Start here", ":material/home:", "start"),
+    ("app_pages/home.py", "Start here", ":material/home:", "home"),
     ("app_pages/data.py", "1. Your data", ":material/table_chart:", "data"),
     ("app_pages/design.py", "2. Prepare & design", ":material/tune:", "design"),
     ("app_pages/train.py", "3. Train", ":material/model_training:", "train"),
@@ -22,16 +23,28 @@ PAGES = [
     ("app_pages/predict.py", "6. Predict", ":material/batch_prediction:", "predict"),
     ("app_pages/learn.py", "Learn", ":material/school:", "learn"),
 ]
+# Other addresses of the home page (people type or bookmark "/start"): hidden pages that
+# send the browser to "/", so none of them opens a "Page not found" box.
+HOME_ALIASES = ["start"]
 
 st.set_page_config(page_title="Trainboard", layout="wide")
 init_session()
 sync_job_with_url()
-page = st.navigation(
-    [
-        st.Page(path, title=title, icon=icon, url_path=url, default=index == 0)
-        for index, (path, title, icon, url) in enumerate(PAGES)
-    ]
-)
+pages = [
+    st.Page(path, title=title, icon=icon, url_path=url, default=index == 0)
+    for index, (path, title, icon, url) in enumerate(PAGES)
+]
+
+
+def _go_home() -> None:
+    st.switch_page(pages[0])
+
+
+aliases = [
+    st.Page(_go_home, title=PAGES[0][1], url_path=alias, visibility="hidden")
+    for alias in HOME_ALIASES
+]
+page = st.navigation(pages + aliases)
 page.run()
 # The sidebar is drawn after the page, so it shows what the page has just saved (e.g. the
 # column to predict chosen on the Data page). It still sits under the page links: Streamlit

@@ -1,4 +1,4 @@
-"""Start page: what Trainboard does and the six steps, each a link."""
+"""Start page: what Trainboard does, a "Get started" button and the six steps, each a link."""
 
 import streamlit as st
 
@@ -9,6 +9,8 @@ TEXT = {
         "(will a customer leave, what price will a product sell for...), find out honestly "
         "whether it is any good, and hand a working model to your engineers. No code needed."
     ),
+    "get_started": "Get started",
+    "get_started_caption": "Begins with step 1: your data.",
     "steps": "Six steps, in order",
     "links": {
         "app_pages/data.py": "1. Your data: upload a CSV file or try a sample, and choose what "
@@ -27,6 +29,11 @@ TEXT = {
 
 st.title(TEXT["title"])
 st.write(TEXT["intro"])
+if st.button(
+    TEXT["get_started"], key="get_started", type="primary", icon=":material/arrow_forward:"
+):
+    st.switch_page("app_pages/data.py")
+st.caption(TEXT["get_started_caption"])
 st.subheader(TEXT["steps"])
 for path, label in TEXT["links"].items():
     st.page_link(path, label=label)

@@ -1,0 +1,148 @@
+"""The Data page's column choices and its column-by-column table.
+
+The column to predict (``target_column``) and the columns to leave out (``drop_columns``)
+are keyed widgets that tests and the browser suite find by key; the rules for pre-filling
+them from the profile's suggestions live here, not in the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from core.model.starting_recipe import starting_recipe
+from ui.data import profile_frame
+from ui.text import escape_markdown
+
+TEXT = {
+    "target_header": "What should the model predict?",
+    "target_label": "Column to predict",
+    "target_placeholder": "Choose the column to predict",
+    "target_help": "The column the model learns to fill in for new rows, "
+    "e.g. whether a customer left.",
+    "drop_label": "Columns to leave out",
+    "drop_help": "The model will not see these columns. Leave out identifiers, free text, and "
+    "anything only known after the outcome (that would be cheating).",
+    "drop_why": "Suggested to leave out:",
+    "drop_reason": "**{column}**: {reason}",
+    "drop_reason_default": "not useful for learning",
+    "profile_header": "Column by column",
+    "headers": {
+        "column": "Column",
+        "kind": "Kind",
+        "missing": "Missing %",
+        "distinct": "Different values",
+        "examples": "Examples",
+    },
+    "kinds": {
+        "numeric": "Number",
+        "categorical": "Category",
+        "boolean": "Yes/no",
+        "date": "Date",
+        "text": "Free text",
+        "identifier": "Identifier (different in every row)",
+        "constant": "Same value everywhere",
+        "empty": "Empty",
+    },
+    "health_header": "Health check",
+    "healthy": "No problems found in the data.",
+}
+
+PROFILE_ROWS_SHOWN = 40
+ROW_PX = 35  # st.dataframe's default row height
+# Wide enough for a text of this many characters in the table's font, plus the cell padding.
+CHAR_PX = 7
+CELL_PADDING_PX = 24
+
+
+def text_width(texts: list[str]) -> int:
+    """A column width in pixels that shows the longest of ``texts`` in full.
+
+    The table sizes its columns from the first rows only, so a long label further down
+    (an identifier column as the 15th row) would be cut off ("Identifier (d...").
+    """
+    longest = max((len(text) for text in texts), default=0)
+    return longest * CHAR_PX + CELL_PADDING_PX
+
+
+def _refill_drop() -> None:
+    st.session_state["drop_needs_refill"] = True
+
+
+def choose_target(columns: list[str], current: str | None) -> str | None:
+    """The column to predict (a selectbox shows option names as plain text)."""
+    st.subheader(TEXT["target_header"])
+    if st.session_state.get("target_column") not in columns:
+        st.session_state["target_column"] = current if current in columns else None
+    return st.selectbox(
+        TEXT["target_label"],
+        columns,
+        key="target_column",
+        index=None,
+        placeholder=TEXT["target_placeholder"],
+        help=TEXT["target_help"],
+        on_change=_refill_drop,
+    )
+
+
+def choose_dropped(profile: Any, options: list[str], current: tuple[str, ...]) -> list[str]:
+    """Columns to leave out, pre-filled with the profile's suggestions and the reasons why."""
+    if st.session_state.get("drop_needs_refill"):
+        # What the app starts from for this file: one rule, shared with `trainboard recipe`.
+        starting = starting_recipe(profile).drop_columns
+        st.session_state["drop_columns"] = [c for c in starting if c in options]
+        st.session_state["drop_needs_refill"] = False
+    elif "drop_columns" not in st.session_state:
+        st.session_state["drop_columns"] = [c for c in current if c in options]
+    else:  # a new target may have removed a chosen column from the options
+        st.session_state["drop_columns"] = [
+            c for c in st.session_state["drop_columns"] if c in options
+        ]
+    dropped = st.multiselect(
+        TEXT["drop_label"], options, key="drop_columns", help=TEXT["drop_help"]
+    )
+    suggested = [c for c in profile.suggested_drop if c in options]
+    if suggested:
+        reasons = {w.column: w.message for w in profile.warnings if w.column in suggested}
+        lines = [
+            TEXT["drop_reason"].format(
+                column=escape_markdown(c),
+                reason=escape_markdown(reasons.get(c, TEXT["drop_reason_default"])),
+            )
+            for c in suggested
+        ]
+        st.caption("\n\n".join([TEXT["drop_why"], *lines]))
+    return dropped
+
+
+def show_profile(profile: Any) -> None:
+    """One row per column: its kind in plain words (never cut off), gaps, values, examples."""
+    st.subheader(TEXT["profile_header"])
+    headers = TEXT["headers"]
+    table = profile_frame(profile, TEXT["kinds"], headers)
+    kinds = [str(kind) for kind in table[headers["kind"]]] if len(table) else []
+    # Every column in view up to ~40 (no box scrolling inside the page); beyond, a tall box.
+    st.dataframe(
+        table,
+        hide_index=True,
+        height="content"
+        if len(table) <= PROFILE_ROWS_SHOWN
+        else ROW_PX * (PROFILE_ROWS_SHOWN + 1),  # the header row, then 40 rows
+        column_config={
+            headers["kind"]: st.column_config.TextColumn(
+                width=text_width([headers["kind"], *kinds])
+            )
+        },
+    )
+
+
+def show_health(profile: Any, suggested: list[str]) -> None:
+    """Health warnings in plain words (those explaining a suggested column are shown above)."""
+    st.subheader(TEXT["health_header"])
+    shown = [w for w in profile.warnings if w.column is None or w.column not in suggested]
+    if not shown:
+        st.success(TEXT["healthy"])
+    for warning in shown:
+        box = {"error": st.error, "warning": st.warning}.get(warning.severity, st.info)
+        box(escape_markdown(warning.message))

@@ -1,12 +1,11 @@
 """Step 3: start training, watch it learn live, stop it, reopen earlier runs."""
 
-from datetime import datetime
-
 import streamlit as st
 
 from core.errors import TrainboardError
 from ui.charts import history_figure
 from ui.jobs import is_active, is_waiting_for_others, job_status, runner
+from ui.runs import run_picker, runs_table
 from ui.state import current_dataset, current_job_id, current_recipe, set_job_id
 from ui.text import escape_markdown, format_duration, show_error
 
@@ -39,20 +38,6 @@ TEXT = {
     "no_model": "No usable model came out of this run, so there is nothing to evaluate. "
     "Try the recommended settings or a lower learning rate.",
     "to_evaluate": "Next: is it any good?",
-    "recent": "Recent runs",
-    "recent_none": "No runs yet.",
-    "open": "Open this run",
-    "pick": "Run",
-    "run_line": "{when} - {name}",
-    "states": {
-        "queued": "waiting",
-        "running": "training",
-        "finished": "finished",
-        "failed": "failed",
-        "cancelled": "cancelled",
-        "interrupted": "interrupted",
-    },
-    "columns": {"when": "Started", "name": "Data", "state": "State", "epochs": "Epochs"},
 }
 
 
@@ -166,63 +151,6 @@ def outcome(status) -> None:
     elif status.state == "interrupted":
         st.warning(TEXT["interrupted"].format(error=escape_markdown(status.error or "")))
     curves(status.history)
-
-
-def _when(timestamp) -> str:
-    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M") if timestamp else "?"
-
-
-def runs_table(jobs: list, polled: bool) -> None:
-    """Earlier runs, newest first, as a table.
-
-    ``polled`` is True inside the live panel, which redraws the table every second. Drawn
-    once (``polled=False``), a run still active there would keep a stale epoch count, so its
-    cell stays blank.
-    """
-    st.subheader(TEXT["recent"])
-    if not jobs:
-        st.caption(TEXT["recent_none"])
-        return
-    cols = TEXT["columns"]
-    table = [
-        {
-            cols["when"]: _when(job.created_at),
-            cols["name"]: job.data_name,
-            cols["state"]: TEXT["states"].get(job.state, job.state),
-            cols["epochs"]: None if is_active(job) and not polled else job.epoch,
-        }
-        for job in jobs[:20]
-    ]
-    st.dataframe(table, hide_index=True, placeholder="")
-
-
-def run_picker(jobs: list) -> None:
-    """Choose an earlier run and reopen it; the picker starts on the run being shown."""
-    if not jobs:
-        return
-    # The labels leave the state out: a selectbox keeps showing the label it had when its
-    # value was chosen, which would go stale while a run changes state.
-    by_id = {job.job_id: job for job in jobs}
-    names = {
-        job_id: TEXT["run_line"].format(when=_when(job.created_at), name=job.data_name)
-        for job_id, job in by_id.items()
-    }
-    current = current_job_id()
-    if st.session_state.get("job_pick") not in by_id:
-        st.session_state.pop("job_pick", None)
-    # Follow the current run when it changes (a new run, a reopened one, a link) or when the
-    # picker was forgotten (Streamlit drops widget values on other pages); otherwise keep
-    # the person's own choice.
-    if current in by_id and (
-        "job_pick" not in st.session_state or st.session_state.get("job_pick_for") != current
-    ):
-        st.session_state["job_pick"] = current
-        st.session_state["job_pick_for"] = current
-    pick_col, open_col = st.columns([4, 1], vertical_alignment="bottom")
-    chosen = pick_col.selectbox(TEXT["pick"], list(by_id), format_func=names.get, key="job_pick")
-    if open_col.button(TEXT["open"], key="job_open") and chosen:
-        set_job_id(chosen)
-        st.rerun()
 
 
 def main() -> None:

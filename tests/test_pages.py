@@ -9,6 +9,7 @@ Everything else (reading, profiling, recipe, architecture) is the real code.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -268,6 +269,43 @@ def test_every_page_opens_with_data_and_a_finished_run(runner, tmp_path):
         assert not app.error, (page, [e.value for e in app.error])
 
 
+# --- home and addresses ----------------------------------------------------------------------
+
+
+def test_home_has_a_get_started_button_that_opens_the_data_page(runner):
+    app = open_app()
+    button = app.button(key="get_started")
+    assert button.label == "Get started" and button.proto.type == "primary"
+    button.click().run()
+    no_exception(app)
+    assert app.title[0].value == "1. Your data"
+
+
+def test_the_start_address_opens_the_home_page_without_page_not_found(runner, monkeypatch):
+    # A browser opening "/start" asks for the page by its url path (no page hash yet); that
+    # is how a real session's first run reaches st.navigation. The "Page not found" box is
+    # the message Streamlit sends from send_page_not_found, recorded here.
+    import streamlit.commands.navigation as navigation
+    import streamlit.testing.v1.local_script_runner as local_runner
+
+    not_found: list[object] = []
+    monkeypatch.setattr(navigation, "send_page_not_found", not_found.append)
+    monkeypatch.setattr(
+        local_runner, "RerunData", functools.partial(local_runner.RerunData, page_name="start")
+    )
+    app = open_app()
+    no_exception(app)
+    assert not not_found
+    assert app.title[0].value == "Trainboard"
+    assert app.button(key="get_started")
+    # An address that names no page still says so (the check above can fail).
+    monkeypatch.setattr(
+        local_runner, "RerunData", functools.partial(local_runner.RerunData, page_name="nowhere")
+    )
+    open_app()
+    assert len(not_found) == 1
+
+
 # --- data ----------------------------------------------------------------------------------
 
 
@@ -350,6 +388,21 @@ def test_unreadable_upload_shows_a_plain_error(runner):
     assert app.error and "Traceback" not in app.error[0].value
 
 
+def test_a_long_column_kind_gets_a_column_wide_enough_to_read(runner):
+    rows = "\n".join(f"C{i:05d},{i % 7},{'yes' if i % 3 else 'no'}" for i in range(120))
+    app = open_app()
+    go(app, "data")
+    csv = f"customer_id,visits,left\n{rows}\n".encode()
+    app.file_uploader(key="upload_csv").upload("customers.csv", csv, "text/csv").run()
+    no_exception(app)
+    profile = app.dataframe[-1]
+    label = "Identifier (different in every row)"
+    assert label in list(profile.value["Kind"])
+    width = json.loads(profile.proto.columns)["Kind"]["width"]
+    # At least 6 px per character of the label in a 14 px font: no "Identifier (d...".
+    assert width >= 6 * len(label)
+
+
 # --- design --------------------------------------------------------------------------------
 
 
@@ -402,6 +455,74 @@ def test_settings_survive_a_visit_to_another_page(runner):
     go(app, "data")
     go(app, "design")
     assert app.number_input(key="epochs").value == 9
+
+
+def test_preparation_optimizer_and_learning_rate_are_main_choices(runner):
+    app = go(with_sample(open_app()), "design")
+    no_exception(app)
+    main_keys = {
+        "opt_preprocessing_numeric_missing",
+        "opt_preprocessing_categorical_missing",
+        "opt_preprocessing_numeric_scaling",
+        "opt_preprocessing_categorical_encoding",
+        "opt_training_optimizer",
+        "opt_training_learning_rate",
+        "layer_units_0",
+        "epochs",
+    }
+    advanced = app.expander[0]
+    hidden = {w.key for w in [*advanced.selectbox, *advanced.number_input, *advanced.slider]}
+    shown = {w.key for w in [*app.selectbox, *app.number_input]}
+    assert main_keys <= shown
+    assert not main_keys & hidden
+    # An empty learning rate says which value "automatic" means for the chosen method.
+    assert any("0.001" in text for text in markdown_texts(app))
+    app.selectbox(key="opt_training_optimizer").set_value("sgd").run()
+    assert any("0.01." in text for text in markdown_texts(app))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words", "recipe_value"),
+    [
+        (
+            "opt_training_learning_rate",
+            100.0,
+            "must be more than 0 and at most 10",
+            lambda r: r.training.learning_rate,
+        ),
+        ("epochs", 0, "must be at least 1 and at most 5000", lambda r: r.training.max_epochs),
+        (
+            "layer_units_0",
+            5000,
+            "must be at least 1 and at most 4096",
+            lambda r: r.model.hidden_layers[0].units,
+        ),
+    ],
+)
+def test_a_number_outside_its_range_is_said_in_the_page(runner, key, value, words, recipe_value):
+    app = go(with_sample(open_app()), "design")
+    before = recipe_value(app.session_state["recipe"])
+    app.number_input(key=key).set_value(value).run()
+    no_exception(app)
+    errors = [str(e.value) for e in app.error]
+    assert len(errors) == 1, errors  # said once, under its own box
+    assert words in errors[0] and "outside the allowed range" in errors[0]
+    assert escape_markdown(f"{value:g}") in errors[0]
+    assert recipe_value(app.session_state["recipe"]) == before  # the last valid value is kept
+    go(app, "train")
+    assert app.button(key="train_start").disabled
+    assert any("outside the allowed range" in str(i.value) for i in app.info)
+
+
+def test_a_corrected_number_clears_the_message_and_is_used(runner):
+    app = go(with_sample(open_app()), "design")
+    app.number_input(key="opt_training_learning_rate").set_value(100.0).run()
+    assert app.error
+    app.number_input(key="opt_training_learning_rate").set_value(0.05).run()
+    no_exception(app)
+    assert not app.error
+    assert app.session_state["recipe"].training.learning_rate == 0.05
+    assert app.session_state["recipe_problem"] is None
 
 
 # --- train ---------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from ui.recipe_form import (
 )
 from ui.recipe_form import (
     build_recipe,
+    main_choices,
+    other_settings,
     recipe_settings,
     render_layer_details,
     render_layer_sizes,
@@ -49,7 +51,7 @@ def basic_settings(values: dict, specs: list, problems: list[str]) -> None:
     """The choices people come to make: preparation, layer sizes, optimizer and learning rate."""
     st.subheader(TEXT["basic"])
     for section, title in FORM_TEXT["sections"].items():
-        shown = [s for s in specs if s.group == "basic" and section_of(s) == section]
+        shown = [s for s in main_choices(specs) if section_of(s) == section]
         if not shown and section != "model":
             continue
         st.markdown(f"##### {title}")
@@ -69,7 +71,7 @@ def advanced_settings(values: dict, specs: list, problems: list[str]) -> None:
     """Everything else, sub-grouped by section (data, splitting, network, training)."""
     with st.expander(TEXT["advanced"]):
         for section, title in FORM_TEXT["sections"].items():
-            shown = [s for s in specs if s.group == "advanced" and section_of(s) == section]
+            shown = [s for s in other_settings(specs) if section_of(s) == section]
             if not shown and section != "model":
                 continue
             st.markdown(f"##### {title}")

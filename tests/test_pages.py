@@ -436,6 +436,8 @@ def test_momentum_is_offered_only_for_sgd(runner):
     no_exception(app)
     assert [w for w in app.slider if w.key == "opt_training_momentum"]
     assert app.session_state["recipe"].training.optimizer == "sgd"
+    # It appears beside the optimizer just chosen, not inside the advanced settings.
+    assert not [w for w in app.expander[0].slider if w.key == "opt_training_momentum"]
 
 
 def test_contradicting_settings_are_refused_and_block_training(runner):

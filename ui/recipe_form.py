@@ -97,6 +97,27 @@ def set_setting(data: dict, path: str, value: Any) -> None:
     node[leaf] = value
 
 
+def main_choices(specs: list[FieldSpec]) -> list[FieldSpec]:
+    """The main choices (group "basic"), each followed by the settings that only apply with it.
+
+    A setting shown only for one value of a main choice (momentum for SGD, the fixed number
+    for empty cells, the patience of early stopping) appears right under that choice, where
+    the person who just picked it looks, rather than in the advanced settings.
+    """
+    chosen = []
+    for spec in specs:
+        if spec.group == "basic":
+            chosen.append(spec)
+            chosen.extend(s for s in specs if SHOWN_WHEN.get(s.path, ("",))[0] == spec.path)
+    return chosen
+
+
+def other_settings(specs: list[FieldSpec]) -> list[FieldSpec]:
+    """The settings that are not among :func:`main_choices` (the advanced settings)."""
+    main = {spec.path for spec in main_choices(specs)}
+    return [spec for spec in specs if spec.path not in main]
+
+
 def is_shown(path: str, values: dict) -> bool:
     """Whether a setting applies given the values chosen so far."""
     if path not in SHOWN_WHEN:

@@ -69,7 +69,9 @@ def basic_settings(values: dict, specs: list, problems: list[str]) -> None:
 
 def advanced_settings(values: dict, specs: list, problems: list[str]) -> None:
     """Everything else, sub-grouped by section (data, splitting, network, training)."""
-    with st.expander(TEXT["advanced"]):
+    # Keyed and tracked, so it stays open when a main choice above adds or removes a box
+    # (an untracked expander that moves down the page is drawn anew, closed).
+    with st.expander(TEXT["advanced"], key="design_advanced", on_change="rerun"):
         for section, title in FORM_TEXT["sections"].items():
             shown = [s for s in other_settings(specs) if section_of(s) == section]
             if not shown and section != "model":

@@ -516,6 +516,17 @@ def test_a_number_outside_its_range_is_said_in_the_page(runner, key, value, word
     assert any("outside the allowed range" in str(i.value) for i in app.info)
 
 
+def test_adding_a_layer_after_a_refused_size_keeps_the_last_valid_size(runner):
+    app = go(with_sample(open_app()), "design")
+    layers = app.session_state["recipe"].model.hidden_layers
+    app.number_input(key="layer_units_0").set_value(5000).run()
+    app.button(key="layer_add").click().run()
+    no_exception(app)
+    assert not app.toast  # no error from the refused value
+    after = app.session_state["recipe"].model.hidden_layers
+    assert len(after) == len(layers) + 1 and after[0].units == layers[0].units
+
+
 def test_a_corrected_number_clears_the_message_and_is_used(runner):
     app = go(with_sample(open_app()), "design")
     app.number_input(key="opt_training_learning_rate").set_value(100.0).run()

@@ -265,11 +265,17 @@ def _layer_keys(index: int) -> dict[str, str]:
 
 
 def _layers_with_widget_values(layers: list[dict]) -> list[dict]:
-    # Values typed into a layer's widgets that have not been written back yet.
+    # Values typed into a layer's widgets that have not been written back yet; a value the
+    # page has refused (out of range, said under its box) is not carried over.
     merged = []
     for index, layer in enumerate(layers):
         keys = _layer_keys(index)
-        merged.append({field: st.session_state.get(keys[field], layer[field]) for field in keys})
+        row = {}
+        for field, key in keys.items():
+            typed = st.session_state.get(key, layer[field])
+            refused = range_problem(spec_for(f"layer.{field}"), typed) is not None
+            row[field] = layer[field] if refused else typed
+        merged.append(row)
     return merged
 
 

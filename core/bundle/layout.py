@@ -22,6 +22,8 @@ HISTORY_CSV = "history.csv"
 MODEL_CARD = "model_card.md"
 PREDICT_SCRIPT = "predict.py"
 REQUIREMENTS_TXT = "requirements.txt"
+TRAIN_SCRIPT = "train.py"  # the run as a standalone pandas + scikit-learn + Keras script
+TRAIN_NOTEBOOK = "train.ipynb"  # the same, as a Jupyter notebook
 RUNTIME_PACKAGE = "trainboard_runtime"  # a folder: a verbatim copy of core/portable
 DEFAULT_PREDICTIONS = "predictions.csv"  # written in the current folder unless told otherwise
 
@@ -39,6 +41,15 @@ BUNDLE_FILES: dict[str, tuple[str, str]] = {
     REQUIREMENTS_TXT: (
         "The Python packages the script needs.",
         f"`pip install -r {REQUIREMENTS_TXT}`",
+    ),
+    TRAIN_SCRIPT: (
+        "The code behind this run: a readable script that trains the same network again with "
+        "plain pandas, scikit-learn and Keras (no Trainboard needed).",
+        f"`python {TRAIN_SCRIPT} training_data.csv`",
+    ),
+    TRAIN_NOTEBOOK: (
+        "The same code as a Jupyter notebook, one stage per cell with explanations.",
+        f"Open it in Jupyter or VS Code: `jupyter lab {TRAIN_NOTEBOOK}`",
     ),
     RUNTIME_PACKAGE + "/": (
         "The code that reads a CSV and turns raw columns into the model's inputs "

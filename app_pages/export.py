@@ -1,5 +1,7 @@
 """Step 5: download the model bundle and its model card, with what each file is for."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -8,7 +10,10 @@ from core.bundle.layout import (
     DEFAULT_PREDICTIONS,
     PREDICT_SCRIPT,
     REQUIREMENTS_TXT,
+    TRAIN_NOTEBOOK,
+    TRAIN_SCRIPT,
 )
+from core.bundle.training_code import bundle_member
 from core.errors import TrainboardError
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
 from ui.jobs import finished_result, runner
@@ -24,6 +29,13 @@ TEXT = {
     "card": "Download the model card (.md)",
     "card_help": "A readable report: what the model predicts, how good it is, its limits.",
     "card_preview": "Read the model card here",
+    "code": "Show me the code",
+    "code_intro": "The code behind this run, for the engineer who takes it over: a readable "
+    "script that trains the same network again with plain pandas, scikit-learn and Keras "
+    "(no Trainboard needed), and the same as a Jupyter notebook. Both are also in the bundle.",
+    "script": "Download the training script ({name})",
+    "notebook": "Download the notebook ({name})",
+    "code_run": "python {name} your_training_data.csv",
     "contents": "What is in the bundle",
     "file": "File",
     "purpose": "What it is for",
@@ -80,6 +92,37 @@ def downloads(job_id: str) -> None:
             st.code(text, language="markdown", wrap_lines=True)  # as text: it quotes column names
 
 
+def code_downloads(bundle: Path) -> None:
+    """The run as a training script and a notebook, taken from the bundle."""
+    script = bundle_member(bundle, TRAIN_SCRIPT)
+    if script is None:
+        return  # an older bundle, or the code could not be generated (the card says why)
+    st.subheader(TEXT["code"])
+    st.write(TEXT["code_intro"])
+    left, right = st.columns(2)
+    left.download_button(
+        TEXT["script"].format(name=TRAIN_SCRIPT),
+        data=script,
+        file_name=TRAIN_SCRIPT,
+        mime="text/x-python",
+        key="download_train_script",
+        icon=":material/code:",
+        on_click="ignore",
+    )
+    left.code(TEXT["code_run"].format(name=TRAIN_SCRIPT), language="bash")
+    notebook = bundle_member(bundle, TRAIN_NOTEBOOK)
+    if notebook is not None:
+        right.download_button(
+            TEXT["notebook"].format(name=TRAIN_NOTEBOOK),
+            data=notebook,
+            file_name=TRAIN_NOTEBOOK,
+            mime="application/x-ipynb+json",
+            key="download_train_notebook",
+            icon=":material/book:",
+            on_click="ignore",
+        )
+
+
 def contents() -> None:
     """What each file in the bundle is for, and how an engineer runs predict.py."""
     st.subheader(TEXT["contents"])
@@ -107,6 +150,9 @@ def main() -> None:
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
     downloads(job_id)
+    bundle = runner().artifact(job_id, "bundle.zip")
+    if bundle is not None:
+        code_downloads(bundle)
     contents()
     st.page_link("app_pages/predict.py", label=TEXT["next"], icon=":material/arrow_forward:")
 

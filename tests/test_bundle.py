@@ -200,7 +200,14 @@ def test_requirements_pin_ranges_that_hold_the_versions_used(exported) -> None:
     requirements = {
         r.name: r for r in (Requirement(x) for x in lines if x and not x.startswith("#"))
     }
-    assert set(requirements) == {"tensorflow", "keras", "pandas", "numpy", "charset-normalizer"}
+    assert set(requirements) == {
+        "tensorflow",
+        "keras",
+        "scikit-learn",
+        "pandas",
+        "numpy",
+        "charset-normalizer",
+    }
     import importlib.metadata
 
     for name, requirement in requirements.items():

@@ -176,7 +176,7 @@ def requirement_ranges() -> dict[str, str]:
     (its file formats change between minor releases), the others within their major one."""
     versions = software_versions()
     ranges = {"python_version": versions["python"]}
-    for package in ("tensorflow", "keras", "pandas", "numpy", "charset-normalizer"):
+    for package in ("tensorflow", "keras", "scikit-learn", "pandas", "numpy", "charset-normalizer"):
         major, minor = (int(part) for part in versions[package].split(".")[:2])
         upper = f"{major}.{minor + 1}" if package == "tensorflow" else f"{major + 1}"
         ranges[package.replace("-", "_")] = f">={major}.{minor},<{upper}"

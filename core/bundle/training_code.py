@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 import string
 import textwrap
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from core.bundle.contents import TEMPLATES_DIR
 from core.bundle.layout import TRAIN_NOTEBOOK, TRAIN_SCRIPT
-from core.evaluation.metrics import METRIC_LABELS, PRIMARY_METRIC
-from core.model.architecture import TASK_OUTPUT_ACTIVATION, output_units
 from core.portable.preprocess import CATEGORICAL
 from core.portable.reading import MISSING_MARKERS
 
@@ -131,6 +131,33 @@ def render_training_notebook(run: Any) -> str:
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
+def write_training_code(run: Any, folder: Path) -> None:
+    """Write ``train.py`` and ``train.ipynb`` of a run into ``folder``.
+
+    Raises
+    ------
+    ValueError
+        If the code cannot be generated for this run (it then is not written at all).
+    """
+    try:
+        script = render_training_script(run)
+        compile(script, TRAIN_SCRIPT, "exec")  # a script that does not parse is never shipped
+        notebook = render_training_notebook(run)
+    except (SyntaxError, KeyError, AttributeError, TypeError) as error:
+        raise ValueError(f"{type(error).__name__}: {error}") from error
+    for name, text in ((TRAIN_SCRIPT, script), (TRAIN_NOTEBOOK, notebook)):
+        (folder / name).write_text(text, encoding="utf-8", newline="\n")
+
+
+def bundle_member(bundle: Path, name: str) -> bytes | None:
+    """One file of a bundle's zip (``None`` when the bundle or the file is absent)."""
+    try:
+        with zipfile.ZipFile(bundle) as archive:
+            return archive.read(name)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+
+
 def split_cells(text: str) -> list[Cell]:
     """The cells of a rendered template, in order (text before the first marker is dropped)."""
     cells: list[Cell] = []
@@ -172,7 +199,9 @@ def template_values(run: Any) -> dict[str, str]:
         {"units": layer.units, "activation": layer.activation, "dropout": layer.dropout}
         for layer in model.hidden_layers
     ]
-    from core.model.network import TASK_LOSS, TASK_METRIC  # Keras: only when exporting
+    # Imported here: the Export page reads bundles through this module without Keras.
+    from core.model.architecture import TASK_OUTPUT_ACTIVATION, output_units
+    from core.model.network import TASK_LOSS, TASK_METRIC
 
     values = {
         "RUN_TITLE": _run_title(recipe),
@@ -351,6 +380,8 @@ def _run_title(recipe: Any) -> str:
 
 
 def _app_score(task: str, result: Mapping[str, Any]) -> str:
+    from core.evaluation.metrics import METRIC_LABELS, PRIMARY_METRIC
+
     key = PRIMARY_METRIC[task]
     value = (result.get("metrics") or {}).get(key)
     label = METRIC_LABELS.get(key, (key, ""))[0]
@@ -361,9 +392,11 @@ __all__ = [
     "TRAIN_NOTEBOOK",
     "TRAIN_SCRIPT",
     "Cell",
+    "bundle_member",
     "code_cells",
     "render_training_notebook",
     "render_training_script",
     "split_cells",
     "template_values",
+    "write_training_code",
 ]

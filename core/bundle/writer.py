@@ -5,7 +5,8 @@ the network as ``model.keras``, a TensorFlow SavedModel and a LiteRT file; the
 preprocessing code (``trainboard_runtime/``, a verbatim copy of ``core/portable``)
 with its fitted statistics in ``schema.json``; a standalone ``predict.py`` with its
 ``requirements.txt``; the recipe, the test results, the learning curves and a model
-card. Every network format is loaded back and checked on real rows before it is
+card; the run as code (``train.py``, ``train.ipynb``, see :mod:`.training_code`).
+Every network format is loaded back and checked on real rows before it is
 included; a format that fails is left out and the reason reported, never shipped
 broken. The zip is written to a temporary file, opened again with
 :func:`load_bundle` exactly as a user would open it, and only then moved into place.
@@ -56,9 +57,12 @@ from core.bundle.layout import (
     RUNTIME_PACKAGE,
     SAVED_MODEL,
     SCHEMA_JSON,
+    TRAIN_NOTEBOOK,
+    TRAIN_SCRIPT,
 )
 from core.bundle.loading import LoadedBundle, check_model_matches, load_bundle, predict_command
 from core.bundle.safety import check_model_config, read_model_config
+from core.bundle.training_code import write_training_code
 from core.errors import BundleError
 from core.portable.outputs import (
     model_outputs,
@@ -162,6 +166,7 @@ def write_bundle(run: Any, path: str | os.PathLike[str]) -> BundleReport:
                 report.left_out[name] = str(failure)
                 _remove(staging / name)
         _write_standalone(staging, report)
+        _write_training_code(run, staging, report)
         _write_text(staging / RECIPE_JSON, recipe_json(run.recipe))
         (staging / HISTORY_CSV).write_bytes(to_safe_csv(history_frame(run.history)))
         _write_text(
@@ -246,6 +251,16 @@ def _write_standalone(staging: Path, report: BundleReport) -> None:
         for name in (RUNTIME_PACKAGE, PREDICT_SCRIPT, REQUIREMENTS_TXT):
             _remove(staging / name)
         report.left_out[PREDICT_SCRIPT] = f"the standalone script could not be prepared ({error})"
+
+
+def _write_training_code(run: Any, staging: Path, report: BundleReport) -> None:
+    """train.py and train.ipynb (the run as code), or neither with a reason."""
+    try:
+        write_training_code(run, staging)
+    except (OSError, ValueError) as error:
+        for name in (TRAIN_SCRIPT, TRAIN_NOTEBOOK):
+            _remove(staging / name)
+        report.left_out[TRAIN_SCRIPT] = f"the training code could not be written ({error})"
 
 
 def _zip_and_check(staging: Path, target: Path, run: Any, rows: pd.DataFrame) -> None:

@@ -350,8 +350,7 @@ def _render(run: Any) -> str:
 
 
 def _cell_text(cell: Cell) -> str:
-    header = MARKER if cell.kind == "script" else f"{MARKER} {cell.name}"
-    return f"{header}\n{cell.source}"
+    return f"{MARKER} {cell.name}\n{cell.source}"
 
 
 def _notebook_cell(index: int, cell: Cell) -> dict[str, Any]:

@@ -375,7 +375,7 @@ def _run_title(recipe: Any) -> str:
     layers = len(recipe.model.hidden_layers)
     shape = f"{layers} hidden layer{'s' if layers != 1 else ''}" if layers else "no hidden layer"
     optimizer = recipe.training.optimizer
-    return f"{OPTIMIZER_NAMES.get(optimizer, optimizer)}, {shape}"
+    return f"{OPTIMIZER_NAMES.get(optimizer, optimizer.capitalize())}, {shape}"
 
 
 def _app_score(task: str, result: Mapping[str, Any]) -> str:

@@ -178,6 +178,19 @@ def test_script_imports_no_trainboard_and_states_the_run(rendered) -> None:
     assert "EarlyStopping" in item.script and "restore_best_weights=True" in item.script
 
 
+def test_odd_file_names_stay_inside_comments_and_strings(rendered) -> None:
+    run = SimpleNamespace(**vars(rendered["binary_default"].run))
+    run.data_info = {**run.data_info, "name": 'churn\nexport "final".csv'}
+    script = render_training_script(run)
+    compile(script, TRAIN_SCRIPT, "exec")
+    notebook = json.loads(render_training_notebook(run))
+    assert any(
+        "DATA_PATH = 'churn\\nexport \"final\".csv'" in "".join(c["source"])
+        for c in notebook["cells"]
+    )
+    assert 'python train.py churn export "final".csv' in script
+
+
 def test_literals_are_python_that_reads_back() -> None:
     values = {
         "quote": 'say "hi"',

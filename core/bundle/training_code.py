@@ -205,7 +205,7 @@ def template_values(run: Any) -> dict[str, str]:
 
     values = {
         "RUN_TITLE": _run_title(recipe),
-        "DATA_NAME": data_name,
+        "DATA_NAME": " ".join(data_name.split()),  # in comments: one line, whatever the name
         "DATA_NAME_LITERAL": literal(data_name),
         "SCRIPT_NAME": TRAIN_SCRIPT,
         "APP_SCORE": _app_score(task.task, result),

@@ -28,6 +28,7 @@ from core.bundle.layout import BUNDLE_FILES, TRAIN_NOTEBOOK, TRAIN_SCRIPT
 from core.bundle.training_code import (
     bundle_member,
     code_cells,
+    dropped_columns,
     literal,
     render_training_notebook,
     render_training_script,
@@ -189,6 +190,29 @@ def test_odd_file_names_stay_inside_comments_and_strings(rendered) -> None:
         for c in notebook["cells"]
     )
     assert 'python train.py churn export "final".csv' in script
+
+
+def test_dropped_columns_say_why_in_the_order_of_the_data() -> None:
+    run = SimpleNamespace(
+        preprocessor=SimpleNamespace(input_columns=["age"]),
+        recipe=SimpleNamespace(drop_columns=("score_after", "gone")),
+        task=SimpleNamespace(target="churn"),
+        column_profiles={
+            "customer_id": {"kind": "identifier"},
+            "age": {"kind": "numeric"},
+            "score_after": {"kind": "numeric"},
+            "notes": {"kind": "text"},
+            "churn": {"kind": "categorical"},
+            "odd": {"kind": "mystery"},
+        },
+    )
+    assert dropped_columns(run) == {
+        "customer_id": "an identifier (a different value on every row teaches nothing)",
+        "score_after": "left out in the recipe",
+        "notes": "free text (Trainboard does not learn from it)",
+        "odd": "not usable by Trainboard (mystery)",
+        "gone": "left out in the recipe",
+    }
 
 
 def test_literals_are_python_that_reads_back() -> None:

@@ -273,12 +273,8 @@ def dropped_columns(run: Any) -> dict[str, str]:
     for name, profile in profiles.items():
         if name in inputs or name == run.task.target:
             continue
-        kind = str((profile or {}).get("kind") or "")
-        reasons[name] = (
-            DROP_REASONS["recipe" if name in left_out else kind]
-            if (name in left_out or kind in DROP_REASONS)
-            else f"not usable by Trainboard ({kind or 'unknown kind'})"
-        )
+        kind = "recipe" if name in left_out else str((profile or {}).get("kind") or "unknown")
+        reasons[name] = DROP_REASONS.get(kind, f"not usable by Trainboard ({kind})")
     for name in run.recipe.drop_columns:  # left out, but absent from the profile
         reasons.setdefault(name, DROP_REASONS["recipe"])
     return reasons

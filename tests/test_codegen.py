@@ -281,6 +281,57 @@ def test_script_prepares_exactly_the_inputs_trainboard_learned_from(rendered, na
         np.testing.assert_allclose(namespace[ours], theirs, rtol=1e-5, atol=1e-5, err_msg=ours)
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {
+            "model.batch_norm": True,
+            "model.linear_shortcut": False,
+            "model.l1": 0.001,
+            "model.hidden_layers": [
+                {"units": 16, "activation": "tanh", "dropout": 0.0},
+                {"units": 8, "activation": "elu", "dropout": 0.5},
+                {"units": 4, "activation": "gelu", "dropout": 0.1},
+            ],
+            "training.optimizer": "sgd",
+            "training.learning_rate": 0.05,
+            "training.momentum": 0.5,
+            "seed": 7,
+        },
+    ],
+    ids=["default", "varied"],
+)
+def test_script_builds_trainboards_network_with_the_same_starting_weights(
+    rendered, changes
+) -> None:
+    from core.model.network import build_model, compile_model
+
+    base = rendered["multiclass_default"]
+    run = _prepared_run("penguins.csv", "species", changes, base.folder)
+    script = render_training_script(run)
+    namespace: dict = {"__name__": "train", "DATA_PATH": str(run.path)}
+    for stage in ("imports", "settings", "load", "split", "prepare", "model"):
+        exec(_cell(script, stage), namespace)  # noqa: S102
+    ours = namespace["network"]
+    recipe, task = run.recipe, run.task
+    theirs = build_model(
+        run.preprocessor.n_features, recipe.model, task.task, len(task.class_labels), recipe.seed
+    )
+    compile_model(theirs, recipe.training, task.task)
+    assert [type(layer).__name__ for layer in ours.layers] == [
+        type(layer).__name__ for layer in theirs.layers
+    ]
+    assert [w.shape for w in ours.get_weights()] == [w.shape for w in theirs.get_weights()]
+    for mine, trainboards in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, trainboards)
+    ours_config, theirs_config = ours.optimizer.get_config(), theirs.optimizer.get_config()
+    assert type(ours.optimizer) is type(theirs.optimizer)
+    for key in ("learning_rate", "momentum"):
+        assert ours_config.get(key) == theirs_config.get(key), key
+    assert ours.loss == theirs.loss
+
+
 def _cell(script: str, name: str) -> str:
     (cell,) = [c for c in split_cells(script) if c.name == name]
     return cell.source

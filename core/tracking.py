@@ -97,11 +97,6 @@ class TrackedRun:
     note: str | None
 
     @property
-    def logged(self) -> bool:
-        """True when the whole run was logged."""
-        return self.run_id is not None and self.note is None
-
-    @property
     def summary(self) -> str:
         """One line for the job's log or the CLI's stderr."""
         if self.note is not None:
@@ -223,7 +218,6 @@ def log_finished_run(
     data_path: Path,
     data_name: str | None = None,
     job_id: str | None = None,
-    environ: Mapping[str, str] | None = None,
 ) -> TrackedRun | None:
     """Log one finished run to MLflow; None (and mlflow untouched) when tracking is off.
 
@@ -241,15 +235,13 @@ def log_finished_run(
         The data's name as the user knows it (defaults to ``data_path``'s name).
     job_id
         The Trainboard job, when the run came from the job runner.
-    environ
-        Where to read the settings (default: ``os.environ``).
     """
-    uri = tracking_uri(environ)
+    uri = tracking_uri()
     if uri is None:
         return None
     data_name = data_name or Path(data_path).name
     where = redact_uri(uri)
-    experiment = experiment_name(data_name, environ)
+    experiment = experiment_name(data_name)
     try:
         from mlflow.tracking import MlflowClient  # the optional extra, imported only here
     except ImportError:
@@ -261,6 +253,7 @@ def log_finished_run(
             experiment_id = _experiment_id(client, experiment)
             run = client.create_run(
                 experiment_id,
+                start_time=_start_time(result),
                 run_name=run_name(data_name, str(result.get("target")), job_id),
                 tags=_tags(result, recipe, data_path, data_name, job_id),
             )
@@ -338,9 +331,18 @@ def _log_content(client: Any, run_id: str, result: Mapping[str, Any], recipe: Re
     items = [Param(key, value) for key, value in params.items()]
     for start in range(0, len(items), MAX_PARAMS_PER_BATCH):
         client.log_batch(run_id, params=items[start : start + MAX_PARAMS_PER_BATCH])
+    # Each epoch's scores are stamped with when that epoch ended (from the run's start and
+    # the epochs' durations), so MLflow's time axis shows the real pace of training.
+    ended = _start_time(result)
+    epoch_ended: dict[int, int] = {}
+    for row in result.get("history") or []:
+        ended += int(1000 * (_finite(row.get("seconds")) or 0.0))
+        epoch_ended[int(row["epoch"])] = ended
     now = int(time.time() * 1000)
     per_epoch, final = run_metrics(result)
-    metrics = [Metric(key, value, now, step) for key, value, step in per_epoch]
+    metrics = [
+        Metric(key, value, epoch_ended.get(step, now), step) for key, value, step in per_epoch
+    ]
     metrics += [Metric(key, value, now, 0) for key, value in final.items()]
     for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
         client.log_batch(run_id, metrics=metrics[start : start + MAX_METRICS_PER_BATCH])
@@ -349,6 +351,11 @@ def _log_content(client: Any, run_id: str, result: Mapping[str, Any], recipe: Re
     bundle = result.get("bundle")
     if bundle:
         client.log_artifact(run_id, str(bundle))
+
+
+def _start_time(result: Mapping[str, Any]) -> int:
+    """When the run started, in ms since 1970: now (it just finished) less its duration."""
+    return int(1000 * (time.time() - (_finite(result.get("seconds")) or 0.0)))
 
 
 def _data_params(result: Mapping[str, Any]) -> dict[str, str]:

@@ -37,14 +37,9 @@ JOB_SECONDS = 240  # upper bound for one tiny job to start and train on a busy 2
 
 
 @pytest.fixture(autouse=True)
-def no_tracking_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts as a machine with no MLflow settings (a developer's own are ignored)."""
-    for name in (
-        tracking.TRACKING_URI_VARIABLE,
-        tracking.EXPERIMENT_VARIABLE,
-        "MLFLOW_ALLOW_FILE_STORE",
-        *tracking.HTTP_DEFAULTS,
-    ):
+def no_mlflow_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with mlflow's own defaults (conftest already removes the tracking URI)."""
+    for name in ("MLFLOW_ALLOW_FILE_STORE", *tracking.HTTP_DEFAULTS):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -137,7 +132,7 @@ def test_mlflow_not_installed_is_a_one_line_note(
         monkeypatch.setitem(sys.modules, name, None)  # what a missing package looks like
     data = write_csv(raw_mixed_frame(20), tmp_path / "data.csv")
     tracked = tracking.log_finished_run(a_result(), Recipe(target="churn"), data_path=data)
-    assert tracked is not None and tracked.run_id is None and not tracked.logged
+    assert tracked is not None and tracked.run_id is None
     assert tracked.note == tracking.NOTES["not_installed"]
     assert "\n" not in tracked.note and tracking.INSTALL_COMMAND in tracked.note
     noted = tracking.with_note(a_result(), tracked)
@@ -239,6 +234,12 @@ def _assert_logged(client: MlflowClient, run, result: dict, recipe: Recipe, data
     """Everything Trainboard promises to log for one run is there, with the run's values."""
     run_id = run.info.run_id
     assert run.info.status == "FINISHED"
+    # Stamped with when each epoch ended: in order, within the run's start and end.
+    stamps = [
+        m.timestamp for m in sorted(client.get_metric_history(run_id, "loss"), key=lambda m: m.step)
+    ]
+    assert run.info.start_time <= stamps[0] and stamps == sorted(stamps)
+    assert stamps[-1] <= run.info.end_time
     expected_params = tracking.recipe_params(recipe)
     assert {key: run.data.params[key] for key in expected_params} == expected_params
     assert run.data.params["training.effective_batch_size"] == str(result["batch_size"])

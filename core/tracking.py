@@ -320,6 +320,10 @@ def _tags(
     }
     if job_id:
         tags[f"{TAG_PREFIX}job_id"] = job_id
+    # The training doctor's findings, by their stable codes, so a team can search on them.
+    codes = [str(d.get("code")) for d in result.get("diagnosis") or [] if isinstance(d, Mapping)]
+    if codes:
+        tags[f"{TAG_PREFIX}diagnosis"] = ",".join(codes)
     return tags
 
 

@@ -257,6 +257,8 @@ def _assert_logged(client: MlflowClient, run, result: dict, recipe: Recipe, data
     assert tags["trainboard.data_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
     assert tags["trainboard.target"] == "churn" and tags["trainboard.task"] == "binary"
     assert result["verdict"] in tags[tracking.DESCRIPTION_TAG]
+    codes = ",".join(finding["code"] for finding in result.get("diagnosis") or [])
+    assert tags.get("trainboard.diagnosis", "") == codes
     artifacts = {item.path: item for item in client.list_artifacts(run_id)}
     bundle = Path(result["bundle"])
     assert artifacts[bundle.name].file_size == bundle.stat().st_size

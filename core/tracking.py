@@ -1,7 +1,7 @@
 """Log finished runs to MLflow, for teams that already track their experiments there.
 
 Opt-in twice over: nothing happens unless ``MLFLOW_TRACKING_URI`` is set, and mlflow is an
-optional extra (``pip install "trainboard[mlflow]"``). Without the variable this module never
+optional extra (``pip install -e ".[mlflow]"``). Without the variable this module never
 imports mlflow, so Trainboard neither needs it nor pays its import time.
 
 With it, :func:`log_finished_run` (called by the job process and the CLI once ``result.json``
@@ -32,7 +32,7 @@ from core.model.recipe import Recipe
 
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
 EXPERIMENT_VARIABLE = "TRAINBOARD_MLFLOW_EXPERIMENT"
-INSTALL_COMMAND = 'pip install "trainboard[mlflow]"'
+INSTALL_COMMAND = 'pip install -e ".[mlflow]"'
 DEFAULT_EXPERIMENT = "Trainboard"
 # Stripped from the data file's name to name the experiment ("sales.csv.gz" -> "sales").
 DATA_SUFFIXES = (".gz", ".csv", ".tsv", ".txt", ".xlsx")
@@ -67,7 +67,7 @@ HTTP_DEFAULTS = {
 NOTES = {
     "logged": "Logged to MLflow at {where}: experiment '{experiment}', run {run_id}.",
     "not_installed": "MLFLOW_TRACKING_URI is set, but MLflow is not installed, so this run was "
-    "not logged to MLflow. Install it with: " + INSTALL_COMMAND,
+    "not logged to MLflow. Install it from the Trainboard folder with: " + INSTALL_COMMAND,
     "not_logged": "This run was not logged to MLflow at {where}: {reason}. "
     "The training itself is not affected.",
     "partly_logged": "This run was only partly logged to MLflow at {where} (run {run_id}): "

@@ -172,14 +172,19 @@ def recipe_params(recipe: Recipe) -> dict[str, str]:
 def run_metrics(result: Mapping[str, Any]) -> tuple[list[tuple[str, float, int]], dict[str, float]]:
     """Per-epoch scores as ``(key, value, epoch)`` and the run's final scores by key.
 
-    Epochs: ``loss``, ``val_loss``, the task's progress metric and its ``val_`` twin,
-    ``learning_rate`` and ``epoch_seconds``. Final: ``test_<metric>`` for each test score,
-    ``baseline_<baseline>_<metric>`` for the baselines', ``epochs_run``, ``best_epoch``.
-    Values that are not finite numbers (an undefined score) are left out.
+    Epochs: ``loss``, ``val_loss``, the task's progress metric under its Keras name
+    (``accuracy``, ``mae``) and its ``val_`` twin, ``learning_rate`` and ``epoch_seconds``.
+    Final: ``test_<metric>`` for each test score, ``baseline_<baseline>_<metric>`` for the
+    baselines', ``epochs_run``, ``best_epoch``. Values that are not finite numbers (an
+    undefined score) are left out.
     """
+    # The training code is loaded already (the run just trained): its table names the metric.
+    from core.model.network import TASK_METRIC
+
     per_epoch: list[tuple[str, float, int]] = []
     for row in result.get("history") or []:
-        metric = metric_key(str(row.get("metric_name") or "metric"))
+        known = TASK_METRIC.get(str(result.get("task")))
+        metric = known[0] if known else metric_key(str(row.get("metric_name") or "metric"))
         keys = {
             "loss": "loss",
             "val_loss": "val_loss",

@@ -206,6 +206,15 @@ def test_run_metrics_per_epoch_and_final() -> None:
     assert final["epochs_run"] == 2 and final["best_epoch"] == 2
 
 
+def test_regression_progress_metric_is_logged_under_its_keras_name() -> None:
+    result = a_result()
+    result["task"] = "regression"
+    for row in result["history"]:
+        row["metric_name"] = "typical error (mean absolute error)"
+    keys = {key for key, _, _ in tracking.run_metrics(result)[0]}
+    assert {"mae", "val_mae"} <= keys and "accuracy" not in keys
+
+
 def test_regression_metric_names_are_valid_mlflow_keys() -> None:
     assert tracking.metric_key("typical error (mean absolute error)") == (
         "typical_error_mean_absolute_error"

@@ -259,6 +259,7 @@ def _train(args: argparse.Namespace) -> int:
     import_tensorflow_quietly()
     from core.model.diagnosis import Diagnosis, summaries
     from core.pipeline import export_run, train_run
+    from core.tracking import log_finished_run, with_note
 
     def report_epoch(epoch: dict) -> None:
         print(
@@ -273,6 +274,11 @@ def _train(args: argparse.Namespace) -> int:
     run = train_run(frame, recipe, data_name=args.data.name, on_epoch=report_epoch, profile=profile)
     result = export_run(run, out)
     print(run.outcome.message, file=sys.stderr)
+    # Also logged to MLflow when MLFLOW_TRACKING_URI is set; a failure to log is a warning.
+    tracked = log_finished_run(result, recipe, data_path=args.data, data_name=args.data.name)
+    if tracked is not None:
+        print(tracked.summary, file=sys.stderr)
+        result = with_note(result, tracked)
     summary = {
         key: result.get(key)
         for key in (
@@ -299,6 +305,8 @@ def _train(args: argparse.Namespace) -> int:
     summary["diagnosis"] = summaries(
         [Diagnosis.from_dict(d) for d in result.get("diagnosis") or []]
     )
+    if tracked is not None:
+        summary["mlflow_run_id"] = tracked.run_id
     print(json.dumps(summary, allow_nan=False, default=str))
     return EXIT_OK
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core.tracking import EXPERIMENT_VARIABLE, TRACKING_URI_VARIABLE
+
 # TensorFlow reads this once, when it is first imported, so it must be set before any test module
 # imports it. Level 2 hides INFO and WARNING lines from the C++ runtime (CPU feature notices, oneDNN
 # banners); Python-level warnings and all errors still show. setdefault: a developer who wants the
@@ -37,3 +39,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     folder = tmp_path_factory.mktemp("workspace")
     monkeypatch.setenv("TRAINBOARD_WORKSPACE", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def no_experiment_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ignore a developer's own ``MLFLOW_TRACKING_URI``: tests never log to a team's MLflow.
+
+    Only ``tests/test_tracking.py`` logs to MLflow, into stores it makes in temporary folders.
+    """
+    monkeypatch.delenv(TRACKING_URI_VARIABLE, raising=False)
+    monkeypatch.delenv(EXPERIMENT_VARIABLE, raising=False)

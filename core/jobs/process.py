@@ -11,7 +11,8 @@ its output going to the job's ``log.txt``. The process:
 3. trains with :func:`core.pipeline.train_and_export`, appending every finished
    epoch to ``history.json``, while a watcher thread turns the ``stop`` marker file
    into the stop event the training loop checks;
-4. writes ``result.json`` and the final state ("finished" or "failed").
+4. writes ``result.json``, logs the run to MLflow when ``MLFLOW_TRACKING_URI`` is set
+   (:mod:`core.tracking`), and writes the final state ("finished" or "failed").
 
 Only this module imports the training code (and with it TensorFlow).
 """
@@ -35,6 +36,7 @@ from core.bundle.layout import model_card_beside
 from core.errors import TrainboardError, TrainingError
 from core.model.recipe import Recipe
 from core.quiet_tensorflow import import_tensorflow_quietly
+from core.tracking import log_finished_run, with_note
 
 # --- the layout of a job folder (core.jobs.runner uses the same names) ----------------------------
 
@@ -335,6 +337,19 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
         return 1
     finally:
         done.set()
+    # Teams that track experiments in MLflow get the run there too (nothing unless configured);
+    # a failure to log is a note in the run, never a failed run.
+    tracked = log_finished_run(
+        result,
+        recipe,
+        data_path=job_dir / DATA_FILE,
+        data_name=info.get("data_name") or None,
+        job_id=job_dir.name,
+    )
+    if tracked is not None:
+        print(tracked.summary, file=sys.stderr)
+        if tracked.note is not None:
+            write_json_atomic(job_dir / RESULT_FILE, with_note(result, tracked))
     status.update(state="finished", finished_at=time.time())
     print(f"Finished: {result.get('stopped_because', 'completed')}.", file=sys.stderr)
     return 0

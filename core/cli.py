@@ -287,6 +287,8 @@ def _train(args: argparse.Namespace) -> int:
             "class_labels",
             "primary_metric",
             "metrics",
+            "intervals",
+            "uncertainty",
             "baselines",
             "verdict",
             "epochs_run",

@@ -25,6 +25,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from core.data.profiling import DataProfile, TaskInfo, profile_table
 from core.errors import RecipeError, UnusableDataError
 from core.evaluation import metrics as evaluation
+from core.evaluation.intervals import measure_uncertainty
 from core.evaluation.verdict import verdict
 from core.model.diagnosis import diagnose_run
 from core.model.network import build_model, compile_model, export_model
@@ -277,15 +278,21 @@ def _evaluate(
         y_test = data.target_encoder.mean + data.target_encoder.std * data.y_test.astype("float64")
     else:
         y_train, y_test = data.y_train, data.y_test
-    baselines = evaluation.baseline_metrics(
-        task.task, data.x_train, y_train, data.x_test, y_test, labels, recipe.seed
+    baseline_outputs = evaluation.baseline_outputs(
+        task.task, data.x_train, y_train, data.x_test, labels, recipe.seed
     )
+    baselines = {
+        name: evaluation.score_outputs(task.task, y_test, out, labels)
+        for name, out in baseline_outputs.items()
+    }
     result: dict[str, Any] = {
         "task": task.task,
         "target": task.target,
         "class_labels": labels,
         "primary_metric": evaluation.PRIMARY_METRIC[task.task],
         "metrics": {},
+        "intervals": {},  # metric -> [low, high], see core.evaluation.intervals
+        "uncertainty": None,
         "baselines": baselines,
         "verdict": outcome.message,
         "evaluation": {},
@@ -324,7 +331,18 @@ def _evaluate(
         data.preprocessor.input_columns,
         seed=recipe.seed,
     )
-    result["verdict"] = verdict(task.task, result["metrics"], baselines, labels)
+    # The same resamples of the test rows score the network and the baselines (paired).
+    uncertainty = measure_uncertainty(
+        task.task,
+        y_test,
+        outputs if task.task == "regression" else proba,
+        baseline_outputs,
+        labels,
+        seed=recipe.seed,
+    )
+    result["intervals"] = uncertainty.intervals
+    result["uncertainty"] = uncertainty.to_dict()
+    result["verdict"] = verdict(task.task, result["metrics"], baselines, labels, uncertainty)
     return result
 
 

@@ -6,13 +6,16 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 from helpers import raw_mixed_frame, write_csv
 
 from core import cli
+from core.bundle.layout import METRICS_JSON
 from core.data.profiling import profile_table
+from core.evaluation.intervals import BOOTSTRAP_RESAMPLES
 from core.model.diagnosis import CODES
 from core.model.recipe import Recipe
 from core.model.reference import recipe_reference
@@ -23,6 +26,8 @@ SUMMARY_KEYS = {
     "task",
     "target",
     "metrics",
+    "intervals",
+    "uncertainty",
     "baselines",
     "epochs_run",
     "stopped_because",
@@ -137,11 +142,23 @@ def test_train_prints_epochs_and_a_json_summary(churn_csv: Path, tmp_path: Path)
     assert summary["stopped_because"] == "completed"
     assert 0.0 <= summary["metrics"]["accuracy"] <= 1.0
     assert "majority class" in summary["baselines"]
+    # Every test metric comes with its bootstrap range, which holds the measured score.
+    for metric, (low, high) in summary["intervals"].items():
+        assert low <= summary["metrics"][metric] <= high, metric
+    assert set(summary["intervals"]) >= {"accuracy", "roc_auc", "log_loss"}
+    assert summary["uncertainty"]["resamples"] == BOOTSTRAP_RESAMPLES
+    assert summary["uncertainty"]["n_test"] == summary["data"]["n_test"]
+    for name in summary["baselines"]:
+        assert summary["uncertainty"]["baseline_intervals"][name]["roc_auc"] is not None
     assert summary["bundle"] == str(out)
     assert summary["diagnosis"], "a finished run always gets at least one finding"
     assert all(set(item) == {"code", "message"} for item in summary["diagnosis"])
     assert {item["code"] for item in summary["diagnosis"]} <= set(CODES)
     assert out.is_file()
+    with zipfile.ZipFile(out) as bundle:
+        metrics_file = json.loads(bundle.read(METRICS_JSON))
+    assert metrics_file["intervals"] == summary["intervals"]
+    assert metrics_file["uncertainty"]["comparisons"] == summary["uncertainty"]["comparisons"]
     assert (out.parent / "model.model_card.md").is_file()  # named after the bundle
 
     # The bundle scores new rows through the same command line; without --out the

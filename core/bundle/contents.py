@@ -46,6 +46,8 @@ METRICS_KEYS = (
     "class_labels",
     "primary_metric",
     "metrics",
+    "intervals",
+    "uncertainty",
     "baselines",
     "verdict",
     "feature_importance",

@@ -330,16 +330,15 @@ def _proba_in_class_order(model: Any, X: np.ndarray, k: int) -> np.ndarray:
     return full
 
 
-def baseline_metrics(
+def baseline_outputs(
     task: str,
     X_train: np.ndarray,
     y_train: np.ndarray,
     X_test: np.ndarray,
-    y_test: np.ndarray,
     class_labels: list[str],
     seed: int,
-) -> dict[str, dict[str, Any]]:
-    """Test metrics of two simple models fitted on the same split and matrix as the network.
+) -> dict[str, np.ndarray]:
+    """Test outputs of two simple models fitted on the same split and matrix as the network.
 
     Classification: "majority class" (predicts the training class shares) and
     "logistic regression" (standardised inputs; fitted on at most 200,000 training
@@ -352,8 +351,7 @@ def baseline_metrics(
     Returns
     -------
     dict
-        Baseline name -> the dict of :func:`classification_metrics` or
-        :func:`regression_metrics`.
+        Baseline name -> probabilities ``(n, k)`` or predicted values ``(n,)``.
     """
     X_train = np.asarray(X_train, dtype=np.float64)
     X_test = np.asarray(X_test, dtype=np.float64)
@@ -362,10 +360,7 @@ def baseline_metrics(
         average = DummyRegressor(strategy="mean").fit(X_train, y_train)
         linear = Ridge(alpha=RIDGE_ALPHA).fit(X_train, y_train)
         names = BASELINE_NAMES["regression"]
-        return {
-            names[0]: regression_metrics(y_test, average.predict(X_test)),
-            names[1]: regression_metrics(y_test, linear.predict(X_test)),
-        }
+        return {names[0]: average.predict(X_test), names[1]: linear.predict(X_test)}
     if task not in ("binary", "multiclass"):
         raise ValueError(f"Unknown task {task!r}.")
     k = len(class_labels)
@@ -388,10 +383,37 @@ def baseline_metrics(
                 logistic.fit(X_train[rows], y_train[rows])
             logistic_proba = _proba_in_class_order(logistic, X_test, k)
     names = BASELINE_NAMES["classification"]
-    return {
-        names[0]: classification_metrics(y_test, prior_proba, class_labels),
-        names[1]: classification_metrics(y_test, logistic_proba, class_labels),
-    }
+    return {names[0]: prior_proba, names[1]: logistic_proba}
+
+
+def score_outputs(
+    task: str, y_true: np.ndarray, outputs: np.ndarray, class_labels: list[str]
+) -> dict[str, Any]:
+    """:func:`classification_metrics` or :func:`regression_metrics`, as the task says."""
+    if task == "regression":
+        return regression_metrics(y_true, outputs)
+    return classification_metrics(y_true, outputs, class_labels)
+
+
+def baseline_metrics(
+    task: str,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    class_labels: list[str],
+    seed: int,
+) -> dict[str, dict[str, Any]]:
+    """Test metrics of the two simple models of :func:`baseline_outputs`.
+
+    Returns
+    -------
+    dict
+        Baseline name -> the dict of :func:`classification_metrics` or
+        :func:`regression_metrics`.
+    """
+    outputs = baseline_outputs(task, X_train, y_train, X_test, class_labels, seed)
+    return {name: score_outputs(task, y_test, out, class_labels) for name, out in outputs.items()}
 
 
 def _importance_scorer(task: str, y: np.ndarray) -> Callable[[np.ndarray], float]:

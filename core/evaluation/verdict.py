@@ -2,13 +2,15 @@
 
 The network is compared on the same test rows with the two baselines of
 :func:`core.evaluation.metrics.baseline_metrics`: always giving the same answer, and a
-simple logistic or linear regression.
+simple logistic or linear regression. Given the bootstrap comparisons of
+:mod:`core.evaluation.intervals`, "better" is said only when the range of the
+difference excludes zero; otherwise the sentence says the difference is within the noise.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +21,9 @@ from core.evaluation.metrics import (
     SAME_TOLERANCE,
     UNIT_METRICS,
 )
+
+if TYPE_CHECKING:
+    from core.evaluation.intervals import Uncertainty
 
 # All user-facing sentences of this module, in one place for translation.
 VERDICT_TEMPLATES = {
@@ -43,6 +48,15 @@ VERDICT_TEMPLATES = {
     "linear_worse": "{joiner} a simple linear regression explains more of the ups and downs (R² "
     "{theirs} vs {ours}, where 1 is perfect): prefer the simpler model, or try more data or more "
     "epochs.",
+    "majority_noise": "Not clearly more accurate than always guessing '{label}' ({ours} vs "
+    "{theirs}: the difference is within the noise of {n} test rows)",
+    "average_noise": "Typical error {ours} per row, not clearly smaller than the {theirs} you get "
+    "by always predicting the average value (the difference is within the noise of {n} test rows)",
+    "simple_noise": "{joiner} not clearly better or worse than a simple {model} ({metric} {ours} vs "
+    "{theirs}: the difference is within the noise of {n} test rows).",
+    "linear_noise": "{joiner} not clearly better or worse than a simple linear regression at "
+    "explaining the ups and downs (R² {ours} vs {theirs}: the difference is within the noise of "
+    "{n} test rows).",
     "and": "and",
     "but": "but",
     "model_classification": "logistic regression",
@@ -56,12 +70,27 @@ VERDICT_TEMPLATES = {
 }
 
 
-def _compare(ours: float, theirs: float, metric: str) -> str:
-    """Whether the network (ours) is "better", "same" or "worse" than a baseline (theirs)."""
+def _compare(
+    ours: float, theirs: float, metric: str, noise: Uncertainty | None, baseline: str
+) -> str:
+    """Whether the network (ours) is "better", "same", "worse" or within the "noise".
+
+    With bootstrap comparisons (``noise``), a difference whose range includes zero is
+    "noise"; a real difference within ``SAME_TOLERANCE`` is still "about the same".
+    """
     diff = ours - theirs if HIGHER_IS_BETTER[metric] else theirs - ours
     # Errors are in the target's units, so "about the same" is relative for them.
     tolerance = SAME_TOLERANCE * (abs(theirs) if metric in UNIT_METRICS else 1.0)
-    return "same" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
+    if abs(diff) <= tolerance:
+        return "same"
+    if noise is not None and noise.outcome(baseline, metric) == "noise":
+        return "noise"
+    return "better" if diff > 0 else "worse"
+
+
+def format_metric(value: float, metric: str) -> str:
+    """A metric value as the verdict writes it (accuracy as a percentage, errors in units)."""
+    return _fmt(value, metric)
 
 
 def _fmt(value: float, metric: str, decimals: int = 2) -> str:
@@ -88,28 +117,39 @@ def _fmt_pair(ours: float, theirs: float, metric: str, outcome: str) -> tuple[st
 
 
 def _vs_constant(
-    task: str, metrics: dict, constant: dict, class_labels: list[str]
+    task: str,
+    metrics: dict,
+    constant: dict,
+    class_labels: list[str],
+    noise: Uncertainty | None,
+    name: str,
 ) -> tuple[str, bool] | None:
     """First half of the verdict, against always giving the same answer (or None)."""
     metric = "mae" if task == "regression" else "accuracy"
     if metrics.get(metric) is None or constant.get(metric) is None:
         return None
-    outcome = _compare(metrics[metric], constant[metric], metric)
+    outcome = _compare(metrics[metric], constant[metric], metric, noise, name)
+    n = f"{noise.n_test:,}" if noise is not None else ""
     ours, theirs = _fmt_pair(metrics[metric], constant[metric], metric, outcome)
     if task == "regression":
-        text = VERDICT_TEMPLATES[f"average_{outcome}"].format(ours=ours, theirs=theirs)
+        text = VERDICT_TEMPLATES[f"average_{outcome}"].format(ours=ours, theirs=theirs, n=n)
     else:
         # The constant guess is the class its confusion-matrix column is full of.
         guessed = int(np.asarray(constant["confusion_matrix"]).sum(axis=0).argmax())
         points = round(float(ours.rstrip("%")) - float(theirs.rstrip("%")), 4)
         text = VERDICT_TEMPLATES[f"majority_{outcome}"].format(
-            label=class_labels[guessed], points=f"{points:g}", ours=ours, theirs=theirs
+            label=class_labels[guessed], points=f"{points:g}", ours=ours, theirs=theirs, n=n
         )
     return text, outcome == "better"
 
 
 def _vs_simple(
-    task: str, metrics: dict, simple: dict, first_is_good: bool | None
+    task: str,
+    metrics: dict,
+    simple: dict,
+    first_is_good: bool | None,
+    noise: Uncertainty | None,
+    name: str,
 ) -> tuple[str, bool] | None:
     """Second half of the verdict, against logistic/linear regression (or None)."""
     metric = PRIMARY_METRIC[task]
@@ -117,9 +157,9 @@ def _vs_simple(
         metric = "mae" if task == "regression" else "accuracy"
         if metrics.get(metric) is None or simple.get(metric) is None:
             return None
-    outcome = _compare(metrics[metric], simple[metric], metric)
+    outcome = _compare(metrics[metric], simple[metric], metric, noise, name)
     ours, theirs = _fmt_pair(metrics[metric], simple[metric], metric, outcome)
-    good = outcome != "worse"
+    good = outcome in ("better", "same")
     t = VERDICT_TEMPLATES
     joiner = "" if first_is_good is None else t["and" if first_is_good == good else "but"]
     kind = "regression" if task == "regression" else "classification"
@@ -130,6 +170,7 @@ def _vs_simple(
         metric=t[f"metric_{metric}"],
         ours=ours,
         theirs=theirs,
+        n=f"{noise.n_test:,}" if noise is not None else "",
     )
     return text.strip(), good
 
@@ -139,6 +180,7 @@ def verdict(
     metrics: dict[str, Any],
     baselines: dict[str, dict[str, Any]],
     class_labels: list[str],
+    uncertainty: Uncertainty | None = None,
 ) -> str:
     """One plain sentence: is the network better than the simple baselines?
 
@@ -147,7 +189,9 @@ def verdict(
     honest yardstick), or typical error against always predicting the average.
     Part two compares with logistic/linear regression on the primary metric
     (falling back to accuracy or typical error when that metric is undefined).
-    Within ``SAME_TOLERANCE`` counts as "about as good".
+    Within ``SAME_TOLERANCE`` counts as "about as good". With ``uncertainty`` (see
+    :func:`core.evaluation.intervals.measure_uncertainty`), a larger difference whose
+    paired bootstrap range includes zero is said to be within the noise, not better or worse.
     """
     if task not in PRIMARY_METRIC:
         raise ValueError(f"Unknown task {task!r}.")
@@ -156,11 +200,15 @@ def verdict(
     ]
     parts = []
     if constant_name in baselines:
-        first = _vs_constant(task, metrics, baselines[constant_name], class_labels)
+        first = _vs_constant(
+            task, metrics, baselines[constant_name], class_labels, uncertainty, constant_name
+        )
         parts += [first] if first else []
     if simple_name in baselines:
         first_is_good = parts[0][1] if parts else None
-        second = _vs_simple(task, metrics, baselines[simple_name], first_is_good)
+        second = _vs_simple(
+            task, metrics, baselines[simple_name], first_is_good, uncertainty, simple_name
+        )
         parts += [second] if second else []
     if not parts:
         return VERDICT_TEMPLATES["no_baseline"]

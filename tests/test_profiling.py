@@ -229,7 +229,19 @@ def test_leakage_is_flagged_for_numbers_and_categories(rng) -> None:
     leaks = {w.column for w in profile.warnings if w.code == "leakage"}
     assert leaks == {"cancel_reason", "days_since_cancel"}  # usage and plan are honest
     message = next(w.message for w in profile.warnings if w.code == "leakage")
-    assert "'churn'" in message and "Leave it out" in message
+    assert "'churn'" in message and '"Columns to leave out"' in message
+
+
+def test_a_leak_that_is_not_perfect_is_named_with_how_to_leave_it_out(rng) -> None:
+    frame = churn_frame(rng).drop(columns="customer_id")
+    churned = (frame["churn"] == "Yes").to_numpy()
+    # Recorded after the outcome, for most churners only: far from a perfect copy.
+    frame["refund"] = np.where(churned & (rng.random(len(frame)) < 0.7), 25.0, 0.0)
+    profile = profile_table(frame, "churn")
+    (warning,) = [w for w in profile.warnings if w.code == "leakage"]
+    assert warning.column == "refund"
+    assert "may leak the outcome" in warning.message and "'churn'" in warning.message
+    assert '"Columns to leave out"' in warning.message
 
 
 def test_leakage_in_regression(rng) -> None:

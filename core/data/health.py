@@ -14,8 +14,9 @@ them all, in this order, for :func:`core.data.profiling.profile_table`:
 * :func:`not_number_warnings`: cells of a number column that were not numbers
   and were read as empty (``not_numbers``, from what
   :func:`core.portable.reading.read_table` recorded), for every column;
-* :func:`leakage_warnings`: a column that alone predicts the target almost
-  perfectly (``leakage``).
+* :func:`leakage_warnings`: a column that may leak the outcome: alone it predicts
+  the target almost perfectly, or most of what all columns predict while the others
+  cannot replace it (``leakage``, see :mod:`core.data.leaks`).
 
 This module needs only the column profiles and the task (types in
 :mod:`core.data.profile_types`), never the profiling code itself, so
@@ -27,14 +28,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.data.leaks import find_leaks
 from core.data.profile_types import ColumnProfile, HealthWarning, TaskInfo
 from core.portable.preprocess import label_text
-from core.portable.reading import normalise_label, parse_numbers, scan_numbers
+from core.portable.reading import normalise_label, scan_numbers
 
 HEAVY_MISSING_SHARE = 0.40
 RARE_CLASS_SHARE = 0.05
 MIN_TEST_ROWS = 100
-LEAKAGE_SCORE = 0.99
 LEAKAGE_SAMPLE = 5000
 SAMPLE = 1000  # values looked at for dates and free text
 MOSTLY_NUMBERS_SHARE = 0.10  # categories with at most this share of non-number cells: say so
@@ -247,63 +248,12 @@ def _cells_text(count: int, rows: list[int], values: list[str]) -> str:
 def leakage_warnings(
     df: pd.DataFrame, task: TaskInfo, candidates: list[ColumnProfile], usable: pd.Series
 ) -> list[HealthWarning]:
-    """Columns that alone predict the target almost perfectly (likely known only afterwards).
+    """Columns that may leak the outcome (see :func:`core.data.leaks.find_leaks`).
 
-    Each candidate is scored out-of-fold on a sample: a shallow decision tree for
-    numbers, and "the usual outcome of this category" for categories.
+    Each warning names the column, says why it looks like a leak and how to leave it out.
     """
-    from sklearn.metrics import balanced_accuracy_score, r2_score
-    from sklearn.model_selection import KFold, cross_val_predict
-    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-
-    rows = np.flatnonzero(usable.to_numpy())
-    if len(rows) > LEAKAGE_SAMPLE:
-        rows = np.sort(np.random.default_rng(0).choice(rows, LEAKAGE_SAMPLE, replace=False))
-    raw_target = df[task.target].iloc[rows]
-    regression = task.task == "regression"
-    if regression:
-        y = parse_numbers(raw_target)[0].to_numpy()
-        score, tree = r2_score, DecisionTreeRegressor(max_depth=8, random_state=0)
-    else:
-        index = {normalise_label(label): i for i, label in enumerate(task.class_labels)}
-        y = _label_keys(raw_target).map(index).fillna(-1).to_numpy(dtype=np.int64)
-        score, tree = balanced_accuracy_score, DecisionTreeClassifier(max_depth=6, random_state=0)
-    folds = KFold(3, shuffle=True, random_state=0)
-    found = []
-    for column in candidates:
-        values = df[column.name].iloc[rows]
-        if column.kind == "numeric":
-            x = parse_numbers(values)[0].to_numpy().reshape(-1, 1)
-            predicted = cross_val_predict(tree, x, y, cv=folds)
-        else:
-            predicted = _usual_outcome(pd.factorize(_label_keys(values))[0], y, folds, regression)
-        if score(y, predicted) >= LEAKAGE_SCORE:
-            found.append(
-                HealthWarning(
-                    "leakage",
-                    column.name,
-                    f"Column '{column.name}' alone predicts '{task.target}' almost perfectly. "
-                    "That usually means it is only known after the outcome (or is a copy of it), "
-                    "so a model using it would fail on new rows. Leave it out unless you are sure "
-                    "it is known in advance.",
-                )
-            )
-    return found
-
-
-def _usual_outcome(codes: np.ndarray, y: np.ndarray, folds, regression: bool) -> np.ndarray:
-    """Out-of-fold prediction of each row by its category's mean (numbers) or usual class."""
-    predicted = np.zeros(len(y), dtype=float if regression else y.dtype)
-    for train, test in folds.split(codes):
-        outcomes = pd.Series(y[train])
-        if regression:
-            table, fallback = outcomes.groupby(codes[train]).mean(), outcomes.mean()
-        else:
-            pairs = pd.DataFrame({"group": codes[train], "outcome": y[train]})
-            counts = pairs.groupby(["group", "outcome"]).size().unstack(fill_value=0)
-            table, fallback = counts.idxmax(axis=1), outcomes.mode()[0]
-        predicted[test] = pd.Series(codes[test]).map(table).fillna(fallback).to_numpy()
-    return predicted
+    report = find_leaks(df, task, candidates, usable)
+    return [HealthWarning("leakage", c.column, report.message(c)) for c in report.leaks]
 
 
 def _label_keys(values: pd.Series) -> pd.Series:

@@ -35,6 +35,7 @@ from core.evaluation.metrics import (
     regression_metrics,
     score_outputs,
 )
+from core.model.recipe import Recipe
 
 BOOTSTRAP_RESAMPLES = 1000  # enough for stable 2.5% / 97.5% percentiles
 CONFIDENCE = 0.95
@@ -46,12 +47,16 @@ MAX_HEADLINE_WIDTH = 0.10
 CHUNK_CELLS = 2_000_000  # resamples x rows held in memory at once (16 MB of float64)
 _EPS = np.finfo(np.float64).eps
 
+# The setting that sizes the final test, named as the recipe labels it.
+TEST_SETTING = Recipe.model_fields["split"].annotation.model_fields["test_fraction"]
+TEST_SETTING_LABEL = f'"{TEST_SETTING.json_schema_extra["label"]}"'
+
 # All user-facing sentences of this module, in one place for translation.
 MESSAGES = {
     "small_test": "The final test has only {n:,} rows, so its scores are rough: the {metric} "
     "could be anywhere from {low} to {high} (95% range). Differences smaller than that, between "
-    'runs or against the simple models, mean little. Raise "Rows for the final test" or add '
-    "more rows to get a score you can rely on.",
+    "runs or against the simple models, mean little. Raise {setting} or add more rows to get a "
+    "score you can rely on.",
 }
 
 
@@ -361,6 +366,7 @@ def _small_test_warning(
         metric=METRIC_LABELS[headline][0],
         low=format_metric(interval[0], headline),
         high=format_metric(interval[1], headline),
+        setting=TEST_SETTING_LABEL,
     )
 
 

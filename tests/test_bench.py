@@ -87,3 +87,17 @@ def test_overhead_quick_writes_ratio_and_scale_rows(tmp_path: Path) -> None:
         assert size[key] > 0, key
     assert size["peak_rss_mb"] >= size["rss_after_import_mb"]
     assert len(size["epoch_seconds"]) == 2
+
+
+@pytest.mark.slow
+def test_leaks_quick_counts_catches_and_false_alarms(tmp_path: Path) -> None:
+    report = run_script("leaks.py", results_dir=tmp_path)
+    assert report["name"] == "leaks" and report["quick"] is True
+    rows = report["results"]
+    assert {row["leak"] for row in rows} == {"none", "copy", "after", "weak"}
+    for rule in ("new", "old"):
+        summary = report["summary"][rule]
+        assert summary["leaks"] == sum(row["leak"] != "none" for row in rows)
+        assert summary["catches"] == sum(row[rule]["caught"] for row in rows)
+        assert summary["false_alarms"] == sum(len(row[rule]["false_alarms"]) for row in rows)
+        assert summary["clean_columns"] > 0

@@ -83,7 +83,9 @@ def _compare(
     tolerance = SAME_TOLERANCE * (abs(theirs) if metric in UNIT_METRICS else 1.0)
     if abs(diff) <= tolerance:
         return "same"
-    if noise is not None and noise.outcome(baseline, metric) == "noise":
+    # No range for the difference (the metric is undefined in too many resamples) is no
+    # evidence either way: say so rather than claim a winner.
+    if noise is not None and noise.outcome(baseline, metric) in ("noise", None):
         return "noise"
     return "better" if diff > 0 else "worse"
 

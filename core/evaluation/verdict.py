@@ -52,8 +52,8 @@ VERDICT_TEMPLATES = {
     "{theirs}: the difference is within the noise of {n} test rows)",
     "average_noise": "Typical error {ours} per row, not clearly smaller than the {theirs} you get "
     "by always predicting the average value (the difference is within the noise of {n} test rows)",
-    "simple_noise": "{joiner} not clearly better or worse than a simple {model} ({metric} {ours} vs "
-    "{theirs}: the difference is within the noise of {n} test rows).",
+    "simple_noise": "{joiner} not clearly better or worse than a simple {model} ({metric} {ours} "
+    "vs {theirs}: the difference is within the noise of {n} test rows).",
     "linear_noise": "{joiner} not clearly better or worse than a simple linear regression at "
     "explaining the ups and downs (R² {ours} vs {theirs}: the difference is within the noise of "
     "{n} test rows).",

@@ -71,7 +71,11 @@ VERDICT_TEMPLATES = {
 
 
 def _compare(
-    ours: float, theirs: float, metric: str, noise: Uncertainty | None, baseline: str
+    ours: float,
+    theirs: float,
+    metric: str,
+    noise: Uncertainty | None = None,
+    baseline: str = "",
 ) -> str:
     """Whether the network (ours) is "better", "same", "worse" or within the "noise".
 

@@ -221,3 +221,22 @@ def test_bootstrap_cost_on_ten_thousand_rows_is_small():
     # CPU time, not wall time: generous enough for a busy machine, tight enough to catch a
     # fallback to one metric call per resample (that takes minutes).
     assert time.process_time() - started < 20
+
+
+def test_the_training_doctor_reads_the_same_paired_comparison_as_the_verdict():
+    from core.model.curves import compare_with_baseline
+
+    y, network, twin = paired_outputs("binary", 120, ours=0.5, theirs=0.45, seed=1)
+    y_big, strong, weak = paired_outputs("binary", 3000, ours=0.8, theirs=0.3, seed=1)
+    for labels, outputs, rival, expected in (
+        (y, network, twin, "uncertain"),
+        (y_big, strong, weak, "better"),
+    ):
+        found = iv.measure_uncertainty(
+            "binary", labels, outputs, {"logistic regression": rival}, LABELS["binary"], seed=0
+        )
+        scores = {"logistic regression": _result("binary", labels, rival)}
+        compared = compare_with_baseline(
+            "binary", _result("binary", labels, outputs), scores, None, found.to_dict()
+        )
+        assert compared is not None and compared.outcome == expected

@@ -353,11 +353,14 @@ def compare_with_baseline(
     metrics: Mapping[str, Any],
     baselines: Mapping[str, Mapping[str, Any]],
     intervals: Mapping[str, Sequence[float]] | None = None,
+    uncertainty: Mapping[str, Any] | None = None,
 ) -> BaselineComparison | None:
     """The network against the simple baseline, on the verdict's metric and rule.
 
     ``intervals`` (``{"metric": [low, high]}``, the network's uncertainty ranges) makes
-    a win count only when the range leaves out the baseline's score.
+    a win count only when the range leaves out the baseline's score. ``uncertainty`` (a
+    run's ``uncertainty``, see :mod:`core.evaluation.intervals`) decides instead when it
+    holds the paired comparison, as the verdict does: a win within the noise is uncertain.
     """
     if task not in PRIMARY_METRIC:
         return None
@@ -376,6 +379,9 @@ def compare_with_baseline(
         interval = (low, high)
         if outcome == "better" and low <= theirs <= high:
             outcome = "uncertain"
+    paired = ((uncertainty or {}).get("comparisons") or {}).get(name, {}).get(metric)
+    if paired and outcome in ("better", "uncertain"):
+        outcome = "better" if paired.get("outcome") == "better" else "uncertain"
     return BaselineComparison(metric, float(ours), float(theirs), name, outcome, interval)
 
 

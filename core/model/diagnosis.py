@@ -134,7 +134,11 @@ def diagnose_run(result: Mapping[str, Any], recipe: Recipe) -> list[Diagnosis]:
         batch_size=result.get("batch_size"),
         reference_loss=curves.reference_loss_from_baselines(task, baselines),
         comparison=curves.compare_with_baseline(
-            task, result.get("metrics") or {}, baselines, result.get("intervals")
+            task,
+            result.get("metrics") or {},
+            baselines,
+            result.get("intervals"),
+            result.get("uncertainty"),
         ),
     )
 

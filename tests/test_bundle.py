@@ -189,6 +189,8 @@ def test_schema_metrics_history_and_recipe_describe_the_run(exported) -> None:
     assert numbers and {k: metrics["metrics"][k] for k in numbers} == pytest.approx(numbers)
     assert set(metrics["baselines"]) == set(run.result["baselines"])
     assert metrics["verdict"] == run.result["verdict"]
+    assert metrics["intervals"] == run.result["intervals"] and metrics["intervals"]
+    assert metrics["uncertainty"]["n_test"] == run.data_info["n_test"]
     assert metrics["formats"][MODEL_TFLITE]["included"] is True
     assert len(history) == len(run.history) and "val_loss" in history.columns
     assert recipe == run.recipe

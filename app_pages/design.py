@@ -7,6 +7,7 @@ from core.model.architecture import describe_network, estimate_input_width
 from core.model.recipe import TrainingConfig
 from ui.charts import network_diagram
 from ui.data import profile_dataset
+from ui.recipe_files import recipe_files
 from ui.recipe_form import (
     TEXT as FORM_TEXT,
 )
@@ -142,6 +143,7 @@ def main() -> None:
         diagram(recipe)
         if st.session_state["recipe_problem"] is None and recipe.target is not None:
             st.page_link("app_pages/train.py", label=TEXT["next"], icon=":material/arrow_forward:")
+        recipe_files(recipe)
 
 
 try:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from core.data.profiling import DataProfile
     from core.model.recipe import Recipe
+    from core.model.recipe_fit import MadeFor
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -84,8 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="Train a model and export it.")
     train.add_argument("data", type=Path, help=DATA_HELP)
     train.add_argument("--sheet", help=SHEET_HELP)
-    train.add_argument("--target", required=True, help="column to predict")
-    train.add_argument("--recipe", type=Path, help="recipe JSON (default: the default recipe)")
+    train.add_argument(
+        "--target", help="column to predict (default: the recipe's; required without --recipe)"
+    )
+    train.add_argument(
+        "--recipe",
+        type=Path,
+        help="recipe JSON, e.g. downloaded from the Design page (default: the default recipe)",
+    )
     train.add_argument(
         "--epochs", type=int, help="most passes over the data (overrides the recipe)"
     )
@@ -189,19 +196,19 @@ def _profile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_recipe(path: Path) -> Recipe:
+def _read_recipe(path: Path) -> tuple[Recipe, MadeFor]:
+    """A recipe file (a downloaded one or a plain ``recipe.json``), read safely."""
     from core.errors import RecipeError
-    from core.model.recipe import Recipe
+    from core.model.recipe_fit import MAX_RECIPE_BYTES, load_recipe_file
 
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            content = handle.read(MAX_RECIPE_BYTES + 1)  # the size check needs no more
     except FileNotFoundError:
         raise RecipeError(f"There is no recipe file at '{path}'. Check the path.") from None
-    except (OSError, UnicodeDecodeError):
-        raise RecipeError(
-            f"The recipe file '{path}' cannot be read as text. Save it as UTF-8 JSON and try again."
-        ) from None
-    return Recipe.from_json(text)
+    except OSError:
+        raise RecipeError(f"The recipe file '{path}' cannot be read. Check the path.") from None
+    return load_recipe_file(content)
 
 
 def _recipe(args: argparse.Namespace) -> int:
@@ -232,13 +239,18 @@ def _checked_training_input(
     """Everything ``train`` needs, checked without TensorFlow (which takes seconds to load)."""
     from core.bundle.layout import model_card_beside
     from core.data.profiling import profile_table
+    from core.errors import RecipeError
     from core.model.recipe import Recipe
+    from core.model.recipe_fit import MadeFor, check_recipe_fits, profile_target
 
     out = _check_output(args.out or Path(DEFAULT_BUNDLE), DEFAULT_BUNDLE, BUNDLE_SUFFIX)
     _check_output(model_card_beside(out), model_card_beside(Path(DEFAULT_BUNDLE)).name)
     _check_file(args.data)
-    recipe = _read_recipe(args.recipe) if args.recipe else Recipe()
-    changes: dict = {"target": args.target}
+    recipe, made_for = _read_recipe(args.recipe) if args.recipe else (Recipe(), MadeFor())
+    if args.target is None and recipe.target is None:
+        where = "the recipe names none" if args.recipe else "there is no --recipe naming one"
+        raise RecipeError(f"Say which column to predict with --target ({where}).")
+    changes: dict = {"target": args.target or recipe.target}
     if args.epochs is not None:
         changes["training.max_epochs"] = args.epochs
     if args.seed is not None:
@@ -247,7 +259,17 @@ def _checked_training_input(
     frame = _read_table(args.data, args.sheet)
     # The same profile the training would make: a wrong or unusable target column is
     # reported here, in well under a second, instead of after TensorFlow's start.
-    profile = profile_table(frame, recipe.target, test_fraction=recipe.split.test_fraction)
+    target = recipe.target
+    if args.recipe:  # a recipe's missing target is said by the fit check below, with the rest
+        target = profile_target(recipe, [str(c) for c in frame.columns])
+    profile = profile_table(frame, target, test_fraction=recipe.split.test_fraction)
+    if args.recipe:  # the same check as the Design page's upload, in the same words
+        problems = check_recipe_fits(recipe, profile, made_for)
+        if problems:
+            raise RecipeError(
+                f"The recipe '{args.recipe.name}' does not fit '{args.data.name}': "
+                + " ".join(problem.message for problem in problems)
+            )
     return recipe, frame, profile, out
 
 

@@ -300,7 +300,7 @@ def test_out_of_range_options(
 
 def test_usage_mistakes_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        cli.main(["train", "data.csv"])  # --target is required
+        cli.main(["train", "data.csv", "--epochs", "many"])  # not a whole number
     assert caught.value.code == 2
     assert "error:" in capsys.readouterr().err
 

@@ -371,6 +371,11 @@ def reset_settings() -> None:
     recipe: Recipe = st.session_state["recipe"]
     st.session_state["recipe"] = Recipe(target=recipe.target, drop_columns=recipe.drop_columns)
     st.session_state["recipe_problem"] = None
+    forget_setting_widgets()
+
+
+def forget_setting_widgets() -> None:
+    """Drop every setting widget's value, so each is seeded again from the recipe in state."""
     for key in list(st.session_state):
         if str(key).startswith(("opt_", "layer_")) or key in WIDGET_KEYS.values():
             del st.session_state[key]

@@ -7,6 +7,9 @@ Engineers and the benchmarks drive Trainboard without a browser:
   one the app starts from for that file (``--explain`` prints every setting instead);
 - ``train DATA --target COLUMN`` trains, prints one line per epoch on stderr
   and, as the last line of stdout, one JSON object describing the run;
+  ``train DATA --recipe FILE`` trains with a recipe downloaded from the Design page (or a
+  run's ``recipe.json``), checked against the data first (:mod:`core.model.recipe_fit`):
+  the same data, recipe and seed give the same test metrics as the run in the app;
 - ``predict BUNDLE.zip DATA.csv`` scores new rows with an exported bundle.
 
 Exit status: 0 on success, 2 on unusable input (one ``error:`` line on stderr,

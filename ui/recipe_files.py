@@ -81,7 +81,7 @@ def recipe_files(recipe: Recipe) -> None:
         on_change=_load_upload,
         help=TEXT["upload_help"],
     )
-    _show_outcome()
+    _show_outcome(recipe)
 
 
 def _load_upload() -> None:
@@ -144,7 +144,7 @@ def _apply(recipe: Recipe, kind: str, messages: list[str], name: str) -> None:
     set_recipe(recipe)
     st.session_state["recipe_problem"] = None
     st.session_state["recipe_upload_pending"] = None
-    st.session_state["recipe_upload_outcome"] = _outcome(kind, messages, name)
+    st.session_state["recipe_upload_outcome"] = _outcome(kind, messages, name, recipe)
     forget_setting_widgets()
     # The Data page's column widgets start again from the recipe, not from suggestions.
     st.session_state["drop_needs_refill"] = False
@@ -157,15 +157,17 @@ def _refuse(name: str, problems: list[str]) -> None:
     st.session_state["recipe_upload_outcome"] = _outcome("refused", messages, name)
 
 
-def _outcome(kind: str, messages: list[str], name: str) -> dict:
+def _outcome(kind: str, messages: list[str], name: str, applied: Recipe | None = None) -> dict:
     # Only Trainboard's own sentences name the file: problem messages may quote braces.
-    return {"kind": kind, "messages": messages, "name": name}
+    return {"kind": kind, "messages": messages, "name": name, "applied": applied}
 
 
-def _show_outcome() -> None:
+def _show_outcome(recipe: Recipe) -> None:
     outcome = st.session_state.get("recipe_upload_outcome")
     if not outcome:
         return
+    if outcome["kind"] == "applied" and outcome["applied"] != recipe:
+        return  # settings changed since: "every setting is in place" would no longer be true
     text = "\n\n".join(escape_markdown(message) for message in outcome["messages"])
     if outcome["kind"] == "applied":
         st.success(text, icon=":material/check_circle:")

@@ -471,4 +471,7 @@ def test_the_cli_reproduces_a_run_made_in_the_app(tmp_path: Path) -> None:
     # TensorFlow's CPU kernels used here are deterministic for the same inputs.
     assert summary["metrics"] == app_result["metrics"]
     assert summary["baselines"] == app_result["baselines"]
+    # The ranges around the scores (seeded bootstrap) and the verdict follow.
+    assert summary["intervals"] == app_result["intervals"]
+    assert summary["verdict"] == app_result["verdict"]
     assert app_result["metrics"]["accuracy"] > 0.5  # it learned something worth repeating

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from core.evaluation.metrics import LOWER_IS_BETTER, METRIC_LABELS
+from core.results import RunResult
 from ui.charts import (
     confusion_matrix_figure,
     curve_figure,
@@ -57,35 +58,34 @@ def _fmt(key: str, value) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3f}"
 
 
-def scores_table(result: dict) -> pd.DataFrame:
+def scores_table(result: RunResult) -> pd.DataFrame:
     """One row per measure: the network's test score beside each baseline's."""
-    baselines = result.get("baselines") or {}
     rows = []
     for key, (label, meaning) in METRIC_LABELS.items():
-        if not isinstance(result["metrics"].get(key), (int, float)):
+        if not isinstance(result.metrics.get(key), (int, float)):
             continue
         row = {
             TEXT["measure"]: label + (TEXT["lower"] if key in LOWER_IS_BETTER else ""),
-            TEXT["ours"]: _fmt(key, result["metrics"][key]),
+            TEXT["ours"]: _fmt(key, result.metrics[key]),
         }
-        for name, metrics in baselines.items():
+        for name, metrics in result.baselines.items():
             row[name.capitalize()] = _fmt(key, metrics.get(key))
         row[TEXT["meaning"]] = meaning
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def classification_charts(result: dict) -> None:
+def classification_charts(result: RunResult) -> None:
     """Confusion matrix, ROC and precision-recall curves."""
-    metrics = result["metrics"]
-    labels = metrics.get("class_labels") or result.get("class_labels") or []
+    metrics = result.metrics
+    labels = metrics.get("class_labels") or result.class_labels
     if metrics.get("confusion_matrix"):
         st.plotly_chart(
             confusion_matrix_figure(labels, metrics["confusion_matrix"], TEXT["confusion"]),
             key="chart_confusion",
         )
         st.caption(TEXT["confusion_caption"])
-    curves = (result.get("evaluation") or {}).get("curves") or {}
+    curves = result.evaluation.get("curves") or {}
     roc = [
         {
             "name": TEXT["auc"].format(label=c["label"], value=_fmt("auc", c.get("auc"))),
@@ -111,9 +111,9 @@ def classification_charts(result: dict) -> None:
         right.plotly_chart(curve_figure(pr, "pr", TEXT["pr"]), key="chart_pr")
 
 
-def regression_charts(result: dict) -> None:
+def regression_charts(result: RunResult) -> None:
     """Predicted-vs-actual scatter and residual plot."""
-    plots = (result.get("evaluation") or {}).get("plots") or {}
+    plots = result.evaluation.get("plots") or {}
     if not plots.get("actual"):
         return
     left, right = st.columns(2)
@@ -140,31 +140,29 @@ def main() -> None:
         return
     _, result = found
     st.subheader(TEXT["verdict"])
-    st.info(escape_markdown(result.get("verdict", "")), icon=":material/lightbulb:")
-    if not result.get("metrics"):
+    st.info(escape_markdown(result.verdict), icon=":material/lightbulb:")
+    if not result.has_model:
         st.warning(TEXT["no_model"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
-    st.caption(TEXT["intro"].format(n_test=(result.get("data") or {}).get("n_test", 0)))
+    st.caption(TEXT["intro"].format(n_test=result.data.n_test if result.data else 0))
     st.subheader(TEXT["scores"])
     # A static table wraps the long "What it means" sentences instead of cutting them off.
     # (Its cells are markdown: every text in it is the app's own, none comes from the file.)
     st.table(scores_table(result), hide_index=True, border="horizontal")
-    if result.get("best_epoch"):
-        st.caption(
-            TEXT["training"].format(epochs=result.get("epochs_run"), best=result["best_epoch"])
-        )
-    if result.get("task") == "regression":
+    if result.best_epoch:
+        st.caption(TEXT["training"].format(epochs=result.epochs_run, best=result.best_epoch))
+    if result.task == "regression":
         regression_charts(result)
     else:
         classification_charts(result)
-    if result.get("feature_importance"):
+    if result.feature_importance:
         st.subheader(TEXT["importance"])
-        st.plotly_chart(importance_figure(result["feature_importance"], ""), key="chart_importance")
+        st.plotly_chart(importance_figure(result.feature_importance, ""), key="chart_importance")
         st.caption(TEXT["importance_caption"])
-    if result.get("warnings"):
+    if result.warnings:
         with st.expander(TEXT["notes"]):
-            for note in result["warnings"]:
+            for note in result.warnings:
                 st.warning(escape_markdown(note))
     st.page_link("app_pages/export.py", label=TEXT["next"], icon=":material/arrow_forward:")
 

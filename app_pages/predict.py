@@ -42,7 +42,7 @@ TEXT = {
 def choose_model() -> tuple[str, bytes | None] | None:
     """Where the model comes from: ("trained", None) or ("bundle", zip bytes); None if missing."""
     found = finished_result(current_job_id())
-    has_trained = found is not None and bool(found[1].get("metrics"))
+    has_trained = found is not None and found[1].has_model
     options = ["trained", "bundle"] if has_trained else ["bundle"]
     if not has_trained:
         st.info(TEXT["no_model"])
@@ -58,8 +58,8 @@ def choose_model() -> tuple[str, bytes | None] | None:
         result = found[1]
         st.caption(
             TEXT["trained_info"].format(
-                target=escape_markdown(result.get("target", "")),
-                data=escape_markdown((result.get("data") or {}).get("name", "")),
+                target=escape_markdown(result.target),
+                data=escape_markdown((result.data.name or "") if result.data else ""),
             )
         )
         return "trained", None

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.jobs.states import JobPhase
 from ui.charts import history_figure
-from ui.jobs import is_active, is_waiting_for_others, job_status, runner
+from ui.jobs import is_active, job_status, runner
 from ui.runs import run_picker, runs_table
 from ui.state import current_dataset, current_job_id, current_recipe, set_job_id
 from ui.text import escape_markdown, format_duration, show_error
@@ -35,6 +36,8 @@ TEXT = {
     "failed": "Training failed: {error}",
     "cancelled": "This run was cancelled before it started training.",
     "interrupted": "This run was interrupted: {error}",
+    "restart": "Start this run again",
+    "restart_help": "Trains again on this run's own copy of **{name}**, with the same settings.",
     "no_model": "No usable model came out of this run, so there is nothing to evaluate. "
     "Try the recommended settings or a lower learning rate.",
     "to_evaluate": "Next: is it any good?",
@@ -75,11 +78,11 @@ def start_button() -> None:
         st.page_link(link[0], label=link[1])
 
 
-def progress(status, jobs: list) -> None:
+def progress(status) -> None:
     """Progress bar, times, queue position, live curves and the stop button."""
-    if is_waiting_for_others(status, jobs):
+    if status.phase == JobPhase.WAITING:
         st.info(TEXT["queued"].format(position=status.queue_position or 1))
-    elif status.epoch == 0:  # queued with nothing ahead (the job is taking its slot) or loading
+    elif status.phase == JobPhase.STARTING:
         st.info(TEXT["starting"])
     share = min(1.0, status.epoch / status.max_epochs) if status.max_epochs else 0.0
     st.progress(
@@ -125,32 +128,41 @@ def live(job_id: str, drawn_state: str) -> None:
         return
     if status.state != drawn_state:
         st.rerun(scope="app")
-    progress(status, jobs)
+    progress(status)
     runs_table(jobs, polled=True)
 
 
 def outcome(status) -> None:
     """Why the run ended, in plain words, and where to go next."""
-    result = status.result or {}
-    if status.state == "finished":
+    result = status.result
+    if status.phase == JobPhase.FINISHED:
         # The result's own sentence says how it ended; its box says whether that is good news.
-        box = {"stopped_by_user": st.warning, "diverged": st.error}.get(
-            result.get("stopped_because"), st.success
-        )
-        box(escape_markdown(result.get("message") or TEXT["finished"]))
-        if result.get("metrics"):
+        stopped_because = result.stopped_because if result else None
+        box = {"stopped_by_user": st.warning, "diverged": st.error}.get(stopped_because, st.success)
+        box(escape_markdown((result.message if result else "") or TEXT["finished"]))
+        if result is not None and result.has_model:
             st.page_link(
                 "app_pages/evaluate.py", label=TEXT["to_evaluate"], icon=":material/arrow_forward:"
             )
         else:
             st.warning(TEXT["no_model"])
-    elif status.state == "failed":
+    elif status.phase == JobPhase.FAILED:
         st.error(TEXT["failed"].format(error=escape_markdown(status.error or "")))
-    elif status.state == "cancelled":
+    elif status.phase == JobPhase.CANCELLED:
         st.info(TEXT["cancelled"])
-    elif status.state == "interrupted":
+    elif status.phase == JobPhase.INTERRUPTED:
         st.warning(TEXT["interrupted"].format(error=escape_markdown(status.error or "")))
+    if status.can_restart:
+        restart_button(status)
     curves(status.history)
+
+
+def restart_button(status) -> None:
+    """Start the run again from the job's own data and recipe (the upload may be long gone)."""
+    if st.button(TEXT["restart"], key="train_restart", icon=":material/replay:"):
+        set_job_id(runner().restart(status.job_id))
+        st.rerun()
+    st.caption(TEXT["restart_help"].format(name=escape_markdown(status.data_name)))
 
 
 def main() -> None:

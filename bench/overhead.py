@@ -264,7 +264,7 @@ def measure_size(csv_path: Path, epochs: int = 2) -> dict[str, Any]:
         batch_size=batch,
     )
     peaks["after_training"] = _peak_rss_mb()
-    epoch_seconds = [h["seconds"] for h in outcome.history]
+    epoch_seconds = [h.seconds for h in outcome.history]
     return {
         "rows": int(len(frame)),
         "csv_mb": csv_path.stat().st_size / 1e6,
@@ -279,7 +279,7 @@ def measure_size(csv_path: Path, epochs: int = 2) -> dict[str, Any]:
         "epoch_seconds": epoch_seconds,
         "second_epoch_seconds": epoch_seconds[-1] if epoch_seconds else None,
         "steps_per_epoch": -(-len(data.x_train) // batch),
-        "val_auc_proxy_accuracy": outcome.history[-1]["val_metric"] if outcome.history else None,
+        "val_auc_proxy_accuracy": outcome.history[-1].val_metric if outcome.history else None,
         "rss_after_import_mb": peaks["after_import"],
         "peak_rss_mb": peaks["after_training"],
         "peak_rss_by_stage_mb": peaks,

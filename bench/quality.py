@@ -114,8 +114,8 @@ def run_ours(frame, recipe, data) -> dict[str, Any]:
     run = train_run(frame, recipe)
     total = time.perf_counter() - started
     task = run.task.task
-    primary = run.result["primary_metric"]
-    reported = run.result["metrics"].get(primary)
+    primary = run.result.primary_metric
+    reported = run.result.metrics.get(primary)
     # The app's model on the test rows of our own prepare(): equal scores prove same split.
     outputs = model_outputs(run.model, data.x_test) if run.model is not None else None
     y_test = real_target(data, data.y_test)
@@ -130,7 +130,7 @@ def run_ours(frame, recipe, data) -> dict[str, Any]:
         "epochs": run.outcome.epochs_run,
         "best_epoch": run.outcome.best_epoch,
         "stopped_because": run.outcome.stopped_because,
-        "batch_size": run.result.get("batch_size"),
+        "batch_size": run.result.batch_size,
         "fit_seconds": run.outcome.seconds,
         "seconds": total,  # includes the app's baselines and permutation importance
     }

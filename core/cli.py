@@ -282,59 +282,38 @@ def _train(args: argparse.Namespace) -> int:
     from core.quiet_tensorflow import import_tensorflow_quietly
 
     import_tensorflow_quietly()
+    from core.files import json_ready
     from core.model.diagnosis import Diagnosis, summaries
     from core.pipeline import export_run, train_run
+    from core.results import EpochReport
     from core.tracking import log_finished_run, with_note
 
-    def report_epoch(epoch: dict) -> None:
+    def report_epoch(epoch: EpochReport) -> None:
         print(
-            f"epoch {epoch['epoch']:>4}/{recipe.training.max_epochs}  "
-            f"loss {epoch['loss']:.4f}  val_loss {epoch['val_loss']:.4f}  "
-            f"{epoch['metric_name']} {epoch['metric']:.4f}  val {epoch['val_metric']:.4f}  "
-            f"({epoch['seconds']:.2f}s)",
+            f"epoch {epoch.epoch:>4}/{recipe.training.max_epochs}  "
+            f"loss {epoch.loss:.4f}  val_loss {epoch.val_loss:.4f}  "
+            f"{epoch.metric_name} {epoch.metric:.4f}  val {epoch.val_metric:.4f}  "
+            f"({epoch.seconds:.2f}s)",
             file=sys.stderr,
             flush=True,
         )
 
     run = train_run(frame, recipe, data_name=args.data.name, on_epoch=report_epoch, profile=profile)
     result = export_run(run, out)
-    print(run.outcome.message, file=sys.stderr)
+    print(result.message, file=sys.stderr)
+    summary = result.summary()
     # Also logged to MLflow when MLFLOW_TRACKING_URI is set; a failure to log is a warning.
-    tracked = log_finished_run(result, recipe, data_path=args.data, data_name=args.data.name)
-    if tracked is not None:
-        print(tracked.summary, file=sys.stderr)
-        result = with_note(result, tracked)
-    summary = {
-        key: result.get(key)
-        for key in (
-            "task",
-            "target",
-            "class_labels",
-            "primary_metric",
-            "metrics",
-            "intervals",
-            "uncertainty",
-            "baselines",
-            "verdict",
-            "epochs_run",
-            "best_epoch",
-            "stopped_because",
-            "message",
-            "seconds",
-            "warnings",
-            "bundle",
-            "feature_importance",
-            "data",
-            "batch_size",
-        )
-    }
-    # What the training doctor read in the curves: stable codes and plain messages.
-    summary["diagnosis"] = summaries(
-        [Diagnosis.from_dict(d) for d in result.get("diagnosis") or []]
+    tracked = log_finished_run(
+        result.to_dict(), recipe, data_path=args.data, data_name=args.data.name
     )
     if tracked is not None:
+        print(tracked.summary, file=sys.stderr)
+        summary = with_note(summary, tracked)
+    # What the training doctor read in the curves: stable codes and plain messages.
+    summary["diagnosis"] = summaries([Diagnosis.from_dict(d) for d in result.diagnosis])
+    if tracked is not None:
         summary["mlflow_run_id"] = tracked.run_id
-    print(json.dumps(summary, allow_nan=False, default=str))
+    print(json.dumps(json_ready(summary), allow_nan=False))
     return EXIT_OK
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from core.errors import RecipeError, UnusableDataError
 from core.evaluation import metrics as evaluation
 from core.evaluation.intervals import measure_uncertainty
 from core.evaluation.verdict import verdict
+from core.files import write_atomically
 from core.model.diagnosis import diagnose_run
 from core.model.network import build_model, compile_model, export_model
 from core.model.recipe import Recipe
@@ -34,6 +35,7 @@ from core.model.training import TrainingOutcome, fit
 from core.portable import outputs as portable_outputs
 from core.portable.preprocess import USABLE_KINDS, Preprocessor, TargetEncoder
 from core.portable.reading import MIN_ROWS, read_table
+from core.results import DataSummary, EpochReport, RunResult
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
 
@@ -70,7 +72,11 @@ class PreparedData:
 
 @dataclass
 class TrainedRun:
-    """Everything a finished run produced; what the export bundle is written from."""
+    """Everything a finished run produced; what the export bundle is written from.
+
+    ``result`` is what the run reports (scores, verdict, history, the data summary);
+    the other fields are the fitted objects an export needs.
+    """
 
     recipe: Recipe
     task: TaskInfo
@@ -78,15 +84,9 @@ class TrainedRun:
     target_encoder: TargetEncoder
     model: keras.Model | None  # export-ready (real units for numbers); None if training failed
     outcome: TrainingOutcome
-    result: dict[str, Any]
-    warnings: list[str]
-    data_info: dict[str, Any]
+    result: RunResult
     column_profiles: dict[str, dict[str, Any]]
-    preview_frame: pd.DataFrame
-
-    @property
-    def history(self) -> list[dict]:
-        return self.outcome.history
+    preview_frame: pd.DataFrame  # raw test rows, to check every exported artifact on
 
 
 def prepare(
@@ -201,7 +201,7 @@ def train_run(
     recipe: Recipe,
     *,
     data_name: str | None = None,
-    on_epoch: Callable[[dict], None] | None = None,
+    on_epoch: Callable[[EpochReport], None] | None = None,
     stop_event: threading.Event | None = None,
     profile: DataProfile | None = None,
 ) -> TrainedRun:
@@ -238,10 +238,24 @@ def train_run(
     model = None
     if outcome.has_model:
         model = export_model(network, task.task, data.target_encoder.mean, data.target_encoder.std)
-    result = _evaluate(model, data, recipe, outcome)
-    result["seconds"] = round(time.perf_counter() - started, 3)
-    result["batch_size"] = batch_size
-    result["diagnosis"] = [d.to_dict() for d in diagnose_run(result, recipe)]
+    summary = DataSummary(
+        name=data_name,
+        rows=int(data.profile.n_rows),
+        columns=int(data.profile.n_columns),
+        n_train=int(len(data.x_train)),
+        n_validation=int(len(data.x_val)),
+        n_test=int(len(data.x_test)),
+        trained_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    result = replace(
+        _evaluate(model, data, recipe, outcome),
+        seconds=round(time.perf_counter() - started, 3),
+        batch_size=batch_size,
+        data=summary,
+    )
+    # The training doctor reads the finished run (curves, how it ended, the baselines).
+    diagnosis = diagnose_run(result.to_dict(), recipe)
+    result = replace(result, diagnosis=[d.to_dict() for d in diagnosis])
     return TrainedRun(
         recipe=recipe,
         task=task,
@@ -250,16 +264,6 @@ def train_run(
         model=model,
         outcome=outcome,
         result=result,
-        warnings=data.warnings,
-        data_info={
-            "name": data_name,
-            "rows": int(data.profile.n_rows),
-            "columns": int(data.profile.n_columns),
-            "n_train": int(len(data.x_train)),
-            "n_validation": int(len(data.x_val)),
-            "n_test": int(len(data.x_test)),
-            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        },
         column_profiles={c.name: c.to_dict() for c in data.profile.columns},
         preview_frame=data.test_frame.head(PREVIEW_ROWS).copy(),
     )
@@ -267,7 +271,7 @@ def train_run(
 
 def _evaluate(
     model: keras.Model | None, data: PreparedData, recipe: Recipe, outcome: TrainingOutcome
-) -> dict[str, Any]:
+) -> RunResult:
     """Test metrics, baselines on the same split, importance, and a plain verdict."""
     task = data.task
     labels = list(task.class_labels)
@@ -285,45 +289,39 @@ def _evaluate(
         name: evaluation.score_outputs(task.task, y_test, out, labels)
         for name, out in baseline_outputs.items()
     }
-    result: dict[str, Any] = {
-        "task": task.task,
-        "target": task.target,
-        "class_labels": labels,
-        "primary_metric": evaluation.PRIMARY_METRIC[task.task],
-        "metrics": {},
-        "intervals": {},  # metric -> [low, high], see core.evaluation.intervals
-        "uncertainty": None,
-        "baselines": baselines,
-        "verdict": outcome.message,
-        "evaluation": {},
-        "feature_importance": [],
-        "epochs_run": outcome.epochs_run,
-        "best_epoch": outcome.best_epoch,
-        "stopped_because": outcome.stopped_because,
-        "message": outcome.message,
-        "warnings": list(data.warnings),
-        "bundle": None,
-        "history": outcome.history,
-    }
+    result = RunResult(
+        task=task.task,
+        target=task.target,
+        class_labels=labels,
+        primary_metric=evaluation.PRIMARY_METRIC[task.task],
+        metrics={},
+        baselines=baselines,
+        verdict=outcome.message,  # no model: how training ended is all there is to say
+        feature_importance=[],
+        epochs_run=outcome.epochs_run,
+        best_epoch=outcome.best_epoch,
+        stopped_because=outcome.stopped_because,
+        message=outcome.message,
+        warnings=list(data.warnings),
+        history=list(outcome.history),
+    )
     if model is None:
         return result
     outputs = model_outputs(model, data.x_test)
     if task.task == "regression":
-        result["metrics"] = evaluation.regression_metrics(y_test, outputs)
-        result["evaluation"] = {
-            "plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed)
-        }
+        metrics = evaluation.regression_metrics(y_test, outputs)
+        charts = {"plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed)}
     else:
         proba = class_probabilities(outputs, len(labels))
-        result["metrics"] = evaluation.classification_metrics(y_test, proba, labels)
-        result["evaluation"] = {"curves": evaluation.classification_curves(y_test, proba, labels)}
+        metrics = evaluation.classification_metrics(y_test, proba, labels)
+        charts = {"curves": evaluation.classification_curves(y_test, proba, labels)}
 
     def predict_raw(rows: pd.DataFrame) -> np.ndarray:
         features, _ = data.preprocessor.transform(rows)
         raw = model_outputs(model, features)
         return raw if task.task == "regression" else class_probabilities(raw, len(labels))
 
-    result["feature_importance"] = evaluation.permutation_importance(
+    importance = evaluation.permutation_importance(
         predict_raw,
         data.test_frame,
         y_test,
@@ -340,10 +338,15 @@ def _evaluate(
         labels,
         seed=recipe.seed,
     )
-    result["intervals"] = uncertainty.intervals
-    result["uncertainty"] = uncertainty.to_dict()
-    result["verdict"] = verdict(task.task, result["metrics"], baselines, labels, uncertainty)
-    return result
+    return replace(
+        result,
+        metrics=metrics,
+        evaluation=charts,
+        feature_importance=importance,
+        intervals=uncertainty.intervals,
+        uncertainty=uncertainty.to_dict(),
+        verdict=verdict(task.task, metrics, baselines, labels, uncertainty),
+    )
 
 
 def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
@@ -351,29 +354,23 @@ def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
     return read_table(Path(data_path), name=Path(data_path).name, sheet=sheet)
 
 
-def export_run(run: TrainedRun, bundle_path: Path) -> dict[str, Any]:
-    """Write the run's bundle (when it has a usable model) and return its result dict.
+def export_run(run: TrainedRun, bundle_path: Path) -> RunResult:
+    """Write the run's bundle (when it has a usable model) and return its result.
 
     The model card is also written beside the bundle, named after it (see
-    :func:`core.bundle.layout.model_card_beside`).
+    :func:`core.bundle.layout.model_card_beside`). The result names the bundle written
+    (``bundle``) and what went into it (``export``).
     """
     from core.bundle.layout import model_card_beside
     from core.bundle.writer import write_bundle  # TensorFlow export code, needed only here
 
-    result = dict(run.result)
-    result["data"] = run.data_info
     if run.model is None:
-        return result
+        return run.result
     bundle_path = Path(bundle_path)
     report = write_bundle(run, bundle_path)
-    result["bundle"] = str(bundle_path)
-    result["export"] = report.to_dict()
     if report.model_card:
-        card_path = model_card_beside(bundle_path)
-        temporary = card_path.with_name(card_path.name + ".tmp")
-        temporary.write_text(report.model_card, encoding="utf-8")
-        temporary.replace(card_path)
-    return result
+        write_atomically(model_card_beside(bundle_path), report.model_card)
+    return replace(run.result, bundle=str(bundle_path), export=report.to_dict())
 
 
 def train_and_export(
@@ -381,14 +378,14 @@ def train_and_export(
     recipe: Recipe,
     out_dir: Path,
     *,
-    on_epoch: Callable[[dict], None] | None = None,
+    on_epoch: Callable[[EpochReport], None] | None = None,
     stop_event: threading.Event | None = None,
     data_name: str | None = None,
-) -> dict[str, Any]:
+) -> RunResult:
     """Train on a CSV file, write ``bundle.zip`` and its model card into ``out_dir``.
 
-    Returns the run's result dict (see docs/ARCHITECTURE.md); its ``bundle``
-    is the path written, or None when training produced no usable model.
+    Returns the run's result; its ``bundle`` is the path written, or None when
+    training produced no usable model.
     """
     frame = load_table(data_path)
     run = train_run(

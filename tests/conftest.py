@@ -1,8 +1,9 @@
 """Shared test environment for Trainboard's suite.
 
-Kept deliberately small: it quiets TensorFlow's C++ start-up chatter and gives every test its own
-empty workspace folder. It changes no default, patches no function and skips nothing, so a test
-behaves here as it would in the app.
+Kept deliberately small: it quiets TensorFlow's C++ start-up chatter, gives every test its own
+empty workspace folder and offers the one small CSV file on disk that several suites train on
+(``churn_csv``; the data and recipes themselves are in ``helpers.py``). It changes no default,
+patches no function and skips nothing, so a test behaves here as it would in the app.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import churn_table, write_csv
 
 from core.tracking import EXPERIMENT_VARIABLE, TRACKING_URI_VARIABLE
 
@@ -49,3 +51,9 @@ def no_experiment_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     monkeypatch.delenv(TRACKING_URI_VARIABLE, raising=False)
     monkeypatch.delenv(EXPERIMENT_VARIABLE, raising=False)
+
+
+@pytest.fixture
+def churn_csv(tmp_path: Path) -> Path:
+    """A 240-row yes/no table (``churn``, with numbers, categories and empty cells) on disk."""
+    return write_csv(churn_table(240), tmp_path / "churn.csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +68,34 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def tiny_recipe(task: str = "binary", **changes: object) -> Recipe:
-    """The default recipe with a tiny network and two epochs, then ``changes`` (dotted names)."""
-    recipe = Recipe(target=TARGETS[task]).with_changes(
-        **{"model.hidden_layers": TINY_LAYERS, "training.max_epochs": 2}
-    )
-    return recipe.with_changes(**changes) if changes else recipe
+def churn_table(n: int = 240, seed: int = 0) -> pd.DataFrame:
+    """``raw_mixed_frame`` with ``churn`` as its only column to predict (yes/no)."""
+    return raw_mixed_frame(n, seed).drop(columns=["tier", "price"])
+
+
+def churn_csv_bytes(n: int = 240, seed: int = 0) -> bytes:
+    """:func:`churn_table` as the bytes of a CSV file, as a user would upload it."""
+    return csv_bytes(churn_table(n, seed))
+
+
+def tiny_recipe(
+    task: str = "binary", *, epochs: int = 2, exact_epochs: bool = False, **changes: object
+) -> Recipe:
+    """The default recipe with a tiny network and ``epochs`` passes, then ``changes``.
+
+    ``exact_epochs`` turns early stopping and learning-rate reduction off, so a run trains
+    exactly ``epochs`` passes (tests that count epochs or need a long run to stop need it).
+    ``changes`` use dotted names, e.g. ``**{"training.batch_size": 4}``.
+    """
+    settings: dict[str, object] = {
+        "model.hidden_layers": TINY_LAYERS,
+        "training.max_epochs": epochs,
+    }
+    if exact_epochs:
+        settings |= {"training.early_stopping": False, "training.reduce_lr_on_plateau": False}
+    return Recipe(target=TARGETS[task]).with_changes(**{**settings, **changes})
+
+
+def jid(label: str) -> str:
+    """A well-formed job id standing for ``label`` (the same label always gives the same id)."""
+    return "20260101T000000Z-" + hashlib.md5(label.encode()).hexdigest()

@@ -56,11 +56,6 @@ def run_cli(*args: str, timeout: float = 300, cwd: Path = REPO) -> subprocess.Co
     )
 
 
-@pytest.fixture
-def churn_csv(tmp_path: Path) -> Path:
-    return write_csv(raw_mixed_frame(240).drop(columns=["tier", "price"]), tmp_path / "churn.csv")
-
-
 def _assert_plain_error(done: subprocess.CompletedProcess, *expected: str) -> str:
     """Exit 2 and, on stderr, exactly one line: ``error: ...`` (no TensorFlow lines first)."""
     assert done.returncode == 2, done.stderr

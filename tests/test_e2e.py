@@ -68,7 +68,7 @@ def epoch_text(max_epochs: int, epochs: range) -> re.Pattern[str]:
 
 
 @pytest.fixture()
-def churn_csv(tmp_path: Path) -> Path:
+def telco_400_csv(tmp_path: Path) -> Path:
     """The first 400 customers of the churn sample: small enough to train in seconds."""
     rows = pd.read_csv(SAMPLES / "telco_churn.csv", dtype=str, keep_default_na=False).head(400)
     path = tmp_path / "churn_400.csv"
@@ -87,7 +87,7 @@ def start_training(page: Page) -> str:
 
 
 def test_upload_train_watch_export_predict(
-    app_server: AppServer, page: Page, churn_csv: Path, tmp_path: Path
+    app_server: AppServer, page: Page, telco_400_csv: Path, tmp_path: Path
 ) -> None:
     """Journey 1: the whole path from a CSV to a working model and a predictions file."""
     max_epochs = 15  # under the default patience (15), so the run always completes every epoch
@@ -96,8 +96,10 @@ def test_upload_train_watch_export_predict(
 
         # 1. Data: upload, choose the column to predict, see the profile.
         go_to(page, "data")
-        upload(page, "upload_csv", churn_csv)
-        expect(page.get_by_text(f"Using {churn_csv.name}: 400 rows, 20 columns.")).to_be_visible()
+        upload(page, "upload_csv", telco_400_csv)
+        expect(
+            page.get_by_text(f"Using {telco_400_csv.name}: 400 rows, 20 columns.")
+        ).to_be_visible()
         wait_idle(page)
         choose_option(page, "target_column", "churn")
         expect(page.get_by_text("the model will be predicting a yes/no outcome")).to_be_visible()
@@ -161,7 +163,7 @@ def test_upload_train_watch_export_predict(
         bundle_path = tmp_path / "bundle.zip"
         download_info.value.save_as(bundle_path)
         assert download_info.value.suggested_filename.endswith(".zip")
-        frame = read_table(churn_csv)
+        frame = read_table(telco_400_csv)
         bundle = load_bundle(bundle_path)
         predicted = bundle.predict(frame)
         assert "prediction" in predicted.columns
@@ -171,7 +173,7 @@ def test_upload_train_watch_export_predict(
 
         # 6. Predict in the app: the downloaded predictions are the exported bundle's.
         go_to(page, "predict")
-        upload(page, "predict_upload", churn_csv)
+        upload(page, "predict_upload", telco_400_csv)
         run = keyed_button(page, "predict_run")
         expect(run).to_be_visible()
         run.click()
@@ -282,15 +284,15 @@ def test_run_link_reopens_the_same_run_in_a_new_tab(app_server: AppServer, page:
 
 
 def test_sidebar_shows_the_column_to_predict_as_soon_as_it_is_chosen(
-    app_server: AppServer, page: Page, churn_csv: Path
+    app_server: AppServer, page: Page, telco_400_csv: Path
 ) -> None:
     """The sidebar's "Predicting:" line follows the Data page's choice without another click."""
     with report_failures(app_server, "sidebar_target", page):
         open_app(page, app_server)
         go_to(page, "data")
-        upload(page, "upload_csv", churn_csv)
+        upload(page, "upload_csv", telco_400_csv)
         sidebar = page.locator('[data-testid="stSidebar"]')
-        expect(sidebar).to_contain_text(f"Data: {churn_csv.name}")
+        expect(sidebar).to_contain_text(f"Data: {telco_400_csv.name}")
         wait_idle(page)
         choose_option(page, "target_column", "churn")
         expect(page.get_by_text("the model will be predicting a yes/no outcome")).to_be_visible()

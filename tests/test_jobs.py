@@ -13,13 +13,16 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
-import pandas as pd
 import pytest
+from helpers import churn_csv_bytes, jid, tiny_recipe
 
 from core.errors import TrainingError
+from core.files import write_json_atomic
 from core.jobs.runner import (
     BUNDLE_FILE,
     INTERRUPTED_MESSAGE,
@@ -29,40 +32,24 @@ from core.jobs.runner import (
     LocalJobRunner,
     default_max_concurrent,
     get_runner,
-    write_json_atomic,
+)
+from core.jobs.states import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    JOB_ID_PATTERN,
+    JobPhase,
+    JobState,
+    job_phase,
+    new_job_id,
 )
 from core.model.diagnosis import CODES
 from core.model.recipe import Recipe
+from core.results import EpochReport, RunResult
 
 WAIT_SECONDS = 240  # upper bound for one job to start and train on a busy 2-core machine
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def churn_csv(rows: int, seed: int = 0) -> bytes:
-    """A small churn-like table whose outcome depends on the inputs (so training learns)."""
-    rng = np.random.default_rng(seed)
-    tenure = rng.integers(1, 72, rows)
-    charges = rng.normal(70, 20, rows).round(2)
-    plan = rng.choice(["basic", "plus", "premium"], rows)
-    score = -0.05 * tenure + 0.03 * charges + (plan == "basic") * 0.8 + rng.normal(0, 0.5, rows)
-    churn = np.where(score > np.median(score), "yes", "no")
-    frame = pd.DataFrame({"tenure": tenure, "charges": charges, "plan": plan, "churn": churn})
-    return frame.to_csv(index=False).encode("utf-8")
-
-
-def tiny_recipe(max_epochs: int, batch_size: int = 16, target: str = "churn") -> Recipe:
-    """A recipe that trains fast: one tiny layer, no early stopping (epochs are predictable)."""
-    return Recipe(target=target).with_changes(
-        **{
-            "model.hidden_layers": [{"units": 4, "dropout": 0.0}],
-            "training.max_epochs": max_epochs,
-            "training.batch_size": batch_size,
-            "training.early_stopping": False,
-            "training.reduce_lr_on_plateau": False,
-        }
-    )
 
 
 def wait_for(
@@ -145,69 +132,101 @@ def workspace(workspace: Path) -> Iterator[Path]:
 # --- fast tests: folders, ids, damaged files, queue bookkeeping -------------------------------
 
 
+def test_new_job_ids_are_unguessable_sortable_and_url_safe() -> None:
+    ids = [new_job_id(now) for now in (1_000_000_000.0, 1_000_000_001.0, 2_000_000_000.0)]
+    assert all(JOB_ID_PATTERN.fullmatch(job_id) for job_id in ids)
+    assert ids == sorted(ids)  # a later second sorts later
+    random_parts = [job_id.rsplit("-", 1)[1] for job_id in ids + [new_job_id() for _ in range(50)]]
+    assert all(len(part) == 32 for part in random_parts)  # 128 random bits each
+    assert len(set(random_parts)) == len(random_parts)
+    assert all(quote(job_id, safe="") == job_id for job_id in ids)  # nothing to escape in a URL
+
+
 @pytest.mark.parametrize(
-    "bad_id", ["..", "../other", "a/b", "/etc/passwd", ".hidden", "", "a b", "x" * 200, "jöb"]
+    "bad_id",
+    [
+        "..",
+        "../other",
+        "a/b",
+        "/etc/passwd",
+        ".hidden",
+        "",
+        "a b",
+        "x" * 200,
+        "jöb",
+        "20990101-000000-abcdef12",  # the old, guessable shape
+        "20260101T000000Z-" + "A" * 32,  # upper case
+        "20260101T000000Z-" + "a" * 31,  # one character short
+        "20260101T000000Z-" + "a" * 32 + "\n",
+        f"../jobs/{jid('real')}",  # path tricks that would reach a real job's folder
+        f"./{jid('real')}",
+        f"{jid('real')}/",
+    ],
 )
-def test_unsafe_job_ids_are_rejected(workspace: Path, bad_id: str) -> None:
+def test_malformed_job_ids_are_no_such_run(workspace: Path, bad_id: str) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
-    (workspace / "jobs").mkdir(parents=True)
-    with pytest.raises(TrainingError, match="not a valid training run id"):
-        runner.status(bad_id)
-    with pytest.raises(TrainingError, match="not a valid training run id"):
-        runner.stop(bad_id)
-    with pytest.raises(TrainingError, match="not a valid training run id"):
-        runner.artifact(bad_id, "bundle.zip")
+    make_job_folder(workspace, jid("real"), {"state": "finished", "epoch": 1})
+    for call in (
+        runner.status,
+        runner.stop,
+        runner.restart,
+        lambda job_id: runner.artifact(job_id, "bundle.zip"),
+    ):
+        with pytest.raises(TrainingError, match="no training run with the id") as caught:
+            call(bad_id)
+        assert len(str(caught.value)) < 400  # a long id is not echoed in full
+    assert [status.job_id for status in runner.list_jobs()] == [jid("real")]
 
 
 def test_unknown_job_and_artifact_name(workspace: Path) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
     with pytest.raises(TrainingError, match="no training run with the id"):
-        runner.status("20990101-000000-abcdef12")
-    make_job_folder(workspace, "job-a", {"state": "finished", "epoch": 3})
-    assert runner.artifact("job-a", "bundle.zip") is None  # not written (yet)
+        runner.status(new_job_id())
+    make_job_folder(workspace, jid("job-a"), {"state": "finished", "epoch": 3})
+    assert runner.artifact(jid("job-a"), "bundle.zip") is None  # not written (yet)
     with pytest.raises(ValueError):
-        runner.artifact("job-a", "recipe.json")
+        runner.artifact(jid("job-a"), "recipe.json")
 
 
 def test_damaged_job_folders_never_crash(workspace: Path) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
-    make_job_folder(workspace, "garbled", None)
-    (workspace / "jobs" / "garbled" / "status.json").write_text('{"state": "runn')
-    make_job_folder(workspace, "no-status", None)
-    half = workspace / "jobs" / "no-job-json"
+    make_job_folder(workspace, jid("garbled"), None)
+    (workspace / "jobs" / jid("garbled") / "status.json").write_text('{"state": "runn')
+    make_job_folder(workspace, jid("no-status"), None)
+    half = workspace / "jobs" / jid("no-job-json")
     half.mkdir(parents=True)
     (half / "history.json").write_text("[{broken")
-    good = make_job_folder(workspace, "good", {"state": "failed", "epoch": 2, "error": "Bad."})
+    good = make_job_folder(workspace, jid("good"), {"state": "failed", "epoch": 2, "error": "Bad."})
     (good / "history.json").write_text("not json at all")
 
-    for job_id in ("garbled", "no-status", "no-job-json"):
+    for job_id in (jid("garbled"), jid("no-status"), jid("no-job-json")):
         status = runner.status(job_id)
         assert status.state == "interrupted"
         assert status.error == INTERRUPTED_MESSAGE
         assert status.history == []
     listed = [status.job_id for status in runner.list_jobs()]
-    assert "no-job-json" not in listed  # unreadable job.json: skipped in the list
-    assert set(listed) == {"garbled", "no-status", "good"}
-    assert runner.status("good").state == "failed"
-    assert runner.status("good").error == "Bad."
+    assert jid("no-job-json") not in listed  # unreadable job.json: skipped in the list
+    assert set(listed) == {jid("garbled"), jid("no-status"), jid("good")}
+    assert runner.status(jid("good")).state == "failed"
+    assert runner.status(jid("good")).error == "Bad."
 
 
 def test_active_state_without_live_process_reads_interrupted(workspace: Path) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
     started = time.time() - 30
     folder = make_job_folder(
-        workspace, "job-r", {"state": "running", "epoch": 2, "started_at": started}
+        workspace, jid("job-r"), {"state": "running", "epoch": 2, "started_at": started}
     )
     write_json_atomic(
         folder / "history.json", [{"epoch": 1, "seconds": 2.0}, {"epoch": 2, "seconds": 4.0}]
     )
-    gone = runner.status("job-r")
+    gone = runner.status(jid("job-r"))
     assert gone.state == "interrupted" and gone.eta_seconds is None
     assert gone.error == INTERRUPTED_MESSAGE
 
     fd = hold_lock(folder / "lock")  # a live process holds the lock: the job is running
     try:
-        alive = runner.status("job-r")
+        alive = runner.status(jid("job-r"))
         assert alive.state == "running"
         assert alive.epoch == 2 and len(alive.history) == 2
         assert alive.eta_seconds == pytest.approx(3.0 * (10 - 2))  # mean epoch time x remaining
@@ -215,37 +234,159 @@ def test_active_state_without_live_process_reads_interrupted(workspace: Path) ->
         assert alive.error is None and alive.queue_position is None
     finally:
         os.close(fd)
-    assert runner.status("job-r").state == "interrupted"
+    assert runner.status(jid("job-r")).state == "interrupted"
 
 
 def test_queue_position_counts_live_queued_jobs_created_earlier(workspace: Path) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
     fds = []
     for job_id, created, state in [
-        ("a-running", 1.0, "running"),
-        ("b-queued", 2.0, "queued"),
-        ("c-queued", 3.0, "queued"),
-        ("d-queued", 4.0, "queued"),
+        (jid("a-running"), 1.0, "running"),
+        (jid("b-queued"), 2.0, "queued"),
+        (jid("c-queued"), 3.0, "queued"),
+        (jid("d-queued"), 4.0, "queued"),
     ]:
         folder = make_job_folder(workspace, job_id, {"state": state, "epoch": 0}, created)
         fds.append(hold_lock(folder / "lock"))
-    make_job_folder(workspace, "dead-queued", {"state": "queued", "epoch": 0}, 0.5)  # no process
+    make_job_folder(
+        workspace, jid("dead-queued"), {"state": "queued", "epoch": 0}, 0.5
+    )  # no process
     try:
-        assert [runner.status(j).queue_position for j in ("b-queued", "c-queued", "d-queued")] == [
+        assert [
+            runner.status(j).queue_position
+            for j in (jid("b-queued"), jid("c-queued"), jid("d-queued"))
+        ] == [
             1,
             2,
             3,
         ]
-        assert runner.status("a-running").queue_position is None
-        assert runner.status("dead-queued").state == "interrupted"
+        assert runner.status(jid("a-running")).queue_position is None
+        assert runner.status(jid("dead-queued")).state == "interrupted"
         order = [status.job_id for status in runner.list_jobs()]
-        assert order == ["d-queued", "c-queued", "b-queued", "a-running", "dead-queued"]
+        assert order == [
+            jid("d-queued"),
+            jid("c-queued"),
+            jid("b-queued"),
+            jid("a-running"),
+            jid("dead-queued"),
+        ]
         os.close(fds.pop(1))  # b's process dies: c and d move up
-        assert runner.status("c-queued").queue_position == 1
-        assert runner.status("d-queued").queue_position == 2
+        assert runner.status(jid("c-queued")).queue_position == 1
+        assert runner.status(jid("d-queued")).queue_position == 2
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def test_states_and_phases_are_defined_once_and_cover_every_case() -> None:
+    assert ACTIVE_STATES | FINAL_STATES == set(JobState) and not ACTIVE_STATES & FINAL_STATES
+    assert {JobState(state).is_active for state in ("queued", "running")} == {True}
+    # Queued: waiting only while other runs fill the slots, else it is taking a slot.
+    assert job_phase(JobState.QUEUED, waits_for_slot=True, epoch=0) == JobPhase.WAITING
+    assert job_phase(JobState.QUEUED, waits_for_slot=False, epoch=0) == JobPhase.STARTING
+    # Running: starting until the first pass is done (reading the data, building the network).
+    assert job_phase(JobState.RUNNING, waits_for_slot=False, epoch=0) == JobPhase.STARTING
+    assert job_phase(JobState.RUNNING, waits_for_slot=False, epoch=1) == JobPhase.TRAINING
+    for state in FINAL_STATES:
+        assert job_phase(state, waits_for_slot=False, epoch=3) == state.value
+
+
+@pytest.mark.parametrize(("slots", "phase"), [(1, JobPhase.WAITING), (2, JobPhase.STARTING)])
+def test_a_queued_job_waits_only_while_other_runs_fill_the_slots(
+    workspace: Path, slots: int, phase: JobPhase
+) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=slots)
+    fds = []
+    for label, created, state in [("training", 1.0, "running"), ("next", 2.0, "queued")]:
+        folder = make_job_folder(workspace, jid(label), {"state": state, "epoch": 0}, created)
+        fds.append(hold_lock(folder / "lock"))
+    try:
+        queued = runner.status(jid("next"))
+        assert queued.queue_position == 1  # nothing queued ahead of it...
+        assert queued.waits_for_slot is (phase == JobPhase.WAITING)  # ...but maybe no free slot
+        assert queued.phase == phase
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def test_results_and_epoch_reports_round_trip_through_json() -> None:
+    report = EpochReport(
+        epoch=1,
+        loss=0.5,
+        val_loss=float("nan"),
+        metric=np.float32(0.75),
+        val_metric=0.7,
+        metric_name="accuracy",
+        seconds=0.25,
+        learning_rate=0.001,
+    )
+    stored = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert stored["val_loss"] is None and stored["metric"] == 0.75  # NaN and numpy made plain
+    back = EpochReport.from_dict(stored)
+    assert np.isnan(back.val_loss) and back.metric == 0.75 and back.epoch == 1
+    result = RunResult(
+        task="binary",
+        target="churn",
+        class_labels=["no", "yes"],
+        primary_metric="roc_auc",
+        metrics={"roc_auc": 0.8, "confusion_matrix": [[3, 1], [0, 4]]},
+        baselines={"majority class": {"roc_auc": 0.5}},
+        verdict="Better than guessing.",
+        feature_importance=[{"column": "tenure", "importance": 0.1, "std": 0.01}],
+        epochs_run=2,
+        best_epoch=2,
+        stopped_because="completed",
+        message="Done.",
+        history=[replace(report, val_loss=0.6), replace(report, epoch=2, val_loss=0.55)],
+    )
+    document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert RunResult.from_dict(document) == result
+    assert RunResult.from_dict({**document, "added_later": 1}) == result  # newer files still read
+    assert "history" not in result.summary() and "evaluation" not in result.summary()
+    assert set(result.metrics_file()) < set(result.summary())
+
+
+def _ended_job(workspace: Path, state: str, data: bytes | None, recipe: Recipe) -> str:
+    """A job folder left by a run that ended ``state``, with its own data and recipe."""
+    job_id = jid(f"ended-{state}")
+    folder = make_job_folder(workspace, job_id, {"state": state, "epoch": 1})
+    if data is not None:
+        (folder / "data.csv").write_bytes(data)
+    (folder / "recipe.json").write_text(recipe.to_json(), encoding="utf-8")
+    return job_id
+
+
+def test_an_interrupted_run_starts_again_from_its_own_data_and_recipe(workspace: Path) -> None:
+    """A refresh forgot the upload: the job folder still has everything to start again."""
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    data, recipe = churn_csv_bytes(60), tiny_recipe(epochs=3, exact_epochs=True)
+    old = _ended_job(workspace, "running", data, recipe)  # lock free: its process is gone
+    assert runner.status(old).can_restart
+    slot = hold_lock(workspace / "slots" / "slot-0.lock")  # keep the new job queued (no TF)
+    try:
+        new = runner.restart(old)
+        assert new != old and JOB_ID_PATTERN.fullmatch(new)
+        folder = workspace / "jobs" / new
+        assert (folder / "data.csv").read_bytes() == data
+        assert Recipe.from_json((folder / "recipe.json").read_text()) == recipe
+        started = runner.status(new)
+        assert (started.state, started.data_name) == ("queued", "x.csv")
+        with pytest.raises(TrainingError, match="still going"):
+            runner.restart(new)
+        runner.stop(new)
+        assert wait_for(runner, new, lambda s: not s.is_active, 60).state == "cancelled"
+    finally:
+        os.close(slot)
+    assert runner.status(old).state == "interrupted"  # the old run is left as it was
+
+
+def test_a_run_without_its_data_cannot_start_again(workspace: Path) -> None:
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    job_id = _ended_job(workspace, "cancelled", None, tiny_recipe())
+    with pytest.raises(TrainingError, match="missing or damaged"):
+        runner.restart(job_id)
+    assert [status.job_id for status in runner.list_jobs()] == [job_id]  # nothing started
 
 
 def test_defaults_come_from_the_environment(
@@ -272,7 +413,11 @@ def test_defaults_come_from_the_environment(
 def test_failed_submit_leaves_no_half_made_folder(workspace: Path) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
     with pytest.raises(TrainingError, match="could not be started"):
-        runner.submit(workspace.parent / "missing.csv", "missing.csv", tiny_recipe(2))
+        runner.submit(
+            workspace.parent / "missing.csv",
+            "missing.csv",
+            tiny_recipe(epochs=2, exact_epochs=True),
+        )
     assert list((workspace / "jobs").iterdir()) == []
 
 
@@ -288,11 +433,13 @@ def test_stop_cancels_a_queued_job(workspace: Path) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
     slot = hold_lock(workspace / "slots" / "slot-0.lock")  # "another job" holds the only slot
     try:
-        data = churn_csv(50)
-        job_id = runner.submit(data, "churn.csv", tiny_recipe(3))
+        data = churn_csv_bytes(50)
+        job_id = runner.submit(data, "churn.csv", tiny_recipe(epochs=3, exact_epochs=True))
         folder = workspace / "jobs" / job_id
         assert (folder / "data.csv").read_bytes() == data  # the bytes as given
-        assert Recipe.from_json((folder / "recipe.json").read_text()) == tiny_recipe(3)
+        assert Recipe.from_json((folder / "recipe.json").read_text()) == tiny_recipe(
+            epochs=3, exact_epochs=True
+        )
         assert json.loads((folder / "job.json").read_text())["data_name"] == "churn.csv"
         queued = runner.status(job_id)
         assert (queued.state, queued.queue_position, queued.epoch) == ("queued", 1, 0)
@@ -324,7 +471,11 @@ def finished_job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
     workspace = tmp_path_factory.mktemp("finished") / "workspace"
     runner = LocalJobRunner(workspace, max_concurrent=1)
     try:
-        job_id = runner.submit(churn_csv(400), "churn.csv", tiny_recipe(6, batch_size=2))
+        job_id = runner.submit(
+            churn_csv_bytes(400),
+            "churn.csv",
+            tiny_recipe(epochs=6, exact_epochs=True, **{"training.batch_size": 2}),
+        )
         seen: list[JobStatus] = []
         wait_for(runner, job_id, lambda s: not s.is_active, seen=seen)
         yield workspace, job_id, seen
@@ -352,13 +503,13 @@ def test_job_reports_progress_then_finishes_with_a_bundle(finished_job) -> None:
     assert any(s.eta_seconds is not None and s.eta_seconds > 0 for s in running)
 
     assert final.epoch == final.max_epochs == 6 and len(final.history) == 6
-    assert [row["epoch"] for row in final.history] == [1, 2, 3, 4, 5, 6]
+    assert [report.epoch for report in final.history] == [1, 2, 3, 4, 5, 6]
     assert final.result is not None
-    assert final.result["stopped_because"] == "completed"
-    assert final.result["epochs_run"] == 6
+    assert final.result.stopped_because == "completed"
+    assert final.result.epochs_run == 6
     # The training doctor's findings travel with the result, fixes included.
-    assert final.result["diagnosis"]
-    assert all(d["code"] in CODES and "fixes" in d for d in final.result["diagnosis"])
+    assert final.result.diagnosis
+    assert all(d["code"] in CODES and "fixes" in d for d in final.result.diagnosis)
     assert final.error is None and not final.stop_requested and final.eta_seconds is None
     assert final.started_at and final.finished_at and final.created_at <= final.started_at
     assert final.elapsed_seconds == pytest.approx(final.finished_at - final.started_at)
@@ -366,7 +517,9 @@ def test_job_reports_progress_then_finishes_with_a_bundle(finished_job) -> None:
     assert bundle is not None and bundle.stat().st_size > 0
     card = runner.artifact(job_id, MODEL_CARD_FILE)
     assert card is not None and card.read_text().strip()
-    assert json.loads((workspace / "jobs" / job_id / "result.json").read_text()) == final.result
+    stored = json.loads((workspace / "jobs" / job_id / "result.json").read_text())
+    assert RunResult.from_dict(stored) == final.result
+    assert final.result.history == final.history  # the result carries the same curves
 
 
 @pytest.mark.slow
@@ -381,25 +534,35 @@ def test_finished_job_reads_the_same_after_a_restart(finished_job) -> None:
 @pytest.mark.slow
 def test_stop_ends_a_running_job_early(workspace: Path) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
-    job_id = runner.submit(churn_csv(600), "churn.csv", tiny_recipe(500, batch_size=4))
+    job_id = runner.submit(
+        churn_csv_bytes(600),
+        "churn.csv",
+        tiny_recipe(epochs=500, exact_epochs=True, **{"training.batch_size": 4}),
+    )
     wait_for(runner, job_id, lambda s: s.epoch >= 1 or not s.is_active)
     runner.stop(job_id)
     assert runner.status(job_id).stop_requested
     final = wait_for(runner, job_id, lambda s: not s.is_active)
     assert final.state == "finished", final.error
-    assert final.result["stopped_because"] == "stopped_by_user"
+    assert final.result.stopped_because == "stopped_by_user"
     assert 1 <= final.epoch < 100  # well before the 500 allowed epochs
-    assert final.result["epochs_run"] == final.epoch == len(final.history)
+    assert final.result.epochs_run == final.epoch == len(final.history)
 
 
 @pytest.mark.slow
 def test_queued_job_waits_then_runs_when_the_killed_one_frees_its_slot(workspace: Path) -> None:
     """One slot: the second job queues; killing the first reads "interrupted" and frees the slot."""
     runner = LocalJobRunner(workspace, max_concurrent=1)
-    first = runner.submit(churn_csv(600), "long.csv", tiny_recipe(500, batch_size=4))
+    first = runner.submit(
+        churn_csv_bytes(600),
+        "long.csv",
+        tiny_recipe(epochs=500, exact_epochs=True, **{"training.batch_size": 4}),
+    )
     running = wait_for(runner, first, lambda s: s.epoch >= 1 or not s.is_active)
     assert running.state == "running"
-    second = runner.submit(churn_csv(200, seed=1), "short.csv", tiny_recipe(2))
+    second = runner.submit(
+        churn_csv_bytes(200, seed=1), "short.csv", tiny_recipe(epochs=2, exact_epochs=True)
+    )
     time.sleep(1.5)  # several slot polls: the second job must still wait
     waiting = runner.status(second)
     assert (waiting.state, waiting.queue_position, waiting.started_at) == ("queued", 1, None)
@@ -425,7 +588,9 @@ def test_queued_job_waits_then_runs_when_the_killed_one_frees_its_slot(workspace
 @pytest.mark.slow
 def test_unusable_data_fails_with_a_plain_message(workspace: Path) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
-    job_id = runner.submit(churn_csv(200), "churn.csv", tiny_recipe(2, target="refund"))
+    job_id = runner.submit(
+        churn_csv_bytes(200), "churn.csv", tiny_recipe(exact_epochs=True, target="refund")
+    )
     final = wait_for(runner, job_id, lambda s: not s.is_active)
     assert final.state == "failed"
     assert final.error and final.error != UNEXPECTED_FAILURE_MESSAGE  # the pipeline's own words

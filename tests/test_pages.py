@@ -14,17 +14,20 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import jid
 from streamlit.testing.v1 import AppTest
 
 import core.jobs.runner
-from core.errors import TrainingError
 from core.evaluation import metrics as evaluation
 from core.evaluation.verdict import verdict
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE, JobStatus
+from core.jobs.states import JobPhase, check_job_id, no_such_run
+from core.results import DataSummary, EpochReport, RunResult
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app's ui/ package sits beside app.py (Streamlit puts that folder on the path).
@@ -39,8 +42,8 @@ TIMEOUT = 60  # seconds per script run: profiling a sample on a busy 2-core mach
 # --- the fake runner and its results ---------------------------------------------------
 
 
-def classification_result() -> dict:
-    """A finished binary run's result dict, computed by the real evaluation code."""
+def classification_result() -> RunResult:
+    """A finished binary run's result, computed by the real evaluation code."""
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 200)
     proba = np.clip(0.3 * y + 0.35 + rng.normal(0, 0.2, 200), 0.01, 0.99)
@@ -58,8 +61,8 @@ def classification_result() -> dict:
     )
 
 
-def regression_result() -> dict:
-    """A finished regression run's result dict, computed by the real evaluation code."""
+def regression_result() -> RunResult:
+    """A finished regression run's result, computed by the real evaluation code."""
     rng = np.random.default_rng(1)
     y = rng.normal(1000, 300, 300)
     predicted = y + rng.normal(0, 100, 300)
@@ -76,52 +79,54 @@ def regression_result() -> dict:
     )
 
 
-def result_dict(task, target, labels, metrics, baselines, charts) -> dict:
-    history = epochs(5)
-    return {
-        "task": task,
-        "target": target,
-        "class_labels": labels,
-        "metrics": metrics,
-        "primary_metric": evaluation.PRIMARY_METRIC[task],
-        "baselines": baselines,
-        "verdict": verdict(task, metrics, baselines, labels),
-        "evaluation": charts,
-        "feature_importance": [
+def result_dict(task, target, labels, metrics, baselines, charts) -> RunResult:
+    """A run result as the job process stores it: written as JSON and read back."""
+    result = RunResult(
+        task=task,
+        target=target,
+        class_labels=labels,
+        metrics=metrics,
+        primary_metric=evaluation.PRIMARY_METRIC[task],
+        baselines=baselines,
+        verdict=verdict(task, metrics, baselines, labels),
+        evaluation=charts,
+        feature_importance=[
             {"column": "tenure", "importance": 0.12, "std": 0.01},
             {"column": "contract", "importance": 0.05, "std": 0.02},
         ],
-        "epochs_run": 5,
-        "best_epoch": 4,
-        "stopped_because": "completed",
-        "message": "Training ran all 5 epochs.",
-        "seconds": 3.0,
-        "warnings": [],
-        "bundle": "bundle.zip",
-        "history": history,
-        "data": {
-            "name": "telco_churn.csv",
-            "rows": 1000,
-            "columns": 20,
-            "n_train": 700,
-            "n_validation": 150,
-            "n_test": 150,
-        },
-    }
+        epochs_run=5,
+        best_epoch=4,
+        stopped_because="completed",
+        message="Training ran all 5 epochs.",
+        seconds=3.0,
+        warnings=[],
+        bundle="bundle.zip",
+        history=epochs(5),
+        data=DataSummary(
+            name="telco_churn.csv",
+            rows=1000,
+            columns=20,
+            n_train=700,
+            n_validation=150,
+            n_test=150,
+            trained_at="2026-11-30T10:00:00+00:00",
+        ),
+    )
+    return RunResult.from_dict(json.loads(json.dumps(result.to_dict())))
 
 
-def epochs(n: int) -> list[dict]:
+def epochs(n: int) -> list[EpochReport]:
     return [
-        {
-            "epoch": i,
-            "loss": 1.0 / i,
-            "val_loss": 1.1 / i,
-            "metric": 0.5 + i / 20,
-            "val_metric": 0.5 + i / 25,
-            "metric_name": "accuracy",
-            "seconds": 0.5,
-            "learning_rate": 0.001,
-        }
+        EpochReport(
+            epoch=i,
+            loss=1.0 / i,
+            val_loss=1.1 / i,
+            metric=0.5 + i / 20,
+            val_metric=0.5 + i / 25,
+            metric_name="accuracy",
+            seconds=0.5,
+            learning_rate=0.001,
+        )
         for i in range(1, n + 1)
     ]
 
@@ -131,10 +136,11 @@ def job_status(
     state: str,
     *,
     epoch: int = 0,
-    result: dict | None = None,
+    result: RunResult | None = None,
     error: str | None = None,
     queue_position: int | None = None,
     stop_requested: bool = False,
+    waits_for_slot: bool = False,
 ) -> JobStatus:
     return JobStatus(
         job_id=job_id,
@@ -152,6 +158,7 @@ def job_status(
         result=result,
         error=error,
         stop_requested=stop_requested,
+        waits_for_slot=waits_for_slot,
     )
 
 
@@ -163,19 +170,25 @@ class FakeRunner:
     def __init__(self) -> None:
         self.submitted: list[tuple[bytes, str, object]] = []
         self.stopped: list[str] = []
+        self.restarted: list[str] = []
         self.statuses: dict[str, JobStatus] = {}
         self.artifacts: dict[tuple[str, str], Path] = {}
 
     def submit(self, data, data_name, recipe) -> str:
-        job_id = f"job{len(self.submitted) + 1}"
+        job_id = jid(f"job{len(self.submitted) + 1}")
         self.submitted.append((data, data_name, recipe))
         self.statuses[job_id] = job_status(job_id, "queued", queue_position=1)
         return job_id
 
     def status(self, job_id: str) -> JobStatus:
-        if job_id not in self.statuses:
-            raise TrainingError(f"There is no training run with the id '{job_id}'.")
+        # The real runner's id check and message: a malformed id never reaches a lookup.
+        if check_job_id(job_id) not in self.statuses:
+            raise no_such_run(job_id)
         return self.statuses[job_id]
+
+    def restart(self, job_id: str) -> str:
+        self.restarted.append(job_id)
+        return self.submit(b"", self.status(job_id).data_name, None)
 
     def stop(self, job_id: str) -> None:
         self.stopped.append(job_id)
@@ -235,7 +248,9 @@ def with_sample(app: AppTest, sample: str = "telco_churn.csv") -> AppTest:
     return app.segmented_control(key="sample_dataset").set_value(sample).run()
 
 
-def finished_run(runner: FakeRunner, result: dict, tmp_path: Path, job_id: str = "done1") -> str:
+def finished_run(
+    runner: FakeRunner, result: RunResult, tmp_path: Path, job_id: str = jid("done1")
+) -> str:
     runner.statuses[job_id] = job_status(job_id, "finished", epoch=5, result=result)
     bundle = tmp_path / "bundle.zip"
     bundle.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip archive
@@ -555,13 +570,13 @@ def test_training_starts_shows_progress_and_stops(runner):
     data, data_name, recipe = runner.submitted[0]
     assert data == (ROOT / "sample_data" / "telco_churn.csv").read_bytes()
     assert data_name == "telco_churn.csv" and recipe.target == "churn"
-    assert app.query_params["job"] == "job1"
+    assert app.query_params["job"] == jid("job1")
     # First in line with nothing training: it is starting, not waiting for anyone.
     texts = markdown_texts(app)
     assert any(text.startswith("Starting") for text in texts)
     assert not any("queue" in text for text in texts)
     assert "**Training run:** starting" in markdown_texts_of(app.sidebar)
-    runner.statuses["job1"] = job_status("job1", "running", epoch=3)
+    runner.statuses[jid("job1")] = job_status(jid("job1"), "running", epoch=3)
     app.run()
     no_exception(app)
     assert "Epoch 3 of at most 20" in app.get("progress")[0].proto.text
@@ -576,13 +591,15 @@ def test_training_starts_shows_progress_and_stops(runner):
     table = app.dataframe[0].value
     assert list(table["Epochs"]) == [3] and list(table["State"]) == ["training"]
     app.button(key="train_stop").click().run()
-    assert runner.stopped == ["job1"]
+    assert runner.stopped == [jid("job1")]
 
 
 def test_a_run_behind_a_training_run_says_it_waits_in_the_queue(runner):
-    runner.statuses["busy"] = job_status("busy", "running", epoch=2)
-    runner.statuses["next"] = job_status("next", "queued", queue_position=1)
-    app = go(open_app({"job": "next"}), "train")
+    runner.statuses[jid("busy")] = job_status(jid("busy"), "running", epoch=2)
+    runner.statuses[jid("next")] = job_status(
+        jid("next"), "queued", queue_position=1, waits_for_slot=True
+    )
+    app = go(open_app({"job": jid("next")}), "train")
     no_exception(app)
     texts = markdown_texts(app)
     assert any("1 in the queue" in text for text in texts)
@@ -591,13 +608,13 @@ def test_a_run_behind_a_training_run_says_it_waits_in_the_queue(runner):
 
 
 def test_the_run_picker_follows_the_newest_run(runner, tmp_path):
-    finished_run(runner, classification_result(), tmp_path, job_id="old1")
-    app = go(with_sample(open_app({"job": "old1"})), "train")
-    assert app.selectbox(key="job_pick").value == "old1"
+    finished_run(runner, classification_result(), tmp_path, job_id=jid("old1"))
+    app = go(with_sample(open_app({"job": jid("old1")})), "train")
+    assert app.selectbox(key="job_pick").value == jid("old1")
     app.button(key="train_start").click().run()
     no_exception(app)
-    assert app.session_state["job_id"] == "job1"
-    assert app.selectbox(key="job_pick").value == "job1"
+    assert app.session_state["job_id"] == jid("job1")
+    assert app.selectbox(key="job_pick").value == jid("job1")
 
 
 def test_finished_run_says_why_it_ended_and_points_to_evaluate(runner, tmp_path):
@@ -620,9 +637,8 @@ def test_finished_run_says_why_it_ended_and_points_to_evaluate(runner, tmp_path)
     ],
 )
 def test_how_a_run_ended_is_said_once_in_a_box_that_fits(runner, tmp_path, stopped_because, kind):
-    result = classification_result()
     message = f"Training ended ({stopped_because}) after 3 passes."
-    result.update(stopped_because=stopped_because, message=message)
+    result = replace(classification_result(), stopped_because=stopped_because, message=message)
     job_id = finished_run(runner, result, tmp_path)
     app = go(open_app({"job": job_id}), "train")
     no_exception(app)
@@ -641,26 +657,57 @@ def test_how_a_run_ended_is_said_once_in_a_box_that_fits(runner, tmp_path, stopp
     ],
 )
 def test_runs_that_did_not_finish_get_their_own_sentence(runner, state, words):
-    runner.statuses["j"] = job_status("j", state, error="The computer restarted.")
-    app = go(open_app({"job": "j"}), "train")
+    runner.statuses[jid("j")] = job_status(jid("j"), state, error="The computer restarted.")
+    app = go(open_app({"job": jid("j")}), "train")
     no_exception(app)
     assert any(words in text for text in markdown_texts(app))
 
 
-def test_a_link_to_an_unknown_run_shows_an_error_and_the_page_still_works(runner):
-    app = go(open_app({"job": "nosuchjob"}), "train")
+@pytest.mark.parametrize(
+    "job_id", ["nosuchjob", jid("deleted"), "../../etc/passwd", "20990101-000000-abcdef12"]
+)
+def test_a_link_to_an_unknown_run_shows_an_error_and_the_page_still_works(runner, job_id):
+    app = go(open_app({"job": job_id}), "train")
     no_exception(app)
-    assert app.error and "nosuchjob" in app.error[0].value
+    assert app.error and "no training run with the id" in app.error[0].value
+    assert escape_markdown(job_id) in app.error[0].value
     assert app.button(key="train_start")
+    assert "job" not in app.query_params  # the bad link is dropped
+
+
+@pytest.mark.parametrize("state", ["interrupted", "cancelled"])
+def test_a_run_that_never_finished_starts_again_from_its_own_copy(runner, state):
+    """After a refresh the upload is gone (no data chosen): the run's own copy is used."""
+    runner.statuses[jid("gone")] = job_status(jid("gone"), state, error="The computer restarted.")
+    app = go(open_app({"job": jid("gone")}), "train")
+    assert app.button(key="train_start").disabled  # no data in this session any more
+    app.button(key="train_restart").click().run()
+    no_exception(app)
+    assert runner.restarted == [jid("gone")]
+    assert app.session_state["job_id"] == app.query_params["job"] == jid("job1")
+    assert any(text.startswith("Starting") for text in markdown_texts(app))
+
+
+def test_a_failed_run_offers_no_restart(runner):
+    runner.statuses[jid("bad")] = job_status(jid("bad"), "failed", error="Column 'x' is empty.")
+    app = go(open_app({"job": jid("bad")}), "train")
+    no_exception(app)
+    assert not [button for button in app.button if button.key == "train_restart"]
+
+
+def test_every_phase_of_a_run_has_words_in_the_sidebar():
+    from ui.sidebar import TEXT
+
+    assert set(TEXT["phases"]) == set(JobPhase)
 
 
 def test_recent_runs_can_be_reopened(runner, tmp_path):
-    finished_run(runner, classification_result(), tmp_path, job_id="old1")
+    finished_run(runner, classification_result(), tmp_path, job_id=jid("old1"))
     app = go(open_app(), "train")
-    app.selectbox(key="job_pick").set_value("old1")
+    app.selectbox(key="job_pick").set_value(jid("old1"))
     app.button(key="job_open").click().run()
     no_exception(app)
-    assert app.session_state["job_id"] == "old1" and app.query_params["job"] == "old1"
+    assert app.session_state["job_id"] == jid("old1") and app.query_params["job"] == jid("old1")
 
 
 # --- evaluate, export, predict -------------------------------------------------------------
@@ -670,7 +717,7 @@ def test_evaluate_shows_verdict_scores_and_classification_charts(runner, tmp_pat
     result = classification_result()
     app = go(open_app({"job": finished_run(runner, result, tmp_path)}), "evaluate")
     no_exception(app)
-    assert app.info[0].value == escape_markdown(result["verdict"])
+    assert app.info[0].value == escape_markdown(result.verdict)
     table = app.table[0].value  # a static table: the long explanations wrap
     assert "Your network" in table.columns and "Majority class" in table.columns
     assert "ROC AUC" in set(table["Measure"])
@@ -813,7 +860,7 @@ def test_journey_with_the_real_runner_trains_evaluates_exports_and_predicts(work
     assert app.success and not app.get("progress")  # the final state, no more polling
     go(app, "evaluate")
     no_exception(app)
-    assert app.info[0].value == escape_markdown(status.result["verdict"])
+    assert app.info[0].value == escape_markdown(status.result.verdict)
     assert len(charts(app)) == 4  # confusion matrix, ROC, precision-recall, importance
     go(app, "export")
     no_exception(app)

@@ -14,6 +14,7 @@ from helpers import csv_bytes, mixed_frame, raw_mixed_frame, tiny_recipe, write_
 from core.errors import RecipeError, TrainboardError, UnusableDataError
 from core.model.recipe import Recipe
 from core.pipeline import load_table, prepare
+from core.results import EpochReport, RunResult
 
 # --- unusable inputs ------------------------------------------------------------------------
 
@@ -203,24 +204,26 @@ def test_rows_without_an_outcome_are_left_out() -> None:
 
 
 @pytest.mark.slow
-def test_train_and_export_writes_bundle_and_card(tmp_path: Path) -> None:
+def test_train_and_export_writes_bundle_and_card(churn_csv: Path, tmp_path: Path) -> None:
     from core.pipeline import train_and_export
 
-    data_path = write_csv(raw_mixed_frame(240).drop(columns=["tier", "price"]), tmp_path / "c.csv")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    epochs: list[dict] = []
-    result = train_and_export(data_path, tiny_recipe(), out_dir, on_epoch=epochs.append)
+    epochs: list[EpochReport] = []
+    result = train_and_export(churn_csv, tiny_recipe(), out_dir, on_epoch=epochs.append)
     assert (out_dir / "bundle.zip").is_file()
     assert (out_dir / "bundle.model_card.md").is_file()  # named after the bundle
-    assert result["bundle"] == str(out_dir / "bundle.zip")
-    assert result["data"]["name"] == "c.csv"
-    assert result["data"]["rows"] == 240
-    assert (
-        result["data"]["n_train"] + result["data"]["n_validation"] + result["data"]["n_test"] == 240
-    )
-    assert len(epochs) == result["epochs_run"] == 2
-    json.dumps(result, allow_nan=False, default=str)  # the result is storable as JSON
+    assert result.bundle == str(out_dir / "bundle.zip")
+    assert result.export is not None and result.export["size_bytes"] > 0
+    assert result.data is not None and result.data.name == "churn.csv"
+    assert result.data.rows == 240
+    assert result.data.n_train + result.data.n_validation + result.data.n_test == 240
+    assert len(epochs) == result.epochs_run == 2
+    assert result.history == epochs  # the same reports the callback saw
+    assert result.has_model and result.metrics[result.primary_metric] is not None
+    # Stored as JSON and read back, it is the same result.
+    stored = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert RunResult.from_dict(stored) == result
 
 
 @pytest.mark.slow
@@ -232,7 +235,7 @@ def test_no_bundle_when_training_diverges(tmp_path: Path) -> None:
         "regression", **{"training.optimizer": "sgd", "training.learning_rate": 10.0}
     )
     result = train_and_export(data_path, recipe, tmp_path)
-    assert result["stopped_because"] == "diverged"
-    assert result["bundle"] is None
+    assert result.stopped_because == "diverged"
+    assert result.bundle is None and result.export is None and not result.has_model
     assert not (tmp_path / "bundle.zip").exists()
     assert not (tmp_path / "bundle.model_card.md").exists()

@@ -25,19 +25,9 @@ from core.model.training import (
     fit,
 )
 from core.pipeline import model_outputs, prepare, train_run
+from core.results import EpochReport
 
 pytestmark = pytest.mark.slow
-
-EPOCH_KEYS = {
-    "epoch",
-    "loss",
-    "val_loss",
-    "metric",
-    "val_metric",
-    "metric_name",
-    "seconds",
-    "learning_rate",
-}
 
 # --- the sweep: the default recipe, then each option varied one at a time ----------------------
 
@@ -127,31 +117,31 @@ def _finite_numbers(metrics: dict) -> list[float]:
 def test_each_option_trains_and_evaluates(task: str, changes: dict) -> None:
     frame = mixed_frame(n=240, seed=3, task=task)
     recipe = tiny_recipe(task, **changes)
-    seen: list[dict] = []
+    seen: list[EpochReport] = []
     run = train_run(frame, recipe, on_epoch=seen.append)
     result = run.result
 
     assert run.recipe == recipe
     assert run.outcome.stopped_because in (COMPLETED, EARLY_STOPPED), run.outcome.message
     assert run.model is not None
-    assert result["task"] == task and result["target"] == TARGETS[task]
-    assert 1 <= result["epochs_run"] <= recipe.training.max_epochs
-    assert len(result["history"]) == result["epochs_run"] == len(seen)
+    assert result.task == task and result.target == TARGETS[task]
+    assert 1 <= result.epochs_run <= recipe.training.max_epochs
+    assert len(result.history) == result.epochs_run == len(seen)
     for epoch in seen:
-        assert set(epoch) == EPOCH_KEYS
-        assert math.isfinite(epoch["loss"]) and math.isfinite(epoch["val_loss"])
-    assert result["metrics"], "a trained model is evaluated on the test rows"
-    assert all(math.isfinite(v) for v in _finite_numbers(result["metrics"]))
-    assert set(result["baselines"]) and all(result["baselines"].values())
-    assert result["feature_importance"]
-    assert isinstance(result["verdict"], str) and result["verdict"]
+        assert isinstance(epoch, EpochReport)
+        assert math.isfinite(epoch.loss) and math.isfinite(epoch.val_loss)
+    assert result.metrics, "a trained model is evaluated on the test rows"
+    assert all(math.isfinite(v) for v in _finite_numbers(result.metrics))
+    assert set(result.baselines) and all(result.baselines.values())
+    assert result.feature_importance
+    assert isinstance(result.verdict, str) and result.verdict
     # The network really has the shape the recipe describes.
-    n_classes = len(result["class_labels"])
+    n_classes = len(result.class_labels)
     expected = describe_network(run.preprocessor.n_features, recipe.model, task, n_classes)
     trainable = sum(int(np.prod(w.shape)) for w in run.model.trainable_weights)
     assert trainable == expected.n_parameters
     if "training.batch_size" in changes:
-        assert result["batch_size"] == changes["training.batch_size"]
+        assert result.batch_size == changes["training.batch_size"]
     if "drop_columns" in changes:
         assert not set(changes["drop_columns"]) & set(run.preprocessor.input_columns)
 
@@ -171,17 +161,17 @@ def _easy_recipe(task: str = "binary", **changes: object) -> Recipe:
 
 def test_trained_model_beats_the_majority_baseline() -> None:
     run = train_run(mixed_frame(n=400, seed=1), _easy_recipe())
-    accuracy = run.result["metrics"]["accuracy"]
-    majority = run.result["baselines"]["majority class"]["accuracy"]
+    accuracy = run.result.metrics["accuracy"]
+    majority = run.result.baselines["majority class"]["accuracy"]
     assert accuracy > majority + 0.15, (accuracy, majority)
 
 
 def test_loss_goes_down_over_epochs() -> None:
     run = train_run(mixed_frame(n=400, seed=2), _easy_recipe(**{"training.max_epochs": 5}))
-    losses = [epoch["loss"] for epoch in run.history]
+    losses = [epoch.loss for epoch in run.result.history]
     assert len(losses) == 5
     assert losses[-1] < losses[0] * 0.9, losses
-    assert run.history[-1]["val_loss"] < run.history[0]["val_loss"]
+    assert run.result.history[-1].val_loss < run.result.history[0].val_loss
 
 
 def test_regression_results_are_in_the_targets_units() -> None:
@@ -197,11 +187,9 @@ def test_regression_results_are_in_the_targets_units() -> None:
     assert abs(predictions.mean() - actual.mean()) < spread
     assert predictions.std() > 0.1 * spread
     # The reported test error is the error of those predictions, in the same units.
-    assert run.result["metrics"]["mae"] == pytest.approx(
-        np.abs(predictions - actual).mean(), rel=1e-4
-    )
+    assert run.result.metrics["mae"] == pytest.approx(np.abs(predictions - actual).mean(), rel=1e-4)
     # The live error shown per epoch is in the target's units too (scaled it would be about 1).
-    assert 0.02 * spread < run.history[-1]["val_metric"] < 3 * spread
+    assert 0.02 * spread < run.result.history[-1].val_metric < 3 * spread
 
 
 # --- stopping on request ---------------------------------------------------------------------
@@ -284,8 +272,8 @@ def test_stop_from_another_thread_during_train_run() -> None:
     assert run.outcome.stopped_because == STOPPED_BY_USER
     assert 1 <= run.outcome.epochs_run <= 3
     assert run.model is not None  # the best finished pass is kept
-    assert run.result["metrics"]
-    assert run.result["stopped_because"] == STOPPED_BY_USER
+    assert run.result.metrics
+    assert run.result.stopped_because == STOPPED_BY_USER
 
 
 def test_stop_requested_from_the_epoch_report() -> None:
@@ -303,9 +291,9 @@ def test_stop_before_training_gives_no_model_and_a_plain_message() -> None:
     run = train_run(mixed_frame(n=300), tiny_recipe(), stop_event=stop)
     assert run.outcome.stopped_because == STOPPED_BY_USER
     assert run.model is None
-    assert run.result["metrics"] == {}
-    assert run.result["epochs_run"] == 0
-    assert "no model" in run.result["message"]
+    assert run.result.metrics == {}
+    assert run.result.epochs_run == 0
+    assert "no model" in run.result.message
 
 
 # --- blow-ups -------------------------------------------------------------------------------
@@ -323,10 +311,10 @@ def test_huge_learning_rate_diverges_with_a_plain_message(changes: dict) -> None
     recipe = tiny_recipe("regression", **{**changes, "training.max_epochs": 5})
     run = train_run(mixed_frame(n=300, task="regression"), recipe)
     assert run.outcome.stopped_because == DIVERGED
-    assert run.result["stopped_because"] == DIVERGED
+    assert run.result.stopped_because == DIVERGED
     assert run.model is None
-    assert run.result["metrics"] == {}
-    message = run.result["message"]
+    assert run.result.metrics == {}
+    message = run.result.message
     assert "learning rate" in message
     assert "1 instead of 10" in message  # the suggestion is ten times lower
 
@@ -343,12 +331,12 @@ def test_diverged_pass_is_not_reported_as_a_normal_pass() -> None:
     run = train_run(mixed_frame(n=300, task="regression"), recipe, on_epoch=reported.append)
     assert run.outcome.stopped_because == DIVERGED
     went_wrong_in = int(run.outcome.message.split("pass ")[1].split(":")[0])
-    assert len(run.history) == went_wrong_in - 1
-    first = run.history[0]["loss"] if run.history else None
+    assert len(run.result.history) == went_wrong_in - 1
+    first = run.result.history[0].loss if run.result.history else None
     for epoch in reported:
         # the target is scaled for training, so a healthy loss is around 1
-        assert epoch["loss"] < 100, f"pass {epoch['epoch']} blew up but was reported: {epoch}"
-        assert first is None or epoch["loss"] < EXPLODING_FACTOR * first
+        assert epoch.loss < 100, f"pass {epoch.epoch} blew up but was reported: {epoch}"
+        assert first is None or epoch.loss < EXPLODING_FACTOR * first
 
 
 # --- seeds --------------------------------------------------------------------------------
@@ -361,13 +349,13 @@ def test_same_seed_gives_the_same_metrics() -> None:
     )
     first = train_run(frame, recipe).result
     second = train_run(frame, recipe).result
-    for key, value in first["metrics"].items():
+    for key, value in first.metrics.items():
         if isinstance(value, float):
-            assert second["metrics"][key] == pytest.approx(value, abs=1e-6), key
+            assert second.metrics[key] == pytest.approx(value, abs=1e-6), key
         else:
-            assert second["metrics"][key] == value, key
-    assert [e["loss"] for e in second["history"]] == pytest.approx(
-        [e["loss"] for e in first["history"]], abs=1e-6
+            assert second.metrics[key] == value, key
+    assert [e.loss for e in second.history] == pytest.approx(
+        [e.loss for e in first.history], abs=1e-6
     )
 
 
@@ -408,7 +396,7 @@ def test_early_stopping_ends_early_and_keeps_the_best_pass() -> None:
     assert outcome.epochs_run < recipe.training.max_epochs
     assert outcome.best_epoch < outcome.epochs_run
     assert outcome.epochs_run - outcome.best_epoch == recipe.training.patience
-    val_losses = [e["val_loss"] for e in run.history]
+    val_losses = [e.val_loss for e in run.result.history]
     assert val_losses[outcome.best_epoch - 1] == min(val_losses)
     assert str(recipe.training.patience) in outcome.message
     # The model holds the best pass's weights, not the last pass's.

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from core.results import EpochReport
 from ui.text import escape_chart_text as esc
 
 TEXT = {
@@ -144,19 +145,20 @@ def network_diagram(
     return _layout(fig, TEXT["network_title"].format(params=int(n_parameters)), height=300)
 
 
-def history_figure(history: Sequence[dict], which: str) -> go.Figure:
+def history_figure(history: Sequence[EpochReport], which: str) -> go.Figure:
     """Training and validation curves per epoch: ``which`` is "loss" or "metric"."""
-    epochs = [row.get("epoch") for row in history]
-    metric_name = next((row.get("metric_name") for row in history if row.get("metric_name")), "")
+    epochs = [report.epoch for report in history]
+    metric_name = next((report.metric_name for report in history if report.metric_name), "")
+    loss = which == "loss"
     fig = go.Figure()
-    for key, label, colour in (
-        (which, TEXT["training"], _BLUE),
-        (f"val_{which}", TEXT["validation"], _ORANGE),
+    for values, label, colour in (
+        ([r.loss if loss else r.metric for r in history], TEXT["training"], _BLUE),
+        ([r.val_loss if loss else r.val_metric for r in history], TEXT["validation"], _ORANGE),
     ):
         fig.add_trace(
             go.Scatter(
                 x=epochs,
-                y=[row.get(key) for row in history],
+                y=values,
                 mode="lines+markers",
                 name=label,
                 line={"color": colour},

@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.jobs.states import JobPhase
 from ui.jobs import is_active
 from ui.state import current_job_id, set_job_id
 
@@ -20,13 +21,14 @@ TEXT = {
     "open": "Open this run",
     "pick": "Run",
     "run_line": "{when} - {name}",
-    "states": {
-        "queued": "waiting",
-        "running": "training",
-        "finished": "finished",
-        "failed": "failed",
-        "cancelled": "cancelled",
-        "interrupted": "interrupted",
+    "phases": {
+        JobPhase.WAITING: "waiting",
+        JobPhase.STARTING: "starting",
+        JobPhase.TRAINING: "training",
+        JobPhase.FINISHED: "finished",
+        JobPhase.FAILED: "failed",
+        JobPhase.CANCELLED: "cancelled",
+        JobPhase.INTERRUPTED: "interrupted",
     },
     "columns": {"when": "Started", "name": "Data", "state": "State", "epochs": "Epochs"},
 }
@@ -43,7 +45,7 @@ def runs_table(jobs: list[Any], polled: bool) -> None:
 
     Parameters
     ----------
-    jobs : list of core.jobs.runner.JobStatus
+    jobs : list of core.jobs.status.JobStatus
         Every run, newest first.
     polled : bool
         True inside the live panel, which redraws the table every second. Drawn once
@@ -59,7 +61,7 @@ def runs_table(jobs: list[Any], polled: bool) -> None:
         {
             cols["when"]: started_at(job.created_at),
             cols["name"]: job.data_name,
-            cols["state"]: TEXT["states"].get(job.state, job.state),
+            cols["state"]: TEXT["phases"][job.phase],
             cols["epochs"]: None if is_active(job) and not polled else job.epoch,
         }
         for job in jobs[:RUNS_SHOWN]

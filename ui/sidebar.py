@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import TrainboardError
-from ui.jobs import is_waiting_for_others, job_status
+from core.jobs.states import JobPhase
+from ui.jobs import job_status
 from ui.state import current_dataset, current_job_id, current_recipe
 from ui.text import escape_markdown
 
@@ -17,14 +18,14 @@ TEXT = {
     "no_target": "**Predicting:** not chosen yet",
     "run": "**Training run:** {state}",
     "no_run": "**Training run:** none yet",
-    "states": {
-        "queued": "waiting for its turn",
-        "starting": "starting",
-        "running": "training",
-        "finished": "finished",
-        "failed": "failed",
-        "cancelled": "cancelled",
-        "interrupted": "interrupted",
+    "phases": {
+        JobPhase.WAITING: "waiting for its turn",
+        JobPhase.STARTING: "starting",
+        JobPhase.TRAINING: "training",
+        JobPhase.FINISHED: "finished",
+        JobPhase.FAILED: "failed",
+        JobPhase.CANCELLED: "cancelled",
+        JobPhase.INTERRUPTED: "interrupted",
     },
     "run_unknown": "**Training run:** not found",
 }
@@ -52,8 +53,4 @@ def show_sidebar() -> None:
             return
         # No epoch count: the sidebar is redrawn on full reruns (and when the run changes
         # state), not every second by the live panel.
-        state = status.state
-        if state == "queued" and not is_waiting_for_others(status):
-            state = "starting"  # as the Train page says: nothing is ahead of it
-        state = TEXT["states"].get(state, state)
-        st.markdown(TEXT["run"].format(state=state))
+        st.markdown(TEXT["run"].format(state=TEXT["phases"][status.phase]))

@@ -27,15 +27,11 @@ loaded_model, predictions
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 import streamlit as st
 
 from core.model.recipe import Recipe
-
-# Job ids come from the URL, i.e. from anyone: accept only harmless characters.
-_JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,80}$")
 
 
 def _defaults() -> dict[str, object]:
@@ -126,10 +122,12 @@ def sync_job_with_url() -> None:
     """Keep the session's run and the URL's ``?job=`` in step (called once per app run).
 
     A URL that names a run wins (a refresh, a bookmark, a second tab); otherwise the
-    session's run is written back to the URL, because changing pages drops it.
+    session's run is written back to the URL, because changing pages drops it. The id
+    is not checked here: the job runner checks every id it is given (one pattern, in
+    ``core.jobs.states``), and a malformed one reads as "no such run" on the page.
     """
     from_url = st.query_params.get("job")
-    if from_url and _JOB_ID_PATTERN.match(from_url):
+    if from_url:
         if from_url != st.session_state.get("job_id"):
             st.session_state["job_id"] = from_url
             st.session_state["loaded_model"] = None

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.bundle.layout import (
     BUNDLE_FILES,
@@ -24,6 +24,10 @@ from core.bundle.layout import (
     SCHEMA_JSON,
 )
 from core.portable.outputs import PREDICTION, probability_column
+from core.results import DataSummary, RunResult
+
+if TYPE_CHECKING:  # the pipeline imports TensorFlow; the card only reads the run
+    from core.pipeline import TrainedRun
 
 try:  # plain names of the metrics; the card still renders if evaluation changes
     from core.evaluation.metrics import METRIC_LABELS
@@ -62,7 +66,7 @@ def number(value: Any) -> str:
 
 
 def render_model_card(
-    run: Any,
+    run: TrainedRun,
     *,
     files: Sequence[str],
     left_out: Mapping[str, str],
@@ -72,19 +76,22 @@ def render_model_card(
     Parameters
     ----------
     run
-        A trained run (``task``, ``result``, ``data_info``, ``warnings``, ``preprocessor``).
+        A trained run whose result carries its data summary.
     files
         Names of the files in the bundle (folders end with "/").
     left_out
         Format -> plain reason, for formats that could not be written or verified.
     """
     task = run.task
+    data = run.result.data
+    if data is None:
+        raise ValueError("a model card needs the run's data summary (result.data)")
     sections = [
         _what_it_predicts(task, run.preprocessor),
-        _data_section(run.data_info, run.preprocessor, getattr(run, "column_profiles", {}) or {}),
-        _quality_section(run.result or {}),
-        _warnings_section(list(run.warnings or [])),
-        _limits_section(run.data_info, run.preprocessor),
+        _data_section(data, run.preprocessor, run.column_profiles),
+        _quality_section(run.result),
+        _warnings_section(list(run.result.warnings)),
+        _limits_section(data, run.preprocessor),
         _files_section(files, left_out),
         _usage_section(task),
     ]
@@ -115,16 +122,16 @@ def _what_it_predicts(task: Any, preprocessor: Any) -> str:
     return "\n".join(lines)
 
 
-def _data_section(info: Mapping[str, Any], preprocessor: Any, profiles: Mapping[str, Any]) -> str:
+def _data_section(info: DataSummary, preprocessor: Any, profiles: Mapping[str, Any]) -> str:
     rows = [
-        ("Data file", md(info.get("name") or "(not named)")),
-        ("Rows", _count(info.get("rows"))),
-        ("Columns", _count(info.get("columns"))),
+        ("Data file", md(info.name or "(not named)")),
+        ("Rows", _count(info.rows)),
+        ("Columns", _count(info.columns)),
         (
             "Rows used to learn / check while learning / test",
-            " / ".join(_count(info.get(key)) for key in ("n_train", "n_validation", "n_test")),
+            " / ".join(_count(n) for n in (info.n_train, info.n_validation, info.n_test)),
         ),
-        ("Trained on", _date(info.get("trained_at"))),
+        ("Trained on", _date(info.trained_at)),
     ]
     lines = ["## The data it learned from", "", "| | |", "| --- | --- |"]
     lines += [f"| {label} | {value} |" for label, value in rows]
@@ -159,17 +166,17 @@ def _metric_label(key: str) -> str:
     return label[0] if label else key.replace("_", " ").capitalize()
 
 
-def _quality_section(result: Mapping[str, Any]) -> str:
-    metrics = result.get("metrics") or {}
-    baselines = result.get("baselines") or {}
-    primary = result.get("primary_metric")
+def _quality_section(result: RunResult) -> str:
+    metrics = result.metrics
+    baselines = result.baselines
+    primary = result.primary_metric
     lines = ["## How good it is", ""]
     lines.append(
         "Measured on test rows the model never saw while learning, and compared with simple "
         "models fitted on the same rows (a model is only useful if it beats them)."
     )
-    if result.get("verdict"):
-        lines += ["", f"**Verdict:** {md(result['verdict'])}"]
+    if result.verdict:
+        lines += ["", f"**Verdict:** {md(result.verdict)}"]
     keys = [key for key, value in metrics.items() if _is_number(value)]
     if not keys:
         lines += ["", "No test results are available for this run."]
@@ -202,7 +209,7 @@ def _warnings_section(warnings: list[str]) -> str:
     return "\n".join(lines + [f"- {md(text)}" for text in warnings])
 
 
-def _limits_section(info: Mapping[str, Any], preprocessor: Any) -> str:
+def _limits_section(info: DataSummary, preprocessor: Any) -> str:
     drops = [
         spec.name
         for spec in list(preprocessor.numeric) + list(preprocessor.categorical)
@@ -213,7 +220,7 @@ def _limits_section(info: Mapping[str, Any], preprocessor: Any) -> str:
         "",
         "- Use it on rows like the ones it learned from: the same columns with the same meaning, "
         "from the same kind of source, with values in a similar range.",
-        f"- It learned from data as it was when it was trained ({_date(info.get('trained_at'))}). "
+        f"- It learned from data as it was when it was trained ({_date(info.trained_at)}). "
         "If things change (new products, prices, customers, rules), its answers can quietly get "
         "worse: check it again on recent rows from time to time.",
         "- It finds patterns, not causes: a column that helps the prediction does not mean "

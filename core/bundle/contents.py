@@ -8,66 +8,42 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
-import json
-import math
 import platform
 import string
 import sys
+from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from core.bundle.layout import BUNDLE_FORMAT
+from core.files import dump_json
+from core.results import EpochReport
+
+if TYPE_CHECKING:  # the pipeline imports TensorFlow; these functions only read the run
+    from core.pipeline import TrainedRun
 from core.portable.outputs import output_columns
 from core.portable.preprocess import CATEGORICAL, Preprocessor
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 VERIFY_ROWS = 32  # raw test rows used to check every artifact
-HISTORY_COLUMNS = [
-    "epoch",
-    "loss",
-    "val_loss",
-    "metric",
-    "val_metric",
-    "metric_name",
-    "seconds",
-    "learning_rate",
-]
-# What the runtime package may import besides itself: it must run with requirements.txt alone.
+# What trainboard_runtime may import besides itself: it must run with requirements.txt alone.
 RUNTIME_IMPORTS = {"numpy", "pandas", "charset_normalizer"}
 VERSION_PACKAGES = ("tensorflow", "keras", "scikit-learn", "pandas", "numpy", "charset-normalizer")
-# Result keys copied into metrics.json.
-METRICS_KEYS = (
-    "task",
-    "target",
-    "class_labels",
-    "primary_metric",
-    "metrics",
-    "intervals",
-    "uncertainty",
-    "baselines",
-    "verdict",
-    "feature_importance",
-    "epochs_run",
-    "best_epoch",
-    "stopped_because",
-    "message",
-)
 
 
-def verification_rows(run: Any) -> pd.DataFrame:
+def verification_rows(run: TrainedRun) -> pd.DataFrame:
     """Raw rows to check artifacts on: test rows kept with the run, plus made-up rows.
 
     The made-up rows cover every known category, a category never seen in training and
     empty cells (where the recipe fills them), so the checks see those paths too.
     """
     frames = []
-    preview = getattr(run, "preview_frame", None)
-    if isinstance(preview, pd.DataFrame) and len(preview):
-        frames.append(preview.head(VERIFY_ROWS).reset_index(drop=True))
+    if len(run.preview_frame):
+        frames.append(run.preview_frame.head(VERIFY_ROWS).reset_index(drop=True))
     frames.append(synthetic_rows(run.preprocessor))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
@@ -96,12 +72,12 @@ def synthetic_rows(preprocessor: Preprocessor, n_rows: int = 8) -> pd.DataFrame:
     return frame
 
 
-def build_schema(run: Any, versions: dict[str, str]) -> dict[str, Any]:
+def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
     """The content of schema.json: what the model expects and how its inputs are made."""
     task = run.task
     labels = [str(label) for label in task.class_labels]
     preprocessor: Preprocessor = run.preprocessor
-    profiles = getattr(run, "column_profiles", {}) or {}
+    profiles = run.column_profiles
     categorical = {spec.name: spec for spec in preprocessor.categorical}
     numeric = {spec.name: spec for spec in preprocessor.numeric}
     inputs = []
@@ -144,11 +120,10 @@ def _output_meaning(task: str, labels: list[str]) -> str:
 
 
 def metrics_document(
-    run: Any, checks: dict[str, float], left_out: dict[str, str]
+    run: TrainedRun, checks: dict[str, float], left_out: dict[str, str]
 ) -> dict[str, Any]:
     """The content of metrics.json: test results, baselines, verdict and format checks."""
-    result = dict(run.result or {})
-    document = {key: result.get(key) for key in METRICS_KEYS}
+    document = run.result.metrics_file()
     document["bundle_format"] = BUNDLE_FORMAT
     included = {name: {"included": True, "max_difference": value} for name, value in checks.items()}
     missing = {name: {"included": False, "reason": reason} for name, reason in left_out.items()}
@@ -156,11 +131,10 @@ def metrics_document(
     return document
 
 
-def history_frame(history: list[dict[str, Any]]) -> pd.DataFrame:
-    """Per-epoch curves as a table with a fixed column order (extra keys follow)."""
-    frame = pd.DataFrame(list(history or []))
-    extra = [c for c in frame.columns if c not in HISTORY_COLUMNS]
-    return frame.reindex(columns=HISTORY_COLUMNS + extra)
+def history_frame(history: list[EpochReport]) -> pd.DataFrame:
+    """Per-epoch curves as a table, one column per field of :class:`EpochReport`."""
+    columns = [f.name for f in fields(EpochReport)]
+    return pd.DataFrame([report.to_dict() for report in history], columns=columns)
 
 
 def software_versions() -> dict[str, str]:
@@ -211,22 +185,3 @@ def recipe_json(recipe: Any) -> str:
     if hasattr(recipe, "to_json"):
         return recipe.to_json()
     return dump_json(recipe.to_dict() if hasattr(recipe, "to_dict") else dict(recipe))
-
-
-def json_ready(value: Any) -> Any:
-    """Plain JSON values: numpy numbers become Python numbers, NaN and infinity become null."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (Path, datetime)):
-        return str(value)
-    return value
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(json_ready(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

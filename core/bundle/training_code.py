@@ -190,7 +190,7 @@ def template_values(run: Any) -> dict[str, str]:
         recipe.model,
         recipe.training,
     )
-    result = dict(getattr(run, "result", None) or {})
+    result = run.result.to_dict()  # the scores as result.json holds them
     data_info = dict(getattr(run, "data_info", None) or {})
     data_name = str(data_info.get("name") or "data.csv")
     n_train = int(data_info.get("n_train") or 0)

@@ -25,7 +25,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -60,17 +60,17 @@ from core.bundle.layout import (
     TRAIN_NOTEBOOK,
     TRAIN_SCRIPT,
 )
-from core.bundle.loading import LoadedBundle, check_model_matches, load_bundle, predict_command
+from core.bundle.loading import (
+    LoadedBundle,
+    check_model_matches,
+    load_bundle,
+    predict_command,
+)
 from core.bundle.safety import check_model_config, read_model_config
 from core.bundle.training_code import write_training_code
 from core.errors import BundleError
-from core.portable.outputs import (
-    model_outputs,
-    predict_frame,
-    to_safe_csv,
-    usual_file_mode,
-    write_atomically,
-)
+from core.files import atomic_path
+from core.portable.outputs import model_outputs, predict_frame, to_safe_csv
 from core.portable.preprocess import Preprocessor
 
 __all__ = [
@@ -79,9 +79,11 @@ __all__ = [
     "load_bundle",
     "predict_command",
     "predict_frame",
-    "write_atomically",
     "write_bundle",
 ]
+
+if TYPE_CHECKING:  # the pipeline imports this module lazily; no cycle at run time
+    from core.pipeline import TrainedRun
 
 PORTABLE_DIR = Path(__file__).resolve().parents[1] / "portable"
 
@@ -124,15 +126,13 @@ class BundleReport:
         }
 
 
-def write_bundle(run: Any, path: str | os.PathLike[str]) -> BundleReport:
+def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
     """Write the export bundle of a trained run to ``path`` (a ``.zip``).
 
     Parameters
     ----------
     run
-        A trained run (see ``core.pipeline.TrainedRun``; any object with ``recipe``, ``task``,
-        ``preprocessor``, ``target_encoder``, ``model``, ``history``, ``result``, ``warnings``,
-        ``data_info``, ``column_profiles`` and, ideally, ``preview_frame`` of raw test rows).
+        The trained run, as :func:`core.pipeline.train_run` returns it.
     path
         Where to write the zip. Nothing is left there if writing fails.
 
@@ -143,7 +143,7 @@ def write_bundle(run: Any, path: str | os.PathLike[str]) -> BundleReport:
     """
     from core.bundle import formats  # TensorFlow, needed only when exporting
 
-    if getattr(run, "model", None) is None:
+    if run.model is None:
         raise BundleError("This run has no usable model to export. Train again, then export.")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +168,7 @@ def write_bundle(run: Any, path: str | os.PathLike[str]) -> BundleReport:
         _write_standalone(staging, report)
         _write_training_code(run, staging, report)
         _write_text(staging / RECIPE_JSON, recipe_json(run.recipe))
-        (staging / HISTORY_CSV).write_bytes(to_safe_csv(history_frame(run.history)))
+        (staging / HISTORY_CSV).write_bytes(to_safe_csv(history_frame(run.result.history)))
         _write_text(
             staging / METRICS_JSON, dump_json(metrics_document(run, report.checks, report.left_out))
         )
@@ -186,7 +186,9 @@ def write_bundle(run: Any, path: str | os.PathLike[str]) -> BundleReport:
 # --- one step each ------------------------------------------------------------------------------
 
 
-def _write_keras(run: Any, path: Path, rows: pd.DataFrame, schema: dict, formats: Any) -> float:
+def _write_keras(
+    run: TrainedRun, path: Path, rows: pd.DataFrame, schema: dict, formats: Any
+) -> float:
     """Save model.keras and check it loads safely and predicts the same (fatal if not)."""
     features, usable = run.preprocessor.transform(rows)
     try:
@@ -212,7 +214,7 @@ def _write_keras(run: Any, path: Path, rows: pd.DataFrame, schema: dict, formats
         ) from error
 
 
-def _write_schema(run: Any, path: Path, schema: dict[str, Any], rows: pd.DataFrame) -> None:
+def _write_schema(run: TrainedRun, path: Path, schema: dict[str, Any], rows: pd.DataFrame) -> None:
     """Write schema.json and check the preprocessing rebuilt from it behaves identically."""
     text = dump_json(schema)
     rebuilt = Preprocessor.from_dict(json.loads(text)["preprocessor"])
@@ -253,7 +255,7 @@ def _write_standalone(staging: Path, report: BundleReport) -> None:
         report.left_out[PREDICT_SCRIPT] = f"the standalone script could not be prepared ({error})"
 
 
-def _write_training_code(run: Any, staging: Path, report: BundleReport) -> None:
+def _write_training_code(run: TrainedRun, staging: Path, report: BundleReport) -> None:
     """train.py and train.ipynb (the run as code), or neither with a reason."""
     try:
         write_training_code(run, staging)
@@ -263,14 +265,9 @@ def _write_training_code(run: Any, staging: Path, report: BundleReport) -> None:
         report.left_out[TRAIN_SCRIPT] = f"the training code could not be written ({error})"
 
 
-def _zip_and_check(staging: Path, target: Path, run: Any, rows: pd.DataFrame) -> None:
+def _zip_and_check(staging: Path, target: Path, run: TrainedRun, rows: pd.DataFrame) -> None:
     """Zip to a temporary file, open it as a user would, compare, then move it into place."""
-    handle, temporary_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-    )
-    os.close(handle)
-    temporary = Path(temporary_name)
-    try:
+    with atomic_path(target) as temporary:
         with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for file in sorted(p for p in staging.rglob("*") if p.is_file()):
                 archive.write(file, file.relative_to(staging).as_posix())
@@ -279,11 +276,6 @@ def _zip_and_check(staging: Path, target: Path, run: Any, rows: pd.DataFrame) ->
             run.model, run.preprocessor, run.task.task, run.task.class_labels, rows
         )
         compare_predictions(bundle.predict(rows), expected)
-        usual_file_mode(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def compare_predictions(actual: pd.DataFrame, expected: pd.DataFrame) -> None:

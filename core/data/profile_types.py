@@ -9,11 +9,10 @@ never imports profiling).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
+from core.files import json_ready
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class ColumnProfile:
     examples: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return _json_safe(asdict(self))
+        return json_ready(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -98,18 +97,3 @@ class DataProfile:
             "warnings": [w.to_dict() for w in self.warnings],
             "suggested_drop": list(self.suggested_drop),
         }
-
-
-def _json_safe(value: Any) -> Any:
-    """Plain Python values for JSON: numpy scalars unwrapped, NaN and infinities to None."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    return value

@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import json
 import os
-import re
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -33,9 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from core.bundle.layout import model_card_beside
-from core.errors import TrainboardError, TrainingError
+from core.errors import TrainboardError
+from core.files import read_json, write_json_atomic
+from core.jobs.states import JobState, check_job_id, is_job_id
 from core.model.recipe import Recipe
 from core.quiet_tensorflow import import_tensorflow_quietly
+from core.results import EpochReport
 from core.tracking import log_finished_run, with_note
 
 # --- the layout of a job folder (core.jobs.runner uses the same names) ----------------------------
@@ -52,15 +52,11 @@ MODEL_CARD_FILE = model_card_beside(Path(BUNDLE_FILE)).name  # the export writes
 LOG_FILE = "log.txt"
 STOP_FILE = "stop"
 LOCK_FILE = "lock"
-ACTIVE_STATES = ("queued", "running")
-
-# A job id becomes a folder name: letters, digits, "-" and "_" only, so no id can
-# climb out of the jobs folder ("..", "/", absolute paths) or hide itself (".x").
-JOB_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 
 INTERRUPTED_MESSAGE = (
     "This training run stopped before it could finish: its process ended unexpectedly "
-    "(for example the machine or the app was restarted). Start the run again."
+    "(for example the machine or the app was restarted). Start it again: it keeps its own copy "
+    "of the data and the settings."
 )
 UNEXPECTED_FAILURE_MESSAGE = (
     "Training failed unexpectedly. The technical details are in the job log."
@@ -71,37 +67,12 @@ SLOT_POLL_SECONDS = 0.5
 STOP_POLL_SECONDS = 0.2
 
 
-# --- small file helpers (shared with core.jobs.runner) --------------------------------------------
+# --- small helpers (shared with core.jobs.runner) ------------------------------------------------
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so a reader sees either the old file or the new one, never half of it."""
-    text = json.dumps(data, indent=1, default=_json_fallback)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
-def read_json(path: Path) -> Any:
-    """The parsed content of a JSON file, or None if it is missing or unreadable."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _json_fallback(value: Any) -> Any:
-    # numpy scalars and arrays (metrics, curves) and paths inside result dicts.
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+def write_job_json(path: Path, data: Any) -> None:
+    """Write one of a job's JSON files atomically, readable by its owner only."""
+    write_json_atomic(path, data, private=True)
 
 
 def lock_is_held(lock_path: Path) -> bool:
@@ -121,15 +92,6 @@ def lock_is_held(lock_path: Path) -> bool:
         os.close(fd)
 
 
-def check_job_id(job_id: str) -> str:
-    """Return ``job_id`` if it is a safe folder name; raise :class:`TrainingError` otherwise."""
-    if not isinstance(job_id, str) or not JOB_ID_PATTERN.fullmatch(job_id):
-        raise TrainingError(
-            f"{job_id!r} is not a valid training run id. Pick the run from the list of runs."
-        )
-    return job_id
-
-
 def default_max_concurrent() -> int:
     """Jobs allowed to train at once: ``TRAINBOARD_MAX_JOBS``, else 1 on <= 2 cores, else half."""
     configured = os.environ.get("TRAINBOARD_MAX_JOBS", "").strip()
@@ -139,9 +101,13 @@ def default_max_concurrent() -> int:
     return 1 if cores <= 2 else cores // 2
 
 
-def queued_ahead(jobs_dir: Path, job_id: str, created_at: float) -> int:
-    """How many live queued jobs were created before this one (ties broken by id)."""
-    ahead = 0
+def queue_counts(jobs_dir: Path, job_id: str, created_at: float) -> tuple[int, int]:
+    """Live jobs queued before this one (ties broken by id), and live jobs training.
+
+    The queue is first come, first served: a queued job takes a slot only when no live
+    queued job is ahead of it, and it waits while ``ahead + training`` fills every slot.
+    """
+    ahead = training = 0
     for folder in job_folders(jobs_dir):
         if folder.name == job_id:
             continue
@@ -149,20 +115,23 @@ def queued_ahead(jobs_dir: Path, job_id: str, created_at: float) -> int:
         status = read_json(folder / STATUS_FILE)
         if not isinstance(info, dict) or not isinstance(status, dict):
             continue
-        if status.get("state") != "queued":
-            continue
-        other_key = (as_float(info.get("created_at")), folder.name)
-        if other_key < (created_at, job_id) and lock_is_held(folder / LOCK_FILE):
-            ahead += 1
-    return ahead
+        state = status.get("state")
+        if state == JobState.RUNNING:
+            training += lock_is_held(folder / LOCK_FILE)
+        elif state == JobState.QUEUED:
+            other_key = (as_float(info.get("created_at")), folder.name)
+            if other_key < (created_at, job_id) and lock_is_held(folder / LOCK_FILE):
+                ahead += 1
+    return ahead, training
 
 
 def job_folders(jobs_dir: Path) -> list[Path]:
+    """The job folders under ``jobs_dir`` (anything not named like a job id is ignored)."""
     try:
         entries = list(jobs_dir.iterdir())
     except OSError:
         return []
-    return [entry for entry in entries if JOB_ID_PATTERN.fullmatch(entry.name) and entry.is_dir()]
+    return [entry for entry in entries if is_job_id(entry.name) and entry.is_dir()]
 
 
 def as_float(value: Any, default: float = 0.0) -> float:
@@ -185,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     # this file descriptor, so the lock is held without a gap.
     run.add_argument("--lock-fd", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    return run_job(args.job_dir.resolve(), lock_fd=args.lock_fd)
+    job_dir = args.job_dir.resolve()
+    check_job_id(job_dir.name)  # only ever a folder the runner made
+    return run_job(job_dir, lock_fd=args.lock_fd)
 
 
 class _StatusWriter:
@@ -194,7 +165,7 @@ class _StatusWriter:
     def __init__(self, job_dir: Path) -> None:
         self.path = job_dir / STATUS_FILE
         self.status: dict[str, Any] = {
-            "state": "queued",
+            "state": JobState.QUEUED,
             "epoch": 0,
             "started_at": None,
             "finished_at": None,
@@ -205,7 +176,7 @@ class _StatusWriter:
     def update(self, **changes: Any) -> None:
         self.status.update(changes)
         self.status["updated_at"] = time.time()
-        write_json_atomic(self.path, self.status)
+        write_job_json(self.path, self.status)
 
 
 def run_job(job_dir: Path, lock_fd: int | None = None) -> int:
@@ -215,7 +186,7 @@ def run_job(job_dir: Path, lock_fd: int | None = None) -> int:
         print(f"Another process is already running the job in {job_dir}.", file=sys.stderr)
         return 1
     current = read_json(job_dir / STATUS_FILE)
-    if not isinstance(current, dict) or current.get("state") != "queued":
+    if not isinstance(current, dict) or current.get("state") != JobState.QUEUED:
         print(f"The job in {job_dir} is not waiting to run; nothing to do.", file=sys.stderr)
         return 1
     info = read_json(job_dir / JOB_FILE)
@@ -225,7 +196,7 @@ def run_job(job_dir: Path, lock_fd: int | None = None) -> int:
 
     slot_fd = _wait_for_slot(job_dir, info)
     if slot_fd is None:
-        status.update(state="cancelled", error=CANCELLED_MESSAGE, finished_at=time.time())
+        status.update(state=JobState.CANCELLED, error=CANCELLED_MESSAGE, finished_at=time.time())
         print("Cancelled while waiting for a free slot.", file=sys.stderr)
         return 0
     try:
@@ -274,7 +245,7 @@ def _wait_for_slot(job_dir: Path, info: dict[str, Any]) -> int | None:
             return None
         # First come, first served: only the oldest live queued job competes for a slot,
         # so the queue position shown to the user is the real order.
-        if queued_ahead(job_dir.parent, job_dir.name, created_at) == 0:
+        if queue_counts(job_dir.parent, job_dir.name, created_at)[0] == 0:
             for index in range(max_concurrent):
                 fd = os.open(slots_dir / f"slot-{index}.lock", os.O_RDWR | os.O_CREAT, 0o644)
                 try:
@@ -300,12 +271,12 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
     done = threading.Event()
     history: list[dict[str, Any]] = []
 
-    def on_epoch(row: dict[str, Any]) -> None:
-        history.append(dict(row))
-        write_json_atomic(job_dir / HISTORY_FILE, history)  # history first: status points at it
-        status.update(epoch=int(row.get("epoch", len(history))), history_length=len(history))
+    def on_epoch(report: EpochReport) -> None:
+        history.append(report.to_dict())
+        write_job_json(job_dir / HISTORY_FILE, history)  # history first: status points at it
+        status.update(epoch=report.epoch, history_length=len(history))
 
-    status.update(state="running", started_at=time.time())
+    status.update(state=JobState.RUNNING, started_at=time.time())
     watcher = threading.Thread(
         target=_watch_for_stop, args=(job_dir / STOP_FILE, stop_event, done), daemon=True
     )
@@ -325,22 +296,25 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
             stop_event=stop_event,
             data_name=info.get("data_name") or None,
         )
-        write_json_atomic(job_dir / RESULT_FILE, result)
+        write_job_json(job_dir / RESULT_FILE, result.to_dict())
     except TrainboardError as error:
         print(f"Training could not finish: {error}", file=sys.stderr)
-        status.update(state="failed", error=str(error), finished_at=time.time())
+        status.update(state=JobState.FAILED, error=str(error), finished_at=time.time())
         return 1
     except Exception:
         # The traceback is for engineers (log.txt); the user sees a plain sentence.
         traceback.print_exc()
-        status.update(state="failed", error=UNEXPECTED_FAILURE_MESSAGE, finished_at=time.time())
+        status.update(
+            state=JobState.FAILED, error=UNEXPECTED_FAILURE_MESSAGE, finished_at=time.time()
+        )
         return 1
     finally:
         done.set()
     # Teams that track experiments in MLflow get the run there too (nothing unless configured);
     # a failure to log is a note in the run, never a failed run.
+    document = result.to_dict()
     tracked = log_finished_run(
-        result,
+        document,
         recipe,
         data_path=job_dir / DATA_FILE,
         data_name=info.get("data_name") or None,
@@ -349,7 +323,7 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
     if tracked is not None:
         print(tracked.summary, file=sys.stderr)
         if tracked.note is not None:
-            write_json_atomic(job_dir / RESULT_FILE, with_note(result, tracked))
-    status.update(state="finished", finished_at=time.time())
-    print(f"Finished: {result.get('stopped_because', 'completed')}.", file=sys.stderr)
+            write_job_json(job_dir / RESULT_FILE, with_note(document, tracked))
+    status.update(state=JobState.FINISHED, finished_at=time.time())
+    print(f"Finished: {result.stopped_because}.", file=sys.stderr)
     return 0

@@ -18,7 +18,11 @@ Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
 
 Status is read from these files only, so a new runner (after a server restart)
 sees every job exactly as before. A job whose status says queued or running but
-whose ``lock`` is free has lost its process and reads as "interrupted".
+whose ``lock`` is free has lost its process and reads as "interrupted"; it can be
+started again from its own ``data.csv`` and ``recipe.json`` (:meth:`JobRunner.restart`).
+The states, the phases pages show and the shape of a job id are defined in
+:mod:`core.jobs.states`; an id that does not have that exact shape is "no such run"
+before any file is touched.
 
 The job process itself is :mod:`core.jobs.process`
 (``python -m core.jobs run <job_dir>``). Nothing here imports TensorFlow.
@@ -28,7 +32,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -36,11 +39,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from core.errors import TrainingError
+from core.errors import TrainboardError, TrainingError
+from core.files import read_json
 from core.jobs.process import (
-    ACTIVE_STATES,
     BUNDLE_FILE,
     DATA_FILE,
     HISTORY_FILE,
@@ -55,21 +58,34 @@ from core.jobs.process import (
     STOP_FILE,
     UNEXPECTED_FAILURE_MESSAGE,
     as_float,
-    check_job_id,
     default_max_concurrent,
     job_folders,
     lock_is_held,
-    queued_ahead,
-    read_json,
-    write_json_atomic,
+    queue_counts,
+    write_job_json,
+)
+from core.jobs.states import (
+    RESTARTABLE_STATES,
+    JobPhase,
+    JobState,
+    check_job_id,
+    job_phase,
+    new_job_id,
+    no_such_run,
 )
 from core.model.recipe import Recipe
+from core.results import EpochReport, RunResult, history_from_dicts
 
 # Files a page may offer for download through JobRunner.artifact().
 ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE)
 
-JobState = Literal["queued", "running", "finished", "failed", "cancelled", "interrupted"]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+RESTART_ACTIVE = "This run is still going; there is nothing to start again."
+RESTART_NO_DATA = (
+    "This run's copy of the data or of its settings is missing or damaged, so it cannot be "
+    "started again. Upload the data again and start a new run."
+)
 
 
 @dataclass(frozen=True)
@@ -87,15 +103,27 @@ class JobStatus:
     max_epochs: int
     elapsed_seconds: float
     eta_seconds: float | None  # upper bound: early stopping may end sooner
-    history: list[dict[str, Any]]
-    result: dict[str, Any] | None
+    history: list[EpochReport]
+    result: RunResult | None  # once finished
     error: str | None  # plain-language message
     stop_requested: bool
+    # Queued behind other runs: the runs ahead of it and the runs training fill every slot.
+    waits_for_slot: bool = False
 
     @property
     def is_active(self) -> bool:
         """True while the job is queued or running (worth polling again)."""
-        return self.state in ACTIVE_STATES
+        return JobState(self.state).is_active
+
+    @property
+    def phase(self) -> JobPhase:
+        """What the job is doing, as a page says it (waiting, starting, training...)."""
+        return job_phase(JobState(self.state), waits_for_slot=self.waits_for_slot, epoch=self.epoch)
+
+    @property
+    def can_restart(self) -> bool:
+        """Whether it ended without training to the end, so starting it again makes sense."""
+        return self.state in RESTARTABLE_STATES
 
 
 class JobRunner(Protocol):
@@ -114,6 +142,10 @@ class JobRunner(Protocol):
 
     def stop(self, job_id: str) -> None:
         """Ask a job to stop (a queued job is cancelled). Safe to call twice."""
+        ...
+
+    def restart(self, job_id: str) -> str:
+        """Start a new job from an ended job's own data and recipe; return the new id."""
         ...
 
     def list_jobs(self) -> list[JobStatus]:
@@ -166,7 +198,7 @@ class LocalJobRunner:
         """
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         (self.workspace / "slots").mkdir(exist_ok=True)
-        job_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(4)
+        job_id = new_job_id()
         # Build the folder under a hidden name and rename it when complete, so list_jobs
         # never sees a half-made job.
         staging = self.jobs_dir / f".new-{job_id}"
@@ -184,9 +216,9 @@ class LocalJobRunner:
             else:
                 shutil.copyfile(Path(data), staging / DATA_FILE)
             (staging / RECIPE_FILE).write_text(recipe.to_json(), encoding="utf-8")
-            write_json_atomic(staging / HISTORY_FILE, [])
-            write_json_atomic(staging / STATUS_FILE, {"state": "queued", "epoch": 0})
-            write_json_atomic(
+            write_job_json(staging / HISTORY_FILE, [])
+            write_job_json(staging / STATUS_FILE, {"state": JobState.QUEUED, "epoch": 0})
+            write_job_json(
                 staging / JOB_FILE,
                 {
                     "job_id": job_id,
@@ -247,12 +279,10 @@ class LocalJobRunner:
     # -- reading ---------------------------------------------------------------------------
 
     def _job_dir(self, job_id: str) -> Path:
+        """The folder of ``job_id``; a malformed or unknown id is "no such run"."""
         job_dir = self.jobs_dir / check_job_id(job_id)
         if not job_dir.is_dir():
-            raise TrainingError(
-                f"There is no training run with the id '{job_id}'. It may have been deleted; "
-                "pick a run from the list or start a new one."
-            )
+            raise no_such_run(job_id)
         return job_dir
 
     def status(self, job_id: str) -> JobStatus:
@@ -278,38 +308,39 @@ class LocalJobRunner:
         created_at = as_float(info.get("created_at"), default=_mtime(job_dir))
         # status.json was read first, and the job writes history.json before status.json, so
         # the history may hold one epoch more than the status: cut it to agree with the status.
-        history = read_json(job_dir / HISTORY_FILE)
-        history = (
-            [row for row in history if isinstance(row, dict)] if isinstance(history, list) else []
-        )
+        history = history_from_dicts(read_json(job_dir / HISTORY_FILE))
         if isinstance(raw.get("history_length"), int):
             history = history[: raw["history_length"]]
-        result = read_json(job_dir / RESULT_FILE) if state == "finished" else None
+        result = _read_result(job_dir) if state == JobState.FINISHED else None
         started_at = raw.get("started_at")
         finished_at = raw.get("finished_at")
         epoch = int(as_float(raw.get("epoch"), default=len(history)))
         max_epochs = int(as_float(info.get("max_epochs"), default=0))
 
         queue_position = None
-        if state == "queued":
-            queue_position = queued_ahead(self.jobs_dir, job_id, created_at) + 1
-        error = raw.get("error") if state in ("failed", "cancelled") else None
-        if state == "interrupted":
+        waits_for_slot = False
+        if state == JobState.QUEUED:
+            ahead, training = queue_counts(self.jobs_dir, job_id, created_at)
+            queue_position = ahead + 1
+            slots = int(as_float(info.get("max_concurrent"), default=self.max_concurrent))
+            waits_for_slot = ahead + training >= max(1, slots)
+        error = raw.get("error") if state in (JobState.FAILED, JobState.CANCELLED) else None
+        if state == JobState.INTERRUPTED:
             error = INTERRUPTED_MESSAGE
-        elif state == "failed" and not error:
+        elif state == JobState.FAILED and not error:
             error = UNEXPECTED_FAILURE_MESSAGE
 
         elapsed = 0.0
         if isinstance(started_at, (int, float)):
             if isinstance(finished_at, (int, float)):
                 end = finished_at
-            elif state == "running":
+            elif state == JobState.RUNNING:
                 end = time.time()
             else:  # interrupted: the last sign of life is the last write to status.json
                 end = _mtime(job_dir / STATUS_FILE)
             elapsed = max(0.0, end - started_at)
         eta = None
-        if state == "running" and epoch > 0:
+        if state == JobState.RUNNING and epoch > 0:
             eta = _mean_epoch_seconds(history, elapsed, epoch) * max(0, max_epochs - epoch)
 
         return JobStatus(
@@ -325,9 +356,10 @@ class LocalJobRunner:
             elapsed_seconds=elapsed,
             eta_seconds=eta,
             history=history,
-            result=result if isinstance(result, dict) else None,
+            result=result,
             error=str(error) if error else None,
             stop_requested=(job_dir / STOP_FILE).exists(),
+            waits_for_slot=waits_for_slot,
         )
 
     # -- acting ----------------------------------------------------------------------------
@@ -335,8 +367,32 @@ class LocalJobRunner:
     def stop(self, job_id: str) -> None:
         """Ask a queued or running job to stop; a job that already ended is left alone."""
         job_dir = self._job_dir(job_id)
-        if self._read_status(job_dir, allow_damaged=True).state in ACTIVE_STATES:
+        if self._read_status(job_dir, allow_damaged=True).is_active:
             (job_dir / STOP_FILE).touch(exist_ok=True)
+
+    def restart(self, job_id: str) -> str:
+        """Start a new job from an ended job's own ``data.csv`` and ``recipe.json``.
+
+        The page that started the first run may be long gone (a refresh forgets the
+        upload): the job folder keeps the bytes and the recipe, so nothing is asked again.
+
+        Raises
+        ------
+        TrainingError
+            If the job is still active, or its data or recipe is missing or damaged.
+        """
+        job_dir = self._job_dir(job_id)
+        status = self._read_status(job_dir, allow_damaged=True)
+        if status.is_active:
+            raise TrainingError(RESTART_ACTIVE)
+        data = job_dir / DATA_FILE
+        try:
+            recipe = Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, TrainboardError):
+            raise TrainingError(RESTART_NO_DATA) from None
+        if not data.is_file():
+            raise TrainingError(RESTART_NO_DATA)
+        return self.submit(data, status.data_name or DATA_FILE, recipe)
 
     def artifact(self, job_id: str, name: str) -> Path | None:
         """The path of a downloadable file of a job (``BUNDLE_FILE``, ``MODEL_CARD_FILE``)."""
@@ -348,21 +404,33 @@ class LocalJobRunner:
 
 def _settled_state(job_dir: Path, raw: Any) -> tuple[dict[str, Any], JobState]:
     """The status dict and the state to show, detecting jobs whose process is gone."""
-    states = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
     for _attempt in range(2):
-        if not isinstance(raw, dict) or raw.get("state") not in states:
-            return {}, "interrupted"
-        if raw["state"] not in ACTIVE_STATES or lock_is_held(job_dir / LOCK_FILE):
-            return raw, raw["state"]
+        try:
+            state = JobState(raw["state"])
+        except (TypeError, KeyError, ValueError):  # not a dict, or not a known state
+            return {}, JobState.INTERRUPTED
+        if not state.is_active or lock_is_held(job_dir / LOCK_FILE):
+            return raw, state
         # The lock is free. The process writes its final state before it exits, so it may
         # have ended just after the first read: read once more before calling it interrupted.
         raw = read_json(job_dir / STATUS_FILE)
-    return (raw if isinstance(raw, dict) else {}), "interrupted"
+    return (raw if isinstance(raw, dict) else {}), JobState.INTERRUPTED
 
 
-def _mean_epoch_seconds(history: list[dict[str, Any]], elapsed: float, epoch: int) -> float:
-    seconds = [row.get("seconds") for row in history]
-    if seconds and all(isinstance(s, (int, float)) for s in seconds):
+def _read_result(job_dir: Path) -> RunResult | None:
+    """The finished job's result, or None if result.json is missing or damaged."""
+    raw = read_json(job_dir / RESULT_FILE)
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return RunResult.from_dict(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _mean_epoch_seconds(history: list[EpochReport], elapsed: float, epoch: int) -> float:
+    seconds = [report.seconds for report in history]
+    if seconds and all(s == s for s in seconds):  # no NaN: every pass was timed
         return float(sum(seconds)) / len(seconds)
     return elapsed / epoch
 

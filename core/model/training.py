@@ -22,6 +22,7 @@ import numpy as np
 
 from core.model.network import TASK_METRIC
 from core.model.recipe import TrainingConfig
+from core.results import EpochReport
 
 COMPLETED = "completed"
 EARLY_STOPPED = "early_stopped"
@@ -53,7 +54,7 @@ class TrainingOutcome:
     message: str
     epochs_run: int
     best_epoch: int | None
-    history: list[dict] = field(default_factory=list)
+    history: list[EpochReport] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -69,7 +70,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         self,
         task: str,
         patience: int | None,
-        on_epoch: Callable[[dict], None] | None,
+        on_epoch: Callable[[EpochReport], None] | None,
         stop_event: threading.Event | None,
         metric_scale: float = 1.0,
     ) -> None:
@@ -80,7 +81,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.on_epoch = on_epoch
         self.stop_event = stop_event or threading.Event()
         self.metric_scale = metric_scale  # regression: report the error in the target's units
-        self.history: list[dict] = []
+        self.history: list[EpochReport] = []
         self.best_loss = math.inf
         self.best_epoch: int | None = None
         self.best_weights: list[np.ndarray] | None = None
@@ -120,16 +121,16 @@ class TrainingMonitor(keras.callbacks.Callback):
         if self.stopped_because == STOPPED_BY_USER:
             # The epoch was cut short: its scores describe part of the data only.
             return
-        report = {
-            "epoch": epoch + 1,
-            "loss": loss,
-            "val_loss": val_loss,
-            "metric": float(logs.get(self.metric_key, math.nan)) * self.metric_scale,
-            "val_metric": float(logs.get(f"val_{self.metric_key}", math.nan)) * self.metric_scale,
-            "metric_name": self.metric_name,
-            "seconds": time.perf_counter() - self._epoch_started,
-            "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
-        }
+        report = EpochReport(
+            epoch=epoch + 1,
+            loss=loss,
+            val_loss=val_loss,
+            metric=float(logs.get(self.metric_key, math.nan)) * self.metric_scale,
+            val_metric=float(logs.get(f"val_{self.metric_key}", math.nan)) * self.metric_scale,
+            metric_name=self.metric_name,
+            seconds=time.perf_counter() - self._epoch_started,
+            learning_rate=float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+        )
         self.history.append(report)
         if val_loss < self.best_loss:
             self.best_loss = val_loss
@@ -140,7 +141,7 @@ class TrainingMonitor(keras.callbacks.Callback):
                 self.stopped_because = EARLY_STOPPED
             self.model.stop_training = True
         if self.on_epoch is not None:
-            self.on_epoch(dict(report))
+            self.on_epoch(report)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.best_weights is not None:
@@ -187,7 +188,7 @@ def fit(
     *,
     batch_size: int,
     class_weight: dict[int, float] | None = None,
-    on_epoch: Callable[[dict], None] | None = None,
+    on_epoch: Callable[[EpochReport], None] | None = None,
     stop_event: threading.Event | None = None,
     metric_scale: float = 1.0,
 ) -> TrainingOutcome:

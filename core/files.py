@@ -1,0 +1,134 @@
+"""Writing files so a reader never sees half of one, and JSON that is always valid.
+
+Every file Trainboard writes for someone else to read (a job's status while a page polls
+it, a bundle, predictions, a model card) goes through :func:`atomic_path` or one of its
+two shortcuts: the content goes to a temporary file in the same folder, which is renamed
+over the target only once it is complete. A crash leaves the old file or none, never a
+truncated one.
+
+:func:`json_ready` is the one place that turns what results hold (numpy numbers and
+arrays, NaN and infinities, paths) into plain JSON values. ``core/portable`` keeps its
+own writer, because it must run without Trainboard.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "atomic_path",
+    "dump_json",
+    "json_ready",
+    "read_json",
+    "write_atomically",
+    "write_json_atomic",
+]
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str], *, private: bool = False) -> Iterator[Path]:
+    """A temporary path beside ``path``; renamed to ``path`` if the ``with`` block succeeds.
+
+    Write (and check, if needed) the file at the yielded path inside the block. When the
+    block raises, the temporary file is removed and ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path
+        The file to create or replace. Its folder is created if needed.
+    private
+        Keep the file readable by its owner only (mode 0600) instead of the mode a new
+        file usually gets.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        if not private:
+            _usual_file_mode(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_atomically(
+    path: str | os.PathLike[str], payload: bytes | str, *, private: bool = False
+) -> None:
+    """Write ``payload`` (text is written as UTF-8) to ``path``, all or nothing."""
+    data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    with atomic_path(path, private=private) as temporary, open(temporary, "wb") as out:
+        out.write(data)
+        out.flush()
+        # On disk before the rename: after a power cut the new name never points at nothing.
+        os.fsync(out.fileno())
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any, *, private: bool = False) -> None:
+    """Write ``data`` as JSON (see :func:`json_ready`), all or nothing."""
+    write_atomically(path, dump_json(data), private=private)
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """The parsed content of a JSON file, or None if it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` as plain JSON values.
+
+    numpy numbers and arrays become Python numbers and lists, NaN and infinities become
+    None (JSON has no such numbers), paths, dates and enums become their text, mapping
+    keys become strings. Anything else that JSON cannot hold raises ``TypeError`` when
+    dumped, rather than being written as an unreadable ``repr``.
+    """
+    if isinstance(value, dict):
+        return {str(_plain(key)): json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    value = _plain(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (Path, datetime, date)):
+        return value.isoformat() if isinstance(value, (datetime, date)) else str(value)
+    return value
+
+
+def dump_json(data: Any, *, indent: int | None = 2) -> str:
+    """``data`` as JSON text (UTF-8 characters kept as they are), ending with a newline."""
+    text = json.dumps(json_ready(data), indent=indent, ensure_ascii=False, allow_nan=False)
+    return text + "\n"
+
+
+def _usual_file_mode(path: Path) -> None:
+    """Give a temporary file (created private, 0600) the mode a normal new file would have."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)

@@ -1,0 +1,168 @@
+"""What one run reports: one :class:`EpochReport` per pass, then a :class:`RunResult`.
+
+These are the types that cross the layers: the training loop emits epoch reports, the
+pipeline returns a run result, the job process stores both as JSON (``history.json``,
+``result.json``), and the pages, the CLI and the export bundle read them back. Each key
+is spelled once, here, as a field name; ``to_dict``/``from_dict`` round-trip through
+plain JSON values. No TensorFlow here: pages import this module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from core.files import json_ready
+
+# A field with this metadata is left out of the CLI's summary (bulky chart data).
+_BULKY = {"bulky": True}
+# Fields written to the bundle's metrics.json.
+_IN_METRICS_FILE = {"metrics_file": True}
+
+
+def _number(value: Any) -> float:
+    """A float from stored JSON, where None stands for a value that was not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _from_known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    # Results written by an older or newer version may hold other keys: keep the known ones.
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """The scores of one finished pass over the training rows.
+
+    ``metric`` is the task's progress metric (``metric_name``: accuracy, or the mean
+    absolute error in the target's units); ``val_*`` are on the validation rows.
+    """
+
+    epoch: int  # 1-based
+    loss: float
+    val_loss: float
+    metric: float
+    val_metric: float
+    metric_name: str
+    seconds: float
+    learning_rate: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values (NaN becomes None)."""
+        return json_ready(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EpochReport:
+        """Read a stored report back (a missing or empty number reads as NaN)."""
+        return cls(
+            epoch=int(data.get("epoch") or 0),
+            loss=_number(data.get("loss")),
+            val_loss=_number(data.get("val_loss")),
+            metric=_number(data.get("metric")),
+            val_metric=_number(data.get("val_metric")),
+            metric_name=str(data.get("metric_name") or ""),
+            seconds=_number(data.get("seconds")),
+            learning_rate=_number(data.get("learning_rate")),
+        )
+
+
+def history_from_dicts(rows: Any) -> list[EpochReport]:
+    """Epoch reports from stored JSON; rows that are not reports are skipped."""
+    if not isinstance(rows, list):
+        return []
+    return [EpochReport.from_dict(row) for row in rows if isinstance(row, dict)]
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """The data a run learned from: its name, size and how its rows were split."""
+
+    name: str | None
+    rows: int
+    columns: int
+    n_train: int
+    n_validation: int
+    n_test: int
+    trained_at: str  # ISO 8601, UTC
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataSummary:
+        return cls(**_from_known_fields(cls, data))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a finished run reports (``result.json``).
+
+    ``metrics`` and each baseline's scores map a metric name to its value on the test
+    rows (None when undefined); ``evaluation`` holds the chart data (``curves`` for
+    classes, ``plots`` for numbers). A run that produced no usable model has empty
+    ``metrics``, ``evaluation`` and ``feature_importance`` and no ``bundle``.
+    """
+
+    task: str = field(metadata=_IN_METRICS_FILE)
+    target: str = field(metadata=_IN_METRICS_FILE)
+    class_labels: list[str] = field(metadata=_IN_METRICS_FILE)
+    primary_metric: str = field(metadata=_IN_METRICS_FILE)
+    metrics: dict[str, Any] = field(metadata=_IN_METRICS_FILE)
+    baselines: dict[str, dict[str, Any]] = field(metadata=_IN_METRICS_FILE)
+    verdict: str = field(metadata=_IN_METRICS_FILE)
+    feature_importance: list[dict[str, Any]] = field(metadata=_IN_METRICS_FILE)
+    epochs_run: int = field(metadata=_IN_METRICS_FILE)
+    best_epoch: int | None = field(metadata=_IN_METRICS_FILE)
+    stopped_because: str = field(metadata=_IN_METRICS_FILE)
+    message: str = field(metadata=_IN_METRICS_FILE)
+    # metric -> [low, high] on the test rows, and the uncertainty behind them (see
+    # core.evaluation.intervals); empty / None when the run has no model.
+    intervals: dict[str, Any] = field(default_factory=dict, metadata=_IN_METRICS_FILE)
+    uncertainty: dict[str, Any] | None = field(default=None, metadata=_IN_METRICS_FILE)
+    warnings: list[str] = field(default_factory=list)
+    evaluation: dict[str, Any] = field(default_factory=dict, metadata=_BULKY)
+    history: list[EpochReport] = field(default_factory=list, metadata=_BULKY)
+    seconds: float = 0.0  # the whole run, reading to evaluation
+    batch_size: int | None = None
+    data: DataSummary | None = None
+    bundle: str | None = None  # the bundle written, if any
+    export: dict[str, Any] | None = field(default=None, metadata=_BULKY)  # BundleReport.to_dict()
+    # The training doctor's findings (core.model.diagnosis.Diagnosis.to_dict()); the CLI
+    # prints their short form.
+    diagnosis: list[dict[str, Any]] = field(default_factory=list, metadata=_BULKY)
+
+    @property
+    def has_model(self) -> bool:
+        """Whether the run produced a model worth evaluating (it has test scores)."""
+        return bool(self.metrics)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values: what ``result.json`` holds."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["history"] = [report.to_dict() for report in self.history]
+        values["data"] = self.data.to_dict() if self.data is not None else None
+        return json_ready(values)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        """Read a stored result back (keys it does not know are ignored)."""
+        values = _from_known_fields(cls, data)
+        values["history"] = history_from_dicts(values.get("history"))
+        if isinstance(values.get("data"), dict):
+            values["data"] = DataSummary.from_dict(values["data"])
+        return cls(**values)
+
+    def summary(self) -> dict[str, Any]:
+        """The result without its bulky chart data and history (the CLI prints this)."""
+        document = self.to_dict()
+        return {f.name: document[f.name] for f in fields(self) if not f.metadata.get("bulky")}
+
+    def metrics_file(self) -> dict[str, Any]:
+        """The test results as the bundle's ``metrics.json`` holds them."""
+        document = self.to_dict()
+        return {f.name: document[f.name] for f in fields(self) if f.metadata.get("metrics_file")}

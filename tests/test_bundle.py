@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,7 +47,7 @@ from core.bundle.layout import (
 from core.bundle.writer import BundleReport, load_bundle, predict_command, write_bundle
 from core.errors import BundleError, PredictionInputError
 from core.model.recipe import LayerConfig, Recipe
-from core.pipeline import train_run
+from core.pipeline import TrainedRun, train_run
 from core.portable.outputs import PREDICTION, predict_frame, probability_column
 
 pytestmark = pytest.mark.slow
@@ -185,14 +186,20 @@ def test_schema_metrics_history_and_recipe_describe_the_run(exported) -> None:
         "numpy",
     }
     assert schema["versions"]["keras"] == keras.__version__
-    numbers = {k: v for k, v in run.result["metrics"].items() if isinstance(v, float)}
+    numbers = {k: v for k, v in run.result.metrics.items() if isinstance(v, float)}
     assert numbers and {k: metrics["metrics"][k] for k in numbers} == pytest.approx(numbers)
-    assert set(metrics["baselines"]) == set(run.result["baselines"])
-    assert metrics["verdict"] == run.result["verdict"]
-    assert metrics["intervals"] == run.result["intervals"] and metrics["intervals"]
-    assert metrics["uncertainty"]["n_test"] == run.data_info["n_test"]
+    assert set(metrics["baselines"]) == set(run.result.baselines)
+    assert metrics["verdict"] == run.result.verdict
+    assert metrics["intervals"] == json.loads(json.dumps(run.result.intervals))
+    assert metrics["intervals"]
+    assert metrics["uncertainty"]["n_test"] == run.result.data.n_test
     assert metrics["formats"][MODEL_TFLITE]["included"] is True
-    assert len(history) == len(run.history) and "val_loss" in history.columns
+    assert len(history) == len(run.result.history) and "val_loss" in history.columns
+    assert list(history["epoch"]) == [report.epoch for report in run.result.history]
+    # metrics.json holds the test results as the run reported them, nothing else of it.
+    assert metrics["epochs_run"] == run.result.epochs_run
+    assert metrics["primary_metric"] == run.result.primary_metric
+    assert "history" not in metrics and "data" not in metrics
     assert recipe == run.recipe
 
 
@@ -228,10 +235,10 @@ def test_model_card_is_plain_escaped_and_complete(exported) -> None:
     assert "spend\\|\\<b\\>\\*" in card and "<b>" not in card, "user text is escaped"
     assert "binary \\<data\\>.csv" in card
     assert "| Measure | This model |" in card and "(main measure)" in card
-    for baseline in item.run.result["baselines"]:
+    for baseline in item.run.result.baselines:
         assert baseline in card
-    assert item.run.warnings, "the tiny data set triggers at least one health warning"
-    for warning in item.run.warnings:
+    assert item.run.result.warnings, "the tiny data set triggers at least one health warning"
+    for warning in item.run.result.warnings:
         assert md(warning) in card
     for name in BUNDLE_FILES:
         assert f"`{name}`" in card
@@ -477,13 +484,9 @@ def test_predict_command_writes_a_safe_csv_and_summarises(exported, tmp_path, mo
 # --- what write_bundle refuses or leaves out ------------------------------------------------------
 
 
-def _duck_run(run, **changes) -> SimpleNamespace:
-    """A run-like object with only the documented attributes (no preview rows)."""
-    fields = ("recipe", "task", "preprocessor", "target_encoder", "model", "history", "result")
-    values = {name: getattr(run, name) for name in fields}
-    values.update(warnings=[], data_info=dict(run.data_info), column_profiles={})
-    values.update(changes)
-    return SimpleNamespace(**values)
+def _bare_run(run: TrainedRun, **changes) -> TrainedRun:
+    """The run without its preview rows and column profiles (made-up rows are checked)."""
+    return replace(run, column_profiles={}, preview_frame=run.preview_frame.head(0), **changes)
 
 
 def test_a_format_that_fails_its_check_is_left_out_not_shipped(exported, tmp_path, monkeypatch):
@@ -498,7 +501,7 @@ def test_a_format_that_fails_its_check_is_left_out_not_shipped(exported, tmp_pat
     monkeypatch.setattr(bundle_formats, "export_saved_model", broken_export)
     monkeypatch.setattr(bundle_formats, "tflite_outputs", wrong_outputs)
     path = tmp_path / "bundle.zip"
-    report = write_bundle(_duck_run(run), path)
+    report = write_bundle(_bare_run(run), path)
     assert set(report.left_out) == {SAVED_MODEL, MODEL_TFLITE}
     assert "converter exploded" in report.left_out[SAVED_MODEL]
     assert "differ" in report.left_out[MODEL_TFLITE]
@@ -522,10 +525,10 @@ def test_a_model_that_cannot_be_saved_safely_leaves_no_bundle(exported, tmp_path
     )
     path = tmp_path / "bundle.zip"
     with pytest.raises(BundleError, match="Lambda"):
-        write_bundle(_duck_run(run, model=keras.Model(inputs, outputs)), path)
+        write_bundle(_bare_run(run, model=keras.Model(inputs, outputs)), path)
     assert list(tmp_path.iterdir()) == [], "no bundle and no half-written file"
     with pytest.raises(BundleError, match="no usable model"):
-        write_bundle(_duck_run(run, model=None), path)
+        write_bundle(_bare_run(run, model=None), path)
 
 
 # --- hostile or broken bundles ----------------------------------------------------------------

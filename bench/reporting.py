@@ -8,7 +8,6 @@ made side by side mean anything. Results go to ``bench/results/<name>.json``
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
@@ -17,6 +16,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from core.files import write_json_atomic
 
 # TensorFlow reads this once, on first import: hide its C++ start-up chatter in tables.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -52,17 +53,8 @@ def write_results(name: str, payload: dict[str, Any], results_dir: Path | None =
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
     document = {"name": name, "environment": environment(), **payload}
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(document, indent=2, default=_plain), encoding="utf-8")
-    temporary.replace(path)
+    write_json_atomic(path, document)  # numpy values made plain, NaN written as null
     return path
-
-
-def _plain(value: Any) -> Any:
-    """JSON fallback for numpy scalars and paths."""
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -35,7 +35,7 @@ from core.model.training import TrainingOutcome, fit
 from core.portable import outputs as portable_outputs
 from core.portable.preprocess import USABLE_KINDS, Preprocessor, TargetEncoder
 from core.portable.reading import MIN_ROWS, read_table
-from core.results import DataSummary, EpochReport, RunResult
+from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
 
@@ -342,7 +342,7 @@ def _evaluate(
         result,
         metrics=metrics,
         evaluation=charts,
-        feature_importance=importance,
+        feature_importance=[ColumnImportance.from_dict(row) for row in importance],
         intervals=uncertainty.intervals,
         uncertainty=uncertainty.to_dict(),
         verdict=verdict(task.task, metrics, baselines, labels, uncertainty),

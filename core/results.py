@@ -79,6 +79,26 @@ def history_from_dicts(rows: Any) -> list[EpochReport]:
 
 
 @dataclass(frozen=True)
+class ColumnImportance:
+    """How much the test score drops when one raw column is shuffled (mean and spread)."""
+
+    column: str
+    importance: float  # near 0 or below: the model does not rely on the column
+    std: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return json_ready(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnImportance:
+        return cls(
+            column=str(data.get("column", "")),
+            importance=_number(data.get("importance")),
+            std=_number(data.get("std")),
+        )
+
+
+@dataclass(frozen=True)
 class DataSummary:
     """The data a run learned from: its name, size and how its rows were split."""
 
@@ -115,7 +135,7 @@ class RunResult:
     metrics: dict[str, Any] = field(metadata=_IN_METRICS_FILE)
     baselines: dict[str, dict[str, Any]] = field(metadata=_IN_METRICS_FILE)
     verdict: str = field(metadata=_IN_METRICS_FILE)
-    feature_importance: list[dict[str, Any]] = field(metadata=_IN_METRICS_FILE)
+    feature_importance: list[ColumnImportance] = field(metadata=_IN_METRICS_FILE)
     epochs_run: int = field(metadata=_IN_METRICS_FILE)
     best_epoch: int | None = field(metadata=_IN_METRICS_FILE)
     stopped_because: str = field(metadata=_IN_METRICS_FILE)
@@ -145,6 +165,7 @@ class RunResult:
         """JSON-ready values: what ``result.json`` holds."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["history"] = [report.to_dict() for report in self.history]
+        values["feature_importance"] = [item.to_dict() for item in self.feature_importance]
         values["data"] = self.data.to_dict() if self.data is not None else None
         return json_ready(values)
 
@@ -153,6 +174,11 @@ class RunResult:
         """Read a stored result back (keys it does not know are ignored)."""
         values = _from_known_fields(cls, data)
         values["history"] = history_from_dicts(values.get("history"))
+        values["feature_importance"] = [
+            ColumnImportance.from_dict(item)
+            for item in values.get("feature_importance") or []
+            if isinstance(item, dict)
+        ]
         if isinstance(values.get("data"), dict):
             values["data"] = DataSummary.from_dict(values["data"])
         return cls(**values)

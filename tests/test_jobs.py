@@ -44,7 +44,7 @@ from core.jobs.states import (
 )
 from core.model.diagnosis import CODES
 from core.model.recipe import Recipe
-from core.results import EpochReport, RunResult
+from core.results import ColumnImportance, EpochReport, RunResult
 
 WAIT_SECONDS = 240  # upper bound for one job to start and train on a busy 2-core machine
 
@@ -333,7 +333,7 @@ def test_results_and_epoch_reports_round_trip_through_json() -> None:
         metrics={"roc_auc": 0.8, "confusion_matrix": [[3, 1], [0, 4]]},
         baselines={"majority class": {"roc_auc": 0.5}},
         verdict="Better than guessing.",
-        feature_importance=[{"column": "tenure", "importance": 0.1, "std": 0.01}],
+        feature_importance=[ColumnImportance(column="tenure", importance=0.1, std=0.01)],
         epochs_run=2,
         best_epoch=2,
         stopped_because="completed",

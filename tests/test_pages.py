@@ -27,7 +27,7 @@ from core.evaluation import metrics as evaluation
 from core.evaluation.verdict import verdict
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE, JobStatus
 from core.jobs.states import JobPhase, check_job_id, no_such_run
-from core.results import DataSummary, EpochReport, RunResult
+from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app's ui/ package sits beside app.py (Streamlit puts that folder on the path).
@@ -91,8 +91,8 @@ def result_dict(task, target, labels, metrics, baselines, charts) -> RunResult:
         verdict=verdict(task, metrics, baselines, labels),
         evaluation=charts,
         feature_importance=[
-            {"column": "tenure", "importance": 0.12, "std": 0.01},
-            {"column": "contract", "importance": 0.05, "std": 0.02},
+            ColumnImportance(column="tenure", importance=0.12, std=0.01),
+            ColumnImportance(column="contract", importance=0.05, std=0.02),
         ],
         epochs_run=5,
         best_epoch=4,

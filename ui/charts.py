@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from core.results import EpochReport
+from core.results import ColumnImportance, EpochReport
 from ui.text import escape_chart_text as esc
 
 TEXT = {
@@ -278,17 +278,21 @@ def residual_figure(predicted: Sequence[float], residual: Sequence[float], title
     return _layout(fig, title)
 
 
-def importance_figure(rows: Sequence[dict], title: str, limit: int = 20) -> go.Figure:
+def importance_figure(rows: Sequence[ColumnImportance], title: str, limit: int = 20) -> go.Figure:
     """Horizontal bars of permutation importance, most important on top, with error bars."""
-    top = sorted(rows, key=lambda row: row.get("importance", 0.0), reverse=True)[:limit]
+
+    def drop(value: float) -> float:
+        return value if math.isfinite(value) else 0.0
+
+    top = sorted(rows, key=lambda row: drop(row.importance), reverse=True)[:limit]
     top.reverse()  # plotly draws the first bar at the bottom
     fig = go.Figure(
         go.Bar(
-            x=[row.get("importance", 0.0) for row in top],
-            y=[esc(row["column"]) for row in top],
+            x=[drop(row.importance) for row in top],
+            y=[esc(row.column) for row in top],
             orientation="h",
             marker={"color": _BLUE},
-            error_x={"type": "data", "array": [row.get("std") or 0.0 for row in top]},
+            error_x={"type": "data", "array": [drop(row.std) for row in top]},
         )
     )
     fig.update_xaxes(title=TEXT["importance"])

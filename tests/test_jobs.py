@@ -28,7 +28,6 @@ from core.jobs.runner import (
     INTERRUPTED_MESSAGE,
     MODEL_CARD_FILE,
     UNEXPECTED_FAILURE_MESSAGE,
-    JobStatus,
     LocalJobRunner,
     default_max_concurrent,
     get_runner,
@@ -42,6 +41,7 @@ from core.jobs.states import (
     job_phase,
     new_job_id,
 )
+from core.jobs.status import JobStatus
 from core.model.diagnosis import CODES
 from core.model.recipe import Recipe
 from core.results import ColumnImportance, EpochReport, RunResult

@@ -25,8 +25,9 @@ from streamlit.testing.v1 import AppTest
 import core.jobs.runner
 from core.evaluation import metrics as evaluation
 from core.evaluation.verdict import verdict
-from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE, JobStatus
+from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
 from core.jobs.states import JobPhase, check_job_id, no_such_run
+from core.jobs.status import JobStatus
 from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the runner module is imported lazily: pages that never train skip it
-    from core.jobs.runner import JobRunner, JobStatus
+    from core.jobs.status import JobRunner, JobStatus
     from core.results import RunResult
 
 

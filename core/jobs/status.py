@@ -1,0 +1,85 @@
+"""What pages know about training jobs: a job's :class:`JobStatus` and the :class:`JobRunner`.
+
+A page never needs to know how jobs run (:mod:`core.jobs.runner` runs them as local
+processes; another runner could use a cluster): it submits, polls a status, stops,
+restarts and downloads through this interface. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from core.jobs.states import RESTARTABLE_STATES, JobPhase, JobState, job_phase
+from core.model.recipe import Recipe
+from core.results import EpochReport, RunResult
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Everything a page shows about one job, read from the job's folder."""
+
+    job_id: str
+    state: JobState
+    queue_position: int | None  # 1-based; None unless queued
+    data_name: str
+    created_at: float  # epoch seconds
+    started_at: float | None
+    finished_at: float | None
+    epoch: int  # last finished epoch, 0 before the first one
+    max_epochs: int
+    elapsed_seconds: float
+    eta_seconds: float | None  # upper bound: early stopping may end sooner
+    history: list[EpochReport]
+    result: RunResult | None  # once finished
+    error: str | None  # plain-language message
+    stop_requested: bool
+    # Queued behind other runs: the runs ahead of it and the runs training fill every slot.
+    waits_for_slot: bool = False
+
+    @property
+    def is_active(self) -> bool:
+        """True while the job is queued or running (worth polling again)."""
+        return JobState(self.state).is_active
+
+    @property
+    def phase(self) -> JobPhase:
+        """What the job is doing, as a page says it (waiting, starting, training...)."""
+        return job_phase(JobState(self.state), waits_for_slot=self.waits_for_slot, epoch=self.epoch)
+
+    @property
+    def can_restart(self) -> bool:
+        """Whether it ended without training to the end, so starting it again makes sense."""
+        return self.state in RESTARTABLE_STATES
+
+
+class JobRunner(Protocol):
+    """What pages need from whatever runs training jobs (local pool, cluster...)."""
+
+    #: How many jobs may train at the same time; the rest wait in a queue.
+    max_concurrent: int
+
+    def submit(self, data: bytes | Path, data_name: str, recipe: Recipe) -> str:
+        """Start a job on ``data`` (CSV bytes or a file path) and return its id."""
+        ...
+
+    def status(self, job_id: str) -> JobStatus:
+        """The current status of one job."""
+        ...
+
+    def stop(self, job_id: str) -> None:
+        """Ask a job to stop (a queued job is cancelled). Safe to call twice."""
+        ...
+
+    def restart(self, job_id: str) -> str:
+        """Start a new job from an ended job's own data and recipe; return the new id."""
+        ...
+
+    def list_jobs(self) -> list[JobStatus]:
+        """All jobs, newest first."""
+        ...
+
+    def artifact(self, job_id: str, name: str) -> Path | None:
+        """Path of ``BUNDLE_FILE`` or ``MODEL_CARD_FILE`` once it exists, else None."""
+        ...

@@ -319,6 +319,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from core.bundle.layout import DEFAULT_PREDICTIONS
+    from core.files import json_ready
 
     out = _check_output(args.out or Path(DEFAULT_PREDICTIONS), DEFAULT_PREDICTIONS)
     _check_file(args.data)
@@ -336,7 +337,7 @@ def _predict(args: argparse.Namespace) -> int:
     print(f"{summary['headline']} Written to {summary['out']}.", file=sys.stderr)
     for note in summary["notes"]:
         print(f"{note['level']}: {note['message']}", file=sys.stderr)
-    print(json.dumps(summary, allow_nan=False, default=str))
+    print(json.dumps(json_ready(summary), allow_nan=False))
     return EXIT_OK
 
 

@@ -4,11 +4,11 @@ Every file Trainboard writes for someone else to read (a job's status while a pa
 it, a bundle, predictions, a model card) goes through :func:`atomic_path` or one of its
 two shortcuts: the content goes to a temporary file in the same folder, which is renamed
 over the target only once it is complete. A crash leaves the old file or none, never a
-truncated one.
+truncated one. ``core/portable`` keeps its own small writer for the predictions file,
+because it ships in every bundle and must run without the rest of Trainboard.
 
 :func:`json_ready` is the one place that turns what results hold (numpy numbers and
-arrays, NaN and infinities, paths) into plain JSON values. ``core/portable`` keeps its
-own writer, because it must run without Trainboard.
+arrays, NaN and infinities, paths) into plain JSON values.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from core.portable.outputs import usual_file_mode
 
 __all__ = [
     "atomic_path",
@@ -59,7 +61,7 @@ def atomic_path(path: str | os.PathLike[str], *, private: bool = False) -> Itera
     try:
         yield temporary
         if not private:
-            _usual_file_mode(temporary)
+            usual_file_mode(temporary)
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -125,10 +127,3 @@ def dump_json(data: Any, *, indent: int | None = 2) -> str:
     """``data`` as JSON text (UTF-8 characters kept as they are), ending with a newline."""
     text = json.dumps(json_ready(data), indent=indent, ensure_ascii=False, allow_nan=False)
     return text + "\n"
-
-
-def _usual_file_mode(path: Path) -> None:
-    """Give a temporary file (created private, 0600) the mode a normal new file would have."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)

@@ -517,11 +517,11 @@ def test_real_tiny_run_is_diagnosed_with_valid_codes() -> None:
 
     recipe = tiny_recipe("binary", **{"training.max_epochs": 6})
     run = train_run(mixed_frame(200), recipe)
-    stored = run.result["diagnosis"]
+    stored = run.result.diagnosis
     assert stored, "a finished run always gets at least one finding"
     assert {d["code"] for d in stored} <= set(CODES)
     assert all(d["message"] and d["title"] for d in stored)
-    assert [d.to_dict() for d in diagnose_run(run.result, recipe)] == stored
+    assert [d.to_dict() for d in diagnose_run(run.result.to_dict(), recipe)] == stored
     for item in stored:
         for fix in Diagnosis.from_dict(item).fixes:
             fix.apply(recipe)

@@ -327,7 +327,7 @@ def test_diverged_pass_is_not_reported_as_a_normal_pass() -> None:
     recipe = tiny_recipe(
         "regression", **{"training.optimizer": "sgd", "training.learning_rate": 10.0}
     )
-    reported: list[dict] = []
+    reported: list[EpochReport] = []
     run = train_run(mixed_frame(n=300, task="regression"), recipe, on_epoch=reported.append)
     assert run.outcome.stopped_because == DIVERGED
     went_wrong_in = int(run.outcome.message.split("pass ")[1].split(":")[0])

@@ -15,10 +15,11 @@ from typing import Any
 
 from core.files import json_ready
 
-# A field with this metadata is left out of the CLI's summary (bulky chart data).
-_BULKY = {"bulky": True}
-# Fields written to the bundle's metrics.json.
-_IN_METRICS_FILE = {"metrics_file": True}
+# Field metadata: "bulky" fields are left out of the CLI's summary (chart data, curves);
+# "metrics_file" fields are what the bundle's metrics.json holds.
+_BULKY_KEY, _METRICS_FILE_KEY = "bulky", "metrics_file"
+_BULKY = {_BULKY_KEY: True}
+_IN_METRICS_FILE = {_METRICS_FILE_KEY: True}
 
 
 def _number(value: Any) -> float:
@@ -162,12 +163,8 @@ class RunResult:
         return bool(self.metrics)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values: what ``result.json`` holds."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values["history"] = [report.to_dict() for report in self.history]
-        values["feature_importance"] = [item.to_dict() for item in self.feature_importance]
-        values["data"] = self.data.to_dict() if self.data is not None else None
-        return json_ready(values)
+        """JSON-ready values: what ``result.json`` holds (nested reports become dicts)."""
+        return json_ready(asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunResult:
@@ -186,9 +183,10 @@ class RunResult:
     def summary(self) -> dict[str, Any]:
         """The result without its bulky chart data and history (the CLI prints this)."""
         document = self.to_dict()
-        return {f.name: document[f.name] for f in fields(self) if not f.metadata.get("bulky")}
+        return {f.name: document[f.name] for f in fields(self) if not f.metadata.get(_BULKY_KEY)}
 
     def metrics_file(self) -> dict[str, Any]:
         """The test results as the bundle's ``metrics.json`` holds them."""
         document = self.to_dict()
-        return {f.name: document[f.name] for f in fields(self) if f.metadata.get("metrics_file")}
+        keep = [f.name for f in fields(self) if f.metadata.get(_METRICS_FILE_KEY)]
+        return {name: document[name] for name in keep}

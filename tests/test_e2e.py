@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core.bundle.writer import load_bundle
+from core.jobs.states import JOB_ID_PATTERN
 from core.portable.reading import read_table
 
 # Before the import below, so pytest rewrites the helpers' asserts too (they are a plugin).
@@ -82,7 +83,7 @@ def start_training(page: Page) -> str:
     start = keyed_button(page, "train_start")
     expect(start).to_be_enabled()
     start.click()
-    expect(page).to_have_url(re.compile(r"[?&]job=[A-Za-z0-9_\-]+"))
+    expect(page).to_have_url(re.compile(r"[?&]job=" + JOB_ID_PATTERN.pattern))
     return job_id_from_url(page.url)
 
 

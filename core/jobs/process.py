@@ -167,6 +167,9 @@ class _StatusWriter:
         self.status: dict[str, Any] = {
             "state": JobState.QUEUED,
             "epoch": 0,
+            # Always present: a reader cuts history.json to it, so a pass written to the
+            # history just after status.json was read never shows as one more epoch.
+            "history_length": 0,
             "started_at": None,
             "finished_at": None,
             "error": None,

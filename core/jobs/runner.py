@@ -140,7 +140,9 @@ class LocalJobRunner:
                 shutil.copyfile(Path(data), staging / DATA_FILE)
             (staging / RECIPE_FILE).write_text(recipe.to_json(), encoding="utf-8")
             write_job_json(staging / HISTORY_FILE, [])
-            write_job_json(staging / STATUS_FILE, {"state": JobState.QUEUED, "epoch": 0})
+            write_job_json(
+                staging / STATUS_FILE, {"state": JobState.QUEUED, "epoch": 0, "history_length": 0}
+            )
             write_job_json(
                 staging / JOB_FILE,
                 {

@@ -17,6 +17,7 @@ import site
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -36,6 +37,7 @@ from core.bundle.training_code import (
 )
 from core.model.recipe import Recipe
 from core.pipeline import load_table, prepare, train_run
+from core.results import DataSummary, RunResult
 from tests.test_pages import (  # noqa: F401 - runner is a fixture
     classification_result,
     finished_run,
@@ -112,8 +114,30 @@ def _prepared_run(sample: str, target: str, changes: dict, folder: Path) -> Simp
         recipe=recipe,
         task=data.task,
         preprocessor=data.preprocessor,
-        result={"batch_size": 32, "metrics": {}},
-        data_info={"name": path.name, "n_train": len(data.x_train)},
+        result=RunResult(
+            task=data.task.task,
+            target=target,
+            class_labels=list(data.task.class_labels),
+            primary_metric="",
+            metrics={},
+            baselines={},
+            verdict="",
+            feature_importance=[],
+            epochs_run=0,
+            best_epoch=None,
+            stopped_because="completed",
+            message="",
+            batch_size=32,
+            data=DataSummary(
+                name=path.name,
+                rows=len(data.test_frame),
+                columns=data.profile.n_columns,
+                n_train=len(data.x_train),
+                n_validation=len(data.x_val),
+                n_test=len(data.x_test),
+                trained_at="2026-12-01T00:00:00+00:00",
+            ),
+        ),
         column_profiles={c.name: c.to_dict() for c in data.profile.columns},
         prepared=data,
         path=path,
@@ -181,7 +205,8 @@ def test_script_imports_no_trainboard_and_states_the_run(rendered) -> None:
 
 def test_odd_file_names_stay_inside_comments_and_strings(rendered) -> None:
     run = SimpleNamespace(**vars(rendered["binary_default"].run))
-    run.data_info = {**run.data_info, "name": 'churn\nexport "final".csv'}
+    odd_name = 'churn\nexport "final".csv'
+    run.result = replace(run.result, data=replace(run.result.data, name=odd_name))
     script = render_training_script(run)
     compile(script, TRAIN_SCRIPT, "exec")
     notebook = json.loads(render_training_notebook(run))
@@ -427,7 +452,7 @@ def test_train_script_from_the_bundle_repeats_the_run(tmp_path) -> None:
         started[task] = (
             _isolated(folder, TRAIN_SCRIPT, path.name),
             _isolated(folder, str(probe)),
-            run.result["metrics"],
+            run.result.metrics,
             headline,
         )
     for task, (process, probe, app_metrics, headline) in started.items():

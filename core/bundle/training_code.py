@@ -109,7 +109,7 @@ def render_training_script(run: Any) -> str:
     run
         A trained run (see ``core.pipeline.TrainedRun``): ``recipe``, ``task``,
         ``preprocessor``, ``result`` (``batch_size`` and the test metrics),
-        ``data_info`` and ``column_profiles`` are read.
+        ``result.data`` and ``column_profiles`` are read.
     """
     text = _render(run)
     kept = [_cell_text(cell) for cell in split_cells(text) if cell.kind != "notebook"]
@@ -191,9 +191,9 @@ def template_values(run: Any) -> dict[str, str]:
         recipe.training,
     )
     result = run.result.to_dict()  # the scores as result.json holds them
-    data_info = dict(getattr(run, "data_info", None) or {})
-    data_name = str(data_info.get("name") or "data.csv")
-    n_train = int(data_info.get("n_train") or 0)
+    data = run.result.data
+    data_name = str((data.name if data else None) or "data.csv")
+    n_train = data.n_train if data else 0
     batch_size = result.get("batch_size") or training.effective_batch_size(n_train)
     layers = [
         {"units": layer.units, "activation": layer.activation, "dropout": layer.dropout}
@@ -252,7 +252,7 @@ def template_values(run: Any) -> dict[str, str]:
         "PATIENCE": literal(training.patience),
         "REDUCE_LR_ON_PLATEAU": literal(training.reduce_lr_on_plateau),
         "CLASS_WEIGHT": literal(training.class_weight),
-        "SEPARATOR": literal(str(data_info.get("delimiter") or ",")),
+        "SEPARATOR": literal(","),
         "MISSING_MARKERS": literal(sorted(MISSING_MARKERS)),
         "OUTPUT_MARKDOWN": markdown(
             OUTPUT_WHY[task.task].format(target=task.target, positive=positive, n=len(labels))
@@ -268,7 +268,7 @@ def dropped_columns(run: Any) -> dict[str, str]:
     """Column -> why the model does not see it, in the order of the data."""
     inputs = set(run.preprocessor.input_columns)
     left_out = set(run.recipe.drop_columns)
-    profiles: Mapping[str, Mapping[str, Any]] = getattr(run, "column_profiles", None) or {}
+    profiles: Mapping[str, Mapping[str, Any]] = run.column_profiles
     reasons: dict[str, str] = {}
     for name, profile in profiles.items():
         if name in inputs or name == run.task.target:

@@ -464,7 +464,7 @@ def test_the_cli_reproduces_a_run_made_in_the_app(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
 
-    app_result = status.result
+    app_result = status.result.to_dict()  # as result.json holds it, like the CLI summary
     assert summary["epochs_run"] == app_result["epochs_run"]
     assert summary["best_epoch"] == app_result["best_epoch"]
     # Exactly equal, not merely close: seeds, split and thread settings are the same, and

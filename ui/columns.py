@@ -31,6 +31,7 @@ TEXT = {
     "headers": {
         "column": "Column",
         "kind": "Kind",
+        "shape": "Spread of values",
         "missing": "Missing %",
         "distinct": "Different values",
         "examples": "Examples",
@@ -45,6 +46,10 @@ TEXT = {
         "constant": "Same value everywhere",
         "empty": "Empty",
     },
+    "shape_help": "Numbers and dates: how many rows fall in each range, lowest values on the "
+    "left (outliers counted in the end bars). Categories: how many rows have each value, most "
+    "common first (at most 10).",
+    "examples_help": "The first different values in the file.",
     "health_header": "Health check",
     "healthy": "No problems found in the data.",
 }
@@ -54,6 +59,7 @@ ROW_PX = 35  # st.dataframe's default row height
 # Wide enough for a text of this many characters in the table's font, plus the cell padding.
 CHAR_PX = 7
 CELL_PADDING_PX = 24
+SHAPE_PX = 140  # the small chart of each column's values: room for 16 bars
 
 
 def text_width(texts: list[str]) -> int:
@@ -116,12 +122,23 @@ def choose_dropped(profile: Any, options: list[str], current: tuple[str, ...]) -
     return dropped
 
 
-def show_profile(profile: Any) -> None:
-    """One row per column: its kind in plain words (never cut off), gaps, values, examples."""
+def show_profile(profile: Any, sketches: dict[str, list[int] | None] | None = None) -> None:
+    """One row per column: its kind in plain words (never cut off), a small chart of its
+    values, gaps, values, examples."""
     st.subheader(TEXT["profile_header"])
     headers = TEXT["headers"]
-    table = profile_frame(profile, TEXT["kinds"], headers)
+    table = profile_frame(profile, TEXT["kinds"], headers, sketches)
     kinds = [str(kind) for kind in table[headers["kind"]]] if len(table) else []
+    config = {
+        headers["kind"]: st.column_config.TextColumn(width=text_width([headers["kind"], *kinds])),
+        headers["examples"]: st.column_config.TextColumn(help=TEXT["examples_help"]),
+    }
+    if sketches is not None:
+        # y_min=0: by default each cell's axis starts at its own smallest bar, which would
+        # then be drawn empty (a yes/no column of 3,555 and 3,488 rows would show one bar).
+        config[headers["shape"]] = st.column_config.BarChartColumn(
+            help=TEXT["shape_help"], y_min=0, width=SHAPE_PX
+        )
     # Every column in view up to ~40 (no box scrolling inside the page); beyond, a tall box.
     st.dataframe(
         table,
@@ -129,11 +146,7 @@ def show_profile(profile: Any) -> None:
         height="content"
         if len(table) <= PROFILE_ROWS_SHOWN
         else ROW_PX * (PROFILE_ROWS_SHOWN + 1),  # the header row, then 40 rows
-        column_config={
-            headers["kind"]: st.column_config.TextColumn(
-                width=text_width([headers["kind"], *kinds])
-            )
-        },
+        column_config=config,
     )
 
 

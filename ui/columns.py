@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from core.model.starting_recipe import starting_recipe
+from ui.charts import _BLUE as CHART_BLUE
 from ui.data import profile_frame
 from ui.text import escape_markdown
 
@@ -56,6 +57,11 @@ TEXT = {
 
 PROFILE_ROWS_SHOWN = 40
 ROW_PX = 35  # st.dataframe's default row height
+# Taller rows let long examples wrap onto three lines (st.dataframe wraps text only in rows
+# taller than 4rem, 64 px); they are used only when some examples would not fit one line
+# of the Examples column at 1280 px beside the other columns.
+TALL_ROW_PX = 68
+ONE_LINE_EXAMPLES = 30
 # Wide enough for a text of this many characters in the table's font, plus the cell padding.
 CHAR_PX = 7
 CELL_PADDING_PX = 24
@@ -137,15 +143,18 @@ def show_profile(profile: Any, sketches: dict[str, list[int] | None] | None = No
         # y_min=0: by default each cell's axis starts at its own smallest bar, which would
         # then be drawn empty (a yes/no column of 3,555 and 3,488 rows would show one bar).
         config[headers["shape"]] = st.column_config.BarChartColumn(
-            help=TEXT["shape_help"], y_min=0, width=SHAPE_PX
+            help=TEXT["shape_help"], y_min=0, width=SHAPE_PX, color=CHART_BLUE
         )
+    examples = [str(text) for text in table[headers["examples"]]] if len(table) else []
+    row_px = TALL_ROW_PX if max(map(len, examples), default=0) > ONE_LINE_EXAMPLES else ROW_PX
     # Every column in view up to ~40 (no box scrolling inside the page); beyond, a tall box.
     st.dataframe(
         table,
         hide_index=True,
+        row_height=row_px,
         height="content"
         if len(table) <= PROFILE_ROWS_SHOWN
-        else ROW_PX * (PROFILE_ROWS_SHOWN + 1),  # the header row, then 40 rows
+        else ROW_PX + row_px * PROFILE_ROWS_SHOWN,  # the header row, then 40 rows
         column_config=config,
     )
 

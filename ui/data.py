@@ -118,6 +118,15 @@ def profile_dataset(dataset: Dataset, target: str | None, test_fraction: float =
     return _profile(dataset.digest, dataset.data, dataset.name, target, test_fraction)
 
 
+EXAMPLE_CHARS = 80  # beyond this the examples are cut with "…" (three wrapped lines)
+
+
+def _examples_text(examples: list[str]) -> str:
+    """The first examples, comma-separated; a long text ends in "…" rather than mid-cell."""
+    text = ", ".join(str(value) for value in list(examples)[:5])
+    return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1].rstrip() + "…"
+
+
 def profile_frame(
     profile,
     kind_labels: dict[str, str],
@@ -148,7 +157,7 @@ def profile_frame(
             row[headers["shape"]] = sketches.get(column.name)
         row[headers["missing"]] = round(100.0 * column.missing_share, 1)
         row[headers["distinct"]] = column.n_distinct
-        row[headers["examples"]] = ", ".join(str(value) for value in list(column.examples)[:5])
+        row[headers["examples"]] = _examples_text(column.examples)
         rows.append(row)
     return pd.DataFrame(rows)
 

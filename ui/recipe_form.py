@@ -15,8 +15,10 @@ from typing import Any
 import streamlit as st
 
 from core.errors import RecipeError
+from core.glossary import term_for_setting
 from core.model.fields import FieldSpec, field_specs, spec_for
 from core.model.recipe import ModelConfig, Recipe
+from ui.glossary import explain_setting
 from ui.text import escape_markdown
 
 TEXT = {
@@ -62,11 +64,20 @@ NUMBER_STEPS = {
     "preprocessing.numeric_fill_value": 1.0,
 }
 SLIDER_STEP = 0.01
+NUMBER_KINDS = ("int", "optional_int", "float", "optional_float")
+# A setting the glossary explains: its widget, then the "What is this?" popover (about
+# 140 px at 1280 px wide, so the widget keeps most of the settings column).
+EXPLAINED_ROW = [4, 1.3]
 
 
 def widget_key(path: str) -> str:
     """The widget key of one recipe setting."""
     return WIDGET_KEYS.get(path, "opt_" + path.replace(".", "_"))
+
+
+def explain_key(key: str) -> str:
+    """The key of the "What is this?" popover beside the widget with key ``key``."""
+    return f"why_{key}"
 
 
 def recipe_settings() -> list[FieldSpec]:
@@ -181,10 +192,27 @@ def render_setting(
 ) -> Any:
     """Draw one setting as the widget its kind calls for and return the chosen value.
 
-    A number outside the setting's range is explained under its box, added to ``problems``
-    and not returned: the last valid value (``current``) is.
+    A setting the glossary explains gets a "What is this?" popover beside its widget (the
+    short help stays on the widget's own icon). A number outside the setting's range is
+    explained under the row, added to ``problems`` and not returned: the last valid value
+    (``current``) is.
     """
     key = key or widget_key(spec.path)
+    if term_for_setting(spec.path) is None:
+        value = _widget(spec, current, key)
+    else:
+        widget_col, help_col = st.columns(EXPLAINED_ROW, vertical_alignment="bottom")
+        with widget_col:
+            value = _widget(spec, current, key)
+        with help_col:
+            explain_setting(spec.path, key=explain_key(key))
+    if spec.kind in NUMBER_KINDS:  # said at full width, under the widget and its popover
+        return _checked(spec, value, current, problems)
+    return value
+
+
+def _widget(spec: FieldSpec, current: Any, key: str) -> Any:
+    """The widget of one setting (seeded from ``current``) and the value it holds."""
     label, help_text = spec.label, spec.help or None
     if spec.kind == "choice":
         choices = spec.choices or {}
@@ -201,10 +229,9 @@ def render_setting(
         return st.toggle(label, key=key, help=help_text)
     if spec.kind in ("int", "optional_int"):
         _seed(key, None if current is None else int(current))
-        value = st.number_input(
+        return st.number_input(
             label, step=1, key=key, help=help_text, placeholder=TEXT["automatic"]
         )
-        return _checked(spec, value, current, problems)
     if spec.kind in ("float", "optional_float"):
         _seed(key, None if current is None else float(current))
         low, high = spec.minimum, spec.maximum
@@ -226,7 +253,7 @@ def render_setting(
                 key=key,
                 help=help_text,
             )
-        value = st.number_input(
+        return st.number_input(
             label,
             step=NUMBER_STEPS.get(spec.path, 0.1),
             format="%g",
@@ -234,7 +261,6 @@ def render_setting(
             help=help_text,
             placeholder=TEXT["automatic"],
         )
-        return _checked(spec, value, current, problems)
     return current  # kind "other": drawn by its own widget elsewhere
 
 

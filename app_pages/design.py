@@ -9,10 +9,11 @@ from ui.charts import network_diagram
 from ui.data import profile_dataset
 from ui.glossary import explain_setting
 from ui.recipe_files import recipe_files
+from ui.recipe_form import TEXT as FORM_TEXT
 from ui.recipe_form import (
-    EXPLAINED_ROW,
     build_recipe,
     explain_key,
+    explained_row,
     main_choices,
     other_settings,
     recipe_settings,
@@ -23,7 +24,6 @@ from ui.recipe_form import (
     section_of,
     widget_key,
 )
-from ui.recipe_form import TEXT as FORM_TEXT
 from ui.state import current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown, show_error
 
@@ -58,9 +58,8 @@ def basic_settings(values: dict, specs: list, problems: list[str]) -> None:
             continue
         st.markdown(f"##### {title}")
         if section == "model":
-            heading_col, help_col = st.columns(EXPLAINED_ROW, vertical_alignment="center")
-            heading_col.markdown(f"**{TEXT['layers']}**", help=TEXT["layers_help"])
-            with help_col:
+            with explained_row():
+                st.markdown(f"**{TEXT['layers']}**", help=TEXT["layers_help"], width="stretch")
                 explain_setting("model.hidden_layers", key=explain_key("hidden_layers"))
             render_layer_sizes(values["model"]["hidden_layers"], problems)
         for spec in shown:

@@ -65,14 +65,20 @@ NUMBER_STEPS = {
 }
 SLIDER_STEP = 0.01
 NUMBER_KINDS = ("int", "optional_int", "float", "optional_float")
-# A setting the glossary explains: its widget, then the "What is this?" popover (about
-# 140 px at 1280 px wide, so the widget keeps most of the settings column).
-EXPLAINED_ROW = [4, 1.3]
 
 
 def widget_key(path: str) -> str:
     """The widget key of one recipe setting."""
     return WIDGET_KEYS.get(path, "opt_" + path.replace(".", "_"))
+
+
+def explained_row():
+    """A row for a widget and its "What is this?" popover, aligned on the widget's box.
+
+    The popover takes the width of its label and the widget the rest (fixed columns would
+    either cut the label or squeeze the widget in the narrow settings column).
+    """
+    return st.container(horizontal=True, vertical_alignment="bottom", wrap=False)
 
 
 def explain_key(key: str) -> str:
@@ -201,10 +207,8 @@ def render_setting(
     if term_for_setting(spec.path) is None:
         value = _widget(spec, current, key)
     else:
-        widget_col, help_col = st.columns(EXPLAINED_ROW, vertical_alignment="bottom")
-        with widget_col:
+        with explained_row():
             value = _widget(spec, current, key)
-        with help_col:
             explain_setting(spec.path, key=explain_key(key))
     if spec.kind in NUMBER_KINDS:  # said at full width, under the widget and its popover
         return _checked(spec, value, current, problems)
@@ -226,7 +230,8 @@ def _widget(spec: FieldSpec, current: Any, key: str) -> Any:
         )
     if spec.kind == "bool":
         _seed(key, bool(current))
-        return st.toggle(label, key=key, help=help_text)
+        # Stretched, so an explanation beside it sits at the row's end like the others.
+        return st.toggle(label, key=key, help=help_text, width="stretch")
     if spec.kind in ("int", "optional_int"):
         _seed(key, None if current is None else int(current))
         return st.number_input(

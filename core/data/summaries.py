@@ -108,12 +108,15 @@ def _histogram(x: np.ndarray, clip: bool) -> list[int]:
     if x.size == 0:
         return []
     low, high = float(x.min()), float(x.max())
+    whole = bool(np.all(np.mod(x, 1) == 0))
     if clip and x.size > 1:
         low, high = (float(q) for q in np.quantile(x, [SKETCH_TAIL, 1.0 - SKETCH_TAIL]))
+        if whole:  # whole numbers stay whole: one bar per value over a short span
+            low, high = math.floor(low), math.ceil(high)
         if low == high:
             low, high = float(x.min()), float(x.max())
         x = np.clip(x, low, high)  # outliers count in the edge bars instead of squashing the rest
-    if np.all(np.mod(x, 1) == 0) and high - low + 1 <= 2 * SKETCH_BINS:
+    if whole and high - low + 1 <= 2 * SKETCH_BINS:
         return np.bincount((x - low).astype(np.int64)).tolist()
     if low == high:
         return [int(x.size)]

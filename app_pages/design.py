@@ -58,7 +58,7 @@ def basic_settings(values: dict, specs: list, problems: list[str]) -> None:
             continue
         st.markdown(f"##### {title}")
         if section == "model":
-            with explained_row():
+            with explained_row("center"):
                 st.markdown(f"**{TEXT['layers']}**", help=TEXT["layers_help"], width="stretch")
                 explain_setting("model.hidden_layers", key=explain_key("hidden_layers"))
             render_layer_sizes(values["model"]["hidden_layers"], problems)

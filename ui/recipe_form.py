@@ -72,13 +72,15 @@ def widget_key(path: str) -> str:
     return WIDGET_KEYS.get(path, "opt_" + path.replace(".", "_"))
 
 
-def explained_row():
-    """A row for a widget and its "What is this?" popover, aligned on the widget's box.
+def explained_row(alignment: str = "bottom"):
+    """A row for a widget and its "What is this?" popover.
 
     The popover takes the width of its label and the widget the rest (fixed columns would
-    either cut the label or squeeze the widget in the narrow settings column).
+    either cut the label or squeeze the widget in the narrow settings column). Aligned at
+    the bottom, the popover sits level with an input's box under its label; a toggle, which
+    has no label above it, is centred instead.
     """
-    return st.container(horizontal=True, vertical_alignment="bottom", wrap=False)
+    return st.container(horizontal=True, vertical_alignment=alignment, wrap=False)
 
 
 def explain_key(key: str) -> str:
@@ -207,8 +209,10 @@ def render_setting(
     if term_for_setting(spec.path) is None:
         value = _widget(spec, current, key)
     else:
-        with explained_row():
-            value = _widget(spec, current, key)
+        with explained_row("center" if spec.kind == "bool" else "bottom"):
+            # In its own stretching box, a long label wraps instead of being cut ("...").
+            with st.container(width="stretch"):
+                value = _widget(spec, current, key)
             explain_setting(spec.path, key=explain_key(key))
     if spec.kind in NUMBER_KINDS:  # said at full width, under the widget and its popover
         return _checked(spec, value, current, problems)
@@ -230,8 +234,7 @@ def _widget(spec: FieldSpec, current: Any, key: str) -> Any:
         )
     if spec.kind == "bool":
         _seed(key, bool(current))
-        # Stretched, so an explanation beside it sits at the row's end like the others.
-        return st.toggle(label, key=key, help=help_text, width="stretch")
+        return st.toggle(label, key=key, help=help_text)
     if spec.kind in ("int", "optional_int"):
         _seed(key, None if current is None else int(current))
         return st.number_input(

@@ -22,6 +22,7 @@ from core.data.profiling import profile_table
 from core.data.summaries import (
     SKETCH_BINS,
     SKETCH_VALUES,
+    amount_text,
     column_sketch,
     column_sketches,
     number_text,
@@ -35,6 +36,8 @@ from core.portable.reading import read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the app's ui/ package sits beside app.py
+from ui.columns import SHAPE_PX, examples_need_wrapping  # noqa: E402
+from ui.columns import TEXT as COLUMN_TEXT  # noqa: E402
 from ui.recipe_form import explain_key, recipe_settings, widget_key  # noqa: E402
 
 APP = ROOT / "app.py"
@@ -209,6 +212,17 @@ def test_levels_and_number_labels():
         "42",
         "568",
     ]
+    assert [amount_text(v) for v in (3932.8, 0.375)] == ["3,933", "0.375"]
+
+
+def test_longexamples_need_wrapping_only_when_the_other_columns_leave_them_too_little_room():
+    headers = COLUMN_TEXT["headers"]
+    row = {headers["column"]: "contract", headers["kind"]: "Category"}
+    row |= {headers["missing"]: 0.0, headers["distinct"]: 3}
+    short = pd.DataFrame([{**row, headers["examples"]: "Month-to-month, One year"}])
+    long = pd.DataFrame([{**row, headers["examples"]: "Electronic check, " * 4}])
+    assert not examples_need_wrapping(short, headers, SHAPE_PX)
+    assert examples_need_wrapping(long, headers, SHAPE_PX)
 
 
 # --- the Data page ----------------------------------------------------------------------------
@@ -230,6 +244,7 @@ def test_the_column_table_has_a_chart_of_every_columns_values():
     app = data_page()
     assert not app.exception, [e.value for e in app.exception]
     table = app.dataframe[-1]
+    assert table.proto.row_height > 64  # telco's long examples wrap instead of being cut
     config = json.loads(table.proto.columns)
     assert config["Spread of values"]["type_config"]["type"] == "bar_chart"
     assert config["Spread of values"]["type_config"]["y_min"] == 0

@@ -59,9 +59,10 @@ PROFILE_ROWS_SHOWN = 40
 ROW_PX = 35  # st.dataframe's default row height
 # Taller rows let long examples wrap onto three lines (st.dataframe wraps text only in rows
 # taller than 4rem, 64 px); they are used only when some examples would not fit one line
-# of the Examples column at 1280 px beside the other columns.
+# of the Examples column beside the other columns in a 1280 px window (the table is then
+# about TABLE_PX wide).
 TALL_ROW_PX = 68
-ONE_LINE_EXAMPLES = 30
+TABLE_PX = 820
 # Wide enough for a text of this many characters in the table's font, plus the cell padding.
 CHAR_PX = 7
 CELL_PADDING_PX = 24
@@ -128,6 +129,16 @@ def choose_dropped(profile: Any, options: list[str], current: tuple[str, ...]) -
     return dropped
 
 
+def examples_need_wrapping(table: Any, headers: dict[str, str], chart_px: int) -> bool:
+    """Whether some examples are longer than the room the other columns leave them."""
+    if not len(table):
+        return False
+    others = [headers[k] for k in ("column", "kind", "missing", "distinct")]
+    taken = chart_px + sum(text_width([name, *(str(v) for v in table[name])]) for name in others)
+    room_chars = (TABLE_PX - taken - CELL_PADDING_PX) // CHAR_PX
+    return max(len(str(text)) for text in table[headers["examples"]]) > room_chars
+
+
 def show_profile(profile: Any, sketches: dict[str, list[int] | None] | None = None) -> None:
     """One row per column: its kind in plain words (never cut off), a small chart of its
     values, gaps, values, examples."""
@@ -145,8 +156,8 @@ def show_profile(profile: Any, sketches: dict[str, list[int] | None] | None = No
         config[headers["shape"]] = st.column_config.BarChartColumn(
             help=TEXT["shape_help"], y_min=0, width=SHAPE_PX, color=CHART_BLUE
         )
-    examples = [str(text) for text in table[headers["examples"]]] if len(table) else []
-    row_px = TALL_ROW_PX if max(map(len, examples), default=0) > ONE_LINE_EXAMPLES else ROW_PX
+    wrap = examples_need_wrapping(table, headers, SHAPE_PX if sketches is not None else 0)
+    row_px = TALL_ROW_PX if wrap else ROW_PX
     # Every column in view up to ~40 (no box scrolling inside the page); beyond, a tall box.
     st.dataframe(
         table,

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from core.data.outcome_by_value import OutcomeByValue
-from core.data.summaries import MIN_GROUP_ROWS, OutcomeMix, number_text
+from core.data.summaries import MIN_GROUP_ROWS, OutcomeMix, amount_text
 from ui.charts import _BLUE, _GREY, _ORANGE, _layout
 from ui.text import escape_chart_text as esc
 
@@ -74,11 +74,17 @@ def outcome_mix_figure(mix: OutcomeMix) -> go.Figure:
 
 
 def _overall_line(fig: go.Figure, value: float, text: str) -> None:
-    fig.add_hline(
-        y=value,
-        line={"dash": "dash", "color": _GREY},
-        annotation={"text": TEXT["overall"].format(value=text), "font": {"color": "#5f6b7a"}},
-        annotation_position="top right",
+    # Named in the legend above the chart: an annotation on the line would hide behind
+    # whichever bar reaches that corner.
+    fig.add_hline(y=value, line={"dash": "dash", "color": _GREY})
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            line={"dash": "dash", "color": _GREY},
+            name=TEXT["overall"].format(value=text),
+        )
     )
 
 
@@ -127,8 +133,14 @@ def outcome_by_value_figure(summary: OutcomeByValue) -> go.Figure:
             title = TEXT["share_is"].format(label=esc(summary.positive))
             fig.update_yaxes(title=title, tickformat=".0%", rangemode="tozero")
         else:
-            _overall_line(fig, summary.overall, number_text(summary.overall))
+            _overall_line(fig, summary.overall, amount_text(summary.overall))
             fig.update_yaxes(title=TEXT["mean_of"].format(target=esc(summary.target)))
     # Categories in the order given (highest rate first, ranges low to high), never re-sorted.
     fig.update_xaxes(title=esc(summary.column), type="category")
-    return _layout(fig, height=CHART_HEIGHT)
+    _layout(fig, height=CHART_HEIGHT)
+    # The legend (outcomes, or the all-rows line) above the bars, clear of the axis title.
+    fig.update_layout(
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        margin={"t": 40},
+    )
+    return fig

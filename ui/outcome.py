@@ -10,7 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data.outcome_by_value import OutcomeByValue
-from core.data.summaries import MIN_GROUP_ROWS, OutcomeMix, number_text, strength_level
+from core.data.summaries import (
+    MIN_GROUP_ROWS,
+    OutcomeMix,
+    amount_text,
+    number_text,
+    strength_level,
+)
 from ui.data import column_strengths_for, outcome_by_column_for, outcome_mix_for
 from ui.data_charts import outcome_by_value_figure, outcome_mix_figure
 from ui.state import Dataset
@@ -160,7 +166,7 @@ def by_value_sentences(summary: OutcomeByValue) -> list[str]:
     elif extremes is not None:
         low, high = extremes
         binary = summary.task == "binary"
-        show = _percent if binary else number_text
+        show = _percent if binary else amount_text
         lines.append(
             TEXT["by_binary" if binary else "by_number"].format(
                 positive=_quoted(summary.positive or ""),

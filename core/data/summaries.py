@@ -100,6 +100,13 @@ def text_counts(present: pd.Series) -> pd.Series:
     return by_text.sort_values(ascending=False, kind="stable")
 
 
+def amount_text(value: float) -> str:
+    """An average or other amount, always with thousands grouped: 3,933 / 658 / 0.375."""
+    if math.isfinite(value) and abs(value) >= 100:
+        return f"{value:,.0f}"
+    return number_text(value)
+
+
 # --- the column table's sketches --------------------------------------------------------------
 
 

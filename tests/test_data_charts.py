@@ -163,6 +163,22 @@ def test_number_ranges_are_deciles_in_order_without_overlap_and_empty_cells_are_
     assert spend.groups[-1].rows == table["spend"].isna().sum()
 
 
+def test_dates_are_grouped_by_period_in_order_with_their_empty_cells():
+    n = 300
+    when = pd.Series(pd.date_range("2023-01-01", periods=n).strftime("%Y-%m-%d"))
+    when[::7] = None
+    frame = pd.DataFrame({"when": when, "y": np.where(np.arange(n) > 150, "yes", "no")})
+    table = read_table(frame.to_csv(index=False).encode(), name="t.csv")
+    summary = outcome_by_column(table, profile_table(table, "y"), "when")
+    labels = [g.label for g in summary.groups]
+    assert summary.ranges and labels[0].startswith("2023-01-02") and labels[-1] == MISSING
+    assert labels[-2].endswith("2023-10-27")
+    starts = [label.split(" – ")[0] for label in labels[1:-1]]
+    ends = [label.split(" – ")[-1] for label in labels[:-2]]
+    assert all(start > end for start, end in zip(starts, ends, strict=True))  # no shared day
+    assert summary.level == "decisive"  # the outcome flips half-way through the year
+
+
 def test_rare_categories_become_other_and_regression_gives_means():
     rng = np.random.default_rng(1)
     n = 500

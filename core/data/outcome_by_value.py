@@ -133,8 +133,8 @@ def _number_groups(x: np.ndarray, text=number_text) -> tuple[np.ndarray, list[st
     return codes, _range_labels(edges, whole, text)
 
 
-def _date_text(nanoseconds: float) -> str:
-    return pd.Timestamp(int(nanoseconds)).strftime("%Y-%m-%d")
+def _date_text(days: float) -> str:
+    return (pd.Timestamp(0) + pd.Timedelta(days=days)).strftime("%Y-%m-%d")
 
 
 def _category_groups(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -156,10 +156,10 @@ def _groups(values: pd.Series, kind: str) -> tuple[np.ndarray, list[str], bool]:
     """Each row's group (empty cells in a last "(missing)" group), labels, and ranges or not."""
     codes, labels, ranges = None, [], False
     if kind == "date":
-        dates = as_dates(values)
-        nanoseconds = dates.astype("int64").to_numpy(dtype="float64")
-        nanoseconds[dates.isna().to_numpy()] = np.nan
-        codes, labels = _number_groups(nanoseconds, _date_text)
+        # Days since 1970 whatever the parsed resolution (pandas may parse to s, ms or ns), so
+        # whole days give ranges that do not share a day; empty or unreadable dates are NaN.
+        days = (as_dates(values) - pd.Timestamp(0)) / pd.Timedelta(days=1)
+        codes, labels = _number_groups(days.to_numpy(dtype="float64"), _date_text)
         ranges = True
     elif kind in RANGE_KINDS:
         numbers = as_numbers(values)

@@ -214,9 +214,22 @@ def render_setting(
             with st.container(width="stretch"):
                 value = _widget(spec, current, key)
             explain_setting(spec.path, key=explain_key(key))
-    if spec.kind in NUMBER_KINDS:  # said at full width, under the widget and its popover
-        return _checked(spec, value, current, problems)
+    if spec.kind in NUMBER_KINDS and not _uses_slider(spec):
+        return _checked(spec, value, current, problems)  # said under the widget's whole row
     return value
+
+
+def _uses_slider(spec: FieldSpec) -> bool:
+    # Fractions between 0 and 1 without a typed step; a slider cannot leave its range.
+    low, high = spec.minimum, spec.maximum
+    return (
+        spec.kind == "float"
+        and spec.path not in NUMBER_STEPS
+        and low is not None
+        and high is not None
+        and 0.0 <= low
+        and high <= 1.0
+    )
 
 
 def _widget(spec: FieldSpec, current: Any, key: str) -> Any:
@@ -243,15 +256,7 @@ def _widget(spec: FieldSpec, current: Any, key: str) -> Any:
     if spec.kind in ("float", "optional_float"):
         _seed(key, None if current is None else float(current))
         low, high = spec.minimum, spec.maximum
-        use_slider = (
-            spec.kind == "float"
-            and spec.path not in NUMBER_STEPS
-            and low is not None
-            and high is not None
-            and 0.0 <= low
-            and high <= 1.0
-        )
-        if use_slider:  # a slider cannot leave its range
+        if _uses_slider(spec):  # a slider cannot leave its range
             top = high - SLIDER_STEP if spec.exclusive_maximum else high
             return st.slider(
                 label,

@@ -4,7 +4,15 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from ui.columns import choose_dropped, choose_target, show_health, show_profile
-from ui.data import choose_sheet, profile_dataset, read_dataset, sample_bytes, upload_box
+from ui.data import (
+    choose_sheet,
+    column_sketches_for,
+    profile_dataset,
+    read_dataset,
+    sample_bytes,
+    upload_box,
+)
+from ui.outcome import show_outcome_by_column, show_outcome_mix
 from ui.state import choose_dataset, current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown, show_error
 
@@ -104,9 +112,12 @@ def main() -> None:
                     )
                 )
             )
+        show_outcome_mix(dataset, profile)
     dropped = choose_dropped(profile, [c for c in columns if c != target], recipe.drop_columns)
     set_recipe(recipe.with_changes(target=target, drop_columns=dropped))
-    show_profile(profile)
+    show_profile(profile, column_sketches_for(dataset, profile))
+    if profile.task is not None:
+        show_outcome_by_column(dataset, profile, dropped)
     show_health(profile, [c for c in profile.suggested_drop if c in dropped])
     if target is not None:
         st.page_link("app_pages/design.py", label=TEXT["next"], icon=":material/arrow_forward:")

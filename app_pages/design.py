@@ -7,12 +7,13 @@ from core.model.architecture import describe_network, estimate_input_width
 from core.model.recipe import TrainingConfig
 from ui.charts import network_diagram
 from ui.data import profile_dataset
+from ui.glossary import explain_setting
 from ui.recipe_files import recipe_files
-from ui.recipe_form import (
-    TEXT as FORM_TEXT,
-)
+from ui.recipe_form import TEXT as FORM_TEXT
 from ui.recipe_form import (
     build_recipe,
+    explain_key,
+    explained_row,
     main_choices,
     other_settings,
     recipe_settings,
@@ -57,7 +58,9 @@ def basic_settings(values: dict, specs: list, problems: list[str]) -> None:
             continue
         st.markdown(f"##### {title}")
         if section == "model":
-            st.markdown(f"**{TEXT['layers']}**", help=TEXT["layers_help"])
+            with explained_row("center"):
+                st.markdown(f"**{TEXT['layers']}**", help=TEXT["layers_help"], width="stretch")
+                explain_setting("model.hidden_layers", key=explain_key("hidden_layers"))
             render_layer_sizes(values["model"]["hidden_layers"], problems)
         for spec in shown:
             render_settings([spec], values, problems)

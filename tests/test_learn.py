@@ -194,6 +194,10 @@ def test_a_setting_is_explained_one_click_away():
     no_exception(app)
     popovers = app.get("popover")
     assert len(popovers) == 1
+    assert not app.subheader  # closed: the entry is not drawn (nor paid for) yet
+    app.session_state["why_optimizer"] = True  # what a click on "What is this?" does
+    app.run()
+    no_exception(app)
     entry = get_entry(Term.OPTIMIZER)
     assert entry.title in [s.value for s in app.subheader]
     assert any(entry.formula in str(element.value) for element in app.latex)

@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from core.model.starting_recipe import starting_recipe
+from ui.charts import _BLUE as CHART_BLUE
 from ui.data import profile_frame
 from ui.text import escape_markdown
 
@@ -31,6 +32,7 @@ TEXT = {
     "headers": {
         "column": "Column",
         "kind": "Kind",
+        "shape": "Spread of values",
         "missing": "Missing %",
         "distinct": "Different values",
         "examples": "Examples",
@@ -45,15 +47,26 @@ TEXT = {
         "constant": "Same value everywhere",
         "empty": "Empty",
     },
+    "shape_help": "Numbers and dates: how many rows fall in each range, lowest values on the "
+    "left (outliers counted in the end bars). Categories: how many rows have each value, most "
+    "common first (at most 10).",
+    "examples_help": "The first different values in the file.",
     "health_header": "Health check",
     "healthy": "No problems found in the data.",
 }
 
 PROFILE_ROWS_SHOWN = 40
 ROW_PX = 35  # st.dataframe's default row height
+# Taller rows let long examples wrap onto three lines (st.dataframe wraps text only in rows
+# taller than 4rem, 64 px); they are used only when some examples would not fit one line
+# of the Examples column beside the other columns in a 1280 px window (the table is then
+# about TABLE_PX wide).
+TALL_ROW_PX = 68
+TABLE_PX = 820
 # Wide enough for a text of this many characters in the table's font, plus the cell padding.
 CHAR_PX = 7
 CELL_PADDING_PX = 24
+SHAPE_PX = 140  # the small chart of each column's values: room for 16 bars
 
 
 def text_width(texts: list[str]) -> int:
@@ -116,24 +129,44 @@ def choose_dropped(profile: Any, options: list[str], current: tuple[str, ...]) -
     return dropped
 
 
-def show_profile(profile: Any) -> None:
-    """One row per column: its kind in plain words (never cut off), gaps, values, examples."""
+def examples_need_wrapping(table: Any, headers: dict[str, str], chart_px: int) -> bool:
+    """Whether some examples are longer than the room the other columns leave them."""
+    if not len(table):
+        return False
+    others = [headers[k] for k in ("column", "kind", "missing", "distinct")]
+    taken = chart_px + sum(text_width([name, *(str(v) for v in table[name])]) for name in others)
+    room_chars = (TABLE_PX - taken - CELL_PADDING_PX) // CHAR_PX
+    return max(len(str(text)) for text in table[headers["examples"]]) > room_chars
+
+
+def show_profile(profile: Any, sketches: dict[str, list[int] | None] | None = None) -> None:
+    """One row per column: its kind in plain words (never cut off), a small chart of its
+    values, gaps, values, examples."""
     st.subheader(TEXT["profile_header"])
     headers = TEXT["headers"]
-    table = profile_frame(profile, TEXT["kinds"], headers)
+    table = profile_frame(profile, TEXT["kinds"], headers, sketches)
     kinds = [str(kind) for kind in table[headers["kind"]]] if len(table) else []
+    config = {
+        headers["kind"]: st.column_config.TextColumn(width=text_width([headers["kind"], *kinds])),
+        headers["examples"]: st.column_config.TextColumn(help=TEXT["examples_help"]),
+    }
+    if sketches is not None:
+        # y_min=0: by default each cell's axis starts at its own smallest bar, which would
+        # then be drawn empty (a yes/no column of 3,555 and 3,488 rows would show one bar).
+        config[headers["shape"]] = st.column_config.BarChartColumn(
+            help=TEXT["shape_help"], y_min=0, width=SHAPE_PX, color=CHART_BLUE
+        )
+    wrap = examples_need_wrapping(table, headers, SHAPE_PX if sketches is not None else 0)
+    row_px = TALL_ROW_PX if wrap else ROW_PX
     # Every column in view up to ~40 (no box scrolling inside the page); beyond, a tall box.
     st.dataframe(
         table,
         hide_index=True,
+        row_height=row_px,
         height="content"
         if len(table) <= PROFILE_ROWS_SHOWN
-        else ROW_PX * (PROFILE_ROWS_SHOWN + 1),  # the header row, then 40 rows
-        column_config={
-            headers["kind"]: st.column_config.TextColumn(
-                width=text_width([headers["kind"], *kinds])
-            )
-        },
+        else ROW_PX + row_px * PROFILE_ROWS_SHOWN,  # the header row, then 40 rows
+        column_config=config,
     )
 
 

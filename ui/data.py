@@ -56,6 +56,58 @@ def _profile(digest: str, _data: bytes, name: str, target: str | None, test_frac
     return profile_table(_read(digest, _data, name), target=target, test_fraction=test_fraction)
 
 
+# The summaries take the profile as an argument that is not hashed (leading underscore):
+# what it adds to the key is the target, passed explicitly. Each costs at most a few tenths
+# of a second on a million rows (they work on a sample), once per file, target and column.
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def _sketches(digest: str, _data: bytes, name: str, _profile) -> dict:
+    from core.data.summaries import column_sketches
+
+    return column_sketches(_read(digest, _data, name), _profile)
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def _mix(digest: str, _data: bytes, name: str, target: str, _profile):
+    from core.data.summaries import outcome_mix
+
+    return outcome_mix(_read(digest, _data, name), _profile.task)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _by_value(digest: str, _data: bytes, name: str, target: str, column: str, _profile):
+    from core.data.outcome_by_value import outcome_by_column
+
+    return outcome_by_column(_read(digest, _data, name), _profile, column)
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def _strengths(digest: str, _data: bytes, name: str, target: str, _profile) -> dict:
+    from core.data.outcome_by_value import column_strengths
+
+    return column_strengths(_read(digest, _data, name), _profile)
+
+
+def column_strengths_for(dataset: Dataset, profile) -> dict[str, float]:
+    """How much each column tells about the outcome on its own, 0 to 1 (cached)."""
+    return _strengths(dataset.digest, dataset.data, dataset.name, profile.task.target, profile)
+
+
+def column_sketches_for(dataset: Dataset, profile) -> dict[str, list[int] | None]:
+    """Counts for each column's small chart (see :func:`core.data.summaries.column_sketch`)."""
+    return _sketches(dataset.digest, dataset.data, dataset.name, profile)
+
+
+def outcome_mix_for(dataset: Dataset, profile):
+    """The :class:`core.data.summaries.OutcomeMix` of the profile's target (cached)."""
+    return _mix(dataset.digest, dataset.data, dataset.name, profile.task.target, profile)
+
+
+def outcome_by_column_for(dataset: Dataset, profile, column: str):
+    """The :class:`core.data.outcome_by_value.OutcomeByValue` of one column (cached)."""
+    target = profile.task.target
+    return _by_value(dataset.digest, dataset.data, dataset.name, target, column, profile)
+
+
 def read_dataset(dataset: Dataset) -> pd.DataFrame:
     """The dataset as a table (raises UnusableDataError in plain words)."""
     return _read(dataset.digest, dataset.data, dataset.name)
@@ -66,8 +118,22 @@ def profile_dataset(dataset: Dataset, target: str | None, test_fraction: float =
     return _profile(dataset.digest, dataset.data, dataset.name, target, test_fraction)
 
 
-def profile_frame(profile, kind_labels: dict[str, str], headers: dict[str, str]) -> pd.DataFrame:
-    """One row per column: name, kind in plain words, missing %, distinct values, examples.
+EXAMPLE_CHARS = 80  # beyond this the examples are cut with "…" (three wrapped lines)
+
+
+def _examples_text(examples: list[str]) -> str:
+    """The first examples, comma-separated; a long text ends in "…" rather than mid-cell."""
+    text = ", ".join(str(value) for value in list(examples)[:5])
+    return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1].rstrip() + "…"
+
+
+def profile_frame(
+    profile,
+    kind_labels: dict[str, str],
+    headers: dict[str, str],
+    sketches: dict[str, list[int] | None] | None = None,
+) -> pd.DataFrame:
+    """One row per column: name, kind in plain words, its shape, gaps, values, examples.
 
     Parameters
     ----------
@@ -76,18 +142,23 @@ def profile_frame(profile, kind_labels: dict[str, str], headers: dict[str, str])
     kind_labels : dict
         Plain words for each column kind ("numeric" -> "Number").
     headers : dict
-        Table headers under the keys column, kind, missing, distinct, examples.
+        Table headers under the keys column, kind, shape, missing, distinct, examples.
+    sketches : dict, optional
+        Counts for each column's small chart (:func:`column_sketches_for`); without them
+        the table has no chart column.
     """
-    rows = [
-        {
+    rows = []
+    for column in profile.columns:
+        row = {
             headers["column"]: column.name,
             headers["kind"]: kind_labels.get(column.kind, column.kind),
-            headers["missing"]: round(100.0 * column.missing_share, 1),
-            headers["distinct"]: column.n_distinct,
-            headers["examples"]: ", ".join(str(value) for value in list(column.examples)[:5]),
         }
-        for column in profile.columns
-    ]
+        if sketches is not None:
+            row[headers["shape"]] = sketches.get(column.name)
+        row[headers["missing"]] = round(100.0 * column.missing_share, 1)
+        row[headers["distinct"]] = column.n_distinct
+        row[headers["examples"]] = _examples_text(column.examples)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -122,6 +122,9 @@ def learn_link(term: Term) -> None:
 def explain_setting(path: str, key: str) -> None:
     """A "What is this?" popover with the entry that explains a recipe setting, if any.
 
+    The entry is drawn only while the popover is open (its open state is kept under
+    ``key`` in the session).
+
     Parameters
     ----------
     path : str
@@ -132,10 +135,16 @@ def explain_setting(path: str, key: str) -> None:
     entry = term_for_setting(path)
     if entry is None:
         return
-    with st.popover(TEXT["more"], icon=":material/help:", help=TEXT["more_help"], key=key):
-        st.subheader(entry.title)
-        show_entry(entry, key=key)
-        learn_link(entry.id)
+    # Drawn only while open: the Design page has some twenty of these, and drawing every
+    # entry (pictures, formulas, links) on every change of any setting costs half a second.
+    box = st.popover(
+        TEXT["more"], icon=":material/help:", help=TEXT["more_help"], key=key, on_change="rerun"
+    )
+    if box.open:
+        with box:
+            st.subheader(entry.title)
+            show_entry(entry, key=key)
+            learn_link(entry.id)
 
 
 def requested_term() -> Term | None:

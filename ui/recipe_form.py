@@ -15,8 +15,10 @@ from typing import Any
 import streamlit as st
 
 from core.errors import RecipeError
+from core.glossary import term_for_setting
 from core.model.fields import FieldSpec, field_specs, spec_for
 from core.model.recipe import ModelConfig, Recipe
+from ui.glossary import explain_setting
 from ui.text import escape_markdown
 
 TEXT = {
@@ -62,11 +64,28 @@ NUMBER_STEPS = {
     "preprocessing.numeric_fill_value": 1.0,
 }
 SLIDER_STEP = 0.01
+NUMBER_KINDS = ("int", "optional_int", "float", "optional_float")
 
 
 def widget_key(path: str) -> str:
     """The widget key of one recipe setting."""
     return WIDGET_KEYS.get(path, "opt_" + path.replace(".", "_"))
+
+
+def explained_row(alignment: str = "bottom"):
+    """A row for a widget and its "What is this?" popover.
+
+    The popover takes the width of its label and the widget the rest (fixed columns would
+    either cut the label or squeeze the widget in the narrow settings column). Aligned at
+    the bottom, the popover sits level with an input's box under its label; a toggle, which
+    has no label above it, is centred instead.
+    """
+    return st.container(horizontal=True, vertical_alignment=alignment, wrap=False)
+
+
+def explain_key(key: str) -> str:
+    """The key of the "What is this?" popover beside the widget with key ``key``."""
+    return f"why_{key}"
 
 
 def recipe_settings() -> list[FieldSpec]:
@@ -181,10 +200,40 @@ def render_setting(
 ) -> Any:
     """Draw one setting as the widget its kind calls for and return the chosen value.
 
-    A number outside the setting's range is explained under its box, added to ``problems``
-    and not returned: the last valid value (``current``) is.
+    A setting the glossary explains gets a "What is this?" popover beside its widget (the
+    short help stays on the widget's own icon). A number outside the setting's range is
+    explained under the row, added to ``problems`` and not returned: the last valid value
+    (``current``) is.
     """
     key = key or widget_key(spec.path)
+    if term_for_setting(spec.path) is None:
+        value = _widget(spec, current, key)
+    else:
+        with explained_row("center" if spec.kind == "bool" else "bottom"):
+            # In its own stretching box, a long label wraps instead of being cut ("...").
+            with st.container(width="stretch"):
+                value = _widget(spec, current, key)
+            explain_setting(spec.path, key=explain_key(key))
+    if spec.kind in NUMBER_KINDS and not _uses_slider(spec):
+        return _checked(spec, value, current, problems)  # said under the widget's whole row
+    return value
+
+
+def _uses_slider(spec: FieldSpec) -> bool:
+    # Fractions between 0 and 1 without a typed step; a slider cannot leave its range.
+    low, high = spec.minimum, spec.maximum
+    return (
+        spec.kind == "float"
+        and spec.path not in NUMBER_STEPS
+        and low is not None
+        and high is not None
+        and 0.0 <= low
+        and high <= 1.0
+    )
+
+
+def _widget(spec: FieldSpec, current: Any, key: str) -> Any:
+    """The widget of one setting (seeded from ``current``) and the value it holds."""
     label, help_text = spec.label, spec.help or None
     if spec.kind == "choice":
         choices = spec.choices or {}
@@ -201,22 +250,13 @@ def render_setting(
         return st.toggle(label, key=key, help=help_text)
     if spec.kind in ("int", "optional_int"):
         _seed(key, None if current is None else int(current))
-        value = st.number_input(
+        return st.number_input(
             label, step=1, key=key, help=help_text, placeholder=TEXT["automatic"]
         )
-        return _checked(spec, value, current, problems)
     if spec.kind in ("float", "optional_float"):
         _seed(key, None if current is None else float(current))
         low, high = spec.minimum, spec.maximum
-        use_slider = (
-            spec.kind == "float"
-            and spec.path not in NUMBER_STEPS
-            and low is not None
-            and high is not None
-            and 0.0 <= low
-            and high <= 1.0
-        )
-        if use_slider:  # a slider cannot leave its range
+        if _uses_slider(spec):  # a slider cannot leave its range
             top = high - SLIDER_STEP if spec.exclusive_maximum else high
             return st.slider(
                 label,
@@ -226,7 +266,7 @@ def render_setting(
                 key=key,
                 help=help_text,
             )
-        value = st.number_input(
+        return st.number_input(
             label,
             step=NUMBER_STEPS.get(spec.path, 0.1),
             format="%g",
@@ -234,7 +274,6 @@ def render_setting(
             help=help_text,
             placeholder=TEXT["automatic"],
         )
-        return _checked(spec, value, current, problems)
     return current  # kind "other": drawn by its own widget elsewhere
 
 

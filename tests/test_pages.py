@@ -23,8 +23,10 @@ from streamlit.testing.v1 import AppTest
 import core.jobs.runner
 from core.errors import TrainingError
 from core.evaluation import metrics as evaluation
+from core.evaluation.baselines import baseline_metrics
 from core.evaluation.verdict import verdict
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE, JobStatus
+from core.model.tasks import task_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app's ui/ package sits beside app.py (Streamlit puts that folder on the path).
@@ -46,7 +48,7 @@ def classification_result() -> dict:
     proba = np.clip(0.3 * y + 0.35 + rng.normal(0, 0.2, 200), 0.01, 0.99)
     labels = ["No", "Yes"]
     x = np.column_stack([y + rng.normal(0, 1, 200), rng.normal(0, 1, 200)])
-    baselines = evaluation.baseline_metrics("binary", x, y, x, y, labels, seed=0)
+    baselines = baseline_metrics("binary", x, y, x, y, labels, seed=0)
     metrics = evaluation.classification_metrics(y, proba, labels)
     return result_dict(
         "binary",
@@ -64,7 +66,7 @@ def regression_result() -> dict:
     y = rng.normal(1000, 300, 300)
     predicted = y + rng.normal(0, 100, 300)
     x = np.column_stack([y + rng.normal(0, 50, 300)])
-    baselines = evaluation.baseline_metrics("regression", x, y, x, y, [], seed=0)
+    baselines = baseline_metrics("regression", x, y, x, y, [], seed=0)
     metrics = evaluation.regression_metrics(y, predicted)
     return result_dict(
         "regression",
@@ -83,7 +85,7 @@ def result_dict(task, target, labels, metrics, baselines, charts) -> dict:
         "target": target,
         "class_labels": labels,
         "metrics": metrics,
-        "primary_metric": evaluation.PRIMARY_METRIC[task],
+        "primary_metric": task_spec(task).headline_metric,
         "baselines": baselines,
         "verdict": verdict(task, metrics, baselines, labels),
         "evaluation": charts,
@@ -723,7 +725,8 @@ def _fake_bundle():
 
     from core.bundle.loading import LoadedBundle
     from core.model.recipe import PreprocessingConfig
-    from core.portable.preprocess import Preprocessor, TargetEncoder
+    from core.portable.preprocess import Preprocessor
+    from core.portable.target import TargetEncoder
 
     frame = pd.DataFrame({"age": np.arange(40.0), "plan": ["basic", "pro"] * 20})
     preprocessor = Preprocessor.fit(

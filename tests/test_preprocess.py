@@ -10,7 +10,8 @@ import pytest
 
 from core.errors import PredictionInputError, UnusableDataError
 from core.model.recipe import PreprocessingConfig
-from core.portable.preprocess import MISSING, OTHER, Preprocessor, TargetEncoder
+from core.portable.preprocess import MISSING, OTHER, Preprocessor
+from core.portable.target import TargetEncoder
 
 KINDS = {"age": "numeric", "city": "categorical"}
 

@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from core.errors import RecipeError
+from core.model.choices import optimizers_using
 from core.model.fields import FieldSpec, field_specs, spec_for
 from core.model.recipe import ModelConfig, Recipe
 from ui.text import escape_markdown
@@ -47,11 +48,13 @@ TEXT = {
 CUSTOM_SETTINGS = {"target", "drop_columns", "model.hidden_layers"}
 # Stable widget keys the end-to-end tests rely on; other settings use "opt_<path>".
 WIDGET_KEYS = {"training.max_epochs": "epochs"}
-# A setting shown only while another one has a given value (so it cannot be set in vain).
-SHOWN_WHEN = {
-    "training.momentum": ("training.optimizer", "sgd"),
-    "preprocessing.numeric_fill_value": ("preprocessing.numeric_missing", "constant"),
-    "training.patience": ("training.early_stopping", True),
+# A setting shown only while another one has one of some values (so it cannot be set in
+# vain). Which optimizers a training setting applies to is read from the optimizer table.
+SHOWN_WHEN: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "training.momentum": ("training.optimizer", optimizers_using("momentum")),
+    "training.batch_size": ("training.optimizer", optimizers_using("batch_size")),
+    "preprocessing.numeric_fill_value": ("preprocessing.numeric_missing", ("constant",)),
+    "training.patience": ("training.early_stopping", (True,)),
 }
 # Number settings whose useful values are tiny or large get a typed box with this step;
 # other fractions between 0 and 1 get a slider.
@@ -123,7 +126,7 @@ def is_shown(path: str, values: dict) -> bool:
     if path not in SHOWN_WHEN:
         return True
     other, wanted = SHOWN_WHEN[path]
-    return get_setting(values, other) == wanted
+    return get_setting(values, other) in wanted
 
 
 def _seed(key: str, value: Any) -> None:

@@ -112,7 +112,7 @@ def target_warnings(
                 "info" if n_left_out / len(df) <= 0.2 else "warning",
             )
         )
-    if task.task != "regression":
+    if task.spec.predicts_class:
         shares = _label_keys(df.loc[usable.to_numpy(), target]).value_counts(normalize=True)
         rarest = shares.idxmin()
         if shares.min() < RARE_CLASS_SHARE:
@@ -260,7 +260,7 @@ def leakage_warnings(
     if len(rows) > LEAKAGE_SAMPLE:
         rows = np.sort(np.random.default_rng(0).choice(rows, LEAKAGE_SAMPLE, replace=False))
     raw_target = df[task.target].iloc[rows]
-    regression = task.task == "regression"
+    regression = not task.spec.predicts_class
     if regression:
         y = parse_numbers(raw_target)[0].to_numpy()
         score, tree = r2_score, DecisionTreeRegressor(max_depth=8, random_state=0)

@@ -1,8 +1,8 @@
 """One plain sentence that says whether the network is worth it.
 
 The network is compared on the same test rows with the two baselines of
-:func:`core.evaluation.metrics.baseline_metrics`: always giving the same answer, and a
-simple logistic or linear regression.
+:func:`core.evaluation.baselines.baseline_metrics`: always giving the same answer, and a
+simple logistic or linear regression (named by the task's :class:`TaskSpec`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from core.evaluation.metrics import (
-    BASELINE_NAMES,
-    HIGHER_IS_BETTER,
-    PRIMARY_METRIC,
-    SAME_TOLERANCE,
-    UNIT_METRICS,
-)
+from core.evaluation.measures import HIGHER_IS_BETTER, UNIT_METRICS
+from core.model.tasks import TaskSpec, task_spec
+
+SAME_TOLERANCE = 0.005  # "about the same" within this (metrics on a 0-1 scale)
 
 # All user-facing sentences of this module, in one place for translation.
 VERDICT_TEMPLATES = {
@@ -45,8 +42,6 @@ VERDICT_TEMPLATES = {
     "epochs.",
     "and": "and",
     "but": "but",
-    "model_classification": "logistic regression",
-    "model_regression": "linear regression",
     "metric_accuracy": "accuracy",
     "metric_roc_auc": "ROC AUC",
     "metric_mae": "typical error",
@@ -88,15 +83,15 @@ def _fmt_pair(ours: float, theirs: float, metric: str, outcome: str) -> tuple[st
 
 
 def _vs_constant(
-    task: str, metrics: dict, constant: dict, class_labels: list[str]
+    spec: TaskSpec, metrics: dict, constant: dict, class_labels: list[str]
 ) -> tuple[str, bool] | None:
     """First half of the verdict, against always giving the same answer (or None)."""
-    metric = "mae" if task == "regression" else "accuracy"
+    metric = spec.constant_metric
     if metrics.get(metric) is None or constant.get(metric) is None:
         return None
     outcome = _compare(metrics[metric], constant[metric], metric)
     ours, theirs = _fmt_pair(metrics[metric], constant[metric], metric, outcome)
-    if task == "regression":
+    if not spec.predicts_class:
         text = VERDICT_TEMPLATES[f"average_{outcome}"].format(ours=ours, theirs=theirs)
     else:
         # The constant guess is the class its confusion-matrix column is full of.
@@ -109,12 +104,12 @@ def _vs_constant(
 
 
 def _vs_simple(
-    task: str, metrics: dict, simple: dict, first_is_good: bool | None
+    spec: TaskSpec, metrics: dict, simple: dict, first_is_good: bool | None
 ) -> tuple[str, bool] | None:
     """Second half of the verdict, against logistic/linear regression (or None)."""
-    metric = PRIMARY_METRIC[task]
+    metric = spec.headline_metric
     if metrics.get(metric) is None or simple.get(metric) is None:
-        metric = "mae" if task == "regression" else "accuracy"
+        metric = spec.constant_metric
         if metrics.get(metric) is None or simple.get(metric) is None:
             return None
     outcome = _compare(metrics[metric], simple[metric], metric)
@@ -122,11 +117,10 @@ def _vs_simple(
     good = outcome != "worse"
     t = VERDICT_TEMPLATES
     joiner = "" if first_is_good is None else t["and" if first_is_good == good else "but"]
-    kind = "regression" if task == "regression" else "classification"
     key = f"linear_{outcome}" if metric == "r2" else f"simple_{outcome}"
     text = t[key].format(
         joiner=joiner,
-        model=t[f"model_{kind}"],
+        model=spec.simple_baseline,
         metric=t[f"metric_{metric}"],
         ours=ours,
         theirs=theirs,
@@ -149,18 +143,15 @@ def verdict(
     (falling back to accuracy or typical error when that metric is undefined).
     Within ``SAME_TOLERANCE`` counts as "about as good".
     """
-    if task not in PRIMARY_METRIC:
-        raise ValueError(f"Unknown task {task!r}.")
-    constant_name, simple_name = BASELINE_NAMES[
-        "regression" if task == "regression" else "classification"
-    ]
+    spec = task_spec(task)
+    constant_name, simple_name = spec.baselines
     parts = []
     if constant_name in baselines:
-        first = _vs_constant(task, metrics, baselines[constant_name], class_labels)
+        first = _vs_constant(spec, metrics, baselines[constant_name], class_labels)
         parts += [first] if first else []
     if simple_name in baselines:
         first_is_good = parts[0][1] if parts else None
-        second = _vs_simple(task, metrics, baselines[simple_name], first_is_good)
+        second = _vs_simple(spec, metrics, baselines[simple_name], first_is_good)
         parts += [second] if second else []
     if not parts:
         return VERDICT_TEMPLATES["no_baseline"]

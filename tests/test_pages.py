@@ -442,6 +442,16 @@ def test_momentum_is_offered_only_for_sgd(runner):
     assert not [w for w in app.expander[0].slider if w.key == "opt_training_momentum"]
 
 
+def test_plain_gradient_descent_offers_neither_momentum_nor_a_batch_size(runner):
+    app = go(with_sample(open_app()), "design")
+    assert [w for w in app.number_input if w.key == "opt_training_batch_size"]
+    app.selectbox(key="opt_training_optimizer").set_value("gradient_descent").run()
+    no_exception(app)
+    assert app.session_state["recipe"].training.optimizer == "gradient_descent"
+    assert not [w for w in app.number_input if w.key == "opt_training_batch_size"]
+    assert not [w for w in app.slider if w.key == "opt_training_momentum"]
+
+
 def test_contradicting_settings_are_refused_and_block_training(runner):
     app = go(with_sample(open_app()), "design")
     app.slider(key="opt_split_validation_fraction").set_value(0.4)

@@ -33,9 +33,9 @@ def _importance_scorer(task: str, y: np.ndarray) -> Callable[[np.ndarray], float
         return lambda proba: skm.roc_auc_score(y, normalised_probabilities(proba, 2)[:, 1])
 
     def minus_log_loss(proba: np.ndarray) -> float:
-        p = normalised_probabilities(proba, np.shape(proba)[1] if np.ndim(proba) == 2 else 2)
-        if p.shape[1] == 1:
-            p = normalised_probabilities(proba, 2)
+        # A yes/no model's single probability is widened to two columns.
+        k = 2 if spec.outputs.single_probability else np.shape(proba)[1]
+        p = normalised_probabilities(proba, k)
         return -skm.log_loss(y, p, labels=range(p.shape[1]))
 
     return minus_log_loss

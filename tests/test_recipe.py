@@ -315,7 +315,8 @@ def test_every_offered_choice_is_accepted_and_anything_else_refused() -> None:
     assert len(choice_specs) >= 7
     for spec in choice_specs:
         for value, label in spec.choices.items():
-            assert label in spec.help, f"{spec.path}: the help should explain '{label}'"
+            assert spec.choice_help[value], f"{spec.path}: '{value}' has no help"
+            assert f"{label}: {spec.choice_help[value]}" in spec.full_help
             if spec.path == "layer.activation":
                 assert LayerConfig(activation=value).activation == value
             else:

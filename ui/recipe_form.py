@@ -188,7 +188,7 @@ def render_setting(
     and not returned: the last valid value (``current``) is.
     """
     key = key or widget_key(spec.path)
-    label, help_text = spec.label, spec.help or None
+    label, help_text = spec.label, spec.full_help or None
     if spec.kind == "choice":
         choices = spec.choices or {}
         _seed(key, current)

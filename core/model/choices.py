@@ -124,9 +124,9 @@ def labels_of(table: dict[str, Choice]) -> dict[str, str]:
     return {value: choice.label for value, choice in table.items()}
 
 
-def help_of(table: dict[str, Choice]) -> str:
-    """One line per choice, "label: help", for a setting's help text."""
-    return "\n".join(f"- {choice.label}: {choice.help}" for choice in table.values())
+def helps_of(table: dict[str, Choice]) -> dict[str, str]:
+    """Value -> one-sentence help, in table order: what each choice does."""
+    return {value: choice.help for value, choice in table.items()}
 
 
 def optimizers_using(setting: str) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from core.model.choices import (
     ACTIVATIONS,
     CLASS_WEIGHTS,
     OPTIMIZERS,
-    help_of,
+    helps_of,
     labels_of,
     literal_of,
 )
@@ -49,11 +49,15 @@ def _meta(label: str, group: str = "basic") -> dict:
 
 
 def _choice(table: dict, default: str, description: str, label: str, group: str) -> Any:
-    """A setting whose value is one entry of a choice table (help lists every entry)."""
+    """A setting whose value is one entry of a choice table (each with its label and help)."""
     return Field(
         default,
-        description=f"{description}\n\n{help_of(table)}",
-        json_schema_extra={**_meta(label, group), "choices": labels_of(table)},
+        description=description,
+        json_schema_extra={
+            **_meta(label, group),
+            "choices": labels_of(table),
+            "choice_help": helps_of(table),
+        },
     )
 
 

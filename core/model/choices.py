@@ -26,6 +26,7 @@ class OptimizerChoice(Choice):
     """A learning method: how the weights are adjusted after each batch."""
 
     keras_class: str  # the class in keras.optimizers
+    name: str  # its short name, for titles ("SGD", "Gradient descent")
     learning_rate: float  # its own sensible default, used when the recipe leaves it empty
     # Training settings that apply to it besides the learning rate. Without "batch_size" a
     # batch is all training rows (plain gradient descent: one adjustment per pass).
@@ -54,12 +55,14 @@ OPTIMIZERS: dict[str, OptimizerChoice] = _table(
         "Adam (recommended)",
         "Adapts the step size for each weight; works well almost everywhere.",
         "Adam",
+        "Adam",
         1e-3,
     ),
     OptimizerChoice(
         "adamw",
         "AdamW",
         "Adam that also shrinks the weights a little at every step.",
+        "AdamW",
         "AdamW",
         1e-3,
     ),
@@ -68,6 +71,7 @@ OPTIMIZERS: dict[str, OptimizerChoice] = _table(
         "Small-batch gradient descent (SGD)",
         "Adjusts after every small batch of rows, carrying some of the previous step along "
         "(momentum). Simple and reliable, usually slower than Adam.",
+        "SGD",
         "SGD",
         1e-2,
         settings=("batch_size", "momentum"),
@@ -78,6 +82,7 @@ OPTIMIZERS: dict[str, OptimizerChoice] = _table(
         "The textbook method: one adjustment per pass over all training rows. Smooth but slow; "
         "needs more passes, and the whole training set in memory at once.",
         "SGD",
+        "Gradient descent",
         1e-1,
         settings=(),
     ),
@@ -86,12 +91,14 @@ OPTIMIZERS: dict[str, OptimizerChoice] = _table(
         "RMSprop",
         "Adapts the step size for each weight from recent steps.",
         "RMSprop",
+        "RMSprop",
         1e-3,
     ),
     OptimizerChoice(
         "adagrad",
         "Adagrad",
         "Takes smaller steps for weights that have already moved a lot.",
+        "Adagrad",
         "Adagrad",
         1e-2,
     ),

@@ -52,9 +52,13 @@ WIDGET_KEYS = {"training.max_epochs": "epochs"}
 # vain). Which optimizers a training setting applies to is read from the optimizer table.
 SHOWN_WHEN: dict[str, tuple[str, tuple[Any, ...]]] = {
     "training.momentum": ("training.optimizer", optimizers_using("momentum")),
-    "training.batch_size": ("training.optimizer", optimizers_using("batch_size")),
     "preprocessing.numeric_fill_value": ("preprocessing.numeric_missing", ("constant",)),
     "training.patience": ("training.early_stopping", (True,)),
+}
+# Settings that stay where they are (advanced) but are hidden while they do not apply:
+# plain gradient descent always looks at all training rows, so it has no batch size.
+APPLIES_WHEN: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "training.batch_size": ("training.optimizer", optimizers_using("batch_size")),
 }
 # Number settings whose useful values are tiny or large get a typed box with this step;
 # other fractions between 0 and 1 get a slider.
@@ -123,9 +127,10 @@ def other_settings(specs: list[FieldSpec]) -> list[FieldSpec]:
 
 def is_shown(path: str, values: dict) -> bool:
     """Whether a setting applies given the values chosen so far."""
-    if path not in SHOWN_WHEN:
+    condition = SHOWN_WHEN.get(path) or APPLIES_WHEN.get(path)
+    if condition is None:
         return True
-    other, wanted = SHOWN_WHEN[path]
+    other, wanted = condition
     return get_setting(values, other) in wanted
 
 

@@ -8,6 +8,7 @@ from core.model.recipe import TrainingConfig
 from ui.charts import network_diagram
 from ui.data import profile_dataset
 from ui.glossary import explain_setting
+from ui.layer_editor import render_layer_details, render_layer_sizes
 from ui.recipe_files import recipe_files
 from ui.recipe_form import TEXT as FORM_TEXT
 from ui.recipe_form import (
@@ -17,8 +18,6 @@ from ui.recipe_form import (
     main_choices,
     other_settings,
     recipe_settings,
-    render_layer_details,
-    render_layer_sizes,
     render_settings,
     reset_settings,
     section_of,

@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import TrainboardError
-from core.evaluation.metrics import LOWER_IS_BETTER, METRIC_LABELS
+from core.evaluation.measures import LOWER_IS_BETTER, METRIC_LABELS, format_metric
+from core.model.tasks import task_spec
 from core.results import RunResult
 from ui.charts import (
     confusion_matrix_figure,
@@ -50,14 +51,6 @@ TEXT = {
 }
 
 
-def _fmt(key: str, value) -> str:
-    if not isinstance(value, (int, float)):
-        return "-"
-    if key == "mape":
-        return f"{100 * value:.1f}%"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3f}"
-
-
 def scores_table(result: RunResult) -> pd.DataFrame:
     """One row per measure: the network's test score beside each baseline's."""
     rows = []
@@ -66,10 +59,10 @@ def scores_table(result: RunResult) -> pd.DataFrame:
             continue
         row = {
             TEXT["measure"]: label + (TEXT["lower"] if key in LOWER_IS_BETTER else ""),
-            TEXT["ours"]: _fmt(key, result.metrics[key]),
+            TEXT["ours"]: format_metric(result.metrics[key], key),
         }
         for name, metrics in result.baselines.items():
-            row[name.capitalize()] = _fmt(key, metrics.get(key))
+            row[name.capitalize()] = format_metric(metrics.get(key), key)
         row[TEXT["meaning"]] = meaning
         rows.append(row)
     return pd.DataFrame(rows)
@@ -88,7 +81,9 @@ def classification_charts(result: RunResult) -> None:
     curves = result.evaluation.get("curves") or {}
     roc = [
         {
-            "name": TEXT["auc"].format(label=c["label"], value=_fmt("auc", c.get("auc"))),
+            "name": TEXT["auc"].format(
+                label=c["label"], value=format_metric(c.get("auc"), "roc_auc")
+            ),
             "x": c["fpr"],
             "y": c["tpr"],
         }
@@ -97,7 +92,8 @@ def classification_charts(result: RunResult) -> None:
     pr = [
         {
             "name": TEXT["auc"].format(
-                label=c["label"], value=_fmt("ap", c.get("average_precision"))
+                label=c["label"],
+                value=format_metric(c.get("average_precision"), "average_precision"),
             ),
             "x": c["recall"],
             "y": c["precision"],
@@ -152,10 +148,10 @@ def main() -> None:
     st.table(scores_table(result), hide_index=True, border="horizontal")
     if result.best_epoch:
         st.caption(TEXT["training"].format(epochs=result.epochs_run, best=result.best_epoch))
-    if result.task == "regression":
-        regression_charts(result)
-    else:
+    if task_spec(result.task).predicts_class:
         classification_charts(result)
+    else:
+        regression_charts(result)
     if result.feature_importance:
         st.subheader(TEXT["importance"])
         st.plotly_chart(importance_figure(result.feature_importance, ""), key="chart_importance")

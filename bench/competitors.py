@@ -31,18 +31,21 @@ ARTICLE_BATCH = 32
 def score(task: str, labels: list[str], y_true, outputs) -> float:
     """The primary test metric, computed by the app's own evaluation code."""
     from core.evaluation import metrics as evaluation
+    from core.model.tasks import task_spec
 
-    if task == "regression":
-        return evaluation.regression_metrics(y_true, outputs)["r2"]
-    metrics = evaluation.classification_metrics(y_true, outputs, labels)
-    return metrics[evaluation.PRIMARY_METRIC[task]]
+    spec = task_spec(task)
+    if spec.predicts_class:
+        metrics = evaluation.classification_metrics(y_true, outputs, labels)
+    else:
+        metrics = evaluation.regression_metrics(y_true, outputs)
+    return metrics[spec.headline_metric]
 
 
 def real_target(data, y):
     """Targets in the units the metrics use (regression: back to the target's own units)."""
-    if data.task.task == "regression":
-        return data.target_encoder.mean + data.target_encoder.std * y.astype("float64")
-    return y
+    if data.task.spec.predicts_class:
+        return y
+    return data.target_encoder.to_target_units(y)
 
 
 def train_plus_validation(data):
@@ -57,12 +60,12 @@ def run_hgb(data, seed: int) -> dict[str, Any]:
 
     x, y = train_plus_validation(data)
     started = time.perf_counter()
-    if data.task.task == "regression":
-        model = HistGradientBoostingRegressor(random_state=seed).fit(x, y)
-        outputs = real_target(data, model.predict(data.x_test))
-    else:
+    if data.task.spec.predicts_class:
         model = HistGradientBoostingClassifier(random_state=seed).fit(x, y)
         outputs = widened_proba(model, data.x_test, len(data.task.class_labels))
+    else:
+        model = HistGradientBoostingRegressor(random_state=seed).fit(x, y)
+        outputs = real_target(data, model.predict(data.x_test))
     seconds = time.perf_counter() - started
     return {"outputs": outputs, "epochs": int(model.n_iter_), "seconds": seconds}
 
@@ -77,11 +80,7 @@ def run_linear(data, seed: int) -> dict[str, Any]:
 
     x, y = train_plus_validation(data)
     started = time.perf_counter()
-    if data.task.task == "regression":
-        model = make_pipeline(StandardScaler(), Ridge(alpha=1.0)).fit(x, y)
-        outputs = real_target(data, model.predict(data.x_test))
-        iterations = None
-    else:
+    if data.task.spec.predicts_class:
         model = make_pipeline(
             StandardScaler(), LogisticRegression(max_iter=1000, random_state=seed)
         )
@@ -90,6 +89,10 @@ def run_linear(data, seed: int) -> dict[str, Any]:
             model.fit(x, y)
         outputs = widened_proba(model, data.x_test, len(data.task.class_labels))
         iterations = int(max(model[-1].n_iter_))
+    else:
+        model = make_pipeline(StandardScaler(), Ridge(alpha=1.0)).fit(x, y)
+        outputs = real_target(data, model.predict(data.x_test))
+        iterations = None
     seconds = time.perf_counter() - started
     return {"outputs": outputs, "epochs": iterations, "seconds": seconds}
 
@@ -99,18 +102,15 @@ def run_article(data, seed: int, epochs: int) -> dict[str, Any]:
     import keras
     from sklearn.preprocessing import StandardScaler
 
-    from core.pipeline import class_probabilities, model_outputs
+    from core.pipeline import model_outputs
 
     x, y = train_plus_validation(data)
-    task = data.task.task
+    spec = data.task.spec
     k = len(data.task.class_labels)
     scaler = StandardScaler().fit(x)
     keras.utils.set_random_seed(seed)
-    head = {
-        "binary": (1, "sigmoid", "binary_crossentropy"),
-        "multiclass": (k, "softmax", "sparse_categorical_crossentropy"),
-        "regression": (1, None, "mse"),
-    }[task]
+    # The tutorial's head is the task's own output layer and loss.
+    head = (spec.output_units(k), spec.output_activation, spec.loss)
     model = keras.Sequential(
         [
             keras.Input(shape=(x.shape[1],)),
@@ -124,11 +124,9 @@ def run_article(data, seed: int, epochs: int) -> dict[str, Any]:
     model.fit(
         scaler.transform(x).astype("float32"), y, epochs=epochs, batch_size=ARTICLE_BATCH, verbose=0
     )
-    outputs = model_outputs(model, scaler.transform(data.x_test).astype("float32"))
+    outputs = model_outputs(model, scaler.transform(data.x_test).astype("float32"), data.task)
     seconds = time.perf_counter() - started
-    outputs = (
-        real_target(data, outputs) if task == "regression" else class_probabilities(outputs, k)
-    )
+    outputs = real_target(data, outputs)  # numbers were learned scaled
     return {"outputs": outputs, "epochs": epochs, "seconds": seconds}
 
 

@@ -135,11 +135,12 @@ def loop_overhead(n_rows: int, epochs: int, rounds: int) -> dict[str, Any]:
     arrays = (data.x_train, data.y_train, data.x_val, data.y_val)
     batch = recipe.training.effective_batch_size(len(data.x_train))
     n_classes = len(data.task.class_labels)
+    task = data.task.task
 
     def fresh_model():
         keras.utils.set_random_seed(SEED)
-        model = build_model(data.preprocessor.n_features, recipe.model, "binary", n_classes, SEED)
-        compile_model(model, recipe.training, "binary")
+        model = build_model(data.preprocessor.n_features, recipe.model, task, n_classes, SEED)
+        compile_model(model, recipe.training, task)
         return model
 
     def run_core() -> tuple[float, float]:
@@ -154,7 +155,7 @@ def loop_overhead(n_rows: int, epochs: int, rounds: int) -> dict[str, Any]:
 
         model.fit = fit_with_clock
         started = time.perf_counter()
-        outcome = training.fit(model, arrays, recipe.training, "binary", batch_size=batch)
+        outcome = training.fit(model, arrays, recipe.training, task, batch_size=batch)
         total = time.perf_counter() - started
         assert outcome.epochs_run == epochs, outcome.message
         return total, clock.ends[-1] - clock.ends[0]
@@ -252,15 +253,14 @@ def measure_size(csv_path: Path, epochs: int = 2) -> dict[str, Any]:
 
     keras.utils.set_random_seed(recipe.seed)
     n_classes = len(data.task.class_labels)
-    model = build_model(
-        data.preprocessor.n_features, recipe.model, "binary", n_classes, recipe.seed
-    )
-    compile_model(model, recipe.training, "binary")
+    task = data.task.task
+    model = build_model(data.preprocessor.n_features, recipe.model, task, n_classes, recipe.seed)
+    compile_model(model, recipe.training, task)
     outcome = training.fit(
         model,
         (data.x_train, data.y_train, data.x_val, data.y_val),
         recipe.training,
-        "binary",
+        task,
         batch_size=batch,
     )
     peaks["after_training"] = _peak_rss_mb()

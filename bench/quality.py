@@ -108,7 +108,7 @@ def cap_rows(frame, n: int | None, seed: int):
 
 def run_ours(frame, recipe, data) -> dict[str, Any]:
     """The default recipe through ``train_run``, exactly as the app trains it."""
-    from core.pipeline import class_probabilities, model_outputs, train_run
+    from core.pipeline import model_outputs, train_run
 
     started = time.perf_counter()
     run = train_run(frame, recipe)
@@ -117,12 +117,10 @@ def run_ours(frame, recipe, data) -> dict[str, Any]:
     primary = run.result.primary_metric
     reported = run.result.metrics.get(primary)
     # The app's model on the test rows of our own prepare(): equal scores prove same split.
-    outputs = model_outputs(run.model, data.x_test) if run.model is not None else None
     y_test = real_target(data, data.y_test)
     rescored = None
-    if outputs is not None:
-        if task != "regression":
-            outputs = class_probabilities(outputs, len(run.task.class_labels))
+    if run.model is not None:
+        outputs = model_outputs(run.model, data.x_test, run.task)
         rescored = score(task, run.task.class_labels, y_test, outputs)
     return {
         "score": reported,
@@ -148,8 +146,8 @@ def evaluate_dataset(
     changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every model on every seed of one dataset; scores summarised across seeds."""
-    from core.evaluation.metrics import PRIMARY_METRIC
     from core.model.recipe import Recipe
+    from core.model.tasks import task_spec
     from core.pipeline import prepare
 
     _, target, group = DATASETS[name]
@@ -164,7 +162,7 @@ def evaluate_dataset(
         data = prepare(frame, recipe)
         task = data.task.task
         labels = data.task.class_labels
-        metric = PRIMARY_METRIC[task]
+        metric = task_spec(task).headline_metric
         y_test = real_target(data, data.y_test)
         ours = run_ours(frame, recipe, data)
         per_model["ours"].append(ours)

@@ -282,6 +282,7 @@ def _train(args: argparse.Namespace) -> int:
     from core.quiet_tensorflow import import_tensorflow_quietly
 
     import_tensorflow_quietly()
+    from core.evaluation.measures import format_metric
     from core.files import json_ready
     from core.model.diagnosis import Diagnosis, summaries
     from core.pipeline import export_run, train_run
@@ -292,7 +293,8 @@ def _train(args: argparse.Namespace) -> int:
         print(
             f"epoch {epoch.epoch:>4}/{recipe.training.max_epochs}  "
             f"loss {epoch.loss:.4f}  val_loss {epoch.val_loss:.4f}  "
-            f"{epoch.metric_name} {epoch.metric:.4f}  val {epoch.val_metric:.4f}  "
+            f"{epoch.metric_name} {format_metric(epoch.metric)}  "
+            f"val {format_metric(epoch.val_metric)}  "
             f"({epoch.seconds:.2f}s)",
             file=sys.stderr,
             flush=True,

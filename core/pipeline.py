@@ -25,16 +25,20 @@ from sklearn.utils.class_weight import compute_class_weight
 from core.data.profiling import DataProfile, TaskInfo, profile_table
 from core.errors import RecipeError, UnusableDataError
 from core.evaluation import metrics as evaluation
+from core.evaluation.baselines import baseline_outputs, score_outputs
+from core.evaluation.importance import permutation_importance
 from core.evaluation.intervals import measure_uncertainty
 from core.evaluation.verdict import verdict
 from core.files import write_atomically
+from core.model.choices import CLASS_WEIGHTS
 from core.model.diagnosis import diagnose_run
 from core.model.network import build_model, compile_model, export_model
 from core.model.recipe import Recipe
 from core.model.training import TrainingOutcome, fit
 from core.portable import outputs as portable_outputs
-from core.portable.preprocess import USABLE_KINDS, Preprocessor, TargetEncoder
+from core.portable.preprocess import USABLE_KINDS, Preprocessor
 from core.portable.reading import MIN_ROWS, read_table
+from core.portable.target import TargetEncoder
 from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
@@ -117,10 +121,10 @@ def prepare(
         if c.name not in dropped and c.kind in USABLE_KINDS and c.name in frame.columns
     }
     encoder = TargetEncoder.fit(frame[target], task.task, task.class_labels)
-    y_all = encoder.encode(frame[target]) if task.task != "regression" else None
+    y_all = encoder.encode(frame[target]) if task.spec.predicts_class else None
 
     train_idx, val_idx, test_idx, stratified = _split(len(frame), y_all, recipe)
-    if task.task != "regression" and recipe.split.stratify and not stratified:
+    if task.spec.predicts_class and recipe.split.stratify and not stratified:
         notes.append(NOTES["stratify_off"].format(target=target))
     train_raw, val_raw, test_raw = (
         frame.iloc[i].reset_index(drop=True) for i in (train_idx, val_idx, test_idx)
@@ -183,17 +187,16 @@ def _split(
     return (*three_way(None), False)
 
 
-def model_outputs(model: keras.Model, features: np.ndarray) -> np.ndarray:
-    """Raw network outputs: probabilities (n, k) for classes, values (n,) for numbers."""
+def model_outputs(model: keras.Model, features: np.ndarray, task: TaskInfo) -> np.ndarray:
+    """What evaluation reads: class probabilities ``(n, k)``, or values ``(n,)`` for numbers.
+
+    Values are in the units the model gives (the exported model: the target's own units).
+    """
     out = portable_outputs.model_outputs(model, features)
-    return out[:, 0] if out.shape[1] == 1 else out
-
-
-def class_probabilities(outputs: np.ndarray, n_classes: int) -> np.ndarray:
-    """(n, k) probabilities from the network's outputs (binary gives one column)."""
-    if outputs.ndim == 1 and n_classes == 2:
-        return np.column_stack([1.0 - outputs, outputs])
-    return outputs
+    spec = task.spec
+    if spec.predicts_class:
+        return spec.outputs.class_probabilities(out, len(task.class_labels))
+    return out[:, 0]
 
 
 def train_run(
@@ -217,13 +220,12 @@ def train_run(
     compile_model(network, recipe.training, task.task)
     batch_size = recipe.training.effective_batch_size(len(data.x_train))
     class_weight = None
-    if task.task != "regression" and recipe.training.class_weight == "balanced":
+    if task.spec.predicts_class and CLASS_WEIGHTS[recipe.training.class_weight].balanced:
         present = np.unique(data.y_train)
         weights = compute_class_weight("balanced", classes=present, y=data.y_train)
         class_weight = {int(c): float(w) for c, w in zip(present, weights, strict=False)}
     y_train = data.y_train
     y_val = data.y_val
-    metric_scale = data.target_encoder.std if task.task == "regression" else 1.0
     outcome = fit(
         network,
         (data.x_train, y_train, data.x_val, y_val),
@@ -233,11 +235,13 @@ def train_run(
         class_weight=class_weight,
         on_epoch=on_epoch,
         stop_event=stop_event,
-        metric_scale=metric_scale,
+        # Numbers are learned scaled: report the live error in the target's units (the
+        # encoder's scale is 1 for classes).
+        metric_scale=data.target_encoder.std,
     )
     model = None
     if outcome.has_model:
-        model = export_model(network, task.task, data.target_encoder.mean, data.target_encoder.std)
+        model = export_model(network, task.task, data.target_encoder)
     summary = DataSummary(
         name=data_name,
         rows=int(data.profile.n_rows),
@@ -274,26 +278,23 @@ def _evaluate(
 ) -> RunResult:
     """Test metrics, baselines on the same split, importance, and a plain verdict."""
     task = data.task
+    spec = task.spec
     labels = list(task.class_labels)
-    if task.task == "regression":
-        y_train = data.target_encoder.mean + data.target_encoder.std * data.y_train.astype(
-            "float64"
-        )
-        y_test = data.target_encoder.mean + data.target_encoder.std * data.y_test.astype("float64")
-    else:
-        y_train, y_test = data.y_train, data.y_test
-    baseline_outputs = evaluation.baseline_outputs(
+    y_train, y_test = data.y_train, data.y_test
+    if not spec.predicts_class:  # the baselines and metrics work in the target's own units
+        y_train = data.target_encoder.to_target_units(y_train)
+        y_test = data.target_encoder.to_target_units(y_test)
+    simple_outputs = baseline_outputs(
         task.task, data.x_train, y_train, data.x_test, labels, recipe.seed
     )
     baselines = {
-        name: evaluation.score_outputs(task.task, y_test, out, labels)
-        for name, out in baseline_outputs.items()
+        name: score_outputs(task.task, y_test, out, labels) for name, out in simple_outputs.items()
     }
     result = RunResult(
         task=task.task,
         target=task.target,
         class_labels=labels,
-        primary_metric=evaluation.PRIMARY_METRIC[task.task],
+        primary_metric=spec.headline_metric,
         metrics={},
         baselines=baselines,
         verdict=outcome.message,  # no model: how training ended is all there is to say
@@ -307,21 +308,19 @@ def _evaluate(
     )
     if model is None:
         return result
-    outputs = model_outputs(model, data.x_test)
-    if task.task == "regression":
+    outputs = model_outputs(model, data.x_test, task)
+    if spec.predicts_class:
+        metrics = evaluation.classification_metrics(y_test, outputs, labels)
+        charts = {"curves": evaluation.classification_curves(y_test, outputs, labels)}
+    else:
         metrics = evaluation.regression_metrics(y_test, outputs)
         charts = {"plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed)}
-    else:
-        proba = class_probabilities(outputs, len(labels))
-        metrics = evaluation.classification_metrics(y_test, proba, labels)
-        charts = {"curves": evaluation.classification_curves(y_test, proba, labels)}
 
     def predict_raw(rows: pd.DataFrame) -> np.ndarray:
         features, _ = data.preprocessor.transform(rows)
-        raw = model_outputs(model, features)
-        return raw if task.task == "regression" else class_probabilities(raw, len(labels))
+        return model_outputs(model, features, task)
 
-    importance = evaluation.permutation_importance(
+    importance = permutation_importance(
         predict_raw,
         data.test_frame,
         y_test,
@@ -333,8 +332,8 @@ def _evaluate(
     uncertainty = measure_uncertainty(
         task.task,
         y_test,
-        outputs if task.task == "regression" else proba,
-        baseline_outputs,
+        outputs,
+        simple_outputs,
         labels,
         seed=recipe.seed,
     )

@@ -178,13 +178,12 @@ def run_metrics(result: Mapping[str, Any]) -> tuple[list[tuple[str, float, int]]
     baselines', ``epochs_run``, ``best_epoch``. Values that are not finite numbers (an
     undefined score) are left out.
     """
-    # The training code is loaded already (the run just trained): its table names the metric.
-    from core.model.network import TASK_METRIC
+    from core.model.tasks import TASKS
 
+    spec = TASKS.get(str(result.get("task")))
     per_epoch: list[tuple[str, float, int]] = []
     for row in result.get("history") or []:
-        known = TASK_METRIC.get(str(result.get("task")))
-        metric = known[0] if known else metric_key(str(row.get("metric_name") or "metric"))
+        metric = spec.live_metric if spec else metric_key(str(row.get("metric_name") or "metric"))
         keys = {
             "loss": "loss",
             "val_loss": "val_loss",

@@ -6,8 +6,9 @@ import pytest
 from helpers import mixed_frame
 
 from core.data.profiling import profile_table
-from core.model.architecture import describe_network, estimate_input_width, output_units
+from core.model.architecture import describe_network, estimate_input_width
 from core.model.recipe import LayerConfig, ModelConfig, Recipe
+from core.model.tasks import task_spec
 from core.portable.preprocess import USABLE_KINDS, Preprocessor
 
 CONFIGS = {
@@ -41,7 +42,7 @@ def test_parameter_count_matches_keras(name: str, task: str, n_classes: int) -> 
     # Batch norm's moving averages are weights too, but not trained: count_params includes them.
     moving = 2 * sum(layer.units for layer in config.hidden_layers) if config.batch_norm else 0
     assert summary.n_parameters + moving == model.count_params()
-    assert model.output_shape == (None, output_units(task, n_classes))
+    assert model.output_shape == (None, task_spec(task).output_units(n_classes))
 
 
 @pytest.mark.parametrize("task, n_classes", TASKS, ids=[t for t, _ in TASKS])

@@ -29,7 +29,6 @@ import pytest
 from packaging.requirements import Requirement
 
 from core.bundle import formats as bundle_formats
-from core.bundle.card import md
 from core.bundle.layout import (
     BUNDLE_FILES,
     HISTORY_CSV,
@@ -46,8 +45,12 @@ from core.bundle.layout import (
 )
 from core.bundle.writer import BundleReport, load_bundle, predict_command, write_bundle
 from core.errors import BundleError, PredictionInputError
+from core.evaluation.measures import format_metric
+from core.markdown import escape_markdown as md
+from core.model.choices import OPTIMIZERS
 from core.model.recipe import LayerConfig, Recipe
 from core.pipeline import TrainedRun, train_run
+from core.portable.choices import SCALINGS
 from core.portable.outputs import PREDICTION, predict_frame, probability_column
 
 pytestmark = pytest.mark.slow
@@ -233,8 +236,15 @@ def test_model_card_is_plain_escaped_and_complete(exported) -> None:
     assert card.startswith("# Model card: predicting “churn”")
     assert "predicting a yes/no outcome" in card
     assert "spend\\|\\<b\\>\\*" in card and "<b>" not in card, "user text is escaped"
-    assert "binary \\<data\\>.csv" in card
+    assert "binary \\<data\\>\\.csv" in card and "<data>" not in card
     assert "| Measure | This model |" in card and "(main measure)" in card
+    recipe = item.run.recipe
+    # How it was trained, in the choice tables' own words, and the task's loss in plain words.
+    assert md(OPTIMIZERS[recipe.training.optimizer].label) in card
+    assert md(SCALINGS[recipe.preprocessing.numeric_scaling].label) in card
+    assert "| Error it learned to reduce (loss) | cross\\-entropy |" in card
+    metric = item.run.result.primary_metric
+    assert format_metric(item.run.result.metrics[metric], metric) in card
     for baseline in item.run.result.baselines:
         assert baseline in card
     assert item.run.result.warnings, "the tiny data set triggers at least one health warning"

@@ -324,8 +324,9 @@ def test_script_prepares_exactly_the_inputs_trainboard_learned_from(rendered, na
             "training.momentum": 0.5,
             "seed": 7,
         },
+        {"training.optimizer": "gradient_descent"},
     ],
-    ids=["default", "varied"],
+    ids=["default", "varied", "gradient descent"],
 )
 def test_script_builds_trainboards_network_with_the_same_starting_weights(
     rendered, changes

@@ -1,4 +1,4 @@
-"""Tests of core.evaluation.metrics: metrics, curves, baselines, importance and verdict."""
+"""Tests of core.evaluation: metrics, curves, baselines, importance, measures and verdict."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ import pandas as pd
 import pytest
 
 from core.errors import TrainingError
+from core.evaluation import baselines
 from core.evaluation import metrics as ev
+from core.evaluation.baselines import baseline_metrics
+from core.evaluation.importance import permutation_importance
+from core.evaluation.measures import HIGHER_IS_BETTER, METRIC_LABELS, format_metric
 from core.evaluation.verdict import VERDICT_TEMPLATES, verdict
+from core.model.tasks import TASKS
 
 PLAIN = (str, int, float, bool, type(None))
 
@@ -221,7 +226,7 @@ def separable_task(n: int = 400, seed: int = 0):
 
 def test_logistic_baseline_beats_majority_on_a_separable_task():
     X_train, y_train, X_test, y_test = separable_task()
-    result = ev.baseline_metrics("binary", X_train, y_train, X_test, y_test, ["no", "yes"], 0)
+    result = baseline_metrics("binary", X_train, y_train, X_test, y_test, ["no", "yes"], 0)
     assert set(result) == {"majority class", "logistic regression"}
     majority, logistic = result["majority class"], result["logistic regression"]
     assert majority["roc_auc"] == 0.5
@@ -237,9 +242,9 @@ def test_logistic_baseline_beats_majority_on_a_separable_task():
 
 def test_logistic_baseline_samples_large_training_sets(monkeypatch):
     X_train, y_train, X_test, y_test = separable_task(n=2000)
-    monkeypatch.setattr(ev, "LOGISTIC_MAX_ROWS", 100)
-    first = ev.baseline_metrics("binary", X_train, y_train, X_test, y_test, ["n", "y"], 7)
-    again = ev.baseline_metrics("binary", X_train, y_train, X_test, y_test, ["n", "y"], 7)
+    monkeypatch.setattr(baselines, "LOGISTIC_MAX_ROWS", 100)
+    first = baseline_metrics("binary", X_train, y_train, X_test, y_test, ["n", "y"], 7)
+    again = baseline_metrics("binary", X_train, y_train, X_test, y_test, ["n", "y"], 7)
     assert first == again
     assert first["logistic regression"]["accuracy"] > 0.85
 
@@ -250,7 +255,7 @@ def test_class_missing_from_training_still_gets_a_column():
     y_train = np.array([0, 2] * 15)  # class 1 ("b") never seen in training
     X_test = rng.normal(size=(6, 2))
     y_test = np.array([0, 1, 2, 0, 1, 2])
-    result = ev.baseline_metrics("multiclass", X_train, y_train, X_test, y_test, list("abc"), 0)
+    result = baseline_metrics("multiclass", X_train, y_train, X_test, y_test, list("abc"), 0)
     for metrics in result.values():
         matrix = np.array(metrics["confusion_matrix"])
         assert matrix.shape == (3, 3)
@@ -261,7 +266,7 @@ def test_class_missing_from_training_still_gets_a_column():
 
 def test_single_training_class_falls_back_to_class_shares():
     X = np.arange(20, dtype=float).reshape(10, 2)
-    result = ev.baseline_metrics(
+    result = baseline_metrics(
         "binary", X, np.zeros(10), X[:4], np.array([0, 1, 0, 1]), ["no", "yes"], 0
     )
     assert result["logistic regression"]["accuracy"] == 0.5
@@ -275,7 +280,7 @@ def test_linear_baseline_handles_collinear_one_hot_columns():
     x = rng.normal(size=300)
     X = np.column_stack([x, one_hot, one_hot[:, 0]])  # a duplicated column, on purpose
     y = 2.0 * x + category * 5.0 + 100.0
-    result = ev.baseline_metrics("regression", X[:200], y[:200], X[200:], y[200:], [], 0)
+    result = baseline_metrics("regression", X[:200], y[:200], X[200:], y[200:], [], 0)
     assert set(result) == {"average value", "linear regression"}
     assert result["linear regression"]["r2"] > 0.999
     assert result["average value"]["r2"] < 0.01
@@ -309,7 +314,7 @@ def test_permutation_importance_ranks_the_informative_column_first():
         return (1 / (1 + np.exp(-3 * rows["signal"].to_numpy()))).reshape(-1, 1)
 
     columns = ["noise", "city", "signal"]
-    result = ev.permutation_importance(
+    result = permutation_importance(
         predict, frame, y, "binary", columns, n_repeats=2, seed=1, max_rows=500
     )
     assert [r["column"] for r in result][0] == "signal"
@@ -317,7 +322,7 @@ def test_permutation_importance_ranks_the_informative_column_first():
     for entry in result[1:]:  # columns the predictor ignores cannot matter
         assert entry["importance"] == 0.0 and entry["std"] == 0.0
     assert calls == [500] * (1 + len(columns) * 2)
-    again = ev.permutation_importance(
+    again = permutation_importance(
         predict, frame, y, "binary", columns, n_repeats=2, seed=1, max_rows=500
     )
     assert again == result
@@ -332,7 +337,7 @@ def test_permutation_importance_multiclass_and_regression():
     def predict_classes(rows: pd.DataFrame) -> np.ndarray:
         return np.eye(3)[np.digitize(rows["signal"].to_numpy(), [-0.5, 0.5])] * 0.8 + 0.2 / 3
 
-    result = ev.permutation_importance(
+    result = permutation_importance(
         predict_classes, frame, y_class, "multiclass", ["noise", "signal", "city"]
     )
     assert result[0]["column"] == "signal" and result[0]["importance"] > 0.1
@@ -340,7 +345,7 @@ def test_permutation_importance_multiclass_and_regression():
     def predict_values(rows: pd.DataFrame) -> np.ndarray:
         return 4 * rows["signal"].to_numpy()
 
-    result = ev.permutation_importance(
+    result = permutation_importance(
         predict_values, frame, 4 * signal, "regression", ["city", "signal", "noise"]
     )
     assert result[0]["column"] == "signal"
@@ -428,12 +433,38 @@ def test_verdict_falls_back_when_the_primary_metric_is_undefined():
     assert verdict("binary", {}, {}, ["n", "y"]) == VERDICT_TEMPLATES["no_baseline"]
 
 
-def test_tables_cover_every_metric_and_task():
-    assert ev.PRIMARY_METRIC == {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
-    assert set(ev.METRIC_LABELS) == set(ev.HIGHER_IS_BETTER)
+def test_every_measure_a_task_reports_or_ranks_by_is_computed_and_explained():
     y = np.array([0, 1, 2, 1])
-    keys = set(ev.classification_metrics(y, one_hot_proba([0, 1, 2, 0], 3), list("abc")))
-    keys |= set(ev.regression_metrics(np.array([1.0, 2.0]), np.array([1.0, 2.5])))
-    assert keys - {"confusion_matrix", "class_labels", "mape_note"} <= set(ev.METRIC_LABELS)
-    for label, explanation in ev.METRIC_LABELS.values():
+    computed = {
+        True: set(ev.classification_metrics(y, one_hot_proba([0, 1, 2, 0], 3), list("abc"))),
+        False: set(ev.regression_metrics(np.array([1.0, 2.0]), np.array([1.0, 2.5]))),
+    }
+    for spec in TASKS.values():
+        keys = computed[spec.predicts_class]
+        for metric in (spec.headline_metric, spec.constant_metric, spec.importance_metric):
+            assert metric in keys and metric in METRIC_LABELS, (spec.name, metric)
+    every_key = computed[True] | computed[False]
+    assert every_key - {"confusion_matrix", "class_labels", "mape_note"} <= set(METRIC_LABELS)
+    assert set(METRIC_LABELS) == set(HIGHER_IS_BETTER)
+    for label, explanation in METRIC_LABELS.values():
         assert label and len(explanation) > 20
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "written"),
+    [
+        (0.87345, "accuracy", "0.873"),
+        (0.1234, "mape", "12.3%"),
+        (12345.6, "mae", "12,346"),
+        (123.456, "rmse", "123.5"),
+        (0.000123456, "mae", "0.000123"),
+        (0.0, "r2", "0.000"),
+        (-0.25, "r2", "-0.250"),
+        (None, "roc_auc", "—"),
+        (float("nan"), "mae", "—"),
+        (True, "accuracy", "—"),
+        ("0.5", "accuracy", "—"),
+    ],
+)
+def test_format_metric_writes_each_value_one_way(value, key, written):
+    assert format_metric(value, key) == written

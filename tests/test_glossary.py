@@ -27,8 +27,9 @@ from core.glossary.illustrations import (
     optimizer_paths,
     overfitting_run,
 )
+from core.model.choices import OPTIMIZERS
 from core.model.fields import spec_for
-from core.model.recipe import DEFAULT_LEARNING_RATES, ModelConfig, TrainingConfig
+from core.model.recipe import ModelConfig, TrainingConfig
 from core.model.tiny_network import ACTIVATIONS
 
 
@@ -53,8 +54,8 @@ def test_placeholders_are_filled_with_the_apps_own_defaults():
     for entry in GLOSSARY.values():
         for text in (entry.short, entry.explanation, entry.example or ""):
             assert not re.search(r"\{[a-z_]+\}", text), (entry.id, text)
-    assert f"{DEFAULT_LEARNING_RATES['adam']:g}" in get_entry(Term.OPTIMIZER).explanation
-    assert f"{DEFAULT_LEARNING_RATES['sgd']:g}" in get_entry(Term.LEARNING_RATE).explanation
+    assert f"{OPTIMIZERS['adam'].learning_rate:g}" in get_entry(Term.OPTIMIZER).explanation
+    assert f"{OPTIMIZERS['sgd'].learning_rate:g}" in get_entry(Term.LEARNING_RATE).explanation
 
 
 def test_formulas_have_balanced_braces():

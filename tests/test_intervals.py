@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from core.evaluation import intervals as iv
-from core.evaluation import metrics as ev
-from core.evaluation.verdict import VERDICT_TEMPLATES, verdict
+from core.evaluation.baselines import score_outputs
+from core.evaluation.verdict import SAME_TOLERANCE, VERDICT_TEMPLATES, verdict
+from core.model.tasks import task_spec
 
 LABELS = {"binary": ["no", "yes"], "multiclass": ["a", "b", "c"], "regression": []}
 
@@ -44,7 +45,7 @@ def paired_outputs(
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_every_metric_gets_a_range_around_its_score(task):
     y, outputs = made_up(task, 400, 0.6)
-    point = ev.score_outputs(task, y, outputs, LABELS[task])
+    point = score_outputs(task, y, outputs, LABELS[task])
     found = iv.measure_uncertainty(task, y, outputs, {}, LABELS[task], seed=3, resamples=300)
     numbers = {k for k, v in point.items() if isinstance(v, float)}
     assert set(found.intervals) == numbers
@@ -62,7 +63,7 @@ def test_resampled_scores_are_the_metrics_of_the_resampled_rows(task):
     drawn = np.random.default_rng(8).integers(0, len(y), len(y))
     counts = np.bincount(drawn, minlength=len(y)).astype(np.float32)[None, :]
     scores = iv._scorer(task, y, outputs, LABELS[task]).scores(counts)
-    expected = ev.score_outputs(task, y[drawn], outputs[drawn], LABELS[task])
+    expected = score_outputs(task, y[drawn], outputs[drawn], LABELS[task])
     for metric, values in scores.items():
         assert values[0] == pytest.approx(expected[metric], rel=1e-5, abs=1e-6), metric
 
@@ -107,7 +108,7 @@ def test_constant_actual_values_have_no_r2_range():
 def test_a_clearly_better_network_is_better_and_a_tie_is_noise(task):
     y, network, weaker = paired_outputs(task, 3000, ours=0.8, theirs=0.3)
     clear = iv.measure_uncertainty(task, y, network, {"rival": weaker}, LABELS[task], seed=1)
-    headline = ev.PRIMARY_METRIC[task]
+    headline = task_spec(task).headline_metric
     assert clear.outcome("rival", headline) == "better"
     comparison = clear.comparisons["rival"][headline]
     assert comparison.low > 0 and comparison.low <= comparison.difference <= comparison.high
@@ -172,7 +173,7 @@ def test_resamples_must_be_positive():
 
 
 def _result(task: str, y: np.ndarray, outputs: np.ndarray) -> dict:
-    return ev.score_outputs(task, y, outputs, LABELS[task])
+    return score_outputs(task, y, outputs, LABELS[task])
 
 
 def test_verdict_says_better_only_when_the_ranges_say_so():
@@ -181,7 +182,7 @@ def test_verdict_says_better_only_when_the_ranges_say_so():
     baselines = {"majority class": constant, "logistic regression": twin}
     scores = {name: _result("binary", y, out) for name, out in baselines.items()}
     ours = _result("binary", y, network)
-    assert ours["roc_auc"] - scores["logistic regression"]["roc_auc"] > ev.SAME_TOLERANCE
+    assert ours["roc_auc"] - scores["logistic regression"]["roc_auc"] > SAME_TOLERANCE
     found = iv.measure_uncertainty("binary", y, network, baselines, LABELS["binary"], seed=0)
     assert found.outcome("logistic regression", "roc_auc") == "noise"
 

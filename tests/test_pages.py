@@ -24,10 +24,12 @@ from streamlit.testing.v1 import AppTest
 
 import core.jobs.runner
 from core.evaluation import metrics as evaluation
+from core.evaluation.baselines import baseline_metrics
 from core.evaluation.verdict import verdict
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
 from core.jobs.states import JobPhase, check_job_id, no_such_run
 from core.jobs.status import JobStatus
+from core.model.tasks import task_spec
 from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +52,7 @@ def classification_result() -> RunResult:
     proba = np.clip(0.3 * y + 0.35 + rng.normal(0, 0.2, 200), 0.01, 0.99)
     labels = ["No", "Yes"]
     x = np.column_stack([y + rng.normal(0, 1, 200), rng.normal(0, 1, 200)])
-    baselines = evaluation.baseline_metrics("binary", x, y, x, y, labels, seed=0)
+    baselines = baseline_metrics("binary", x, y, x, y, labels, seed=0)
     metrics = evaluation.classification_metrics(y, proba, labels)
     return result_dict(
         "binary",
@@ -68,7 +70,7 @@ def regression_result() -> RunResult:
     y = rng.normal(1000, 300, 300)
     predicted = y + rng.normal(0, 100, 300)
     x = np.column_stack([y + rng.normal(0, 50, 300)])
-    baselines = evaluation.baseline_metrics("regression", x, y, x, y, [], seed=0)
+    baselines = baseline_metrics("regression", x, y, x, y, [], seed=0)
     metrics = evaluation.regression_metrics(y, predicted)
     return result_dict(
         "regression",
@@ -87,7 +89,7 @@ def result_dict(task, target, labels, metrics, baselines, charts) -> RunResult:
         target=target,
         class_labels=labels,
         metrics=metrics,
-        primary_metric=evaluation.PRIMARY_METRIC[task],
+        primary_metric=task_spec(task).headline_metric,
         baselines=baselines,
         verdict=verdict(task, metrics, baselines, labels),
         evaluation=charts,
@@ -456,6 +458,16 @@ def test_momentum_is_offered_only_for_sgd(runner):
     assert not [w for w in app.expander[0].slider if w.key == "opt_training_momentum"]
 
 
+def test_plain_gradient_descent_offers_neither_momentum_nor_a_batch_size(runner):
+    app = go(with_sample(open_app()), "design")
+    assert [w for w in app.number_input if w.key == "opt_training_batch_size"]
+    app.selectbox(key="opt_training_optimizer").set_value("gradient_descent").run()
+    no_exception(app)
+    assert app.session_state["recipe"].training.optimizer == "gradient_descent"
+    assert not [w for w in app.number_input if w.key == "opt_training_batch_size"]
+    assert not [w for w in app.slider if w.key == "opt_training_momentum"]
+
+
 def test_contradicting_settings_are_refused_and_block_training(runner):
     app = go(with_sample(open_app()), "design")
     app.slider(key="opt_split_validation_fraction").set_value(0.4)
@@ -771,7 +783,8 @@ def _fake_bundle():
 
     from core.bundle.loading import LoadedBundle
     from core.model.recipe import PreprocessingConfig
-    from core.portable.preprocess import Preprocessor, TargetEncoder
+    from core.portable.preprocess import Preprocessor
+    from core.portable.target import TargetEncoder
 
     frame = pd.DataFrame({"age": np.arange(40.0), "plan": ["basic", "pro"] * 20})
     preprocessor = Preprocessor.fit(

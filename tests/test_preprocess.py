@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import PredictionInputError, UnusableDataError
+from core.errors import PredictionInputError, RecipeError, UnusableDataError
 from core.model.recipe import PreprocessingConfig
-from core.portable.preprocess import MISSING, OTHER, Preprocessor, TargetEncoder
+from core.portable.preprocess import MISSING, OTHER, Preprocessor
+from core.portable.target import TargetEncoder
 
 KINDS = {"age": "numeric", "city": "categorical"}
 
@@ -293,6 +294,39 @@ def test_unknown_format_is_refused() -> None:
         Preprocessor.from_dict(state)
 
 
+@pytest.mark.parametrize(
+    ("setting", "frame", "kinds"),
+    [
+        ("numeric_missing", _numeric_frame([1.0, None, 3.0]), {"age": "numeric"}),
+        ("numeric_scaling", _numeric_frame([1.0, 2.0]), {"age": "numeric"}),
+        ("categorical_missing", _city_frame(["Oslo", None]), {"city": "categorical"}),
+        ("categorical_encoding", _city_frame(["Oslo", "Rome"]), {"city": "categorical"}),
+    ],
+)
+def test_an_unknown_preparation_choice_is_refused_not_replaced(setting, frame, kinds) -> None:
+    # Before: an unknown missing-value rule silently became the median.
+    config = {**_config(), setting: "avrage"}
+    with pytest.raises(RecipeError, match=rf"'{setting}' is 'avrage'.*Use one of") as caught:
+        Preprocessor.fit(frame, kinds, config)
+    assert "'" + _config()[setting] + "'" in str(caught.value), "the message lists the choices"
+
+
+@pytest.mark.parametrize(
+    ("column", "field", "kinds", "frame"),
+    [
+        ("numeric", "impute", {"age": "numeric"}, _numeric_frame([1.0, 2.0])),
+        ("numeric", "scaling", {"age": "numeric"}, _numeric_frame([1.0, 2.0])),
+        ("categorical", "missing", {"city": "categorical"}, _city_frame(["Oslo", "Rome"])),
+        ("categorical", "encoding", {"city": "categorical"}, _city_frame(["Oslo", "Rome"])),
+    ],
+)
+def test_a_saved_state_with_an_unknown_rule_is_refused(column, field, kinds, frame) -> None:
+    state = Preprocessor.fit(frame, kinds, _config()).to_dict()
+    state[column][0][field] = "zigzag"
+    with pytest.raises(RecipeError, match="zigzag"):
+        Preprocessor.from_dict(state)
+
+
 def test_missing_required_column_is_named() -> None:
     prep = Preprocessor.fit(_mixed_frame(), {"age": "numeric", "city": "categorical"}, _config())
     with pytest.raises(PredictionInputError) as caught:
@@ -369,9 +403,7 @@ def test_target_encoder_regression() -> None:
     assert encoder.std == pytest.approx(np.std([10.0, 20.0, 30.0]))
     scaled = encoder.encode(values)
     assert scaled.dtype == np.float32
-    np.testing.assert_allclose(
-        scaled[:3] * encoder.std + encoder.mean, [10.0, 20.0, 30.0], rtol=1e-6
-    )
+    np.testing.assert_allclose(encoder.to_target_units(scaled[:3]), [10.0, 20.0, 30.0], rtol=1e-6)
     assert np.isnan(scaled[3])
 
 

@@ -8,12 +8,11 @@ import pytest
 from pydantic import ValidationError
 
 from core.errors import RecipeError
+from core.model.choices import OPTIMIZERS
 from core.model.fields import field_specs, spec_for
 from core.model.recipe import (
     AUTO_BATCH_MAX,
     AUTO_BATCH_MIN,
-    DEFAULT_LEARNING_RATES,
-    OPTIMIZER_CHOICES,
     LayerConfig,
     Recipe,
     TrainingConfig,
@@ -256,10 +255,7 @@ def test_field_specs_cover_every_setting() -> None:
 
 def test_field_specs_describe_choices_and_ranges() -> None:
     specs = {spec.path: spec for spec in field_specs(Recipe)}
-    optimizer = specs["training.optimizer"]
-    assert optimizer.kind == "choice"
-    assert set(optimizer.choices) == set(OPTIMIZER_CHOICES)
-    assert optimizer.default in optimizer.choices
+    assert specs["training.optimizer"].kind == "choice"
     for spec in specs.values():
         if spec.kind == "choice":
             assert spec.default in spec.choices, spec.path
@@ -312,14 +308,34 @@ def test_explicit_batch_size_wins() -> None:
     assert config.effective_batch_size(10_000_000) == 7
 
 
-@pytest.mark.parametrize("optimizer", sorted(OPTIMIZER_CHOICES))
-def test_effective_learning_rate_follows_the_optimizer_table(optimizer: str) -> None:
+def test_every_offered_choice_is_accepted_and_anything_else_refused() -> None:
+    """What the form offers is exactly what a recipe accepts, for every choice setting."""
+    choice_specs = [spec for spec in field_specs(Recipe) if spec.kind == "choice"]
+    choice_specs.append(spec_for("layer.activation"))
+    assert len(choice_specs) >= 7
+    for spec in choice_specs:
+        for value, label in spec.choices.items():
+            assert spec.choice_help[value], f"{spec.path}: '{value}' has no help"
+            assert f"{label}: {spec.choice_help[value]}" in spec.full_help
+            if spec.path == "layer.activation":
+                assert LayerConfig(activation=value).activation == value
+            else:
+                assert Recipe().with_changes(**{spec.path: value}).to_dict() is not None
+        if spec.path != "layer.activation":
+            with pytest.raises(RecipeError, match="must be one of"):
+                Recipe().with_changes(**{spec.path: "no-such-choice"})
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_effective_learning_rate_is_the_optimizer_default_unless_set(optimizer: str) -> None:
     automatic = TrainingConfig(optimizer=optimizer)
-    assert automatic.effective_learning_rate == DEFAULT_LEARNING_RATES[optimizer]
+    assert automatic.effective_learning_rate == OPTIMIZERS[optimizer].learning_rate
     chosen = TrainingConfig(optimizer=optimizer, learning_rate=0.123)
     assert chosen.effective_learning_rate == 0.123
 
 
-def test_every_optimizer_has_a_default_learning_rate() -> None:
-    assert set(DEFAULT_LEARNING_RATES) == set(OPTIMIZER_CHOICES)
-    assert DEFAULT_LEARNING_RATES["sgd"] != DEFAULT_LEARNING_RATES["adam"]
+def test_gradient_descent_looks_at_all_training_rows_at_once() -> None:
+    config = TrainingConfig(optimizer="gradient_descent", batch_size=32)
+    for rows in (1, 57, 10_000):
+        assert config.effective_batch_size(rows) == rows
+    assert TrainingConfig(optimizer="sgd", batch_size=32).effective_batch_size(10_000) == 32

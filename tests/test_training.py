@@ -179,7 +179,7 @@ def test_regression_results_are_in_the_targets_units() -> None:
     recipe = _easy_recipe("regression", **{"training.max_epochs": 5})
     run = train_run(frame, recipe)
     data = prepare(frame, recipe)  # the same seed gives the same split
-    predictions = model_outputs(run.model, data.x_test)
+    predictions = model_outputs(run.model, data.x_test, run.task)
     actual = data.test_frame["price"].to_numpy(dtype="float64")
     spread = float(frame["price"].std())
     assert spread > 100  # the target is in the hundreds to thousands
@@ -401,6 +401,7 @@ def test_early_stopping_ends_early_and_keeps_the_best_pass() -> None:
     assert str(recipe.training.patience) in outcome.message
     # The model holds the best pass's weights, not the last pass's.
     data = prepare(frame, recipe)
-    restored = _binary_log_loss(data.y_val, model_outputs(run.model, data.x_val))
+    positive = model_outputs(run.model, data.x_val, run.task)[:, 1]  # P(second class)
+    restored = _binary_log_loss(data.y_val, positive)
     assert restored == pytest.approx(val_losses[outcome.best_epoch - 1], rel=1e-3)
     assert restored < val_losses[-1] or val_losses[-1] == min(val_losses)

@@ -56,7 +56,7 @@ def outcome_mix_figure(mix: OutcomeMix) -> go.Figure:
         fig.update_yaxes(title=TEXT["rows"])
         return _layout(fig, height=CHART_HEIGHT)
     colours = [_BLUE] * len(mix.labels)
-    if mix.task == "binary":
+    if mix.spec.yes_no:
         colours[-1] = _ORANGE  # the outcome a yes/no model is asked to catch
     fig = go.Figure(
         go.Bar(
@@ -99,7 +99,7 @@ def outcome_by_value_figure(summary: OutcomeByValue) -> go.Figure:
     labels = [esc(group.label) for group in summary.groups]
     rows = [group.rows for group in summary.groups]
     fig = go.Figure()
-    if summary.task == "multiclass":
+    if summary.spec.several_classes:
         colours = pio.templates["plotly_white"].layout.colorway
         for index, label in enumerate(summary.class_labels):
             fig.add_trace(
@@ -116,7 +116,7 @@ def outcome_by_value_figure(summary: OutcomeByValue) -> go.Figure:
         fig.update_yaxes(title=TEXT["share_of_rows"], tickformat=".0%", range=[0, 1])
     else:
         small = [group.rows < MIN_GROUP_ROWS for group in summary.groups]
-        binary = summary.task == "binary"
+        binary = summary.spec.yes_no
         main = _ORANGE if binary else _BLUE
         fig.add_trace(
             go.Bar(

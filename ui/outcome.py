@@ -110,7 +110,7 @@ def mix_sentences(mix: OutcomeMix) -> list[str]:
             lines.append(TEXT["mix_tail"].format(top=number_text(mix.edges[-1])))
         return lines
     shares = mix.shares
-    if mix.task == "binary":
+    if mix.spec.yes_no:
         positive = _quoted(mix.labels[-1])
         lines = [
             TEXT["mix_binary"].format(
@@ -151,7 +151,7 @@ def by_value_sentences(summary: OutcomeByValue) -> list[str]:
     column, target = _bold(summary.column), _bold(summary.target)
     lines = []
     extremes = summary.extremes()
-    if summary.task == "multiclass":
+    if summary.spec.several_classes:
         purest = summary.purest()
         if purest is not None:
             group, outcome = purest
@@ -165,7 +165,7 @@ def by_value_sentences(summary: OutcomeByValue) -> list[str]:
             )
     elif extremes is not None:
         low, high = extremes
-        binary = summary.task == "binary"
+        binary = summary.spec.yes_no
         show = _percent if binary else amount_text
         lines.append(
             TEXT["by_binary" if binary else "by_number"].format(
@@ -232,7 +232,10 @@ def show_outcome_by_column(dataset: Dataset, profile, dropped: list[str]) -> Non
         else:
             st.markdown(lines[-1])
         notes = [TEXT["strength"].format(strength=summary.strength)]
-        if any(g.rows < MIN_GROUP_ROWS for g in summary.groups) and summary.task != "multiclass":
+        if (
+            any(g.rows < MIN_GROUP_ROWS for g in summary.groups)
+            and not summary.spec.several_classes
+        ):
             notes.append(TEXT["small_groups"].format(n=MIN_GROUP_ROWS))
         if summary.sampled:
             notes.append(TEXT["sampled"].format(rows=summary.n_rows))

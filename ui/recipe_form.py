@@ -14,10 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from core.errors import RecipeError
 from core.glossary import term_for_setting
-from core.model.fields import FieldSpec, field_specs, spec_for
-from core.model.recipe import ModelConfig, Recipe
+from core.model.choices import optimizers_using
+from core.model.fields import FieldSpec, field_specs
+from core.model.recipe import Recipe
 from ui.glossary import explain_setting
 from ui.text import escape_markdown
 
@@ -29,12 +29,6 @@ TEXT = {
         "training": "Training",
     },
     "automatic": "automatic",
-    "layer": "Layer {n}",
-    "remove_layer": "Remove",
-    "add_layer": "Add a layer",
-    "no_layers": "No hidden layer: the network is a plain linear model "
-    "(inputs straight to the answer).",
-    "layers_full": "The network already has the largest number of layers allowed ({n}).",
     "out_of_range": "{label}: {value} is outside the allowed range: it must be {allowed}. "
     "Type a value in that range; until then the last valid value is kept.",
     "empty": "{label}: type a number; until then the last valid value is kept.",
@@ -49,11 +43,17 @@ TEXT = {
 CUSTOM_SETTINGS = {"target", "drop_columns", "model.hidden_layers"}
 # Stable widget keys the end-to-end tests rely on; other settings use "opt_<path>".
 WIDGET_KEYS = {"training.max_epochs": "epochs"}
-# A setting shown only while another one has a given value (so it cannot be set in vain).
-SHOWN_WHEN = {
-    "training.momentum": ("training.optimizer", "sgd"),
-    "preprocessing.numeric_fill_value": ("preprocessing.numeric_missing", "constant"),
-    "training.patience": ("training.early_stopping", True),
+# A setting shown only while another one has one of some values (so it cannot be set in
+# vain). Which optimizers a training setting applies to is read from the optimizer table.
+SHOWN_WHEN: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "training.momentum": ("training.optimizer", optimizers_using("momentum")),
+    "preprocessing.numeric_fill_value": ("preprocessing.numeric_missing", ("constant",)),
+    "training.patience": ("training.early_stopping", (True,)),
+}
+# Settings that stay where they are (advanced) but are hidden while they do not apply:
+# plain gradient descent always looks at all training rows, so it has no batch size.
+APPLIES_WHEN: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "training.batch_size": ("training.optimizer", optimizers_using("batch_size")),
 }
 # Number settings whose useful values are tiny or large get a typed box with this step;
 # other fractions between 0 and 1 get a slider.
@@ -139,14 +139,18 @@ def other_settings(specs: list[FieldSpec]) -> list[FieldSpec]:
 
 def is_shown(path: str, values: dict) -> bool:
     """Whether a setting applies given the values chosen so far."""
-    if path not in SHOWN_WHEN:
+    condition = SHOWN_WHEN.get(path) or APPLIES_WHEN.get(path)
+    if condition is None:
         return True
-    other, wanted = SHOWN_WHEN[path]
-    return get_setting(values, other) == wanted
+    other, wanted = condition
+    return get_setting(values, other) in wanted
 
 
-def _seed(key: str, value: Any) -> None:
-    # Seed once; afterwards the widget owns the value until the user leaves the page.
+def seed_widget(key: str, value: Any) -> None:
+    """Give the widget with ``key`` its first value (from the recipe in session state).
+
+    Seeded once; afterwards the widget owns the value until the user leaves the page.
+    """
     if key not in st.session_state:
         st.session_state[key] = value
 
@@ -184,8 +188,11 @@ def range_problem(spec: FieldSpec, value: Any) -> str | None:
     return TEXT["out_of_range"].format(label=spec.label, value=_number(value), allowed=allowed)
 
 
-def _checked(spec: FieldSpec, value: Any, current: Any, problems: list[str] | None) -> Any:
-    # An out-of-range value is said under its box and not used: the last valid one is.
+def checked_number(spec: FieldSpec, value: Any, current: Any, problems: list[str] | None) -> Any:
+    """``value`` if it is in the setting's range, else ``current`` (the last valid value).
+
+    An out-of-range value is said under its box (and added to ``problems``), not used.
+    """
     problem = range_problem(spec, value)
     if problem is None:
         return value
@@ -215,7 +222,7 @@ def render_setting(
                 value = _widget(spec, current, key)
             explain_setting(spec.path, key=explain_key(key))
     if spec.kind in NUMBER_KINDS and not _uses_slider(spec):
-        return _checked(spec, value, current, problems)  # said under the widget's whole row
+        return checked_number(spec, value, current, problems)  # said under the widget's whole row
     return value
 
 
@@ -234,10 +241,10 @@ def _uses_slider(spec: FieldSpec) -> bool:
 
 def _widget(spec: FieldSpec, current: Any, key: str) -> Any:
     """The widget of one setting (seeded from ``current``) and the value it holds."""
-    label, help_text = spec.label, spec.help or None
+    label, help_text = spec.label, spec.full_help or None
     if spec.kind == "choice":
         choices = spec.choices or {}
-        _seed(key, current)
+        seed_widget(key, current)
         return st.selectbox(
             label,
             list(choices),
@@ -246,15 +253,15 @@ def _widget(spec: FieldSpec, current: Any, key: str) -> Any:
             help=help_text,
         )
     if spec.kind == "bool":
-        _seed(key, bool(current))
+        seed_widget(key, bool(current))
         return st.toggle(label, key=key, help=help_text)
     if spec.kind in ("int", "optional_int"):
-        _seed(key, None if current is None else int(current))
+        seed_widget(key, None if current is None else int(current))
         return st.number_input(
             label, step=1, key=key, help=help_text, placeholder=TEXT["automatic"]
         )
     if spec.kind in ("float", "optional_float"):
-        _seed(key, None if current is None else float(current))
+        seed_widget(key, None if current is None else float(current))
         low, high = spec.minimum, spec.maximum
         if _uses_slider(spec):  # a slider cannot leave its range
             top = high - SLIDER_STEP if spec.exclusive_maximum else high
@@ -288,116 +295,6 @@ def render_settings(
         if is_shown(spec.path, values):
             value = render_setting(spec, get_setting(values, spec.path), problems=problems)
             set_setting(values, spec.path, value)
-
-
-# --- hidden layers ---------------------------------------------------------------------
-
-
-def max_layers() -> int:
-    """The largest number of hidden layers a recipe accepts."""
-    metadata = ModelConfig.model_fields["hidden_layers"].metadata
-    return next((m.max_length for m in metadata if getattr(m, "max_length", None)), 10)
-
-
-def _layer_keys(index: int) -> dict[str, str]:
-    return {field: f"layer_{field}_{index}" for field in ("units", "activation", "dropout")}
-
-
-def _layers_with_widget_values(layers: list[dict]) -> list[dict]:
-    # Values typed into a layer's widgets that have not been written back yet; a value the
-    # page has refused (out of range, said under its box) is not carried over.
-    merged = []
-    for index, layer in enumerate(layers):
-        keys = _layer_keys(index)
-        row = {}
-        for field, key in keys.items():
-            typed = st.session_state.get(key, layer[field])
-            refused = range_problem(spec_for(f"layer.{field}"), typed) is not None
-            row[field] = layer[field] if refused else typed
-        merged.append(row)
-    return merged
-
-
-def _forget_layer_widgets() -> None:
-    # After adding or removing a layer the widgets are re-seeded from the recipe, so a
-    # removed layer's values do not stick to the layer that moves into its place.
-    for key in [k for k in st.session_state if str(k).startswith("layer_")]:
-        del st.session_state[key]
-
-
-def _change_layers(remove: int | None = None) -> None:
-    recipe: Recipe = st.session_state["recipe"]
-    layers = _layers_with_widget_values(recipe.to_dict()["model"]["hidden_layers"])
-    if remove is None:
-        template = dict(layers[-1]) if layers else spec_defaults()
-        template["units"] = max(1, template["units"] // 2) if layers else template["units"]
-        layers.append(template)
-    else:
-        layers.pop(remove)
-    try:
-        st.session_state["recipe"] = recipe.with_changes(**{"model.hidden_layers": layers})
-    except RecipeError as error:  # a callback's exception would reach the user as a traceback
-        st.toast(escape_markdown(str(error)), icon=":material/error:")
-        return
-    _forget_layer_widgets()
-
-
-def spec_defaults() -> dict:
-    """A new layer's settings: the defaults declared in the recipe."""
-    return {
-        field: spec_for(f"layer.{field}").default for field in ("units", "activation", "dropout")
-    }
-
-
-def render_layer_sizes(layers: list[dict], problems: list[str] | None = None) -> None:
-    """Neurons per layer, a remove button per layer and an "Add a layer" button (in place).
-
-    A number of neurons outside the allowed range is explained under its row and added to
-    ``problems``; the layer keeps its last valid size.
-    """
-    if not layers:
-        st.caption(TEXT["no_layers"])
-    units_spec = spec_for("layer.units")
-    for index, layer in enumerate(layers):
-        left, right = st.columns([2, 1], vertical_alignment="bottom")  # room for "Remove"
-        with left:
-            key = _layer_keys(index)["units"]
-            _seed(key, int(layer["units"]))
-            units = st.number_input(
-                f"{TEXT['layer'].format(n=index + 1)}: {units_spec.label}",
-                step=8,
-                key=key,
-                help=units_spec.help,
-            )
-        with right:
-            st.button(
-                TEXT["remove_layer"],
-                key=f"layer_remove_{index}",
-                on_click=_change_layers,
-                kwargs={"remove": index},
-                icon=":material/delete:",
-            )
-        # Said under the row, at full width, rather than squeezed beside the Remove button.
-        layer["units"] = _checked(units_spec, units, layer["units"], problems)
-    full = len(layers) >= max_layers()
-    st.button(
-        TEXT["add_layer"],
-        key="layer_add",
-        on_click=_change_layers,
-        disabled=full,
-        icon=":material/add:",
-    )
-    if full:
-        st.caption(TEXT["layers_full"].format(n=max_layers()))
-
-
-def render_layer_details(layers: list[dict]) -> None:
-    """Activation and dropout of each layer (advanced settings), in place."""
-    for index, layer in enumerate(layers):
-        st.markdown(f"**{TEXT['layer'].format(n=index + 1)}**")
-        keys = _layer_keys(index)
-        for field in ("activation", "dropout"):
-            layer[field] = render_setting(spec_for(f"layer.{field}"), layer[field], key=keys[field])
 
 
 def build_recipe(values: dict) -> Recipe:

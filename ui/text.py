@@ -1,17 +1,18 @@
 """Showing text safely: user-provided text never becomes markdown, HTML or a chart tag.
 
 Column names, category values, file names and error messages that quote them
-come from the user's file. Streamlit renders ``st.markdown``, ``st.warning``,
-``st.error`` and widget labels as markdown, and plotly renders a subset of HTML
-in chart text, so such text is escaped before it reaches either.
+come from the user's file. Markdown escaping is :func:`core.markdown.escape_markdown`
+(the model card uses it too); plotly renders a subset of HTML in chart text, so chart
+text is escaped with :func:`escape_chart_text`.
 """
 
 from __future__ import annotations
 
 import html
-import re
 
 import streamlit as st
+
+from core.markdown import escape_markdown
 
 TEXT = {
     "seconds": "{s} s",
@@ -19,30 +20,6 @@ TEXT = {
     "hours": "{h} h {m:02d} min",
     "unknown": "unknown",
 }
-
-# CommonMark makes any backslash-escaped ASCII punctuation literal. These are the characters
-# that can start markup: emphasis, code, links and images, headings, lists, tables, raw HTML
-# and entities, and Streamlit's own directives (":red[...]", ":material/icon:", "$math$").
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
-
-
-def escape_markdown(text: object) -> str:
-    """Make ``text`` show literally inside markdown.
-
-    Parameters
-    ----------
-    text : object
-        Any value; it is converted with ``str`` first.
-
-    Returns
-    -------
-    str
-        The text with every markdown-significant character backslash-escaped and
-        line breaks turned into spaces (so user text cannot start a heading,
-        list or table).
-    """
-    flat = " ".join(str(text).splitlines())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
 
 
 def escape_chart_text(text: object) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.model.recipe import ACTIVATION_CHOICES
+from core.model.choices import ACTIVATIONS as ACTIVATION_CHOICES
 from core.model.tiny_network import ACTIVATIONS, DEFAULT_WEIGHTS, TinyWeights, TrainingStep
 from ui.learn_charts import loss_history_figure
 
@@ -110,9 +110,11 @@ def settings_form(key: str) -> WalkthroughSettings:
     left, middle, right = st.columns(3)
     rate = left.select_slider(TEXT["rate"], LEARNING_RATES, value=0.5, key=f"{key}_rate")
     activation = middle.selectbox(
-        TEXT["activation"], list(_ACTIVATION_TEX), format_func=ACTIVATION_CHOICES.get,
+        TEXT["activation"],
+        list(_ACTIVATION_TEX),
+        format_func=lambda value: ACTIVATION_CHOICES[value].label,
         key=f"{key}_activation",
-    )  # fmt: skip
+    )
     loss = right.selectbox(
         TEXT["loss"], list(TEXT["losses"]), format_func=TEXT["losses"].get, key=f"{key}_loss"
     )

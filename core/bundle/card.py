@@ -9,7 +9,6 @@ user's data (column names, class labels, file names) is escaped, so a column cal
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -19,50 +18,26 @@ from core.bundle.layout import (
     DEFAULT_PREDICTIONS,
     MODEL_KERAS,
     PREDICT_SCRIPT,
+    RECIPE_JSON,
     REQUIREMENTS_TXT,
     RUNTIME_PACKAGE,
     SCHEMA_JSON,
 )
-from core.portable.outputs import PREDICTION, probability_column
+from core.evaluation.measures import METRIC_LABELS, format_metric, metric_label
+from core.markdown import escape_markdown as md
+from core.model.choices import ACTIVATIONS, OPTIMIZERS
+from core.portable.choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING, SCALINGS
+from core.portable.tasks import PREDICTION, probability_column
 from core.results import DataSummary, RunResult
 
 if TYPE_CHECKING:  # the pipeline imports TensorFlow; the card only reads the run
     from core.pipeline import TrainedRun
 
-try:  # plain names of the metrics; the card still renders if evaluation changes
-    from core.evaluation.metrics import METRIC_LABELS
-except ImportError:  # pragma: no cover - only while modules are being rebuilt
-    METRIC_LABELS = {}
-
-# Markdown punctuation that could start markup, links, tables or HTML.
-# Parentheses need no escape: with "[" and "!" escaped no link can form around them.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~&$])")
 MAX_LISTED_VALUES = 12
-MISSING_VALUE = "—"
-
-
-def md(value: Any) -> str:
-    """User-provided text, escaped for markdown and kept on one line."""
-    text = " ".join(str(value).split())
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    # A leading "-", "=" or "1." would start a list or heading underline on its own line.
-    text = re.sub(r"^([-+=])", r"\\\1", text)
-    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
 
 
 def quoted(value: Any) -> str:
     return f"“{md(value)}”"
-
-
-def number(value: Any) -> str:
-    """A metric value for a person: 3 decimals, thousands separators for large numbers."""
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return MISSING_VALUE
-    if not math.isfinite(value):
-        return MISSING_VALUE
-    if abs(value) >= 100:
-        return f"{value:,.1f}"
-    return f"{value:.3f}"
 
 
 def render_model_card(
@@ -89,6 +64,7 @@ def render_model_card(
     sections = [
         _what_it_predicts(task, run.preprocessor),
         _data_section(data, run.preprocessor, run.column_profiles),
+        _training_section(run.recipe, task, run.result.batch_size),
         _quality_section(run.result),
         _warnings_section(list(run.result.warnings)),
         _limits_section(data, run.preprocessor),
@@ -105,7 +81,8 @@ def _what_it_predicts(task: Any, preprocessor: Any) -> str:
         f"of a row, it predicts the column {quoted(task.target)}."
     )
     labels = [str(label) for label in task.class_labels]
-    if task.task == "regression":
+    outputs = task.spec.outputs
+    if not outputs.predicts_class:
         lines.append(f"Its answer is a number in the same units as {quoted(task.target)}.")
     else:
         listed = ", ".join(quoted(label) for label in labels)
@@ -115,7 +92,7 @@ def _what_it_predicts(task: Any, preprocessor: Any) -> str:
             f"For each row it gives the most likely outcome (column `{PREDICTION}`) and how "
             f"likely each outcome is, from 0 to 1 (columns such as {example})."
         )
-        if task.task == "binary":
+        if outputs.single_probability:
             lines.append(
                 f"The outcome shown is {quoted(labels[1])} when its probability is above 0.5."
             )
@@ -161,9 +138,32 @@ def _count(value: Any) -> str:
     return f"{int(value):,}" if isinstance(value, (int, float)) and math.isfinite(value) else "—"
 
 
-def _metric_label(key: str) -> str:
-    label = METRIC_LABELS.get(key)
-    return label[0] if label else key.replace("_", " ").capitalize()
+def _training_section(recipe: Any, task: Any, batch_size: Any) -> str:
+    """How the data was prepared and the network trained, in the choices' own words."""
+    if recipe is None:
+        return "## How it was trained\n\nThe recipe of this run is not available."
+    prep, network, training = recipe.preprocessing, recipe.model, recipe.training
+    layers = ", ".join(
+        f"{layer.units} ({ACTIVATIONS[layer.activation].label})" for layer in network.hidden_layers
+    )
+    optimizer = OPTIMIZERS[training.optimizer]
+    batch = "all training rows" if optimizer.full_batch else _count(batch_size)
+    rows = [
+        ("Empty cells in number columns", NUMERIC_MISSING[prep.numeric_missing].label),
+        ("Empty cells in category columns", CATEGORICAL_MISSING[prep.categorical_missing].label),
+        ("Scaling of number columns", SCALINGS[prep.numeric_scaling].label),
+        ("Categories become", ENCODINGS[prep.categorical_encoding].label),
+        ("Hidden layers (neurons)", layers or "none: a plain linear model"),
+        ("Learning method", optimizer.label),
+        ("Learning rate", f"{training.effective_learning_rate:g}"),
+        ("Rows per adjustment (batch)", batch),
+        ("Error it learned to reduce (loss)", task.spec.loss_name),
+        ("Random seed", str(recipe.seed)),
+    ]
+    lines = ["## How it was trained", "", "| | |", "| --- | --- |"]
+    lines += [f"| {label} | {md(value)} |" for label, value in rows]
+    lines += ["", f"The full recipe is in `{RECIPE_JSON}`."]
+    return "\n".join(lines)
 
 
 def _quality_section(result: RunResult) -> str:
@@ -188,8 +188,9 @@ def _quality_section(result: RunResult) -> str:
         "| --- | --- | " + " | ".join("---" for _ in names) + " |",
     ]
     for key in sorted(keys, key=lambda k: (k != primary, list(metrics).index(k))):
-        label = md(_metric_label(key)) + (" (main measure)" if key == primary else "")
-        cells = [number(metrics[key])] + [number((baselines[n] or {}).get(key)) for n in names]
+        label = md(metric_label(key)) + (" (main measure)" if key == primary else "")
+        cells = [format_metric(metrics[key], key)]
+        cells += [format_metric((baselines[n] or {}).get(key), key) for n in names]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     explained = [key for key in keys if key in METRIC_LABELS]
     if explained:
@@ -264,7 +265,7 @@ def _files_section(files: Sequence[str], left_out: Mapping[str, str]) -> str:
 
 
 def _usage_section(task: Any) -> str:
-    extra = "" if task.task == "regression" else " and one `probability_…` column per outcome"
+    extra = " and one `probability_…` column per outcome" if task.spec.predicts_class else ""
     return "\n".join(
         [
             "## How to predict new rows",

@@ -21,12 +21,11 @@ import pandas as pd
 
 from core.bundle.layout import BUNDLE_FORMAT
 from core.files import dump_json
+from core.portable.preprocess import CATEGORICAL, Preprocessor
 from core.results import EpochReport
 
 if TYPE_CHECKING:  # the pipeline imports TensorFlow; these functions only read the run
     from core.pipeline import TrainedRun
-from core.portable.outputs import output_columns
-from core.portable.preprocess import CATEGORICAL, Preprocessor
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 VERIFY_ROWS = 32  # raw test rows used to check every artifact
@@ -92,7 +91,7 @@ def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
         else:
             entry["empty_cells"] = numeric[name].impute
         inputs.append(entry)
-    n_outputs = len(labels) if task.task == "multiclass" else 1
+    spec = task.spec
     return {
         "bundle_format": BUNDLE_FORMAT,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -101,22 +100,17 @@ def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
         "target": task.target,
         "class_labels": labels,
         "input_columns": inputs,
-        "prediction_columns": output_columns(task.task, labels),
+        "prediction_columns": spec.outputs.output_columns(labels),
         "model_input": {"shape": [None, preprocessor.n_features], "dtype": "float32"},
-        "model_output": {"shape": [None, n_outputs], "meaning": _output_meaning(task.task, labels)},
+        "model_output": {
+            "shape": [None, spec.output_units(len(labels))],
+            "meaning": spec.meaning_of_output(labels),
+        },
         "feature_names": preprocessor.feature_names,
         "preprocessor": preprocessor.to_dict(),
         "target_encoder": run.target_encoder.to_dict(),
         "versions": versions,
     }
-
-
-def _output_meaning(task: str, labels: list[str]) -> str:
-    if task == "regression":
-        return "the predicted value, in the target's own units"
-    if task == "binary":
-        return f"the probability that the outcome is '{labels[1]}' (0 to 1)"
-    return "one probability per class, in the order of class_labels (they add up to 1)"
 
 
 def metrics_document(

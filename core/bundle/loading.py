@@ -32,7 +32,7 @@ from core.bundle.layout import (
 )
 from core.bundle.safety import check_model_config, extract_all, open_archive, read_model_config
 from core.errors import BundleError
-from core.portable.outputs import TASKS, predict_frame
+from core.portable.outputs import predict_frame
 from core.portable.predicting import (
     Predictions,
     check_output_path,
@@ -41,7 +41,9 @@ from core.portable.predicting import (
     read_rows_to_predict,
     write_predictions,
 )
-from core.portable.preprocess import Preprocessor, TargetEncoder
+from core.portable.preprocess import Preprocessor
+from core.portable.target import TargetEncoder
+from core.portable.tasks import TASK_OUTPUTS
 
 MAX_TEXT_BYTES = 64 << 20  # schema, metrics, recipe and card are small; refuse absurd ones
 DAMAGED = (
@@ -189,12 +191,11 @@ def check_schema(schema: dict[str, Any]) -> tuple[Preprocessor, TargetEncoder]:
             "model again."
         )
     task, labels, target = schema.get("task"), schema.get("class_labels"), schema.get("target")
-    if task not in TASKS:
+    if not isinstance(task, str) or task not in TASK_OUTPUTS:
         raise BundleError(DAMAGED.format(what=what, why=f"unknown task {task!r}"))
     if not isinstance(target, str) or not isinstance(labels, list):
         raise BundleError(DAMAGED.format(what=what, why="the target or the classes are missing"))
-    expected = {"binary": (2, 2), "multiclass": (2, 10**6), "regression": (0, 0)}[task]
-    if not expected[0] <= len(labels) <= expected[1]:
+    if not TASK_OUTPUTS[task].fits_classes(len(labels)):
         raise BundleError(
             DAMAGED.format(what=what, why=f"{len(labels)} classes do not fit the task '{task}'")
         )
@@ -234,10 +235,9 @@ def check_model_matches(model: Any, preprocessor: Preprocessor, schema: dict[str
         )
     outputs = list(getattr(model, "outputs", []) or [])
     width_out = outputs[0].shape[-1] if len(outputs) == 1 else None
-    task, labels = schema["task"], schema["class_labels"]
-    expected = len(labels) if task == "multiclass" else 1
-    if width_out != expected:
-        described = f"{len(labels)} classes" if task != "regression" else "a number"
+    outputs, labels = TASK_OUTPUTS[schema["task"]], schema["class_labels"]
+    if width_out != outputs.n_outputs(len(labels)):
+        described = f"{len(labels)} classes" if outputs.predicts_class else "a number"
         raise BundleError(
             f"The files in this bundle do not match: the network gives {width_out} output(s) per "
             f"row, but schema.json describes {described}. Export the model again."

@@ -27,6 +27,8 @@ from typing import Any
 
 from core.bundle.contents import TEMPLATES_DIR
 from core.bundle.layout import TRAIN_NOTEBOOK, TRAIN_SCRIPT
+from core.evaluation.measures import metric_label
+from core.model.choices import OPTIMIZERS
 from core.portable.preprocess import CATEGORICAL
 from core.portable.reading import MISSING_MARKERS
 
@@ -52,11 +54,6 @@ LOSS_WHY = {
     "classes given as class numbers (0, 1, 2, ...).",
     "regression": "Mean squared error: the standard loss for numbers; big misses count extra.",
 }
-TASK_WORDS = {
-    "binary": "a yes/no outcome",
-    "multiclass": "one of several categories",
-    "regression": "a number",
-}
 METRICS_WHY = {
     "binary": "ROC AUC (how well the model ranks the rows that are {positive} above the "
     "others: 0.5 is guessing, 1.0 is perfect) is the headline score, as in Trainboard; "
@@ -72,13 +69,16 @@ BATCH_WHY_AUTO = (
     "a power of two from 32 to 2048."
 )
 BATCH_WHY_RECIPE = "Rows the network looks at before each adjustment (set in the recipe)."
+BATCH_WHY_FULL = (
+    "Plain gradient descent: every adjustment looks at all training rows, so one pass over "
+    "the data is one adjustment."
+)
 CLASS_LABELS_WHY = {
     "binary": "The two outcomes, in output order: the network gives the probability of the "
     "last one.",
     "multiclass": "The classes, in the order of the network's outputs.",
     "regression": "No classes: the target is a number.",
 }
-OPTIMIZER_NAMES = {"sgd": "SGD", "adamw": "AdamW", "rmsprop": "RMSprop"}
 DROP_REASONS = {
     "recipe": "left out in the recipe",
     "identifier": "an identifier (a different value on every row teaches nothing)",
@@ -199,22 +199,29 @@ def template_values(run: Any) -> dict[str, str]:
         {"units": layer.units, "activation": layer.activation, "dropout": layer.dropout}
         for layer in model.hidden_layers
     ]
-    # Imported here: the Export page reads bundles through this module without Keras.
-    from core.model.architecture import TASK_OUTPUT_ACTIVATION, output_units
-    from core.model.network import TASK_LOSS, TASK_METRIC
+    spec = task.spec
+    optimizer = OPTIMIZERS[training.optimizer]
+    if optimizer.full_batch:
+        batch_why = BATCH_WHY_FULL
+    else:
+        batch_why = BATCH_WHY_RECIPE if training.batch_size is not None else BATCH_WHY_AUTO
+    # Settings the optimizer's table entry says apply to it (momentum for SGD).
+    optimizer_options = (
+        {"momentum": float(training.momentum)} if "momentum" in optimizer.settings else {}
+    )
 
     values = {
         "RUN_TITLE": _run_title(recipe),
         "DATA_NAME": " ".join(data_name.split()),  # in comments: one line, whatever the name
         "DATA_NAME_LITERAL": literal(data_name),
         "SCRIPT_NAME": TRAIN_SCRIPT,
-        "APP_SCORE": _app_score(task.task, result),
+        "APP_SCORE": _app_score(task, result),
         "SEED": literal(recipe.seed),
         "TARGET": literal(task.target),
         "TASK": literal(task.task),
-        "TASK_WORDS": f"predicting {TASK_WORDS[task.task]}",
+        "TASK_WORDS": f"predicting {spec.outcome_words}",
         "CLASS_LABELS_COMMENT": comment(CLASS_LABELS_WHY[task.task]),
-        "CLASS_LABELS": literal(labels if task.task != "regression" else []),
+        "CLASS_LABELS": literal(labels if spec.predicts_class else []),
         "DROPPED_COLUMNS": literal(dropped_columns(run)),
         "INPUT_COLUMNS": literal(input_columns(run.preprocessor)),
         "NUMBER_EMPTY_CELLS": literal(preprocessing.numeric_missing),
@@ -235,17 +242,16 @@ def template_values(run: Any) -> dict[str, str]:
         "OUTPUT_COMMENT": comment(
             OUTPUT_WHY[task.task].format(target=task.target, positive=positive, n=len(labels))
         ),
-        "OUTPUT_UNITS": literal(output_units(task.task, len(labels))),
-        "OUTPUT_ACTIVATION": literal(TASK_OUTPUT_ACTIVATION[task.task]),
+        "OUTPUT_UNITS": literal(spec.output_units(len(labels))),
+        "OUTPUT_ACTIVATION": literal(spec.output_activation),
         "LOSS_COMMENT": comment(LOSS_WHY[task.task]),
-        "LOSS": literal(TASK_LOSS[task.task]),
-        "LIVE_METRIC": literal(TASK_METRIC[task.task][0]),
-        "OPTIMIZER": literal(training.optimizer),
+        "LOSS": literal(spec.loss),
+        "LIVE_METRIC": literal(spec.live_metric),
+        "OPTIMIZER_COMMENT": comment(f"{optimizer.label}: {optimizer.help}"),
+        "KERAS_OPTIMIZER": literal(optimizer.keras_class),
         "LEARNING_RATE": literal(float(training.effective_learning_rate)),
-        "MOMENTUM": literal(float(training.momentum)),
-        "BATCH_SIZE_COMMENT": comment(
-            BATCH_WHY_RECIPE if training.batch_size is not None else BATCH_WHY_AUTO
-        ),
+        "OPTIMIZER_OPTIONS": literal(optimizer_options),
+        "BATCH_SIZE_COMMENT": comment(batch_why),
         "BATCH_SIZE": literal(int(batch_size)),
         "MAX_EPOCHS": literal(training.max_epochs),
         "EARLY_STOPPING": literal(training.early_stopping),
@@ -370,16 +376,13 @@ def _notebook_cell(index: int, cell: Cell) -> dict[str, Any]:
 def _run_title(recipe: Any) -> str:
     layers = len(recipe.model.hidden_layers)
     shape = f"{layers} hidden layer{'s' if layers != 1 else ''}" if layers else "no hidden layer"
-    optimizer = recipe.training.optimizer
-    return f"{OPTIMIZER_NAMES.get(optimizer, optimizer.capitalize())}, {shape}"
+    return f"{OPTIMIZERS[recipe.training.optimizer].name}, {shape}"
 
 
-def _app_score(task: str, result: Mapping[str, Any]) -> str:
-    from core.evaluation.metrics import METRIC_LABELS, PRIMARY_METRIC
-
-    key = PRIMARY_METRIC[task]
+def _app_score(task: Any, result: Mapping[str, Any]) -> str:
+    key = task.spec.headline_metric
     value = (result.get("metrics") or {}).get(key)
-    label = METRIC_LABELS.get(key, (key, ""))[0]
+    label = metric_label(key)
     return f"{label} {value:.4f}" if isinstance(value, (int, float)) else f"{label} (not measured)"
 
 

@@ -113,7 +113,7 @@ def target_warnings(
                 "info" if n_left_out / len(df) <= 0.2 else "warning",
             )
         )
-    if task.task != "regression":
+    if task.spec.predicts_class:
         shares = _label_keys(df.loc[usable.to_numpy(), target]).value_counts(normalize=True)
         rarest = shares.idxmin()
         if shares.min() < RARE_CLASS_SHARE:

@@ -80,7 +80,7 @@ MESSAGES = {
     "refund, a final grade, a closing date) looks like this, and a model relying on it fails on "
     "new rows. If '{column}' is not known at the moment you predict, add it to "
     f"{DROP_SETTING}.",
-    "suspicious": "A test {metric} of {score:.3f} is suspiciously high for business data, and "
+    "suspicious": "A test {metric} of {score} is suspiciously high for business data, and "
     "column '{column}' carries most of it{why}. If '{column}' is only known after the outcome, "
     "the model will fail on new rows: add it to {setting} and train again.",
     "why_check": " (the data check flagged it as a possible leak)",
@@ -202,7 +202,7 @@ def find_leaks(
 
 def _outcomes(raw: pd.Series, task: TaskInfo) -> tuple[np.ndarray, int]:
     """Class indices (-1: not a known class) and the class count, or numbers and 0."""
-    if task.task == "regression":
+    if not task.spec.predicts_class:
         return parse_numbers(raw)[0].to_numpy(dtype=np.float64), 0
     index = {normalise_label(label): i for i, label in enumerate(task.class_labels)}
     keys = _keys(raw)
@@ -395,11 +395,11 @@ def suspicious_score(
         )
     else:
         return None
-    from core.evaluation.metrics import METRIC_LABELS
+    from core.evaluation.measures import format_metric, metric_label
 
     message = MESSAGES["suspicious"].format(
-        metric=METRIC_LABELS.get(metric, (metric,))[0],
-        score=float(score),
+        metric=metric_label(metric),
+        score=format_metric(float(score), metric),
         column=column,
         why=why,
         setting=DROP_SETTING,

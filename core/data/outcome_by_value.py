@@ -37,6 +37,7 @@ from core.data.summaries import (
     strength_level,
     text_counts,
 )
+from core.model.tasks import TaskSpec, task_spec
 from core.portable.preprocess import MISSING, OTHER, label_text
 from core.portable.reading import is_missing
 
@@ -76,9 +77,14 @@ class OutcomeByValue:
     sampled: bool = False
 
     @property
+    def spec(self) -> TaskSpec:
+        """The task's :class:`~core.model.tasks.TaskSpec`, read instead of its name."""
+        return task_spec(self.task)
+
+    @property
     def positive(self) -> str | None:
         """The outcome whose share is shown (yes/no tasks: the second, "yes" label)."""
-        return self.class_labels[-1] if self.task == "binary" else None
+        return self.class_labels[-1] if self.spec.yes_no else None
 
     @property
     def level(self) -> str:
@@ -221,7 +227,7 @@ def outcome_by_column(df: pd.DataFrame, profile: DataProfile, column: str) -> Ou
         overall_shares = np.bincount(outcome, minlength=n_classes) / max(n_rows, 1)
         between = float((sizes[:, None] * (shares - overall_shares) ** 2).sum())
         total = float(n_rows * (overall_shares * (1.0 - overall_shares)).sum())
-        binary = task.task == "binary"
+        binary = task.spec.yes_no
         values = shares[:, -1] if binary else shares.max(axis=1)
         overall = float(overall_shares[-1]) if binary else math.nan
         group_shares = [tuple(float(s) for s in row) for row in shares]
@@ -237,7 +243,7 @@ def outcome_by_column(df: pd.DataFrame, profile: DataProfile, column: str) -> Ou
         if seen[i]
     ]
     if not ranges:  # categories read best sorted: highest rate first, leftovers last
-        by_rows = task.task == "multiclass"
+        by_rows = task.spec.several_classes
         groups.sort(key=lambda g: (g.label in (OTHER, MISSING), -(g.rows if by_rows else g.value)))
     return OutcomeByValue(
         column=column,

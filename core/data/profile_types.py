@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.files import json_ready
+from core.model.tasks import TaskSpec, task_spec
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,18 @@ class ColumnProfile:
 class TaskInfo:
     """What the model will learn: the task and, for classes, their labels in output order."""
 
-    task: str  # "binary" | "multiclass" | "regression"
+    task: str  # a key of core.model.tasks.TASKS
     target: str
     class_labels: list[str] = field(default_factory=list)
 
+    @property
+    def spec(self) -> TaskSpec:
+        """Everything that follows from the task: output layer, loss, metrics, baselines."""
+        return task_spec(self.task)
+
     def describe(self) -> str:
         """Plain words for the task, e.g. ``"predicting a yes/no outcome"``."""
-        if self.task == "binary":
-            return "predicting a yes/no outcome"
-        if self.task == "multiclass":
-            return f"predicting one of {len(self.class_labels)} categories"
-        return "predicting a number"
+        return self.spec.describe(len(self.class_labels))
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "description": self.describe()}

@@ -42,6 +42,7 @@ import pandas as pd
 from core.data.health import LEAKAGE_SAMPLE, SAMPLE, health_warnings
 from core.data.profile_types import ColumnProfile, DataProfile, TaskInfo
 from core.errors import UnusableDataError
+from core.model.tasks import classification_task, number_task
 from core.portable.preprocess import label_text
 from core.portable.reading import MIN_ROWS, is_missing, normalise_label, scan_numbers
 
@@ -219,7 +220,7 @@ def infer_task(series: pd.Series, name: str) -> TaskInfo:
         distinct = np.unique(numbers.to_numpy())
         whole = bool(np.all(np.mod(distinct, 1) == 0))
         if len(distinct) > 2 and not (whole and len(distinct) <= MAX_INTEGER_CLASSES):
-            return TaskInfo("regression", name)
+            return TaskInfo(number_task().name, name)
         labels = [label_text(v) for v in distinct]
     else:
         # spellings differing only in case/spacing are one class (as the target encoder reads them)
@@ -239,8 +240,7 @@ def infer_task(series: pd.Series, name: str) -> TaskInfo:
             f"categories (at most {MAX_CLASSES}). Choose another column, or group its values "
             "into fewer categories in your file first."
         )
-    task = "binary" if len(labels) == 2 else "multiclass"
-    return TaskInfo(task, name, _natural_order(labels))
+    return TaskInfo(classification_task(len(labels)).name, name, _natural_order(labels))
 
 
 def _natural_order(labels: list[str]) -> list[str]:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.profile_types import DataProfile, TaskInfo
+from core.model.tasks import TaskSpec, task_spec
 from core.portable.preprocess import label_text
 from core.portable.reading import is_missing, normalise_label
 
@@ -185,6 +186,11 @@ class OutcomeMix:
     edges: tuple[float, ...] = ()
     quartiles: tuple[float, float, float] | None = None
     sampled: bool = False
+
+    @property
+    def spec(self) -> TaskSpec:
+        """The task's :class:`~core.model.tasks.TaskSpec`, read instead of its name."""
+        return task_spec(self.task)
 
     @property
     def shares(self) -> tuple[float, ...]:

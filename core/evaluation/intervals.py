@@ -28,15 +28,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 # The names this module reads from the rest of the evaluation package, in one place.
-from core.evaluation.metrics import (
-    HIGHER_IS_BETTER,
-    METRIC_LABELS,
-    PRIMARY_METRIC,
-    _classes,
-    regression_metrics,
-    score_outputs,
-)
+from core.evaluation.baselines import score_outputs
+from core.evaluation.measures import HIGHER_IS_BETTER, format_metric, metric_label
+from core.evaluation.metrics import _classes, regression_metrics
 from core.model.recipe import Recipe
+from core.model.tasks import task_spec
 
 BOOTSTRAP_RESAMPLES = 1000  # enough for stable 2.5% / 97.5% percentiles
 CONFIDENCE = 0.95
@@ -187,13 +183,11 @@ class _NumberScorer:
 
 
 def _scorer(task: str, y_true: np.ndarray, outputs: np.ndarray, class_labels: list[str]) -> Any:
-    if task == "regression":
+    if not task_spec(task).predicts_class:
         y = np.asarray(y_true, dtype=np.float64).reshape(-1)
         pred = np.asarray(outputs, dtype=np.float64).reshape(-1)
         with_mape = regression_metrics(y, pred)["mape"] is not None
         return _NumberScorer(y, pred, with_mape)
-    if task not in ("binary", "multiclass"):
-        raise ValueError(f"Unknown task {task!r}.")
     y, proba, k = _classes(y_true, outputs, class_labels)
     return _ClassScorer(y, proba, k)
 
@@ -363,11 +357,9 @@ def _small_test_warning(
     width = interval[1] - interval[0]
     if n >= min_rows and width <= MAX_HEADLINE_WIDTH:
         return None
-    from core.evaluation.verdict import format_metric  # the one way a metric is written
-
     return MESSAGES["small_test"].format(
         n=n,
-        metric=METRIC_LABELS[headline][0],
+        metric=metric_label(headline),
         low=format_metric(interval[0], headline),
         high=format_metric(interval[1], headline),
         setting=TEST_SETTING_LABEL,
@@ -397,7 +389,7 @@ def measure_uncertainty(
         The network's probabilities ``(n, k)`` or predicted values ``(n,)``.
     baseline_outputs : dict
         Baseline name -> its outputs on the same rows
-        (see :func:`core.evaluation.metrics.baseline_outputs`).
+        (see :func:`core.evaluation.baselines.baseline_outputs`).
     seed : int
         The recipe's seed.
     resamples : int
@@ -437,7 +429,7 @@ def measure_uncertainty(
                 found[metric] = compared
         comparisons[name] = found
     intervals = ranges("")
-    headline = PRIMARY_METRIC[task]
+    headline = task_spec(task).headline_metric
     return Uncertainty(
         n_test=len(y),
         resamples=resamples,

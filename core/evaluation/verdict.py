@@ -1,10 +1,11 @@
 """One plain sentence that says whether the network is worth it.
 
 The network is compared on the same test rows with the two baselines of
-:func:`core.evaluation.metrics.baseline_metrics`: always giving the same answer, and a
-simple logistic or linear regression. Given the bootstrap comparisons of
-:mod:`core.evaluation.intervals`, "better" is said only when the range of the
-difference excludes zero; otherwise the sentence says the difference is within the noise.
+:func:`core.evaluation.baselines.baseline_metrics`: always giving the same answer, and a
+simple logistic or linear regression (named by the task's :class:`TaskSpec`). Given the
+bootstrap comparisons of :mod:`core.evaluation.intervals`, "better" is said only when the
+range of the difference excludes zero; otherwise the sentence says the difference is within
+the noise.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.evaluation.metrics import (
-    BASELINE_NAMES,
-    HIGHER_IS_BETTER,
-    PRIMARY_METRIC,
-    SAME_TOLERANCE,
-    UNIT_METRICS,
-)
+from core.evaluation.measures import HIGHER_IS_BETTER, UNIT_METRICS
+from core.model.tasks import TaskSpec, task_spec
+
+SAME_TOLERANCE = 0.005  # "about the same" within this (metrics on a 0-1 scale)
 
 if TYPE_CHECKING:
     from core.evaluation.intervals import Uncertainty
@@ -59,8 +57,6 @@ VERDICT_TEMPLATES = {
     "{n} test rows).",
     "and": "and",
     "but": "but",
-    "model_classification": "logistic regression",
-    "model_regression": "linear regression",
     "metric_accuracy": "accuracy",
     "metric_roc_auc": "ROC AUC",
     "metric_mae": "typical error",
@@ -94,11 +90,6 @@ def _compare(
     return "better" if diff > 0 else "worse"
 
 
-def format_metric(value: float, metric: str) -> str:
-    """A metric value as the verdict writes it (accuracy as a percentage, errors in units)."""
-    return _fmt(value, metric)
-
-
 def _fmt(value: float, metric: str, decimals: int = 2) -> str:
     """A metric value as a person reads it: accuracy as a percentage, errors in units.
 
@@ -123,7 +114,7 @@ def _fmt_pair(ours: float, theirs: float, metric: str, outcome: str) -> tuple[st
 
 
 def _vs_constant(
-    task: str,
+    spec: TaskSpec,
     metrics: dict,
     constant: dict,
     class_labels: list[str],
@@ -131,13 +122,13 @@ def _vs_constant(
     name: str,
 ) -> tuple[str, bool] | None:
     """First half of the verdict, against always giving the same answer (or None)."""
-    metric = "mae" if task == "regression" else "accuracy"
+    metric = spec.constant_metric
     if metrics.get(metric) is None or constant.get(metric) is None:
         return None
     outcome = _compare(metrics[metric], constant[metric], metric, noise, name)
     n = f"{noise.n_test:,}" if noise is not None else ""
     ours, theirs = _fmt_pair(metrics[metric], constant[metric], metric, outcome)
-    if task == "regression":
+    if not spec.predicts_class:
         text = VERDICT_TEMPLATES[f"average_{outcome}"].format(ours=ours, theirs=theirs, n=n)
     else:
         # The constant guess is the class its confusion-matrix column is full of.
@@ -150,7 +141,7 @@ def _vs_constant(
 
 
 def _vs_simple(
-    task: str,
+    spec: TaskSpec,
     metrics: dict,
     simple: dict,
     first_is_good: bool | None,
@@ -158,9 +149,9 @@ def _vs_simple(
     name: str,
 ) -> tuple[str, bool] | None:
     """Second half of the verdict, against logistic/linear regression (or None)."""
-    metric = PRIMARY_METRIC[task]
+    metric = spec.headline_metric
     if metrics.get(metric) is None or simple.get(metric) is None:
-        metric = "mae" if task == "regression" else "accuracy"
+        metric = spec.constant_metric
         if metrics.get(metric) is None or simple.get(metric) is None:
             return None
     outcome = _compare(metrics[metric], simple[metric], metric, noise, name)
@@ -168,11 +159,10 @@ def _vs_simple(
     good = outcome in ("better", "same")
     t = VERDICT_TEMPLATES
     joiner = "" if first_is_good is None else t["and" if first_is_good == good else "but"]
-    kind = "regression" if task == "regression" else "classification"
     key = f"linear_{outcome}" if metric == "r2" else f"simple_{outcome}"
     text = t[key].format(
         joiner=joiner,
-        model=t[f"model_{kind}"],
+        model=spec.simple_baseline,
         metric=t[f"metric_{metric}"],
         ours=ours,
         theirs=theirs,
@@ -199,21 +189,18 @@ def verdict(
     :func:`core.evaluation.intervals.measure_uncertainty`), a larger difference whose
     paired bootstrap range includes zero is said to be within the noise, not better or worse.
     """
-    if task not in PRIMARY_METRIC:
-        raise ValueError(f"Unknown task {task!r}.")
-    constant_name, simple_name = BASELINE_NAMES[
-        "regression" if task == "regression" else "classification"
-    ]
+    spec = task_spec(task)
+    constant_name, simple_name = spec.baselines
     parts = []
     if constant_name in baselines:
         first = _vs_constant(
-            task, metrics, baselines[constant_name], class_labels, uncertainty, constant_name
+            spec, metrics, baselines[constant_name], class_labels, uncertainty, constant_name
         )
         parts += [first] if first else []
     if simple_name in baselines:
         first_is_good = parts[0][1] if parts else None
         second = _vs_simple(
-            task, metrics, baselines[simple_name], first_is_good, uncertainty, simple_name
+            spec, metrics, baselines[simple_name], first_is_good, uncertainty, simple_name
         )
         parts += [second] if second else []
     if not parts:

@@ -39,11 +39,11 @@ from core.glossary.terms import (
     Section,
     Term,
 )
+from core.model.choices import OPTIMIZERS
 from core.model.recipe import (
     AUTO_BATCH_MAX,
     AUTO_BATCH_MIN,
     AUTO_BATCH_ROWS_PER_STEP,
-    DEFAULT_LEARNING_RATES,
     PreprocessingConfig,
     SplitConfig,
 )
@@ -71,8 +71,8 @@ def _facts() -> dict[str, str]:
     validation = round(split.validation_fraction * 100)
     test = round(split.test_fraction * 100)
     return {
-        "adam_learning_rate": f"{DEFAULT_LEARNING_RATES['adam']:g}",
-        "sgd_learning_rate": f"{DEFAULT_LEARNING_RATES['sgd']:g}",
+        "adam_learning_rate": f"{OPTIMIZERS['adam'].learning_rate:g}",
+        "sgd_learning_rate": f"{OPTIMIZERS['sgd'].learning_rate:g}",
         "auto_batch_rows": str(AUTO_BATCH_ROWS_PER_STEP),
         "auto_batch_min": str(AUTO_BATCH_MIN),
         "auto_batch_max": f"{AUTO_BATCH_MAX:,}",

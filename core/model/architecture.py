@@ -1,8 +1,9 @@
 """The shape of the network, described without importing TensorFlow.
 
 Pages draw the network diagram and count its parameters from here, so they stay
-fast; :mod:`core.model.network` builds the real Keras model from the same rules
-(``output_units``), and a test checks that both agree on the parameter count.
+fast; :mod:`core.model.network` builds the real Keras model from the same task
+specification (:mod:`core.model.tasks`), and a test checks that both agree on the
+parameter count.
 """
 
 from __future__ import annotations
@@ -10,15 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.model.recipe import ModelConfig, Recipe
-
-TASK_OUTPUT_ACTIVATION = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
-
-
-def output_units(task: str, n_classes: int) -> int:
-    """Units of the output layer: one probability for yes/no, one per class, one number."""
-    if task == "multiclass":
-        return n_classes
-    return 1
+from core.model.tasks import task_spec
+from core.portable.choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING
 
 
 @dataclass(frozen=True)
@@ -44,7 +38,7 @@ def describe_network(
             )  # trainable scale and shift (moving stats are not trained)
         layers.append((f"Hidden layer {index}", layer.units))
         width = layer.units
-    units = output_units(task, n_classes)
+    units = task_spec(task).output_units(n_classes)
     if model.linear_shortcut and model.hidden_layers:
         width += n_inputs  # the inputs also reach the output layer directly
     parameters += width * units + units
@@ -66,16 +60,14 @@ def estimate_input_width(profile, recipe: Recipe) -> int:  # noqa: ANN001 - Data
         if column.name in dropped:
             continue
         if column.kind == "numeric":
-            width += 1 + (
-                1 if column.missing_share > 0 and prep.numeric_missing != "drop_rows" else 0
-            )
+            fills = NUMERIC_MISSING[prep.numeric_missing].fill is not None
+            width += 1 + (1 if column.missing_share > 0 and fills else 0)
         elif column.kind in ("categorical", "boolean"):
-            if prep.categorical_encoding == "ordinal":
+            if not ENCODINGS[prep.categorical_encoding].one_input_per_category:
                 width += 1
             else:
                 kept = min(column.n_distinct, prep.max_categories)
-                missing_slot = (
-                    column.missing_share > 0 and prep.categorical_missing == "missing_category"
-                )
+                own = CATEGORICAL_MISSING[prep.categorical_missing].own_category
+                missing_slot = column.missing_share > 0 and own
                 width += kept + 1 + (1 if missing_slot else 0)  # +1: the "other" slot
     return width

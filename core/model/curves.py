@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from core.evaluation.metrics import BASELINE_NAMES, PRIMARY_METRIC
 from core.evaluation.verdict import VERDICT_TEMPLATES, _compare, _fmt_pair
 from core.model.recipe import Recipe
+from core.model.tasks import TASKS, task_spec
 
 # How a run ended; the same strings as core.model.training (which imports Keras, so they
 # cannot be imported from there; tests check they agree).
@@ -362,11 +362,12 @@ def compare_with_baseline(
     run's ``uncertainty``, see :mod:`core.evaluation.intervals`) decides instead when it
     holds the paired comparison, as the verdict does: a win within the noise is uncertain.
     """
-    if task not in PRIMARY_METRIC:
+    spec = TASKS.get(task) if task else None
+    if spec is None:
         return None
-    name = BASELINE_NAMES["regression" if task == "regression" else "classification"][1]
+    name = spec.simple_baseline
     simple = baselines.get(name) or {}
-    for metric in (PRIMARY_METRIC[task], "mae" if task == "regression" else "accuracy"):
+    for metric in (spec.headline_metric, spec.constant_metric):
         ours, theirs = metrics.get(metric), simple.get(metric)
         if ours is not None and theirs is not None:
             break
@@ -391,7 +392,7 @@ def constant_loss(task: str, class_shares: Sequence[float] | None = None) -> flo
     For classes: the cross-entropy of predicting each row's class with its share of
     the rows; for numbers: ``REGRESSION_CONSTANT_LOSS``. None when shares are unknown.
     """
-    if task == "regression":
+    if not task_spec(task).predicts_class:
         return REGRESSION_CONSTANT_LOSS
     if not class_shares:
         return None
@@ -404,10 +405,11 @@ def reference_loss_from_baselines(
     task: str | None, baselines: Mapping[str, Mapping[str, Any]]
 ) -> float | None:
     """The constant guess's error from a run's baselines (its test log loss for classes)."""
-    if task == "regression":
-        return REGRESSION_CONSTANT_LOSS
-    if task not in PRIMARY_METRIC:
+    spec = TASKS.get(task) if task else None
+    if spec is None:
         return None
-    constant = baselines.get(BASELINE_NAMES["classification"][0]) or {}
+    if not spec.predicts_class:
+        return REGRESSION_CONSTANT_LOSS
+    constant = baselines.get(spec.constant_baseline) or {}
     value = constant.get("log_loss")
     return float(value) if value is not None and math.isfinite(value) else None

@@ -26,10 +26,23 @@ class FieldSpec:
     default: Any
     group: Literal["basic", "advanced"]
     choices: dict[str, str] | None = None  # value -> plain label
+    choice_help: dict[str, str] | None = None  # value -> one sentence on what it does
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
     exclusive_maximum: bool = False
+
+    @property
+    def full_help(self) -> str:
+        """The help text, followed for a choice by one line per option ("label: what it does")."""
+        if not self.choices or not self.choice_help:
+            return self.help
+        options = "\n".join(
+            f"- {label}: {self.choice_help[value]}"
+            for value, label in self.choices.items()
+            if value in self.choice_help
+        )
+        return f"{self.help}\n\n{options}"
 
 
 def field_specs(section: type[BaseModel], prefix: str = "") -> list[FieldSpec]:
@@ -75,6 +88,7 @@ def field_specs(section: type[BaseModel], prefix: str = "") -> list[FieldSpec]:
                 default=default,
                 group=extra.get("group", "advanced"),
                 choices=choices,
+                choice_help=extra.get("choice_help"),
                 minimum=minimum,
                 maximum=maximum,
                 exclusive_minimum=exclusive,

@@ -1,38 +1,20 @@
 """Building the Keras network from the recipe.
 
-The output layer, loss and metric follow from the task and are not recipe
-settings, so they can never contradict it: a yes/no outcome gets one sigmoid
-unit and binary cross-entropy, categories get softmax and categorical
-cross-entropy, numbers get one linear unit and mean squared error on the
-scaled target.
+The output layer, loss and metric follow from the task (:mod:`core.model.tasks`) and are
+not recipe settings, so they can never contradict it: a yes/no outcome gets one sigmoid
+unit and binary cross-entropy, categories get softmax and categorical cross-entropy,
+numbers get one linear unit and mean squared error on the scaled target. The optimizer
+is built from its entry in :data:`core.model.choices.OPTIMIZERS`.
 """
 
 from __future__ import annotations
 
 import keras
 
-from core.model.architecture import TASK_OUTPUT_ACTIVATION, output_units
+from core.model.choices import OPTIMIZERS
 from core.model.recipe import ModelConfig, TrainingConfig
-
-TASK_LOSS = {
-    "binary": "binary_crossentropy",
-    "multiclass": "sparse_categorical_crossentropy",
-    "regression": "mean_squared_error",
-}
-# The metric shown live during training, with its plain-language name.
-TASK_METRIC = {
-    "binary": ("accuracy", "accuracy"),
-    "multiclass": ("accuracy", "accuracy"),
-    "regression": ("mae", "typical error (mean absolute error)"),
-}
-
-OPTIMIZERS = {
-    "adam": keras.optimizers.Adam,
-    "adamw": keras.optimizers.AdamW,
-    "sgd": keras.optimizers.SGD,
-    "rmsprop": keras.optimizers.RMSprop,
-    "adagrad": keras.optimizers.Adagrad,
-}
+from core.model.tasks import task_spec
+from core.portable.target import TargetEncoder
 
 
 def build_model(
@@ -66,9 +48,10 @@ def build_model(
         # Wide & deep: the answer sees the raw inputs too, so a linear effect needs no detour
         # through the hidden layers (a plain linear model is a special case of this network).
         x = keras.layers.Concatenate(name="inputs_and_hidden")([x, inputs])
+    spec = task_spec(task)
     outputs = keras.layers.Dense(
-        output_units(task, n_classes),
-        activation=TASK_OUTPUT_ACTIVATION[task],
+        spec.output_units(n_classes),
+        activation=spec.output_activation,
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
         name="output",
     )(x)
@@ -76,31 +59,36 @@ def build_model(
 
 
 def make_optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:
-    """The recipe's optimizer with its learning rate (the optimizer's own default when empty)."""
+    """The recipe's optimizer with its learning rate (the optimizer's own default when empty).
+
+    Settings the optimizer's table entry lists (momentum) are passed on; plain gradient
+    descent is Keras' SGD without momentum, its batch being all training rows (see
+    :meth:`TrainingConfig.effective_batch_size`).
+    """
+    choice = OPTIMIZERS[config.optimizer]
     kwargs = {"learning_rate": config.effective_learning_rate}
-    if config.optimizer == "sgd":
+    if "momentum" in choice.settings:
         kwargs["momentum"] = config.momentum
-    return OPTIMIZERS[config.optimizer](**kwargs)
+    return getattr(keras.optimizers, choice.keras_class)(**kwargs)
 
 
 def compile_model(model: keras.Model, config: TrainingConfig, task: str) -> None:
     """Attach the optimizer, the task's loss and the task's live metric."""
-    metric, _ = TASK_METRIC[task]
-    model.compile(optimizer=make_optimizer(config), loss=TASK_LOSS[task], metrics=[metric])
+    spec = task_spec(task)
+    model.compile(optimizer=make_optimizer(config), loss=spec.loss, metrics=[spec.live_metric])
 
 
-def export_model(
-    model: keras.Model, task: str, target_mean: float, target_std: float
-) -> keras.Model:
+def export_model(model: keras.Model, task: str, target: TargetEncoder) -> keras.Model:
     """The model engineers receive: for numbers, outputs in the target's own units.
 
     Training runs on a centred and scaled target (it learns faster and the
     learning rate means the same on any data); the exported model appends a
-    fixed ``Rescaling`` layer so every artifact predicts real values.
+    fixed ``Rescaling`` layer, the graph form of
+    :meth:`TargetEncoder.to_target_units`, so every artifact predicts real values.
     """
-    if task != "regression":
+    if task_spec(task).predicts_class:
         return model
-    rescaled = keras.layers.Rescaling(scale=target_std, offset=target_mean, name="to_target_units")(
+    rescaled = keras.layers.Rescaling(scale=target.std, offset=target.mean, name="to_target_units")(
         model.output
     )
     return keras.Model(inputs=model.inputs, outputs=rescaled, name="trainboard_network")

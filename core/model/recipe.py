@@ -14,63 +14,27 @@ in the recipe at all: they follow from the target column (see
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import RecipeError
-
-# Choice tables: the plain-language label of every value a user can pick.
-# Kept beside the fields so a translator finds all the wording in one place.
-NUMERIC_MISSING_CHOICES = {
-    "median": "Fill with the middle value (median)",
-    "mean": "Fill with the average (mean)",
-    "most_frequent": "Fill with the most common value",
-    "constant": "Fill with a fixed number",
-    "drop_rows": "Leave those rows out",
-}
-CATEGORICAL_MISSING_CHOICES = {
-    "missing_category": 'Treat "missing" as its own category',
-    "most_frequent": "Fill with the most common category",
-    "drop_rows": "Leave those rows out",
-}
-SCALING_CHOICES = {
-    "standard": "Standard (centre on the average, divide by the spread)",
-    "minmax": "Min-max (squeeze into 0 to 1)",
-    "robust": "Robust (centre on the median; resists extreme values)",
-    "none": "None (use numbers as they are)",
-}
-ENCODING_CHOICES = {
-    "onehot": "One yes/no input per category (recommended)",
-    "ordinal": "One number per category (compact; implies an order)",
-}
-ACTIVATION_CHOICES = {
-    "relu": "ReLU (recommended)",
-    "gelu": "GELU (smooth ReLU)",
-    "elu": "ELU",
-    "tanh": "Tanh",
-    "sigmoid": "Sigmoid",
-    "linear": "Linear (no bend)",
-}
-OPTIMIZER_CHOICES = {
-    "adam": "Adam (recommended)",
-    "adamw": "AdamW (Adam with weight decay)",
-    "sgd": "SGD with momentum",
-    "rmsprop": "RMSprop",
-    "adagrad": "Adagrad",
-}
-# Each optimizer's own sensible default learning rate (used when the recipe leaves it empty).
-DEFAULT_LEARNING_RATES = {
-    "adam": 1e-3,
-    "adamw": 1e-3,
-    "sgd": 1e-2,
-    "rmsprop": 1e-3,
-    "adagrad": 1e-2,
-}
-CLASS_WEIGHT_CHOICES = {
-    "off": "Off (every row counts the same)",
-    "balanced": "Balanced (rare outcomes count more)",
-}
+from core.model.choices import (
+    ACTIVATIONS,
+    CLASS_WEIGHTS,
+    OPTIMIZERS,
+    helps_of,
+    labels_of,
+    literal_of,
+)
+from core.model.validation import explain_validation_error
+from core.portable.choices import (
+    CATEGORICAL_MISSING,
+    ENCODINGS,
+    NUMERIC_MISSING,
+    PREPROCESSING_DEFAULTS,
+    SCALINGS,
+)
 
 # Automatic batch size: small data gets small batches (more updates per epoch),
 # large data gets large ones (an epoch over 1M rows stays fast). Roughly 1 batch
@@ -80,11 +44,21 @@ AUTO_BATCH_MAX = 2048
 AUTO_BATCH_ROWS_PER_STEP = 200
 
 
-def _meta(label: str, group: str = "basic", choices: dict[str, str] | None = None) -> dict:
-    extra: dict[str, Any] = {"label": label, "group": group}
-    if choices is not None:
-        extra["choices"] = choices
-    return extra
+def _meta(label: str, group: str = "basic") -> dict:
+    return {"label": label, "group": group}
+
+
+def _choice(table: dict, default: str, description: str, label: str, group: str) -> Any:
+    """A setting whose value is one entry of a choice table (each with its label and help)."""
+    return Field(
+        default,
+        description=description,
+        json_schema_extra={
+            **_meta(label, group),
+            "choices": labels_of(table),
+            "choice_help": helps_of(table),
+        },
+    )
 
 
 class _Section(BaseModel):
@@ -96,37 +70,40 @@ class _Section(BaseModel):
 class PreprocessingConfig(_Section):
     """How raw columns become numbers the network can learn from."""
 
-    numeric_missing: Literal["median", "mean", "most_frequent", "constant", "drop_rows"] = Field(
-        "median",
-        description="What to do with empty cells in number columns. The median is safe when a few "
-        "values are extreme.",
-        json_schema_extra=_meta("Empty cells in number columns", "basic", NUMERIC_MISSING_CHOICES),
+    numeric_missing: literal_of(NUMERIC_MISSING) = _choice(
+        NUMERIC_MISSING,
+        PREPROCESSING_DEFAULTS["numeric_missing"],
+        "What to do with empty cells in number columns.",
+        "Empty cells in number columns",
+        "basic",
     )
     numeric_fill_value: float = Field(
         0.0,
-        description='The number used for empty cells when you choose "Fill with a fixed number".',
+        # The choice named as the form shows it, read from its table entry.
+        description="The number used for empty cells when you choose "
+        f'"{NUMERIC_MISSING["constant"].label}".',
         json_schema_extra=_meta("Fixed number for empty cells", "advanced"),
     )
-    categorical_missing: Literal["missing_category", "most_frequent", "drop_rows"] = Field(
-        "missing_category",
-        description="What to do with empty cells in text/category columns. Keeping "
-        '"missing" as its own category lets the model learn whether a blank answer means '
-        "something.",
-        json_schema_extra=_meta(
-            "Empty cells in category columns", "basic", CATEGORICAL_MISSING_CHOICES
-        ),
+    categorical_missing: literal_of(CATEGORICAL_MISSING) = _choice(
+        CATEGORICAL_MISSING,
+        PREPROCESSING_DEFAULTS["categorical_missing"],
+        "What to do with empty cells in text/category columns.",
+        "Empty cells in category columns",
+        "basic",
     )
-    numeric_scaling: Literal["standard", "minmax", "robust", "none"] = Field(
-        "standard",
-        description="Networks learn best when every number column has a similar range. Standard "
-        "scaling works for most data.",
-        json_schema_extra=_meta("Scaling of number columns", "basic", SCALING_CHOICES),
+    numeric_scaling: literal_of(SCALINGS) = _choice(
+        SCALINGS,
+        PREPROCESSING_DEFAULTS["numeric_scaling"],
+        "Networks learn best when every number column has a similar range.",
+        "Scaling of number columns",
+        "basic",
     )
-    categorical_encoding: Literal["onehot", "ordinal"] = Field(
-        "onehot",
-        description="How categories become numbers. One input per category is the safe choice; "
-        "one number per category is compact but pretends the categories have an order.",
-        json_schema_extra=_meta("How categories become numbers", "basic", ENCODING_CHOICES),
+    categorical_encoding: literal_of(ENCODINGS) = _choice(
+        ENCODINGS,
+        PREPROCESSING_DEFAULTS["categorical_encoding"],
+        "How categories become numbers.",
+        "How categories become numbers",
+        "basic",
     )
     max_categories: int = Field(
         50,
@@ -193,10 +170,8 @@ class LayerConfig(_Section):
         "also memorise noise.",
         json_schema_extra=_meta("Neurons", "basic"),
     )
-    activation: Literal["relu", "tanh", "sigmoid", "elu", "gelu", "linear"] = Field(
-        "relu",
-        description="The bend each neuron applies. ReLU is the standard choice.",
-        json_schema_extra=_meta("Activation", "advanced", ACTIVATION_CHOICES),
+    activation: literal_of(ACTIVATIONS) = _choice(
+        ACTIVATIONS, "relu", "The bend each neuron applies.", "Activation", "advanced"
     )
     dropout: float = Field(
         0.3,
@@ -261,11 +236,12 @@ class ModelConfig(_Section):
 class TrainingConfig(_Section):
     """How the network learns."""
 
-    optimizer: Literal["adam", "adamw", "sgd", "rmsprop", "adagrad"] = Field(
+    optimizer: literal_of(OPTIMIZERS) = _choice(
+        OPTIMIZERS,
         "adam",
-        description="The method that adjusts the weights after each batch. Adam works well "
-        "almost everywhere.",
-        json_schema_extra=_meta("Learning method (optimizer)", "basic", OPTIMIZER_CHOICES),
+        "The method that adjusts the weights after each batch of rows.",
+        "Learning method (optimizer)",
+        "basic",
     )
     learning_rate: float | None = Field(
         None,
@@ -279,7 +255,8 @@ class TrainingConfig(_Section):
         0.9,
         ge=0.0,
         lt=1.0,
-        description="For SGD only: how much of the previous step carries into the next.",
+        description="For small-batch gradient descent (SGD) only: how much of the previous step "
+        "carries into the next.",
         json_schema_extra=_meta("Momentum (SGD only)", "advanced"),
     )
     batch_size: int | None = Field(
@@ -287,7 +264,8 @@ class TrainingConfig(_Section):
         ge=1,
         le=65536,
         description="How many rows the network looks at before each adjustment. Leave empty to "
-        "choose automatically from the size of your data.",
+        "choose automatically from the size of your data. Plain gradient descent always looks "
+        "at all training rows.",
         json_schema_extra=_meta("Batch size (empty = automatic)", "advanced"),
     )
     max_epochs: int = Field(
@@ -316,11 +294,13 @@ class TrainingConfig(_Section):
         description="Halve the learning rate when progress stalls, to fine-tune the last details.",
         json_schema_extra=_meta("Slow down when progress stalls", "advanced"),
     )
-    class_weight: Literal["off", "balanced"] = Field(
+    class_weight: literal_of(CLASS_WEIGHTS) = _choice(
+        CLASS_WEIGHTS,
         "off",
-        description="For categories to predict: make rare outcomes count more while learning. "
-        "Raises how often rare outcomes are caught, at the cost of more false alarms.",
-        json_schema_extra=_meta("Balance rare outcomes", "advanced", CLASS_WEIGHT_CHOICES),
+        "For categories to predict: make rare outcomes count more while learning. Raises how "
+        "often rare outcomes are caught, at the cost of more false alarms.",
+        "Balance rare outcomes",
+        "advanced",
     )
 
     @property
@@ -328,15 +308,17 @@ class TrainingConfig(_Section):
         """The learning rate to use: the recipe's, or the optimizer's own default."""
         if self.learning_rate is not None:
             return self.learning_rate
-        return DEFAULT_LEARNING_RATES[self.optimizer]
+        return OPTIMIZERS[self.optimizer].learning_rate
 
     def effective_batch_size(self, n_train_rows: int) -> int:
         """The batch size to use for ``n_train_rows`` training rows.
 
-        The recipe's value when set; otherwise about one batch per
-        ``AUTO_BATCH_ROWS_PER_STEP`` rows, rounded to a power of two and kept within
-        [``AUTO_BATCH_MIN``, ``AUTO_BATCH_MAX``].
+        All of them for a full-batch optimizer (plain gradient descent); else the recipe's
+        value when set; otherwise about one batch per ``AUTO_BATCH_ROWS_PER_STEP`` rows,
+        rounded to a power of two and kept within [``AUTO_BATCH_MIN``, ``AUTO_BATCH_MAX``].
         """
+        if OPTIMIZERS[self.optimizer].full_batch:
+            return max(1, n_train_rows)
         if self.batch_size is not None:
             return self.batch_size
         target = max(1, n_train_rows // AUTO_BATCH_ROWS_PER_STEP)
@@ -392,7 +374,7 @@ class Recipe(_Section):
         try:
             return cls.model_validate(data)
         except ValidationError as error:
-            raise RecipeError(_explain_validation_error(error)) from None
+            raise RecipeError(explain_validation_error(error)) from None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible data; ``Recipe.from_dict(r.to_dict()) == r``."""
@@ -438,37 +420,3 @@ class Recipe(_Section):
                 ]
             node[leaf] = value
         return Recipe.from_dict(data)
-
-
-def _explain_validation_error(error: ValidationError) -> str:
-    """Turn pydantic's report into sentences that name the setting and the fix."""
-    sentences = []
-    for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "recipe"
-        kind = problem["type"]
-        context = problem.get("ctx") or {}
-        if kind == "extra_forbidden":
-            sentences.append(f"'{where}' is not a recipe setting: remove it or check its spelling.")
-        elif kind == "literal_error":
-            sentences.append(
-                f"'{where}' must be one of {context.get('expected', 'the listed choices')}, "
-                f"not {problem.get('input')!r}."
-            )
-        elif kind in ("greater_than_equal", "greater_than"):
-            bound = context.get("ge", context.get("gt"))
-            sentences.append(f"'{where}' must be at least {bound}, not {problem.get('input')!r}.")
-        elif kind in ("less_than_equal", "less_than"):
-            bound = context.get("le", context.get("lt"))
-            sentences.append(f"'{where}' must be at most {bound}, not {problem.get('input')!r}.")
-        elif kind == "too_long":
-            sentences.append(
-                f"'{where}' has too many entries (at most {context.get('max_length')})."
-            )
-        elif kind == "value_error":
-            message = str(context.get("error", problem["msg"]))
-            sentences.append(message[0].upper() + message[1:] + ".")
-        else:
-            sentences.append(
-                f"'{where}' has an unusable value {problem.get('input')!r}: {problem['msg']}."
-            )
-    return "The recipe has a problem: " + " ".join(sentences)

@@ -25,6 +25,7 @@ from core import __version__
 from core.data.profile_types import DataProfile, TaskInfo
 from core.errors import RecipeError
 from core.model.recipe import Recipe
+from core.model.tasks import TASKS, task_spec
 
 # A recipe is about 2 KB; 100 KB leaves room for long column lists and nothing more.
 MAX_RECIPE_BYTES = 100_000
@@ -33,11 +34,6 @@ RECIPE_FORMAT = 1
 ABOUT_KEY = "about"
 RECIPE_SUFFIX = ".recipe.json"
 DEFAULT_RECIPE_NAME = "trainboard"  # file stem when there is no data name to use
-TASK_WORDS = {
-    "binary": "a yes/no outcome",
-    "multiclass": "one of several categories",
-    "regression": "a number",
-}
 
 TEXT = {
     "too_large": "The file is {size} KB; a recipe is a few KB (at most {cap} KB). Choose the "
@@ -217,8 +213,8 @@ def _made_for(about: Any) -> tuple[MadeFor, Problem | None]:
         reason = f"its format {fmt!r} is not a whole number from 1 up"
         return MadeFor(), Problem("bad_about", TEXT["bad_about"].format(reason=reason))
     task = about.get("task")
-    if task is not None and task not in TASK_WORDS:
-        reason = f"its task {task!r} is not one of {', '.join(TASK_WORDS)}"
+    if task is not None and task not in TASKS:
+        reason = f"its task {task!r} is not one of {', '.join(TASKS)}"
         return MadeFor(format=fmt), Problem("bad_about", TEXT["bad_about"].format(reason=reason))
 
     def text_or_none(key: str) -> str | None:
@@ -287,9 +283,9 @@ def check_recipe_fits(
             Problem(
                 "task_differs",
                 TEXT["task_differs"].format(
-                    made=TASK_WORDS[made_for.task],
+                    made=task_spec(made_for.task).outcome_words,
                     target=recipe.target,
-                    found=TASK_WORDS[task.task],
+                    found=task.spec.outcome_words,
                 ),
             )
         )

@@ -77,7 +77,11 @@ def _number(value: float) -> str:
 def _allowed(spec: FieldSpec) -> str:
     if spec.kind == "choice":
         assert spec.choices is not None
-        return "<br>".join(f"{_json(value)}: {label}" for value, label in spec.choices.items())
+        helps = spec.choice_help or {}
+        return "<br>".join(
+            f"{_json(value)}: {label}" + (f" — {helps[value]}" if value in helps else "")
+            for value, label in spec.choices.items()
+        )
     if spec.kind == "bool":
         return "`true` or `false`"
     if spec.kind in ("int", "float", "optional_int", "optional_float"):

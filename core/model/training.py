@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from core.model.network import TASK_METRIC
 from core.model.recipe import TrainingConfig
+from core.model.tasks import task_spec
 from core.results import EpochReport
 
 COMPLETED = "completed"
@@ -76,7 +76,8 @@ class TrainingMonitor(keras.callbacks.Callback):
     ) -> None:
         super().__init__()
         self.task = task
-        self.metric_key, self.metric_name = TASK_METRIC[task]
+        spec = task_spec(task)
+        self.metric_key, self.metric_name = spec.live_metric, spec.live_metric_name
         self.patience = patience
         self.on_epoch = on_epoch
         self.stop_event = stop_event or threading.Event()

@@ -21,13 +21,11 @@ import numpy as np
 import pandas as pd
 
 from .preprocess import Preprocessor
+from .tasks import PREDICTION, probability_column, task_outputs
 
-PREDICTION = "prediction"
-PROBABILITY_PREFIX = "probability_"
 # Where an input column already uses one of our output names, the input keeps its
 # values under this suffix, so the predictions keep their documented names.
 INPUT_SUFFIX = " (input)"
-TASKS = ("binary", "multiclass", "regression")
 # Rows per model call: large files are predicted in slices to bound memory.
 PREDICT_BATCH_ROWS = 8192
 
@@ -46,16 +44,9 @@ _PLAIN_NUMBER = re.compile(
 )
 
 
-def probability_column(label: str) -> str:
-    """Name of the column holding the probability of one class: ``probability_<label>``."""
-    return f"{PROBABILITY_PREFIX}{label}"
-
-
 def output_columns(task: str, class_labels: Sequence[str]) -> list[str]:
     """The columns :func:`predictions_frame` adds after the input columns, in order."""
-    if task == "regression":
-        return [PREDICTION]
-    return [PREDICTION] + [probability_column(str(label)) for label in class_labels]
+    return task_outputs(task).output_columns(class_labels)
 
 
 def predict_frame(
@@ -167,38 +158,24 @@ def predictions_frame(
         If the outputs do not match the task, the classes or the number of rows (a
         programming error, not a user one).
     """
-    if task not in TASKS:
-        raise ValueError(f"Unknown task {task!r}; expected one of {TASKS}.")
+    spec = task_outputs(task)
     labels = [str(label) for label in class_labels]
     values = np.asarray(outputs, dtype=np.float64).reshape(len(raw), -1)
     keep = np.ones(len(raw), dtype=bool) if usable is None else np.asarray(usable, dtype=bool)
     if len(keep) != len(raw):
         raise ValueError("`usable` must have one entry per row.")
-    result = _rename_clashing_inputs(raw, output_columns(task, labels))
-    if task == "regression":
+    result = _rename_clashing_inputs(raw, spec.output_columns(labels))
+    if not spec.predicts_class:
         if values.shape[1] != 1:
             raise ValueError(f"A regression model gives 1 output per row, not {values.shape[1]}.")
         result[PREDICTION] = np.where(keep, values[:, 0], np.nan)
         return result
-    probabilities = _class_probabilities(values, task, labels)
+    probabilities = spec.class_probabilities(values, len(labels))
     chosen = np.asarray(labels, dtype=object)[np.argmax(probabilities, axis=1)]
     result[PREDICTION] = pd.Series(np.where(keep, chosen, None), index=raw.index, dtype="object")
     for i, label in enumerate(labels):
         result[probability_column(label)] = np.where(keep, probabilities[:, i], np.nan)
     return result
-
-
-def _class_probabilities(values: np.ndarray, task: str, labels: list[str]) -> np.ndarray:
-    if task == "binary":
-        if len(labels) != 2 or values.shape[1] != 1:
-            raise ValueError("A yes/no model needs 2 class labels and 1 output per row.")
-        positive = values[:, 0]
-        return np.column_stack([1.0 - positive, positive])
-    if values.shape[1] != len(labels):
-        raise ValueError(
-            f"The model gives {values.shape[1]} outputs per row for {len(labels)} classes."
-        )
-    return values
 
 
 def _rename_clashing_inputs(raw: pd.DataFrame, added: list[str]) -> pd.DataFrame:

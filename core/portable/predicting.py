@@ -25,6 +25,7 @@ from .errors import PredictionInputError
 from .outputs import PREDICTION, model_outputs, predictions_frame, to_safe_csv, write_atomically
 from .preprocess import CategoricalColumn, NumericColumn, Preprocessor, category_key
 from .reading import is_missing, parse_numbers, read_table_with_text
+from .tasks import task_outputs
 
 INFO = "info"
 WARNING = "warning"
@@ -125,14 +126,14 @@ class Predictions:
             "predicted": int(predicted.sum()),
             "not_predicted": int((~predicted).sum()),
         }
-        if self.task == "regression":
-            values = pd.to_numeric(self.frame[PREDICTION], errors="coerce")
-            summary["prediction_mean"] = float(values.mean()) if predicted.any() else None
-        else:
+        if task_outputs(self.task).predicts_class:
             counts = self.frame.loc[predicted, PREDICTION].value_counts()
             summary["prediction_counts"] = {
                 str(label): int(counts.get(label, 0)) for label in self.class_labels
             }
+        else:
+            values = pd.to_numeric(self.frame[PREDICTION], errors="coerce")
+            summary["prediction_mean"] = float(values.mean()) if predicted.any() else None
         summary["columns"] = [str(column) for column in self.frame.columns]
         summary["notes"] = [note.to_dict() for note in self.notes]
         return summary

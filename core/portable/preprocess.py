@@ -6,8 +6,7 @@ in an export bundle's ``predict.py`` (this module ships inside the bundle). Its
 fitted state is plain JSON (``to_dict``/``from_dict``), so a bundle carries the
 statistics in readable form and nothing is ever pickled.
 
-:class:`TargetEncoder` does the same for the column to predict: class labels to
-indices for classification, centring and scaling for regression.
+:class:`core.portable.target.TargetEncoder` does the same for the column to predict.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING, SCALINGS, choose, chosen
 from .errors import PredictionInputError, UnusableDataError
 from .reading import is_missing, normalise_label, parse_numbers
 
@@ -51,12 +51,17 @@ class NumericColumn:
     """Fitted state of one number column."""
 
     name: str
-    impute: str  # median | mean | most_frequent | constant | drop_rows
+    impute: str  # a key of choices.NUMERIC_MISSING
     fill: float  # the value that replaces an empty cell (unused with drop_rows)
-    scaling: str  # standard | minmax | robust | none
+    scaling: str  # a key of choices.SCALINGS
     center: float
     scale: float
     missing_indicator: bool  # add a 0/1 input "this cell was empty" (training had empty cells)
+
+    def __post_init__(self) -> None:
+        # A fitted state read from a file must name rules this version knows.
+        choose(NUMERIC_MISSING, "numeric_missing", self.impute)
+        choose(SCALINGS, "numeric_scaling", self.scaling)
 
     @property
     def width(self) -> int:
@@ -74,12 +79,16 @@ class CategoricalColumn:
     """Fitted state of one category column."""
 
     name: str
-    encoding: str  # onehot | ordinal
+    encoding: str  # a key of choices.ENCODINGS
     categories: list[str]  # kept categories, most frequent first (their training spelling)
     has_other: bool  # a slot for rare and unseen categories
-    missing: str  # missing_category | most_frequent | drop_rows
+    missing: str  # a key of choices.CATEGORICAL_MISSING
     fill: str | None  # most frequent category (for most_frequent)
     has_missing_slot: bool = False  # "missing" was seen in training and kept as its own category
+
+    def __post_init__(self) -> None:
+        choose(CATEGORICAL_MISSING, "categorical_missing", self.missing)
+        choose(ENCODINGS, "categorical_encoding", self.encoding)
 
     @property
     def slots(self) -> list[str]:
@@ -93,10 +102,10 @@ class CategoricalColumn:
 
     @property
     def width(self) -> int:
-        return len(self.slots) if self.encoding == "onehot" else 1
+        return len(self.slots) if ENCODINGS[self.encoding].one_input_per_category else 1
 
     def feature_names(self) -> list[str]:
-        if self.encoding == "ordinal":
+        if not ENCODINGS[self.encoding].one_input_per_category:
             return [self.name]
         return [f"{self.name} = {slot}" for slot in self.slots]
 
@@ -255,7 +264,8 @@ class Preprocessor:
 # --- numeric columns ------------------------------------------------------------------------
 
 
-def _as_numbers(name: str, values: pd.Series) -> pd.Series:
+def numbers_in(name: str, values: pd.Series) -> pd.Series:
+    """The column's cells as float64 numbers (NaN where empty); text is a plain error."""
     numbers, not_numbers = parse_numbers(values)
     if bool(not_numbers.any()):
         sample = values[not_numbers].iloc[0]
@@ -267,42 +277,26 @@ def _as_numbers(name: str, values: pd.Series) -> pd.Series:
 
 
 def _fit_numeric(name: str, values: pd.Series, config: Mapping[str, Any]) -> NumericColumn:
-    numbers = _as_numbers(name, values)
+    numbers = numbers_in(name, values)
     present = numbers.dropna().to_numpy(dtype="float64")
-    impute = str(config.get("numeric_missing", "median"))
-    if present.size == 0:
-        fill = 0.0
-    elif impute == "mean":
-        fill = float(present.mean())
-    elif impute == "most_frequent":
-        uniques, counts = np.unique(present, return_counts=True)
-        fill = float(uniques[np.argmax(counts)])
-    elif impute == "constant":
-        fill = float(config.get("numeric_fill_value", 0.0))
-    else:  # median, and the value drop_rows never uses
-        fill = float(np.median(present))
-    scaling = str(config.get("numeric_scaling", "standard"))
-    center, scale = 0.0, 1.0
-    if present.size and scaling == "standard":
-        center, scale = float(present.mean()), float(present.std())
-    elif present.size and scaling == "minmax":
-        center, scale = float(present.min()), float(present.max() - present.min())
-    elif present.size and scaling == "robust":
-        q1, median, q3 = np.percentile(present, [25, 50, 75])
-        center, scale = float(median), float(q3 - q1)
-        if scale <= 0:  # most values equal: fall back to the spread, so the column still varies
-            scale = float(present.std())
+    impute = chosen(config, "numeric_missing")
+    scaling = chosen(config, "numeric_scaling")
+    fill, center, scale = 0.0, 0.0, 1.0
+    if present.size:
+        if impute.fill is not None:
+            fill = impute.fill(present, float(config.get("numeric_fill_value", 0.0)))
+        center, scale = scaling.statistics(present)
     if not math.isfinite(scale) or scale <= 1e-12:
         scale = 1.0  # a constant column: centring alone is enough
     has_missing = bool(numbers.isna().any())
     return NumericColumn(
         name=name,
-        impute=impute,
+        impute=impute.value,
         fill=fill,
-        scaling=scaling,
+        scaling=scaling.value,
         center=center,
         scale=scale,
-        missing_indicator=has_missing and impute != "drop_rows",
+        missing_indicator=has_missing and impute.fill is not None,
     )
 
 
@@ -311,7 +305,8 @@ def _transform_numeric(spec: NumericColumn, values: pd.Series) -> tuple[np.ndarr
     # (filled, or its row left out, as the recipe says), and the prediction notes name it.
     numbers = parse_numbers(values)[0].to_numpy(dtype="float64")
     empty = ~np.isfinite(numbers)
-    dropped = empty if spec.impute == "drop_rows" else np.zeros(len(numbers), dtype=bool)
+    drops = NUMERIC_MISSING[spec.impute].fill is None
+    dropped = empty if drops else np.zeros(len(numbers), dtype=bool)
     filled = np.where(empty, spec.fill, numbers)
     scaled = (filled - spec.center) / spec.scale
     if spec.missing_indicator:
@@ -352,16 +347,17 @@ def _fit_categorical(name: str, values: pd.Series, config: Mapping[str, Any]) ->
     kept = [spelling for spelling, count in ranked if count >= min_count][:max_categories]
     if not kept and ranked:  # tiny data: keep the most frequent rather than nothing
         kept = [ranked[0][0]]
-    missing = str(config.get("categorical_missing", "missing_category"))
+    missing = chosen(config, "categorical_missing")
+    encoding = chosen(config, "categorical_encoding")
     return CategoricalColumn(
         name=name,
-        encoding=str(config.get("categorical_encoding", "onehot")),
+        encoding=encoding.value,
         categories=kept,
         # An "other" slot always exists, so rare and never-seen categories have somewhere to go.
         has_other=True,
-        missing=missing,
+        missing=missing.value,
         fill=ranked[0][0] if ranked else None,
-        has_missing_slot=missing == "missing_category" and bool(empty.any()),
+        has_missing_slot=missing.own_category and bool(empty.any()),
     )
 
 
@@ -373,7 +369,8 @@ def _transform_categorical(
     slot_of_key = {category_key(category): i for i, category in enumerate(spec.categories)}
     other = slots.index(OTHER) if spec.has_other else -1
     missing_slot = slots.index(MISSING) if spec.has_missing_slot else other
-    if spec.missing == "most_frequent" and spec.fill is not None:
+    rule = CATEGORICAL_MISSING[spec.missing]
+    if rule.most_frequent and spec.fill is not None:
         missing_slot = slot_of_key.get(category_key(spec.fill), other)
     # Map each distinct value once: columns have few distinct values and many rows.
     distinct = pd.unique(texts[~empty])
@@ -381,65 +378,11 @@ def _transform_categorical(
     codes = np.full(len(texts), missing_slot, dtype=np.int64)
     if len(distinct):
         codes[~empty] = texts[~empty].map(code_of).to_numpy(dtype=np.int64)
-    dropped = empty if spec.missing == "drop_rows" else np.zeros(len(texts), dtype=bool)
-    if spec.encoding == "ordinal":
+    dropped = empty if rule.drops_rows else np.zeros(len(texts), dtype=bool)
+    if not ENCODINGS[spec.encoding].one_input_per_category:
         denominator = max(1, len(slots) - 1)
         return (np.maximum(codes, 0) / denominator).reshape(-1, 1), dropped
     block = np.zeros((len(texts), len(slots)), dtype=np.float32)
     valid = codes >= 0
     block[np.nonzero(valid)[0], codes[valid]] = 1.0
     return block, dropped
-
-
-# --- the column to predict ------------------------------------------------------------------
-
-
-@dataclass
-class TargetEncoder:
-    """Fitted encoding of the target: class indices, or centring and scaling of numbers."""
-
-    task: str  # binary | multiclass | regression
-    class_labels: list[str] = field(default_factory=list)
-    mean: float = 0.0
-    std: float = 1.0
-
-    @classmethod
-    def fit(
-        cls, values: pd.Series, task: str, class_labels: list[str] | None = None
-    ) -> TargetEncoder:
-        if task == "regression":
-            numbers = _as_numbers(str(values.name), values).dropna().to_numpy(dtype="float64")
-            std = float(numbers.std()) if numbers.size else 1.0
-            return cls(
-                task=task,
-                mean=float(numbers.mean()) if numbers.size else 0.0,
-                std=std if math.isfinite(std) and std > 1e-12 else 1.0,
-            )
-        if class_labels:
-            return cls(task=task, class_labels=list(class_labels))
-        # Spellings that differ only in case or spacing are one class; keep the most frequent.
-        spellings = values[~is_missing(values)].map(label_text).value_counts(sort=True)
-        by_key: dict[str, str] = {}
-        for spelling in spellings.index:
-            by_key.setdefault(normalise_label(spelling), str(spelling))
-        return cls(task=task, class_labels=sorted(by_key.values()))
-
-    def encode(self, values: pd.Series) -> np.ndarray:
-        """Class indices (int64; -1: unknown or empty) or scaled numbers (float32; NaN: empty)."""
-        if self.task == "regression":
-            numbers = _as_numbers(str(values.name), values).to_numpy(dtype="float64")
-            return ((numbers - self.mean) / self.std).astype("float32")
-        index = {normalise_label(label): i for i, label in enumerate(self.class_labels)}
-        empty = is_missing(values).to_numpy()
-        codes = np.full(len(values), -1, dtype=np.int64)
-        present = values[~empty]
-        code_of = {v: index.get(normalise_label(label_text(v)), -1) for v in pd.unique(present)}
-        codes[~empty] = present.map(code_of).to_numpy(dtype=np.int64)
-        return codes
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TargetEncoder:
-        return cls(**data)

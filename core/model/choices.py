@@ -1,0 +1,141 @@
+"""The network and training choices a recipe can make, each declared once.
+
+Every optimizer, activation and class-weight setting is one entry of a table below: its
+value (what a recipe stores), its plain label and short help (what the Design page and
+the model card show) and what it does (for an optimizer: its Keras class, its own default
+learning rate, which extra settings apply, whether a batch is all training rows). The
+recipe's allowed values (:mod:`core.model.recipe`), its form (:mod:`core.model.fields`),
+the network builder (:mod:`core.model.network`) and the model card all read these tables,
+so adding a choice is one entry here.
+
+The preparation choices (empty cells, scaling, encoding) live in
+:mod:`core.portable.choices`, because a bundle applies them without the rest of ``core``.
+This module imports no TensorFlow: pages read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from core.portable.choices import Choice
+
+
+@dataclass(frozen=True)
+class OptimizerChoice(Choice):
+    """A learning method: how the weights are adjusted after each batch."""
+
+    keras_class: str  # the class in keras.optimizers
+    name: str  # its short name, for titles ("SGD", "Gradient descent")
+    learning_rate: float  # its own sensible default, used when the recipe leaves it empty
+    # Training settings that apply to it besides the learning rate. Without "batch_size" a
+    # batch is all training rows (plain gradient descent: one adjustment per pass).
+    settings: tuple[str, ...] = ("batch_size",)
+
+    @property
+    def full_batch(self) -> bool:
+        """Whether every adjustment looks at all training rows at once."""
+        return "batch_size" not in self.settings
+
+
+@dataclass(frozen=True)
+class ClassWeightChoice(Choice):
+    """Whether rare outcomes count more while learning."""
+
+    balanced: bool
+
+
+def _table(*choices: Choice) -> dict:
+    return {choice.value: choice for choice in choices}
+
+
+OPTIMIZERS: dict[str, OptimizerChoice] = _table(
+    OptimizerChoice(
+        "adam",
+        "Adam (recommended)",
+        "Adapts the step size for each weight; works well almost everywhere.",
+        "Adam",
+        "Adam",
+        1e-3,
+    ),
+    OptimizerChoice(
+        "adamw",
+        "AdamW",
+        "Adam that also shrinks the weights a little at every step.",
+        "AdamW",
+        "AdamW",
+        1e-3,
+    ),
+    OptimizerChoice(
+        "sgd",
+        "Small-batch gradient descent (SGD)",
+        "Adjusts after every small batch of rows, carrying some of the previous step along "
+        "(momentum). Simple and reliable, usually slower than Adam.",
+        "SGD",
+        "SGD",
+        1e-2,
+        settings=("batch_size", "momentum"),
+    ),
+    OptimizerChoice(
+        "gradient_descent",
+        "Plain gradient descent (all rows at once)",
+        "The textbook method: one adjustment per pass over all training rows. Smooth but slow; "
+        "needs more passes, and the whole training set in memory at once.",
+        "SGD",
+        "Gradient descent",
+        1e-1,
+        settings=(),
+    ),
+    OptimizerChoice(
+        "rmsprop",
+        "RMSprop",
+        "Adapts the step size for each weight from recent steps.",
+        "RMSprop",
+        "RMSprop",
+        1e-3,
+    ),
+    OptimizerChoice(
+        "adagrad",
+        "Adagrad",
+        "Takes smaller steps for weights that have already moved a lot.",
+        "Adagrad",
+        "Adagrad",
+        1e-2,
+    ),
+)
+
+ACTIVATIONS: dict[str, Choice] = _table(
+    Choice("relu", "ReLU (recommended)", "Passes positive values, zeroes negative ones."),
+    Choice("gelu", "GELU", "A smooth ReLU."),
+    Choice("elu", "ELU", "Like ReLU, but negative values bend smoothly instead of stopping."),
+    Choice("tanh", "Tanh", "An S-curve from -1 to 1."),
+    Choice("sigmoid", "Sigmoid", "An S-curve from 0 to 1; slow to learn in hidden layers."),
+    Choice("linear", "Linear (no bend)", "No bend at all: the layer only mixes its inputs."),
+)
+
+CLASS_WEIGHTS: dict[str, ClassWeightChoice] = _table(
+    ClassWeightChoice("off", "Off", "Every row counts the same.", balanced=False),
+    ClassWeightChoice(
+        "balanced", "Balanced", "Rare outcomes count more while learning.", balanced=True
+    ),
+)
+
+
+def literal_of(table: dict[str, Choice]) -> object:
+    """The ``Literal`` type of a table's values, so a recipe accepts exactly those."""
+    return Literal[tuple(table)]  # type: ignore[valid-type]
+
+
+def labels_of(table: dict[str, Choice]) -> dict[str, str]:
+    """Value -> plain label, in table order: the choices a form shows."""
+    return {value: choice.label for value, choice in table.items()}
+
+
+def helps_of(table: dict[str, Choice]) -> dict[str, str]:
+    """Value -> one-sentence help, in table order: what each choice does."""
+    return {value: choice.help for value, choice in table.items()}
+
+
+def optimizers_using(setting: str) -> tuple[str, ...]:
+    """The optimizers a training setting ("batch_size", "momentum") applies to."""
+    return tuple(value for value, choice in OPTIMIZERS.items() if setting in choice.settings)

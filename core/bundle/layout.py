@@ -27,6 +27,12 @@ TRAIN_NOTEBOOK = "train.ipynb"  # the same, as a Jupyter notebook
 RUNTIME_PACKAGE = "trainboard_runtime"  # a folder: a verbatim copy of core/portable
 DEFAULT_PREDICTIONS = "predictions.csv"  # written in the current folder unless told otherwise
 
+# SavedModel signatures: the prepared matrix (the default), and the raw columns by name.
+DEFAULT_SIGNATURE = "serving_default"
+RAW_SIGNATURE = "serving_raw"
+# Key of the raw-columns signature among the checked (or left out) formats of a bundle.
+SAVED_MODEL_RAW = f"{SAVED_MODEL}:{RAW_SIGNATURE}"
+
 # Formats that may be left out (with the reason) when they cannot be written or verified.
 OPTIONAL_FORMATS = (SAVED_MODEL, MODEL_TFLITE)
 # Without these a bundle cannot predict anything.
@@ -61,8 +67,10 @@ BUNDLE_FILES: dict[str, tuple[str, str]] = {
         f'`keras.saving.load_model("{MODEL_KERAS}", safe_mode=True)`',
     ),
     SAVED_MODEL + "/": (
-        "The same network as a TensorFlow SavedModel (for TensorFlow Serving and other tools).",
-        f'`tf.saved_model.load("{SAVED_MODEL}").signatures["serving_default"]`',
+        "The same network as a TensorFlow SavedModel (for TensorFlow Serving and other tools): "
+        f"`{DEFAULT_SIGNATURE}` takes the prepared table of numbers, `{RAW_SIGNATURE}` the raw "
+        "columns by name (see below).",
+        f'`tf.saved_model.load("{SAVED_MODEL}").signatures["{RAW_SIGNATURE}"]`',
     ),
     MODEL_TFLITE: (
         "The same network for phones and small devices (LiteRT, formerly TensorFlow Lite).",

@@ -56,6 +56,7 @@ from core.bundle.layout import (
     REQUIREMENTS_TXT,
     RUNTIME_PACKAGE,
     SAVED_MODEL,
+    SAVED_MODEL_RAW,
     SCHEMA_JSON,
     TRAIN_NOTEBOOK,
     TRAIN_SCRIPT,
@@ -156,15 +157,14 @@ def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
         schema = build_schema(run, versions=software_versions())
         report.checks[MODEL_KERAS] = _write_keras(run, staging / MODEL_KERAS, rows, schema, formats)
         _write_schema(run, staging / SCHEMA_JSON, schema, rows)
-        for name, verify in (
-            (SAVED_MODEL, formats.verify_saved_model),
-            (MODEL_TFLITE, formats.verify_tflite),
-        ):
-            try:
-                report.checks[name] = verify(run.model, staging / name, check_features)
-            except formats.FormatCheckFailed as failure:
-                report.left_out[name] = str(failure)
-                _remove(staging / name)
+        _write_saved_model(run, staging / SAVED_MODEL, check_features, rows, report, formats)
+        try:
+            report.checks[MODEL_TFLITE] = formats.verify_tflite(
+                run.model, staging / MODEL_TFLITE, check_features
+            )
+        except formats.FormatCheckFailed as failure:
+            report.left_out[MODEL_TFLITE] = str(failure)
+            _remove(staging / MODEL_TFLITE)
         _write_standalone(staging, report)
         _write_training_code(run, staging, report)
         _write_text(staging / RECIPE_JSON, recipe_json(run.recipe))
@@ -212,6 +212,30 @@ def _write_keras(
             f"The trained network could not be saved as {MODEL_KERAS} ({type(error).__name__}: "
             f"{str(error).strip()[:200]}). Try training again; if it keeps failing, report it."
         ) from error
+
+
+def _write_saved_model(
+    run: TrainedRun,
+    folder: Path,
+    features: np.ndarray,
+    rows: pd.DataFrame,
+    report: BundleReport,
+    formats: Any,
+) -> None:
+    """The SavedModel with its raw-columns signature, each kept only if it checks out."""
+    from core.bundle.serving import write_saved_model
+
+    try:
+        written = write_saved_model(run, folder, features, rows)
+    except formats.FormatCheckFailed as failure:
+        report.left_out[SAVED_MODEL] = str(failure)
+        _remove(folder)
+        return
+    report.checks[SAVED_MODEL] = written.difference
+    if written.raw_difference is None:
+        report.left_out[SAVED_MODEL_RAW] = written.raw_reason
+    else:
+        report.checks[SAVED_MODEL_RAW] = written.raw_difference
 
 
 def _write_schema(run: TrainedRun, path: Path, schema: dict[str, Any], rows: pd.DataFrame) -> None:

@@ -21,8 +21,11 @@ from core.bundle.layout import (
     PREDICT_SCRIPT,
     REQUIREMENTS_TXT,
     RUNTIME_PACKAGE,
+    SAVED_MODEL,
+    SAVED_MODEL_RAW,
     SCHEMA_JSON,
 )
+from core.bundle.serving_card import serving_section
 from core.portable.outputs import PREDICTION, probability_column
 from core.results import DataSummary, RunResult
 
@@ -95,6 +98,11 @@ def render_model_card(
         _files_section(files, left_out),
         _usage_section(task),
     ]
+    if SAVED_MODEL + "/" in files or SAVED_MODEL in files:
+        raw_reason = left_out.get(SAVED_MODEL_RAW, "")
+        sections.append(
+            serving_section(run, included=SAVED_MODEL_RAW not in left_out, reason=raw_reason)
+        )
     return "\n\n".join(sections).rstrip() + "\n"
 
 
@@ -257,8 +265,9 @@ def _files_section(files: Sequence[str], left_out: Mapping[str, str]) -> str:
     lines += [
         "",
         f"Every network file takes one input: a table of numbers made from the raw columns by "
-        f"`{RUNTIME_PACKAGE}` (the statistics are in `{SCHEMA_JSON}`). Each file was loaded back "
-        "and checked to give the same predictions as the trained model before it was included.",
+        f"`{RUNTIME_PACKAGE}` (the statistics are in `{SCHEMA_JSON}`); the SavedModel can also "
+        "take the raw columns (see the last section). Each file was loaded back and checked to "
+        "give the same predictions as the trained model before it was included.",
     ]
     return "\n".join(lines)
 

@@ -23,7 +23,7 @@ class label), or ``prediction`` (a number in the target's units) for regression.
 Python's ``casefold`` and TensorFlow's lower-casing differ for a few letters (German
 "ß", Greek final "ς"); both spellings of every known category are in the table, so
 only a differently cased spelling of such a word can reach "(other)" here and not in
-``predict.py`` (:data:`CASE_NOTE` says so in the model card).
+``predict.py`` (:data:`.serving_card.CASE_NOTE` says so in the model card).
 """
 
 from __future__ import annotations
@@ -59,19 +59,6 @@ _WHITESPACE = (
 _NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.\-]+")
 OUTPUT_PROBABILITIES = "probabilities"
 OUTPUT_PREDICTION = "prediction"
-CASE_NOTE = (
-    "Category text is compared trimmed, with spaces collapsed and in lower case. Python's "
-    "case folding and TensorFlow's lower-casing differ for a few letters (German “ß”, Greek "
-    "final “ς”): a spelling that differs from the training data only by such a letter's case "
-    "can count as a category never seen here but not in predict.py."
-)
-TFLITE_NOTE = (
-    "`model.tflite` still takes the prepared table of numbers: the preparation uses text "
-    "operations (trimming, lower-casing, comparing category names) that LiteRT has no "
-    "built-in version of. Converting it would need the full TensorFlow operations in the app "
-    "on the phone (`SELECT_TF_OPS`, several megabytes), so on a device prepare the inputs as "
-    f"`schema.json` describes, or call the `serving_raw` signature of the SavedModel on a server."
-)
 
 
 def raw_input_names(preprocessor: Preprocessor) -> dict[str, str]:
@@ -131,20 +118,11 @@ def raw_endpoint(
     """The ``serving_raw`` function: raw columns in, the bundle's predictions out."""
     import tensorflow as tf
 
-    names = raw_input_names(preprocessor)
-    blocks = [
-        _numeric_block(spec) if isinstance(spec, NumericColumn) else _category_block(spec)
-        for spec in _specs(preprocessor)
-    ]
+    prepare = raw_preparation(preprocessor)
     labels = tf.constant([str(label) for label in class_labels] or [""], dtype=tf.string)
 
     def serve(inputs: Mapping[str, Any]) -> dict[str, Any]:
-        pieces, usable = [], None
-        for spec, block in zip(_specs(preprocessor), blocks, strict=True):
-            features, kept = block(inputs[names[spec.name]])
-            pieces.append(features)
-            usable = kept if usable is None else tf.logical_and(usable, kept)
-        matrix = tf.cast(tf.concat(pieces, axis=1), tf.float32)
+        matrix, usable = prepare(inputs)
         outputs = tf.cast(model(matrix), tf.float32)
         nan = tf.constant(np.nan, dtype=tf.float32)
         if task == "regression":
@@ -160,15 +138,41 @@ def raw_endpoint(
             OUTPUT_PREDICTION: tf.where(usable, chosen, tf.constant("", dtype=tf.string)),
         }
 
+    names = raw_input_names(preprocessor)
     signature = {
         names[spec.name]: tf.TensorSpec(
             [None],
             tf.float64 if isinstance(spec, NumericColumn) else tf.string,
             name=names[spec.name],
         )
-        for spec in _specs(preprocessor)
+        for spec in specs_in_order(preprocessor)
     }
     return RawEndpoint(fn=serve, input_signature=[signature])
+
+
+def raw_preparation(preprocessor: Preprocessor) -> Callable[[Mapping[str, Any]], tuple[Any, Any]]:
+    """The preparation as TensorFlow ops: raw inputs by name -> (float32 matrix, usable rows).
+
+    The matrix is what :meth:`Preprocessor.transform` gives for the same rows.
+    """
+    import tensorflow as tf
+
+    names = raw_input_names(preprocessor)
+    specs = specs_in_order(preprocessor)
+    blocks = [
+        _numeric_block(spec) if isinstance(spec, NumericColumn) else _category_block(spec)
+        for spec in specs
+    ]
+
+    def prepare(inputs: Mapping[str, Any]) -> tuple[Any, Any]:
+        pieces, usable = [], None
+        for spec, block in zip(specs, blocks, strict=True):
+            features, kept = block(inputs[names[spec.name]])
+            pieces.append(features)
+            usable = kept if usable is None else tf.logical_and(usable, kept)
+        return tf.cast(tf.concat(pieces, axis=1), tf.float32), usable
+
+    return prepare
 
 
 def raw_outputs(signature: Any, tensors: Mapping[str, np.ndarray], task: str) -> np.ndarray:
@@ -299,8 +303,10 @@ def normalise_text(texts: Any) -> Any:
 # --- one column each ------------------------------------------------------------------------
 
 
-def _specs(preprocessor: Preprocessor) -> list[NumericColumn | CategoricalColumn]:
-    by_name: dict[str, NumericColumn | CategoricalColumn] = {s.name: s for s in preprocessor.numeric}
+def specs_in_order(preprocessor: Preprocessor) -> list[NumericColumn | CategoricalColumn]:
+    by_name: dict[str, NumericColumn | CategoricalColumn] = {
+        s.name: s for s in preprocessor.numeric
+    }
     by_name.update({s.name: s for s in preprocessor.categorical})
     return [by_name[name] for name in preprocessor.input_columns]
 
@@ -337,7 +343,9 @@ def _category_block(spec: CategoricalColumn) -> Callable[[Any], tuple[Any, Any]]
     # Python's key first (argmax takes the first match), then TensorFlow's own lower-casing
     # of the same names, so a letter the two fold differently still finds its category.
     python_keys = [category_key(category) for category in spec.categories]
-    tf_keys = [k.decode("utf-8") for k in normalise_text(tf.constant(spec.categories or [""])).numpy()]
+    tf_keys = [
+        k.decode("utf-8") for k in normalise_text(tf.constant(spec.categories or [""])).numpy()
+    ]
     keys = python_keys + tf_keys[: len(spec.categories)]
     key_rows = list(range(len(spec.categories))) * 2
     markers = tf.constant(sorted(MISSING_MARKERS))

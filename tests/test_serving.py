@@ -217,6 +217,9 @@ def test_serving_raw_predicts_like_the_bundle(task: str, tmp_path: Path) -> None
     assert instance == example_instance(run.preprocessor)
     assert set(instance) == set(serving.raw_input_names(run.preprocessor).values())
     assert "`spend_net`" in card and "SELECT_TF_OPS" in card
+    columnar = json.loads(re.findall(r":predict\n(\{.*?\})\n```", card, flags=re.S)[1])
+    assert set(columnar["inputs"]) == set(instance)
+    _check_requests_predict(run, path, tmp_path, request, columnar)
 
 
 PREPROCESSING_VARIANTS = [
@@ -263,8 +266,51 @@ def test_a_raw_signature_that_fails_its_check_is_left_out_with_the_reason(
     assert "differ from predict.py" in report.model_card
 
 
+def _check_requests_predict(run, path: Path, folder: Path, request: dict, columnar: dict) -> None:
+    """The card's two requests, sent to serving_raw as TensorFlow Serving would, predict."""
+    import tensorflow as tf
+
+    signature = tf.saved_model.load(str(folder / "unzipped" / SAVED_MODEL)).signatures[
+        RAW_SIGNATURE
+    ]
+    # TensorFlow Serving converts JSON numbers to the dtype the signature declares.
+    dtypes = {name: spec.dtype for name, spec in signature.structured_input_signature[1].items()}
+    (instance,) = request["instances"]
+    one = signature(**{name: tf.constant([v], dtypes[name]) for name, v in instance.items()})
+    two = signature(
+        **{name: tf.constant(v, dtypes[name]) for name, v in columnar["inputs"].items()}
+    )
+    key = (
+        serving.OUTPUT_PREDICTION if run.task.task == "regression" else serving.OUTPUT_PROBABILITIES
+    )
+    assert np.allclose(one[key].numpy()[0], two[key].numpy()[0], atol=TOLERANCE)
+    empty_row = two[key].numpy()[1]
+    assert np.all(np.isfinite(empty_row)), "empty cells are filled as the recipe says"
+
+
 def _request_in(card: str) -> str:
     """The JSON body of the card's REST request."""
     match = re.search(r":predict\n(\{.*?\n\})\n```", card, flags=re.S)
     assert match, "the card shows a TensorFlow Serving request"
     return match.group(1)
+
+
+def test_the_card_section_keeps_user_text_inside_its_code_blocks() -> None:
+    from types import SimpleNamespace
+
+    from core.bundle.serving_card import serving_section
+
+    frame = pd.DataFrame({"x|<b>": [1.0, np.nan] * 10, "kind": ["```rm -rf", "b"] * 10})
+    columns = {"x|<b>": "numeric", "kind": "categorical"}
+    preprocessor = Preprocessor.fit(frame, columns, {"min_category_count": 1})
+    run = SimpleNamespace(
+        preprocessor=preprocessor, task=SimpleNamespace(task="binary", class_labels=["no", "yes"])
+    )
+    section = serving_section(run, included=True)
+    fences = [line for line in section.splitlines() if re.fullmatch(r"`{3,}", line)]
+    assert fences == ["````"] * 4, "a fence longer than the backticks in a category"
+    assert "| x\\|\\<b\\> | `x_b` | number (float64) | `NaN` |" in section
+    body = section.split("````")[1].split("\n", 2)[2]
+    assert json.loads(body)["instances"] == [{"x_b": 1.0, "kind": "```rm -rf"}]
+    left_out = serving_section(run, included=False, reason="it differs <b>")
+    assert "no `serving_raw` signature" in left_out and "\\<b\\>" in left_out

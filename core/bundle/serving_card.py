@@ -35,6 +35,7 @@ CASE_NOTE = (
     "final “ς”): a spelling that differs from the training data only by such a letter's case "
     "can count as a category never seen here but not in predict.py."
 )
+REST_URL = "http://localhost:8501/v1/models/my_model:predict"
 TFLITE_NOTE = (
     f"`{MODEL_TFLITE}` still takes the prepared table of numbers: the preparation uses text "
     "operations (trimming, lower-casing, comparing category names) and 64-bit number "
@@ -71,14 +72,14 @@ def serving_section(run: Any, included: bool, reason: str = "") -> str:
             f"`{SCHEMA_JSON}`."
         )
         return "\n".join(lines)
-    preprocessor, task = run.preprocessor, run.task.task
+    preprocessor = run.preprocessor
     names = raw_input_names(preprocessor)
     kinds = preprocessor.column_kinds()
     lines += [
         f"`{SAVED_MODEL}/` has a signature `{RAW_SIGNATURE}` that takes the raw columns by name "
-        "and prepares them inside the model, exactly as `predict.py` does (filling empty cells, "
-        "scaling numbers, looking categories up); it was checked to give the same predictions "
-        f"before it was included. (`{DEFAULT_SIGNATURE}` takes the prepared table of numbers.)",
+        "and prepares them inside the model as `predict.py` does (filling empty cells, scaling "
+        "numbers, looking categories up); it was checked to give the same predictions before it "
+        f"was included. (`{DEFAULT_SIGNATURE}` takes the prepared table of numbers.)",
         "",
         "| Column | Input name | Type | An empty cell is sent as |",
         "| --- | --- | --- | --- |",
@@ -89,42 +90,68 @@ def serving_section(run: Any, included: bool, reason: str = "") -> str:
         else:
             kind, empty = "text (string)", '`""` (or a marker such as `"N/A"`)'
         lines.append(f"| {md(column)} | `{names[column]}` | {kind} | {empty} |")
-    outputs = (
-        f"`{OUTPUT_PREDICTION}`: the predicted number, in the target's units."
-        if task == "regression"
-        else f"`{OUTPUT_PROBABILITIES}`: one probability per outcome, in the order "
-        f"{', '.join(md(label) for label in run.task.class_labels)}; `{OUTPUT_PREDICTION}`: "
-        "the most likely outcome."
-    )
-    request = json.dumps(
-        {"signature_name": RAW_SIGNATURE, "instances": [example_instance(preprocessor)]},
-        indent=2,
-        ensure_ascii=False,
-    )
+    instance = example_instance(preprocessor)
+    rows_form = {"signature_name": RAW_SIGNATURE, "instances": [instance]}
+    columns_form = {
+        "signature_name": RAW_SIGNATURE,
+        "inputs": {name: [value, _empty(value)] for name, value in instance.items()},
+    }
     lines += [
         "",
-        "Category text may come in any case and spacing; a category the model never saw counts "
-        "as “other”, as in `predict.py`. " + CASE_NOTE + " A row with an empty cell where the "
-        "recipe leaves such rows out gets `NaN` (and an empty outcome).",
+        "Numbers are sent as JSON numbers (text such as “1,234.50” or “$5” must be converted "
+        "first; `predict.py` reads those itself). Category text may come in any case and "
+        "spacing; a category the model never saw counts as “other”, as in `predict.py`. "
+        + CASE_NOTE,
         "",
-        f"It returns {outputs}",
+        f"It returns {_outputs_text(run, md)}",
         "",
         f"To serve it, copy `{SAVED_MODEL}/` to `models/my_model/1/` and start TensorFlow "
         "Serving (`docker run -p 8501:8501 -v $PWD/models/my_model:/models/my_model "
-        "-e MODEL_NAME=my_model tensorflow/serving`). Then one request per batch of rows:",
+        "-e MODEL_NAME=my_model tensorflow/serving`). Then send rows (here one typical row, "
+        "made from the training statistics):",
         "",
-        "```",
-        "POST http://localhost:8501/v1/models/my_model:predict",
-        request,
-        "```",
+        *_code_block(f"POST {REST_URL}", json.dumps(rows_form, indent=2, ensure_ascii=False)),
         "",
-        'The same rows can be sent column by column: `{"signature_name": '
-        f'"{RAW_SIGNATURE}", "inputs": {{"<input name>": [value, value, ...], ...}}}}`. TensorFlow '
-        "Serving accepts `NaN` in its JSON for an empty number.",
+        "or the same columns side by side (`inputs`), here with a second row of empty cells "
+        "(TensorFlow Serving accepts `NaN` in its JSON):",
+        "",
+        *_code_block(f"POST {REST_URL}", json.dumps(columns_form, ensure_ascii=False)),
         "",
         TFLITE_NOTE,
     ]
     return "\n".join(lines)
+
+
+def _empty(value: Any) -> Any:
+    """How an empty cell of the same column is sent: NaN for numbers, "" for text."""
+    return "" if isinstance(value, str) else float("nan")
+
+
+def _outputs_text(run: Any, md: Any) -> str:
+    task = run.task.task
+    dropping = [spec.name for spec in run.preprocessor.numeric if spec.impute == "drop_rows"]
+    dropping += [s.name for s in run.preprocessor.categorical if s.missing == "drop_rows"]
+    if task == "regression":
+        text = f"`{OUTPUT_PREDICTION}`: the predicted number, in the target's units."
+        left_out = "`NaN`"
+    else:
+        order = ", ".join(f"“{md(label)}”" for label in run.task.class_labels)
+        text = (
+            f"`{OUTPUT_PROBABILITIES}`: one probability per outcome, in the order {order}; "
+            f"`{OUTPUT_PREDICTION}`: the most likely outcome."
+        )
+        left_out = "`NaN` probabilities and an empty outcome"
+    if dropping:
+        listed = ", ".join(f"“{md(name)}”" for name in dropping)
+        text += f" A row with an empty cell in {listed} gets {left_out} (the recipe leaves it out)."
+    return text
+
+
+def _code_block(*lines: str) -> list[str]:
+    """A fenced block that no backticks in the (user-provided) text can close early."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, *lines, fence]
 
 
 def tflite_raw_conversion_error(

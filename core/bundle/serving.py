@@ -33,7 +33,7 @@ import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ from core.portable.preprocess import (
     label_text,
 )
 from core.portable.reading import MISSING_MARKERS, is_missing, parse_numbers
+
+if TYPE_CHECKING:  # the pipeline imports the bundle lazily; no cycle at run time
+    from core.pipeline import TrainedRun
 
 # Characters Python's str.split() treats as whitespace (normalise_label splits on them);
 # RE2's \s knows only the ASCII ones.
@@ -195,7 +198,7 @@ class SavedModelCheck:
 
 
 def write_saved_model(
-    run: Any, folder: Path, features: np.ndarray, rows: pd.DataFrame
+    run: TrainedRun, folder: Path, features: np.ndarray, rows: pd.DataFrame
 ) -> SavedModelCheck:
     """Write the SavedModel with ``serving_raw`` and check both signatures by loading it back.
 
@@ -235,7 +238,7 @@ def write_saved_model(
     return SavedModelCheck(difference=difference, raw_reason=reason)
 
 
-def verify_raw_signature(run: Any, folder: Path, rows: pd.DataFrame) -> float:
+def verify_raw_signature(run: TrainedRun, folder: Path, rows: pd.DataFrame) -> float:
     """Largest difference between ``serving_raw`` and the bundle's predictions.
 
     Raises

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.bundle.layout import (
     DEFAULT_SIGNATURE,
@@ -28,6 +28,9 @@ from core.bundle.serving import (
     specs_in_order,
 )
 from core.portable.preprocess import NumericColumn, Preprocessor
+
+if TYPE_CHECKING:  # the pipeline imports the bundle lazily; no cycle at run time
+    from core.pipeline import TrainedRun
 
 CASE_NOTE = (
     "Category text is compared trimmed, with spaces collapsed and in lower case. Python's "
@@ -58,7 +61,7 @@ def example_instance(preprocessor: Preprocessor) -> dict[str, Any]:
     return instance
 
 
-def serving_section(run: Any, included: bool, reason: str = "") -> str:
+def serving_section(run: TrainedRun, included: bool, reason: str = "") -> str:
     """The model card's "Serving from raw columns" section (markdown)."""
     from core.bundle.card import md  # here: the card imports this module
 
@@ -127,7 +130,7 @@ def _empty(value: Any) -> Any:
     return "" if isinstance(value, str) else float("nan")
 
 
-def _outputs_text(run: Any, md: Any) -> str:
+def _outputs_text(run: TrainedRun, md: Any) -> str:
     task = run.task.task
     dropping = [spec.name for spec in run.preprocessor.numeric if spec.impute == "drop_rows"]
     dropping += [s.name for s in run.preprocessor.categorical if s.missing == "drop_rows"]

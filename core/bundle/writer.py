@@ -102,7 +102,9 @@ class BundleReport:
     left_out
         Format -> plain reason, for formats that failed their check.
     checks
-        Format -> largest difference between its predictions and the trained model's.
+        Format -> largest difference between its predictions and the trained model's
+        (``saved_model:serving_raw``: the SavedModel's raw-columns signature against the
+        bundle's predictions, see :mod:`core.bundle.serving`).
     size_bytes
         Size of the zip.
     model_card

@@ -9,11 +9,12 @@ from core.bundle.layout import (
     BUNDLE_FILES,
     DEFAULT_PREDICTIONS,
     PREDICT_SCRIPT,
+    REPORT_HTML,
     REQUIREMENTS_TXT,
     TRAIN_NOTEBOOK,
     TRAIN_SCRIPT,
 )
-from core.bundle.training_code import bundle_member
+from core.bundle.training_code import bundle_has, bundle_member
 from core.errors import TrainboardError
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
 from ui.jobs import finished_result, runner
@@ -29,6 +30,10 @@ TEXT = {
     "card": "Download the model card (.md)",
     "card_help": "A readable report: what the model predicts, how good it is, its limits.",
     "card_preview": "Read the model card here",
+    "report": "Download the report to share (.html)",
+    "report_help": "One page for people who will never open Trainboard: the verdict, scores, "
+    "learning curves, which columns matter and the recipe, with interactive charts. It opens "
+    "offline in any browser.",
     "code": "Show me the code",
     "code_intro": "The code behind this run, for the engineer who takes it over: a readable "
     "script that trains the same network again with plain pandas, scikit-learn and Keras "
@@ -92,6 +97,22 @@ def downloads(job_id: str) -> None:
             st.code(text, language="markdown", wrap_lines=True)  # as text: it quotes column names
 
 
+def report_download(bundle: Path, job_id: str) -> None:
+    """The run's report to share, taken from the bundle (read only when clicked)."""
+    if not bundle_has(bundle, REPORT_HTML):
+        return  # an older bundle, or the report could not be written (the card says why)
+    st.download_button(
+        TEXT["report"],
+        data=lambda: bundle_member(bundle, REPORT_HTML),
+        file_name=f"trainboard_report_{job_id}.html",
+        mime="text/html",
+        key="download_report",
+        icon=":material/insert_chart:",
+        on_click="ignore",
+    )
+    st.caption(TEXT["report_help"])
+
+
 def code_downloads(bundle: Path) -> None:
     """The run as a training script and a notebook, taken from the bundle."""
     script = bundle_member(bundle, TRAIN_SCRIPT)
@@ -152,6 +173,7 @@ def main() -> None:
     downloads(job_id)
     bundle = runner().artifact(job_id, "bundle.zip")
     if bundle is not None:
+        report_download(bundle, job_id)
         code_downloads(bundle)
     contents()
     st.page_link("app_pages/predict.py", label=TEXT["next"], icon=":material/arrow_forward:")

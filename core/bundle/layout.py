@@ -24,6 +24,7 @@ PREDICT_SCRIPT = "predict.py"
 REQUIREMENTS_TXT = "requirements.txt"
 TRAIN_SCRIPT = "train.py"  # the run as a standalone pandas + scikit-learn + Keras script
 TRAIN_NOTEBOOK = "train.ipynb"  # the same, as a Jupyter notebook
+REPORT_HTML = "report.html"  # the run as a self-contained page to share (core/report)
 RUNTIME_PACKAGE = "trainboard_runtime"  # a folder: a verbatim copy of core/portable
 DEFAULT_PREDICTIONS = "predictions.csv"  # written in the current folder unless told otherwise
 
@@ -92,6 +93,11 @@ BUNDLE_FILES: dict[str, tuple[str, str]] = {
     HISTORY_CSV: (
         "The learning curves, one row per pass over the training data (epoch).",
         "Open it in a spreadsheet to plot the curves.",
+    ),
+    REPORT_HTML: (
+        "A report to share: the verdict, scores with their ranges, the learning curves, which "
+        "columns matter and the recipe, with interactive charts. One self-contained file.",
+        "Open it in any browser (no internet needed), or send it by e-mail.",
     ),
     MODEL_CARD: ("This card.", "Read it first."),
 }

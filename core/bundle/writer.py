@@ -5,7 +5,8 @@ the network as ``model.keras``, a TensorFlow SavedModel and a LiteRT file; the
 preprocessing code (``trainboard_runtime/``, a verbatim copy of ``core/portable``)
 with its fitted statistics in ``schema.json``; a standalone ``predict.py`` with its
 ``requirements.txt``; the recipe, the test results, the learning curves and a model
-card; the run as code (``train.py``, ``train.ipynb``, see :mod:`.training_code`).
+card; the run as code (``train.py``, ``train.ipynb``, see :mod:`.training_code`) and as a
+report to share (``report.html``, see :mod:`core.report`).
 Every network format is loaded back and checked on real rows before it is
 included; a format that fails is left out and the reason reported, never shipped
 broken. The zip is written to a temporary file, opened again with
@@ -53,6 +54,7 @@ from core.bundle.layout import (
     MODEL_TFLITE,
     PREDICT_SCRIPT,
     RECIPE_JSON,
+    REPORT_HTML,
     REQUIREMENTS_TXT,
     RUNTIME_PACKAGE,
     SAVED_MODEL,
@@ -73,6 +75,7 @@ from core.errors import BundleError
 from core.files import atomic_path
 from core.portable.outputs import model_outputs, predict_frame, to_safe_csv
 from core.portable.preprocess import Preprocessor
+from core.report import ReportRun, run_report
 
 __all__ = [
     "BundleReport",
@@ -174,6 +177,7 @@ def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
         _write_text(
             staging / METRICS_JSON, dump_json(metrics_document(run, report.checks, report.left_out))
         )
+        _write_report(run, staging, report)
         report.files = sorted(
             entry.name + ("/" if entry.is_dir() else "") for entry in staging.iterdir()
         ) + [MODEL_CARD]
@@ -289,6 +293,17 @@ def _write_training_code(run: TrainedRun, staging: Path, report: BundleReport) -
         for name in (TRAIN_SCRIPT, TRAIN_NOTEBOOK):
             _remove(staging / name)
         report.left_out[TRAIN_SCRIPT] = f"the training code could not be written ({error})"
+
+
+def _write_report(run: TrainedRun, staging: Path, report: BundleReport) -> None:
+    """report.html (the run as a page to share), or a reason the model card gives."""
+    try:
+        _write_text(staging / REPORT_HTML, run_report(ReportRun.from_trained(run)))
+    except Exception as error:  # noqa: BLE001 - a report must never cost the user the bundle
+        _remove(staging / REPORT_HTML)
+        report.left_out[REPORT_HTML] = (
+            f"the report could not be written ({type(error).__name__}: {str(error)[:200]})"
+        )
 
 
 def _zip_and_check(staging: Path, target: Path, run: TrainedRun, rows: pd.DataFrame) -> None:

@@ -158,12 +158,13 @@ def setting_differences(runs: Sequence[ReportRun]) -> list[tuple[str, list[str]]
     rows = []
     for spec in field_specs(Recipe):
         values = [content.recipe_value(doc, spec.path) for doc in documents]
-        if all(value == values[0] for value in values[1:]):
-            continue
         words = [
             content.setting_words(spec, value, run) for value, run in zip(values, runs, strict=True)
         ]
-        rows.append((spec.label, words))
+        # Compared in words: an automatic learning rate is a different one for another
+        # learning method, and that is what the reader needs to see.
+        if any(word != words[0] for word in words[1:]):
+            rows.append((spec.label, words))
     return rows
 
 

@@ -97,6 +97,7 @@ def test_every_section_is_there_for_every_task(runs, task: str) -> None:
         assert finding["title"] in text.replace("&#39;", "'")
     # the recipe in the field labels' words, the changed setting marked
     assert "Learning method (optimizer)" in text and "Adam (recommended)" in text
+    assert "1 hidden layer of 4 neurons; ReLU (recommended), dropout 0" in text
     assert re.search(r"Most passes over the data \(epochs\)<span class=\"changed\">", text)
     # the loss named in words, the kept pass marked on the curves
     loss = "mean squared error" if task == "regression" else "cross-entropy"
@@ -210,6 +211,7 @@ def test_comparison_shows_what_changed_and_overlays_the_curves(runs) -> None:
     assert "automatic (0.001" in text and "automatic (0.01" in text  # each method's own rate
     assert "All runs used the same data file" in text
     assert "Difference" in text and 'id="scores"' in html
+    assert "cannot be judged here" in text  # these runs have no ranges: said once, not per cell
     charts = _charts(html)
     assert [c["id"] for c in charts] == _chart_divs(html)
     loss = next(c for c in charts if "Cross-entropy" in json.dumps(c["figure"]["layout"]))

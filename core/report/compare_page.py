@@ -56,7 +56,9 @@ TEXT = {
     "better": "better, larger than the noise",
     "worse": "worse, larger than the noise",
     "noise": "within the noise",
-    "no_range": "no range to judge the noise",
+    "no_range": "",
+    "no_ranges": "These runs have no uncertainty ranges, so whether a difference is larger "
+    "than the noise cannot be judged here.",
     "same": "the same",
     "score_chart": "{label} of each run",
     "curves": "How they learned",
@@ -95,6 +97,7 @@ def comparison_report(runs: Sequence[ReportRun]) -> str:
         "two_runs": len(runs) == 2,
         "verdicts": [(name, run.verdict) for name, run in zip(names, runs, strict=True)],
         "score_rows": score_differences(runs) if comparable else [],
+        "ranges_missing": any(not run.intervals for run in runs),
         "reference": names[0],
         "score_chart": None,
         "loss_chart": None,

@@ -57,7 +57,10 @@ TEXT = {
     "yes": "yes",
     "no": "no",
     "layers_none": "none (a plain linear model)",
-    "layer": "{units:,} neurons, {activation}, dropout {dropout:g}",
+    "layers_one": "1 hidden layer of {sizes} neurons; {style}",
+    "layers_same": "{n} hidden layers of {sizes} neurons; {style}",
+    "layer": "{units:,} neurons ({style})",
+    "layer_style": "{activation}, dropout {dropout:g}",
     "kind_numeric": "Number",
     "kind_categorical": "Category",
     "kind_boolean": "Yes/no",
@@ -372,17 +375,22 @@ def setting_words(spec: FieldSpec, value: Any, run: ReportRun) -> str:
 
 
 def _layers_words(layers: Sequence[dict[str, Any]]) -> str:
+    """ "2 hidden layers of 128 and 64 neurons; ReLU, dropout 0.3" (per layer when they differ)."""
     if not layers:
         return TEXT["layers_none"]
     activation = spec_for("layer.activation").choices or {}
-    parts = []
-    for layer in layers:
-        config = LayerConfig(**layer)
-        parts.append(
-            TEXT["layer"].format(
-                units=config.units,
-                activation=activation.get(config.activation, config.activation),
-                dropout=config.dropout,
-            )
-        )
-    return "; ".join(parts)
+    configs = [LayerConfig(**layer) for layer in layers]
+
+    def style(config: LayerConfig) -> str:
+        name = activation.get(config.activation, config.activation)
+        return TEXT["layer_style"].format(activation=name, dropout=config.dropout)
+
+    styles = {style(config) for config in configs}
+    sizes = [f"{config.units:,}" for config in configs]
+    if len(styles) == 1:
+        joined = sizes[0] if len(sizes) == 1 else ", ".join(sizes[:-1]) + " and " + sizes[-1]
+        key = "layers_one" if len(configs) == 1 else "layers_same"
+        return TEXT[key].format(n=len(configs), sizes=joined, style=styles.pop())
+    return "; ".join(
+        TEXT["layer"].format(units=config.units, style=style(config)) for config in configs
+    )

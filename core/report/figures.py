@@ -123,7 +123,7 @@ def learning_curves(
                 fig.add_vline(x=run.best_epoch, line={"color": GREY, "dash": "dash", "width": 1})
     last = max((len(run.history) for run in series), default=1)
     fig.update_xaxes(title=TEXT["epoch"], tickformat="d", dtick=1 if last <= 12 else None)
-    fig.update_yaxes(title=y_title, rangemode="tozero" if which == "loss" else "normal")
+    fig.update_yaxes(title=y_title)
     fig.update_traces(cliponaxis=False)  # the star and its label may sit on the chart's edge
     return _layout(fig)
 

@@ -26,6 +26,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from core.portable.outputs import write_atomically
+from core.report.content import format_when
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEET = "report.css"
@@ -109,7 +110,7 @@ def render_page(
         plotly_js=Markup(_plotly_js()) if len(charts) else "",
         charts_json=Markup(charts.as_json()),
         config_json=Markup(script_json(CHART_CONFIG)),
-        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated_at=format_when(datetime.now(timezone.utc).isoformat(timespec="minutes")),
     )
 
 

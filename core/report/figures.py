@@ -149,8 +149,9 @@ def score_bars(bars: Sequence[Bar], axis_title: str) -> go.Figure:
         error = {
             "type": "data",
             "symmetric": False,
-            "array": [(bar.high - bar.value) if bar.high is not None else 0 for bar in bars],
-            "arrayminus": [(bar.value - bar.low) if bar.low is not None else 0 for bar in bars],
+            # None: no whisker at all for a bar without a range (0 would draw a tick).
+            "array": [(bar.high - bar.value) if bar.high is not None else None for bar in bars],
+            "arrayminus": [(bar.value - bar.low) if bar.low is not None else None for bar in bars],
             "color": INK,
             "thickness": 1.5,
             "width": 6,

@@ -164,9 +164,11 @@ def score_bars(bars: Sequence[Bar], axis_title: str) -> go.Figure:
             marker={"color": [PALETTE[0] if bar.highlight else GREY for bar in bars]},
             error_x=error,
             text=[bar.text for bar in bars],
-            textposition="inside",
+            # Inside the bar when it fits, beside it when the bar is too short (a score of 0).
+            textposition="auto",
             insidetextanchor="start",
-            textfont={"color": "white"},
+            insidetextfont={"color": "white"},
+            outsidetextfont={"color": INK},
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )

@@ -136,7 +136,14 @@ def test_scores_show_their_ranges_and_the_baselines(runs) -> None:
     base = runs["binary"].report
     plain = _visible_text(run_report(base))
     assert "Logistic regression" in plain and "Majority class" in plain
-    assert "likely between" not in plain and "95% of re-drawn test sets" not in plain
+    # the run's own bootstrap ranges (core.evaluation.intervals), and the small-test warning
+    low, high = base.result["intervals"]["roc_auc"]
+    assert f"likely between {low:.3f} and {high:.3f}" in plain
+    assert base.uncertainty_warning and "final test has only" in base.uncertainty_warning
+    # without ranges (a run made before they existed) nothing pretends to know them
+    bare = {k: v for k, v in base.result.items() if k not in ("intervals", "uncertainty")}
+    bare_text = _visible_text(run_report(ReportRun.from_result(bare, base.recipe)))
+    assert "likely between" not in bare_text and "95% of re-drawn test sets" not in bare_text
     result = dict(base.result)
     result["data"] = dict(base.data)
     result["intervals"] = {"roc_auc": [0.61, 0.79], "accuracy": [0.5, 0.7]}
@@ -211,7 +218,19 @@ def test_comparison_shows_what_changed_and_overlays_the_curves(runs) -> None:
     assert "automatic (0.001" in text and "automatic (0.01" in text  # each method's own rate
     assert "All runs used the same data file" in text
     assert "Difference" in text and 'id="scores"' in html
-    assert "cannot be judged here" in text  # these runs have no ranges: said once, not per cell
+    # real runs carry bootstrap ranges: every difference is judged against the noise
+    assert "cannot be judged here" not in text
+    assert re.search(r"within the noise|(better|worse), larger than the noise", text)
+    bare = [
+        ReportRun.from_result(
+            {k: v for k, v in r.result.items() if k != "intervals"}, r.recipe, name=r.label
+        )
+        for r in (adam, sgd)
+    ]
+    bare_text = _visible_text(comparison_report(bare))
+    scores = bare_text.split('<section id="scores">')[1].split("</section>")[0]
+    assert scores.count("cannot be judged here") == 1, "said once, not in every cell"
+    assert "within the noise" not in scores
     charts = _charts(html)
     assert [c["id"] for c in charts] == _chart_divs(html)
     loss = next(c for c in charts if "Cross-entropy" in json.dumps(c["figure"]["layout"]))
@@ -242,7 +261,8 @@ def test_a_difference_counts_only_beyond_the_noise(runs) -> None:
     assert difference(reference, with_score(0.50, 0.45, 0.55), "roc_auc")["outcome"] == "worse"
     noise = difference(reference, with_score(0.73, 0.68, 0.78), "roc_auc")
     assert noise["outcome"] == "noise" and noise["diff"] == "+0.030"
-    no_range = ReportRun.from_result(base.result, base.recipe)
+    without = {k: v for k, v in base.result.items() if k != "intervals"}
+    no_range = ReportRun.from_result(without, base.recipe)
     assert difference(no_range, with_score(0.9, 0.8, 1.0), "roc_auc")["outcome"] == "no_range"
     # for an error, lower is better
     assert difference(reference, reference, "log_loss")["outcome"] == "same"

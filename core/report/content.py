@@ -103,7 +103,9 @@ def format_range(pair: tuple[float, float] | None, key: str = "") -> str:
     """An uncertainty range, "0.81 – 0.88", or "" when there is none."""
     if pair is None:
         return ""
-    return f"{format_score(pair[0], key)} – {format_score(pair[1], key)}"
+    low, high = format_score(pair[0], key), format_score(pair[1], key)
+    # A range of one value (a constant guess, a score of 0 on every re-draw) says nothing.
+    return "" if low == high else f"{low} – {high}"
 
 
 def format_seconds(seconds: float | None) -> str:

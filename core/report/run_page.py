@@ -160,7 +160,7 @@ def _scores(run: ReportRun, charts: Charts) -> dict[str, Any]:
 def _bar(
     label: str, value: float, key: str, interval: tuple[float, float] | None, highlight: bool
 ) -> Bar:
-    low, high = interval if interval else (None, None)
+    low, high = interval if interval and interval[0] != interval[1] else (None, None)
     text = content.format_score(value, key)
     return Bar(label, value, text, low, high, highlight)
 

@@ -92,8 +92,8 @@ def test_every_section_is_there_for_every_task(runs, task: str) -> None:
     for section in SECTIONS:
         assert f'<section id="{section}">' in html, section
     assert ('<section id="threshold">' in html) == (task == "binary")
-    assert item.run.result["verdict"].split("(")[0].strip() in text.replace("&#39;", "'")
-    for finding in item.run.result["diagnosis"]:
+    assert item.report.result["verdict"].split("(")[0].strip() in text.replace("&#39;", "'")
+    for finding in item.report.result["diagnosis"]:
         assert finding["title"] in text.replace("&#39;", "'")
     # the recipe in the field labels' words, the changed setting marked
     assert "Learning method (optimizer)" in text and "Adam (recommended)" in text
@@ -105,7 +105,7 @@ def test_every_section_is_there_for_every_task(runs, task: str) -> None:
     charts = _charts(html)
     assert [c["id"] for c in charts] == _chart_divs(html), "one element per chart"
     assert len(charts) == 4  # headline score, loss, metric, importance
-    kept = f"kept: pass {item.run.result['best_epoch']}"
+    kept = f"kept: pass {item.report.result['best_epoch']}"
     assert any(kept in json.dumps(chart) for chart in charts)
 
 

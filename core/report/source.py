@@ -1,10 +1,10 @@
 """What a report reads from a run, in one place.
 
-A report is drawn from a :class:`ReportRun`: the run's result (as ``result.json`` holds
-it), its recipe, the data summary and, when known, the column profiles. Every key of the
-result dict that the report reads is read here and nowhere else, so when run results
-become typed (``RunResult``) or gain fields (bootstrap ``intervals``, a decision
-threshold), only this module changes.
+A report is drawn from a :class:`ReportRun`: the run's result (``core.results.RunResult``,
+read through its JSON-ready dict, the form ``result.json`` holds), its recipe, the data
+summary and, when known, the column profiles. Every key of the result that the report
+reads is read here and nowhere else, so when results gain fields (a decision threshold)
+or change shape, only this module changes.
 """
 
 from __future__ import annotations
@@ -12,9 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.model.recipe import Recipe
+from core.results import RunResult
+
+if TYPE_CHECKING:  # the pipeline imports TensorFlow; a report only reads its attributes
+    from core.pipeline import TrainedRun
 
 # The probability from which a yes/no model answers its second outcome unless a person
 # chose another threshold (the bundle's predictions use the same rule).
@@ -54,7 +58,7 @@ class ReportRun:
         What the run is called (empty: see :attr:`label`).
     data
         The data summary: ``name``, ``rows``, ``columns``, ``n_train``, ``n_validation``,
-        ``n_test``, ``trained_at`` (``TrainedRun.data_info``; ``result["data"]``).
+        ``n_test``, ``trained_at`` (``DataSummary.to_dict()``).
     columns
         Column name -> profile dict (``ColumnProfile.to_dict()``), when known.
     warnings
@@ -75,38 +79,31 @@ class ReportRun:
     # --- construction ------------------------------------------------------------------
 
     @classmethod
-    def from_trained(cls, run: Any, name: str | None = None) -> ReportRun:
+    def from_trained(cls, run: TrainedRun, name: str | None = None) -> ReportRun:
         """From a trained run (``core.pipeline.TrainedRun``), e.g. while exporting it."""
-        result = dict(run.result or {})
-        data = dict(run.data_info or {})
-        return cls(
-            result=result,
-            recipe=run.recipe,
-            name=name or "",
-            data=data,
-            columns=dict(run.column_profiles or {}),
-            warnings=tuple(run.warnings or result.get("warnings") or ()),
-        )
+        return cls.from_result(run.result, run.recipe, name=name, columns=run.column_profiles)
 
     @classmethod
     def from_result(
         cls,
-        result: Mapping[str, Any],
+        result: RunResult | Mapping[str, Any],
         recipe: Recipe | Mapping[str, Any],
         *,
         name: str | None = None,
         columns: Mapping[str, Mapping[str, Any]] | None = None,
         threshold: float | None = None,
     ) -> ReportRun:
-        """From a stored result dict (``result.json``) and its recipe (or the recipe's dict)."""
+        """From a run's result (a :class:`RunResult`, or its dict as ``result.json`` holds
+        it) and its recipe (or the recipe's dict)."""
+        if isinstance(result, RunResult):
+            result = result.to_dict()
         if not isinstance(recipe, Recipe):
             recipe = Recipe.from_dict(dict(recipe))
-        data = dict(result.get("data") or {})
         return cls(
             result=dict(result),
             recipe=recipe,
             name=name or "",
-            data=data,
+            data=dict(result.get("data") or {}),
             columns=dict(columns or {}),
             warnings=tuple(result.get("warnings") or ()),
             threshold=threshold,

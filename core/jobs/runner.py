@@ -31,6 +31,7 @@ The job process itself is :mod:`core.jobs.process`
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -42,6 +43,7 @@ from typing import Any
 
 from core.errors import TrainboardError, TrainingError
 from core.files import read_json
+from core.jobs.experiments import EXPERIMENT_FILE, ExperimentTag
 from core.jobs.process import (
     BUNDLE_FILE,
     DATA_FILE,
@@ -72,6 +74,12 @@ from core.results import EpochReport, RunResult, history_from_dicts
 ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# The files a job folder is made of: a note passed to submit() may not replace one of them.
+_JOB_FILES = frozenset(
+    {DATA_FILE, RECIPE_FILE, JOB_FILE, STATUS_FILE, HISTORY_FILE, RESULT_FILE, BUNDLE_FILE}
+    | {MODEL_CARD_FILE, LOG_FILE, STOP_FILE, LOCK_FILE}
+)
 
 RESTART_ACTIVE = "This run is still going; there is nothing to start again."
 RESTART_NO_DATA = (
@@ -110,8 +118,18 @@ class LocalJobRunner:
 
     # -- submitting ------------------------------------------------------------------------
 
-    def submit(self, data: bytes | Path, data_name: str, recipe: Recipe) -> str:
+    def submit(
+        self,
+        data: bytes | Path,
+        data_name: str,
+        recipe: Recipe,
+        *,
+        notes: dict[str, Any] | None = None,
+    ) -> str:
         """Copy the data and recipe into a new job folder and start the job's process.
+
+        ``notes`` (file name -> JSON data, e.g. ``experiment.json``) are written into the
+        folder before it becomes visible, so a job is never listed without them.
 
         Raises
         ------
@@ -119,6 +137,9 @@ class LocalJobRunner:
             If the job folder cannot be written or the process cannot be started
             (nothing is left behind in that case).
         """
+        for name in notes or {}:
+            if Path(name).name != name or name in _JOB_FILES or name.startswith("."):
+                raise ValueError(f"{name!r} cannot be a note file of a job")
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         (self.workspace / "slots").mkdir(exist_ok=True)
         job_id = new_job_id()
@@ -139,6 +160,8 @@ class LocalJobRunner:
             else:
                 shutil.copyfile(Path(data), staging / DATA_FILE)
             (staging / RECIPE_FILE).write_text(recipe.to_json(), encoding="utf-8")
+            for name, content in (notes or {}).items():
+                write_job_json(staging / name, content)
             write_job_json(staging / HISTORY_FILE, [])
             write_job_json(
                 staging / STATUS_FILE, {"state": JobState.QUEUED, "epoch": 0, "history_length": 0}
@@ -151,6 +174,7 @@ class LocalJobRunner:
                     "created_at": time.time(),
                     "max_epochs": recipe.training.max_epochs,
                     "max_concurrent": self.max_concurrent,
+                    "data_fingerprint": _fingerprint(staging / DATA_FILE),
                 },
             )
             os.rename(staging, job_dir)
@@ -285,6 +309,9 @@ class LocalJobRunner:
             error=str(error) if error else None,
             stop_requested=(job_dir / STOP_FILE).exists(),
             waits_for_slot=waits_for_slot,
+            recipe=_read_recipe(job_dir),
+            data_fingerprint=info.get("data_fingerprint") or None,
+            experiment=ExperimentTag.from_dict(read_json(job_dir / EXPERIMENT_FILE)),
         )
 
     # -- acting ----------------------------------------------------------------------------
@@ -317,7 +344,10 @@ class LocalJobRunner:
             raise TrainingError(RESTART_NO_DATA) from None
         if not data.is_file():
             raise TrainingError(RESTART_NO_DATA)
-        return self.submit(data, status.data_name or DATA_FILE, recipe)
+        # A run of an experiment started again stays part of its experiment.
+        tag = read_json(job_dir / EXPERIMENT_FILE)
+        notes = {EXPERIMENT_FILE: tag} if ExperimentTag.from_dict(tag) is not None else None
+        return self.submit(data, status.data_name or DATA_FILE, recipe, notes=notes)
 
     def artifact(self, job_id: str, name: str) -> Path | None:
         """The path of a downloadable file of a job (``BUNDLE_FILE``, ``MODEL_CARD_FILE``)."""
@@ -340,6 +370,23 @@ def _settled_state(job_dir: Path, raw: Any) -> tuple[dict[str, Any], JobState]:
         # have ended just after the first read: read once more before calling it interrupted.
         raw = read_json(job_dir / STATUS_FILE)
     return (raw if isinstance(raw, dict) else {}), JobState.INTERRUPTED
+
+
+def _fingerprint(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks (a large file never sits in memory twice)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_recipe(job_dir: Path) -> Recipe | None:
+    """The job's recipe, or None if recipe.json is missing or damaged."""
+    try:
+        return Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, TrainboardError):
+        return None
 
 
 def _read_result(job_dir: Path) -> RunResult | None:

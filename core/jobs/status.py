@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from core.jobs.experiments import ExperimentTag
 from core.jobs.states import RESTARTABLE_STATES, JobPhase, JobState, job_phase
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult
@@ -37,6 +38,10 @@ class JobStatus:
     stop_requested: bool
     # Queued behind other runs: the runs ahead of it and the runs training fill every slot.
     waits_for_slot: bool = False
+    recipe: Recipe | None = None  # None when the job's recipe.json is missing or damaged
+    # sha256 of the data file as submitted: runs with the same one learned from the same rows.
+    data_fingerprint: str | None = None
+    experiment: ExperimentTag | None = None  # set for the runs of a one-click experiment
 
     @property
     def is_active(self) -> bool:
@@ -60,8 +65,19 @@ class JobRunner(Protocol):
     #: How many jobs may train at the same time; the rest wait in a queue.
     max_concurrent: int
 
-    def submit(self, data: bytes | Path, data_name: str, recipe: Recipe) -> str:
-        """Start a job on ``data`` (CSV bytes or a file path) and return its id."""
+    def submit(
+        self,
+        data: bytes | Path,
+        data_name: str,
+        recipe: Recipe,
+        *,
+        notes: dict[str, Any] | None = None,
+    ) -> str:
+        """Start a job on ``data`` (CSV bytes or a file path) and return its id.
+
+        ``notes`` maps a file name to JSON data kept with the job from its first moment
+        (e.g. ``experiment.json``).
+        """
         ...
 
     def status(self, job_id: str) -> JobStatus:

@@ -28,7 +28,6 @@ from core.evaluation.comparison import (
     compared_runs,
     curve_sets,
     data_match,
-    differing_settings,
     judge_difference,
 )
 from core.jobs.experiments import (
@@ -42,6 +41,7 @@ from core.jobs.experiments import (
 from core.jobs.runner import LocalJobRunner
 from core.jobs.states import JobState
 from core.jobs.status import JobStatus
+from core.model.differences import differing_settings
 from core.model.fields import spec_for
 from core.model.recipe import LayerConfig, Recipe
 from core.results import EpochReport, RunResult
@@ -146,6 +146,10 @@ def test_only_the_settings_that_differ_are_listed_with_plain_labels() -> None:
     # An empty learning rate says what "automatic" meant for that run.
     assert by_path["training.learning_rate"].values == ("automatic (0.001)", "0.01")
     assert differing_settings([BASE, BASE]) == []
+    # Left empty, the learning rate is each method's own: that difference is shown too.
+    automatic = BASE.with_changes(**{"training.optimizer": "sgd"})
+    by_path = {d.path: d for d in differing_settings([BASE, automatic])}
+    assert by_path["training.learning_rate"].values == ("automatic (0.001)", "automatic (0.01)")
 
 
 def test_layer_settings_differ_per_layer() -> None:

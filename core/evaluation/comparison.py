@@ -6,7 +6,7 @@ for :mod:`ui.compare`, in plain words and without Streamlit:
 * **How did they learn?** The loss and metric curves of every run, with its best epoch
   (:func:`curve_sets`).
 * **What was different?** Only the settings that differ, each with its plain label and
-  the values' plain labels (:func:`differing_settings`).
+  the values' plain labels (:func:`core.model.differences.differing_settings`).
 * **Which one scores better, and is that more than luck?** Each test metric, each run's
   95% range, and every run against the first one (the reference). Runs do not keep their
   test predictions, so no paired bootstrap across runs is possible: a difference counts
@@ -28,10 +28,11 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 # The names read from the rest of the evaluation package, in one place.
+from core.evaluation.intervals import BOOTSTRAP_RESAMPLES, CONFIDENCE
 from core.evaluation.metrics import HIGHER_IS_BETTER, METRIC_LABELS
 from core.evaluation.verdict import format_metric
-from core.model.fields import FieldSpec, field_specs, spec_for
-from core.model.recipe import LayerConfig, Recipe
+from core.model.differences import SettingDifference, differing_settings
+from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult
 
 if TYPE_CHECKING:
@@ -40,14 +41,7 @@ if TYPE_CHECKING:
 # All user-facing sentences of this module, in one place for translation.
 TEXT = {
     "run_name": "Run {letter}",
-    "unknown": "unknown",
-    "automatic": "automatic",
-    "automatic_rate": "automatic ({rate:g})",
-    "on": "on",
-    "off": "off",
-    "none": "none",
-    "no_layers": "none (a linear model)",
-    "layers": "Hidden layers (neurons per layer)",
+    "unknown_target": "an unknown column",
     "same_split": "All runs learned from the same data and were tested on the same rows.",
     "same_data_other_split": "The runs used the same data but split it differently (another "
     "seed or other split settings), so they were tested on different rows: part of any "
@@ -61,11 +55,11 @@ TEXT = {
     "other_task": "The runs predict '{target}' in different ways (for example as a category "
     "in one and as a number in another), so their scores cannot be compared.",
     "unfinished": "{names}: no test scores yet (the run has not finished with a model).",
-    "method": "How differences are judged: each run's 95% range comes from resampling its own "
-    "test rows 1,000 times; a difference counts as larger than the noise only when the two "
-    "ranges do not overlap. This is cautious: a small real difference can still read as "
-    "within the noise. (Runs do not keep their test predictions, so a paired comparison on "
-    "the same resampled rows is not possible.)",
+    "method": "How differences are judged: each run's {confidence:.0%} range comes from "
+    "resampling its own test rows {resamples:,} times; a difference counts as larger than the "
+    "noise only when the two ranges do not overlap. This is cautious: a small real "
+    "difference can still read as within the noise. (Runs do not keep their test "
+    "predictions, so a paired comparison on the same resampled rows is not possible.)",
     "no_ranges": "Some runs have no range for their scores, so whether a difference is more "
     "than luck cannot be said for them.",
     "outcomes": {
@@ -77,8 +71,6 @@ TEXT = {
     "headline": "{run}: {metric} {value} against {reference_value} for {reference} "
     "({signed}) — {outcome}.",
 }
-
-_FIELDS_WITHOUT_A_ROW = {"model.hidden_layers"}  # shown as layer rows below
 
 
 class DataMatch(str, Enum):
@@ -119,15 +111,6 @@ class CurveSet:
     val_metric: list[float]
     metric_name: str
     best_epoch: int | None  # the epoch whose model was kept (or the best so far)
-
-
-@dataclass(frozen=True)
-class SettingDifference:
-    """A setting that differs: its plain label and each run's value, in plain words."""
-
-    path: str
-    label: str
-    values: tuple[str, ...]  # one per run, in run order
 
 
 @dataclass(frozen=True)
@@ -260,99 +243,6 @@ def curve_sets(runs: Sequence[ComparedRun]) -> list[CurveSet]:
     return sets
 
 
-# --- settings --------------------------------------------------------------------------------
-
-
-def _plain(spec: FieldSpec, value: Any, recipe: Recipe) -> str:
-    """One setting's value as the Design page would say it."""
-    if spec.choices is not None:
-        return spec.choices.get(value, str(value))
-    if isinstance(value, bool):
-        return TEXT["on"] if value else TEXT["off"]
-    if value is None:
-        if spec.path == "training.learning_rate":
-            return TEXT["automatic_rate"].format(rate=recipe.training.effective_learning_rate)
-        return TEXT["automatic"]
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(item) for item in value) or TEXT["none"]
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _get(values: dict[str, Any], path: str) -> Any:
-    node: Any = values
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
-
-
-def _layer_rows(recipe: Recipe) -> dict[str, tuple[Any, str]]:
-    """The hidden layers as rows: neurons, then each layer setting (one value if all agree)."""
-    layers = recipe.model.hidden_layers
-    rows: dict[str, tuple[Any, str]] = {
-        "model.hidden_layers": (
-            [layer.units for layer in layers],
-            ", ".join(f"{layer.units:,}" for layer in layers) or TEXT["no_layers"],
-        )
-    }
-    for spec in field_specs(LayerConfig, prefix="layer."):
-        if spec.path == "layer.units":
-            continue
-        raw = [getattr(layer, spec.path.removeprefix("layer.")) for layer in layers]
-        shown = [_plain(spec, value, recipe) for value in raw]
-        text = shown[0] if len(set(shown)) == 1 else ", ".join(shown)
-        rows[spec.path] = (raw if len(set(shown)) > 1 else raw[:1], text if shown else "—")
-    return rows
-
-
-def _setting_rows(recipe: Recipe) -> dict[str, tuple[str, Any, str]]:
-    """Every setting of a recipe: path -> (label, raw value, plain value)."""
-    values = recipe.to_dict()
-    rows: dict[str, tuple[str, Any, str]] = {}
-    for spec in field_specs(Recipe):
-        if spec.path in _FIELDS_WITHOUT_A_ROW:
-            continue
-        raw = _get(values, spec.path)
-        rows[spec.path] = (spec.label, raw, _plain(spec, raw, recipe))
-    for path, (raw, text) in _layer_rows(recipe).items():
-        label = TEXT["layers"] if path == "model.hidden_layers" else spec_for(path).label
-        rows[path] = (label, raw, text)
-    return rows
-
-
-def differing_settings(recipes: Sequence[Recipe | None]) -> list[SettingDifference]:
-    """The settings whose values are not the same in every recipe, in recipe order.
-
-    A missing recipe (a damaged job folder) reads as "unknown" and differs from any value.
-    """
-    tables = [_setting_rows(recipe) if recipe is not None else None for recipe in recipes]
-    known = next((table for table in tables if table is not None), None)
-    if known is None or len(recipes) < 2:
-        return []
-    paths = list(known)
-    for table in tables:
-        for path in table or {}:
-            if path not in paths:
-                paths.append(path)
-    differences = []
-    for path in paths:
-        cells = [table.get(path) if table is not None else None for table in tables]
-        raws = [cell[1] if cell is not None else _Unknown for cell in cells]
-        if all(raw == raws[0] for raw in raws[1:]):
-            continue
-        label = next(cell[0] for cell in cells if cell is not None)
-        shown = tuple(cell[2] if cell is not None else TEXT["unknown"] for cell in cells)
-        differences.append(SettingDifference(path=path, label=label, values=shown))
-    return differences
-
-
-class _Unknown:
-    """Stands for a value that could not be read: it equals nothing else."""
-
-
 # --- data and scores -------------------------------------------------------------------------
 
 
@@ -375,7 +265,7 @@ def data_match(runs: Sequence[ComparedRun]) -> tuple[DataMatch, list[str]]:
     ]
     if len(set(targets)) > 1:
         shown = ", ".join(
-            f"'{target}'" if target else TEXT["unknown"] for target in dict.fromkeys(targets)
+            f"'{target}'" if target else TEXT["unknown_target"] for target in dict.fromkeys(targets)
         )
         return DataMatch.OTHER_TARGET, [TEXT["other_target"].format(targets=shown)]
     tasks = {run.result.task for run in runs if run.result is not None}
@@ -393,7 +283,9 @@ def data_match(runs: Sequence[ComparedRun]) -> tuple[DataMatch, list[str]]:
 
 
 def judge_difference(reference: MetricValue, other: MetricValue, higher_is_better: bool) -> str:
-    """ "better", "worse" (than the reference, beyond the noise), "noise" or "unknown".
+    """How ``other`` compares with ``reference``: better, worse, noise or unknown.
+
+    "better" and "worse" mean beyond the noise; "unknown" means a value or range is missing.
 
     The conservative rule for runs whose predictions cannot be paired: the difference is
     larger than the noise only when the two 95% ranges do not overlap.
@@ -453,7 +345,7 @@ def compare_runs(runs: Sequence[ComparedRun]) -> RunComparison:
     )
     method = None
     if rows:
-        method = TEXT["method"]
+        method = TEXT["method"].format(confidence=CONFIDENCE, resamples=BOOTSTRAP_RESAMPLES)
         if any(outcome == "unknown" for row in rows[:1] for outcome in row.outcomes):
             notes.append(TEXT["no_ranges"])
     return RunComparison(runs, match, notes, settings, rows, headline, method)

@@ -15,6 +15,7 @@ Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
     result.json    the result dict       bundle.zip, bundle.model_card.md  the export
     log.txt        the process's output  stop          a stop request (marker)
     lock           held (flock) by the job's process for as long as it lives
+    experiment.json  and other notes given to submit(): who the job belongs to
 
 Status is read from these files only, so a new runner (after a server restart)
 sees every job exactly as before. A job whose status says queued or running but

@@ -26,6 +26,7 @@ from core.data.profiling import DataProfile, TaskInfo, profile_table
 from core.errors import RecipeError, UnusableDataError
 from core.evaluation import metrics as evaluation
 from core.evaluation.intervals import measure_uncertainty
+from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, TestOutputs
 from core.evaluation.verdict import verdict
 from core.files import write_atomically
 from core.model.diagnosis import diagnose_run
@@ -87,6 +88,8 @@ class TrainedRun:
     result: RunResult
     column_profiles: dict[str, dict[str, Any]]
     preview_frame: pd.DataFrame  # raw test rows, to check every exported artifact on
+    # The test rows' actual values and outputs, so runs on the same rows compare paired.
+    test_outputs: TestOutputs | None = None
 
 
 def prepare(
@@ -266,7 +269,21 @@ def train_run(
         result=result,
         column_profiles={c.name: c.to_dict() for c in data.profile.columns},
         preview_frame=data.test_frame.head(PREVIEW_ROWS).copy(),
+        test_outputs=_test_outputs(model, data),
     )
+
+
+def _test_outputs(model: keras.Model | None, data: PreparedData) -> TestOutputs | None:
+    """The test outputs as the evaluation scored them (numbers in the target's units)."""
+    if model is None:
+        return None
+    task, labels = data.task.task, list(data.task.class_labels)
+    outputs = model_outputs(model, data.x_test)
+    if task == "regression":
+        y_test = data.target_encoder.mean + data.target_encoder.std * data.y_test.astype("float64")
+    else:
+        y_test, outputs = data.y_test, class_probabilities(outputs, len(labels))
+    return TestOutputs(task, labels, np.asarray(y_test), np.asarray(outputs))
 
 
 def _evaluate(
@@ -395,4 +412,6 @@ def train_and_export(
         on_epoch=on_epoch,
         stop_event=stop_event,
     )
+    if run.test_outputs is not None:
+        run.test_outputs.save(Path(out_dir) / TEST_OUTPUTS_FILE)
     return export_run(run, Path(out_dir) / "bundle.zip")

@@ -15,6 +15,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import TINY_LAYERS, churn_csv_bytes, jid, tiny_recipe
 from streamlit.testing.v1 import AppTest
@@ -30,6 +31,7 @@ from core.evaluation.comparison import (
     data_match,
     judge_difference,
 )
+from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, TestOutputs
 from core.jobs.experiments import (
     EXPERIMENT_FILE,
     EXPERIMENT_SETTINGS,
@@ -205,6 +207,49 @@ def test_scores_are_compared_with_the_headline_first_and_the_method_said() -> No
     sentences = comparison.headline_sentences()
     assert len(sentences) == 2 and "Run B" in sentences[0] and "more than the noise" in sentences[0]
     assert "within the noise of Run A" in sentences[1]
+
+
+# --- paired comparisons on the same test rows ------------------------------------------
+
+
+def outputs(quality: float, seed: int = 0, n: int = 300) -> TestOutputs:
+    """Binary test outputs on the same 300 rows; ``quality`` sets how well they separate."""
+    y = np.random.default_rng(0).integers(0, 2, n)
+    noise = np.random.default_rng(seed).normal(0, 0.25, n)
+    p = np.clip(0.5 + quality * (y - 0.5) + noise, 0.01, 0.99)
+    return TestOutputs("binary", ["No", "Yes"], y, np.column_stack([1 - p, p]))
+
+
+def test_test_outputs_round_trip(tmp_path) -> None:
+    kept = outputs(0.4)
+    kept.save(tmp_path / TEST_OUTPUTS_FILE)
+    read = TestOutputs.load(tmp_path / TEST_OUTPUTS_FILE)
+    assert read is not None and read.task == "binary" and read.class_labels == ["No", "Yes"]
+    assert np.array_equal(read.y_true, kept.y_true) and np.allclose(read.outputs, kept.outputs)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    assert TestOutputs.load(tmp_path / "bad.npz") is None
+    assert TestOutputs.load(tmp_path / "missing.npz") is None
+
+
+def test_runs_on_the_same_rows_are_compared_paired() -> None:
+    kept = {jid("a"): outputs(0.2), jid("b"): outputs(0.6, seed=1), jid("c"): outputs(0.2, 2)}
+    statuses = [
+        status("a", BASE, result(0.70, (0.60, 0.80))),
+        status("b", SGD, result(0.72, (0.62, 0.82))),  # ranges overlap ...
+        status("c", SGD, result(0.70, (0.60, 0.80))),
+    ]
+    comparison = compare_runs(compared_runs(statuses, outputs_of=kept.get))
+    assert comparison.is_paired and "paired" in comparison.method
+    headline = comparison.metrics[0]
+    # ... but on the same resamples B is clearly better, and C (as good as A) is not.
+    assert headline.outcomes == (None, "better", "noise")
+    difference = headline.paired[1]
+    assert difference.low > 0 and difference.low <= difference.difference <= difference.high
+    # Other rows (another split): no pairing, the cautious rule is used.
+    kept[jid("b")] = outputs(0.6, seed=1, n=200)
+    fallback = compare_runs(compared_runs(statuses, outputs_of=kept.get))
+    assert not fallback.is_paired and "do not overlap" in fallback.method
+    assert fallback.metrics[0].outcomes == (None, "noise", "noise")
 
 
 # --- runs on other data or targets --------------------------------------------------------
@@ -506,7 +551,21 @@ def test_a_two_value_experiment_runs_through_the_real_runner(workspace) -> None:
     assert [s.state for s in statuses] == ["finished", "finished"], [s.error for s in statuses]
     assert all(s.result is not None and s.result.has_model for s in statuses)
     assert [s.experiment.value for s in statuses] == [0.0, 0.2]
-    comparison = compare_runs(compared_runs(statuses))
+
+    def kept(job_id: str) -> TestOutputs | None:
+        path = runner.artifact(job_id, TEST_OUTPUTS_FILE)
+        return TestOutputs.load(path) if path else None
+
+    comparison = compare_runs(compared_runs(statuses, outputs_of=kept))
     assert comparison.match is DataMatch.SAME_SPLIT
     assert [d.path for d in comparison.settings] == ["layer.dropout"]
     assert comparison.metrics and comparison.metrics[0].metric == statuses[0].result.primary_metric
+    # Both kept their test outputs on the same rows: the scores are compared paired, and
+    # the kept outputs score exactly what the run reported.
+    assert comparison.is_paired
+    first = kept(job_ids[0])
+    assert len(first.y_true) == statuses[0].result.data.n_test
+    from core.evaluation.metrics import score_outputs
+
+    rescored = score_outputs("binary", first.y_true, first.outputs, first.class_labels)
+    assert rescored["roc_auc"] == pytest.approx(statuses[0].result.metrics["roc_auc"])

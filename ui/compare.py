@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.errors import TrainboardError
 from core.evaluation.comparison import (
     CurveSet,
     MetricValue,
@@ -23,8 +24,10 @@ from core.evaluation.comparison import (
     compared_runs,
     curve_sets,
 )
+from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, PairedDifference, TestOutputs
 from core.evaluation.verdict import format_metric
 from ui.charts import TEXT as CHART_TEXT
+from ui.jobs import runner
 from ui.text import escape_chart_text as esc
 from ui.text import escape_markdown
 
@@ -49,6 +52,7 @@ TEXT = {
     "metric": "Measure",
     "range": "{value} ({low} to {high})",
     "against": "{run} vs {reference}",
+    "paired_cell": "{signed} ({low} to {high}): {outcome}",
     "outcome_short": {
         "better": "better (beyond the noise)",
         "worse": "worse (beyond the noise)",
@@ -183,6 +187,32 @@ def _cell(value: MetricValue, metric: str) -> str:
     return TEXT["range"].format(value=shown, low=low, high=high)
 
 
+def _signed(value: float, metric: str) -> str:
+    return ("+" if value >= 0 else "−") + format_metric(abs(value), metric)
+
+
+def _against(outcome: str | None, difference: PairedDifference | None, metric: str) -> str:
+    """One run against the reference: the outcome, with the paired difference when known."""
+    words = TEXT["outcome_short"][outcome or "unknown"]
+    if difference is None:
+        return words
+    return TEXT["paired_cell"].format(
+        signed=_signed(difference.difference, metric),
+        low=_signed(difference.low, metric),
+        high=_signed(difference.high, metric),
+        outcome=words,
+    )
+
+
+def _test_outputs(job_id: str) -> TestOutputs | None:
+    """A finished run's kept test outputs, or None (older runs, other runners, a gone run)."""
+    try:
+        path = runner().artifact(job_id, TEST_OUTPUTS_FILE)
+    except (TrainboardError, ValueError):
+        return None
+    return TestOutputs.load(path) if path is not None else None
+
+
 def _scores(comparison: RunComparison, key: str) -> None:
     if not comparison.metrics:
         return
@@ -196,9 +226,12 @@ def _scores(comparison: RunComparison, key: str) -> None:
         line = {TEXT["metric"]: row.label}
         for run, value in zip(comparison.runs, row.values, strict=True):
             line[run.name] = _cell(value, row.metric)
-        for run, outcome in zip(comparison.runs[1:], row.outcomes[1:], strict=True):
+        paired = row.paired[1:] if row.paired else (None,) * (len(comparison.runs) - 1)
+        for run, outcome, difference in zip(
+            comparison.runs[1:], row.outcomes[1:], paired, strict=True
+        ):
             column = TEXT["against"].format(run=run.name, reference=reference)
-            line[column] = TEXT["outcome_short"][outcome or "unknown"]
+            line[column] = _against(outcome, difference, row.metric)
         table.append(line)
     st.dataframe(table, hide_index=True, key=f"{key}_scores")
     if comparison.method:
@@ -224,7 +257,7 @@ def show_comparison(
     if len(statuses) < 2:
         st.info(TEXT["pick_two"])
         return
-    comparison = compare_runs(compared_runs(statuses, names))
+    comparison = compare_runs(compared_runs(statuses, names, outputs_of=_test_outputs))
     for note in comparison.notes:
         st.info(escape_markdown(note), icon=":material/info:")
     _curves(comparison, key)

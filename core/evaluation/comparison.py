@@ -8,10 +8,12 @@ for :mod:`ui.compare`, in plain words and without Streamlit:
 * **What was different?** Only the settings that differ, each with its plain label and
   the values' plain labels (:func:`core.model.differences.differing_settings`).
 * **Which one scores better, and is that more than luck?** Each test metric, each run's
-  95% range, and every run against the first one (the reference). Runs do not keep their
-  test predictions, so no paired bootstrap across runs is possible: a difference counts
-  as real only when the two runs' own ranges do not overlap (:func:`judge_difference`).
-  That is conservative: a small real difference can read as "within the noise".
+  95% range, and every run against the first one (the reference). Runs tested on the same
+  rows that kept their test outputs (:mod:`core.evaluation.test_outputs`) are compared with
+  a paired bootstrap: both scored on the same resamples, a difference is real when its own
+  range leaves out zero. Otherwise a difference counts as real only when the two runs' own
+  ranges do not overlap (:func:`judge_difference`), which is conservative: a small real
+  difference can read as "within the noise".
 
 Scores are compared only between runs that predict the same column for the same task;
 runs tested on different rows (other data, seed or split) are compared with a note that
@@ -22,14 +24,20 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 # The names read from the rest of the evaluation package, in one place.
 from core.evaluation.intervals import BOOTSTRAP_RESAMPLES, CONFIDENCE
 from core.evaluation.metrics import HIGHER_IS_BETTER, METRIC_LABELS
+from core.evaluation.test_outputs import (
+    PairedDifference,
+    TestOutputs,
+    paired_differences,
+    same_rows,
+)
 from core.evaluation.verdict import format_metric
 from core.model.differences import SettingDifference, differing_settings
 from core.model.recipe import Recipe
@@ -58,8 +66,12 @@ TEXT = {
     "method": "How differences are judged: each run's {confidence:.0%} range comes from "
     "resampling its own test rows {resamples:,} times; a difference counts as larger than the "
     "noise only when the two ranges do not overlap. This is cautious: a small real "
-    "difference can still read as within the noise. (Runs do not keep their test "
-    "predictions, so a paired comparison on the same resampled rows is not possible.)",
+    "difference can still read as within the noise. (A paired comparison on the same "
+    "resampled rows needs runs tested on the same rows that kept their test predictions.)",
+    "method_paired": "How differences are judged: the runs were tested on the same rows, so "
+    "both were scored on the same {resamples:,} resamples of those rows; a difference counts as "
+    "larger than the noise only when its own {confidence:.0%} range leaves out zero (a paired "
+    "bootstrap).",
     "no_ranges": "Some runs have no range for their scores, so whether a difference is more "
     "than luck cannot be said for them.",
     "outcomes": {
@@ -97,6 +109,7 @@ class ComparedRun:
     recipe: Recipe | None
     history: list[EpochReport]
     result: RunResult | None
+    test_outputs: TestOutputs | None = None  # kept by runs since paired comparisons
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,8 @@ class MetricRow:
     higher_is_better: bool
     values: tuple[MetricValue, ...]  # one per run
     outcomes: tuple[str | None, ...]  # per run: better/worse/noise/unknown; None for the reference
+    # Per run, when paired: its difference from the reference and that difference's range.
+    paired: tuple[PairedDifference | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,7 @@ class RunComparison:
     metrics: list[MetricRow]  # empty when the scores cannot be compared
     headline: str | None  # the metric that decides "how good" (when comparable)
     method: str | None  # how the noise was judged (when scores are compared)
+    is_paired: bool = False  # judged on the same resamples of the same test rows
 
     def headline_sentences(self) -> list[str]:
         """Each run's headline score against the reference run's, in one sentence each."""
@@ -189,9 +205,14 @@ def run_name(index: int) -> str:
 
 
 def compared_runs(
-    statuses: Sequence[JobStatus], names: Sequence[str] | None = None
+    statuses: Sequence[JobStatus],
+    names: Sequence[str] | None = None,
+    outputs_of: Callable[[str], TestOutputs | None] | None = None,
 ) -> list[ComparedRun]:
-    """The runs to compare, named by ``names``, else by their experiment value, else "Run A"..."""
+    """The runs to compare, named by ``names``, else by their experiment value, else "Run A"...
+
+    ``outputs_of`` reads a finished run's test outputs by job id (for paired comparisons).
+    """
     runs = []
     for index, status in enumerate(statuses):
         if names is not None and index < len(names) and names[index]:
@@ -209,6 +230,9 @@ def compared_runs(
                 recipe=status.recipe,
                 history=list(status.result.history if status.result else status.history),
                 result=status.result,
+                test_outputs=outputs_of(status.job_id)
+                if outputs_of is not None and status.result is not None
+                else None,
             )
         )
     return runs
@@ -329,6 +353,30 @@ def metric_rows(runs: Sequence[ComparedRun]) -> list[MetricRow]:
     return rows
 
 
+def _paired(runs: Sequence[ComparedRun]) -> list[dict[str, PairedDifference]] | None:
+    """Each other run against the first, paired, when every run kept outputs on the same rows."""
+    reference = runs[0]
+    outputs = [run.test_outputs for run in runs]
+    if reference.recipe is None or any(out is None for out in outputs):
+        return None
+    first = outputs[0]
+    if not all(same_rows(first, out) for out in outputs[1:]):  # type: ignore[arg-type]
+        return None
+    seed = reference.recipe.seed
+    return [paired_differences(first, out, seed=seed) for out in outputs[1:]]  # type: ignore[arg-type]
+
+
+def _with_paired(
+    rows: list[MetricRow], paired: list[dict[str, PairedDifference]]
+) -> list[MetricRow]:
+    updated = []
+    for row in rows:
+        found = tuple(differences.get(row.metric) for differences in paired)
+        outcomes = (None,) + tuple(d.outcome if d else "unknown" for d in found)
+        updated.append(replace(row, outcomes=outcomes, paired=(None, *found)))
+    return updated
+
+
 def compare_runs(runs: Sequence[ComparedRun]) -> RunComparison:
     """Compare two or more runs: data match, differing settings, and scores where comparable."""
     runs = list(runs)
@@ -344,8 +392,14 @@ def compare_runs(runs: Sequence[ComparedRun]) -> RunComparison:
         (r.result.primary_metric for r in runs if r.result and r.result.has_model), None
     )
     method = None
-    if rows:
+    paired = _paired(runs) if rows and match is DataMatch.SAME_SPLIT and not unfinished else None
+    if paired is not None:
+        rows = _with_paired(rows, paired)
+        method = TEXT["method_paired"].format(confidence=CONFIDENCE, resamples=BOOTSTRAP_RESAMPLES)
+    elif rows:
         method = TEXT["method"].format(confidence=CONFIDENCE, resamples=BOOTSTRAP_RESAMPLES)
-        if any(outcome == "unknown" for row in rows[:1] for outcome in row.outcomes):
-            notes.append(TEXT["no_ranges"])
-    return RunComparison(runs, match, notes, settings, rows, headline, method)
+    if rows and any(outcome == "unknown" for outcome in rows[0].outcomes):
+        notes.append(TEXT["no_ranges"])
+    return RunComparison(
+        runs, match, notes, settings, rows, headline, method, is_paired=paired is not None
+    )

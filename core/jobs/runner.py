@@ -13,6 +13,7 @@ Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
     recipe.json    the recipe            job.json      data name, creation time
     status.json    state, epoch, times   history.json  one dict per finished epoch
     result.json    the result dict       bundle.zip, bundle.model_card.md  the export
+    test_outputs.npz  the test rows' actual values and the network's outputs (paired comparisons)
     log.txt        the process's output  stop          a stop request (marker)
     lock           held (flock) by the job's process for as long as it lives
     experiment.json  and other notes given to submit(): who the job belongs to
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import TrainboardError, TrainingError
+from core.evaluation.test_outputs import TEST_OUTPUTS_FILE
 from core.files import read_json
 from core.jobs.experiments import EXPERIMENT_FILE, ExperimentTag
 from core.jobs.process import (
@@ -71,8 +73,8 @@ from core.jobs.status import JobRunner, JobStatus
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult, history_from_dicts
 
-# Files a page may offer for download through JobRunner.artifact().
-ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE)
+# Files a page may read or offer for download through JobRunner.artifact().
+ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE, TEST_OUTPUTS_FILE)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -351,7 +353,7 @@ class LocalJobRunner:
         return self.submit(data, status.data_name or DATA_FILE, recipe, notes=notes)
 
     def artifact(self, job_id: str, name: str) -> Path | None:
-        """The path of a downloadable file of a job (``BUNDLE_FILE``, ``MODEL_CARD_FILE``)."""
+        """The path of one of a job's files named in ``ARTIFACT_NAMES``, once it exists."""
         if name not in ARTIFACT_NAMES:
             raise ValueError(f"{name!r} is not a job artifact; use one of {ARTIFACT_NAMES}")
         path = self._job_dir(job_id) / name

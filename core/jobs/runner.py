@@ -15,6 +15,7 @@ Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
     result.json    the result dict       bundle.zip, bundle.model_card.md  the export
     log.txt        the process's output  stop          a stop request (marker)
     lock           held (flock) by the job's process for as long as it lives
+    meta.json      the run's name, data fingerprint and target (core.jobs.catalog)
 
 Status is read from these files only, so a new runner (after a server restart)
 sees every job exactly as before. A job whose status says queued or running but
@@ -40,8 +41,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.errors import TrainboardError, TrainingError
+from core.errors import TrainingError
 from core.files import read_json
+from core.jobs.catalog import new_run_meta, write_meta
 from core.jobs.process import (
     BUNDLE_FILE,
     DATA_FILE,
@@ -63,6 +65,7 @@ from core.jobs.process import (
     queue_counts,
     write_job_json,
 )
+from core.jobs.run_files import RESTART_NO_DATA, RunFilesMixin
 from core.jobs.states import JobState, check_job_id, new_job_id, no_such_run
 from core.jobs.status import JobRunner, JobStatus
 from core.model.recipe import Recipe
@@ -74,16 +77,12 @@ ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 RESTART_ACTIVE = "This run is still going; there is nothing to start again."
-RESTART_NO_DATA = (
-    "This run's copy of the data or of its settings is missing or damaged, so it cannot be "
-    "started again. Upload the data again and start a new run."
-)
 
 
 # --- the local runner ------------------------------------------------------------------------
 
 
-class LocalJobRunner:
+class LocalJobRunner(RunFilesMixin):
     """Runs each job as its own process on this machine; state lives in the workspace folder.
 
     Parameters
@@ -139,6 +138,8 @@ class LocalJobRunner:
             else:
                 shutil.copyfile(Path(data), staging / DATA_FILE)
             (staging / RECIPE_FILE).write_text(recipe.to_json(), encoding="utf-8")
+            # Named and fingerprinted once, here: the Runs page reads it for every run.
+            write_meta(staging, new_run_meta(staging / DATA_FILE, data_name, recipe))
             write_job_json(staging / HISTORY_FILE, [])
             write_job_json(
                 staging / STATUS_FILE, {"state": JobState.QUEUED, "epoch": 0, "history_length": 0}
@@ -310,12 +311,9 @@ class LocalJobRunner:
         status = self._read_status(job_dir, allow_damaged=True)
         if status.is_active:
             raise TrainingError(RESTART_ACTIVE)
+        recipe = self._stored_recipe(job_dir)
         data = job_dir / DATA_FILE
-        try:
-            recipe = Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, TrainboardError):
-            raise TrainingError(RESTART_NO_DATA) from None
-        if not data.is_file():
+        if recipe is None or not data.is_file():
             raise TrainingError(RESTART_NO_DATA)
         return self.submit(data, status.data_name or DATA_FILE, recipe)
 

@@ -4,11 +4,12 @@ What a run is and which figures describe it are decided in :mod:`core.jobs.catal
 runner reads and changes the files (rename, delete, the bundle, the run's own data and
 recipe). Every widget is keyed (``runs_*``) so tests and the browser suite find it.
 
-Session keys: ``runs_table`` (the table's selection), ``runs_table_ids`` (the runs the
-selection was made on: when the list changes, the selection is cleared rather than pointing
-at other rows), ``runs_rename`` / ``runs_rename_for`` (the name box and the run it was
-filled for), ``runs_delete_pending`` (the run whose deletion awaits confirmation) and
-``runs_notice`` (what the last action did, shown once after the rerun).
+Session keys: ``runs_table_<n>`` (the table's selection; its key, kept in
+``runs_table_key``, changes with the list of runs: see :func:`table_key`), ``runs_table_ids``
+and ``runs_table_generation`` (the list the key was made for, and its number),
+``runs_rename`` / ``runs_rename_for`` (the name box and the run it was filled for),
+``runs_delete_pending`` (the run whose deletion awaits confirmation) and ``runs_notice``
+(what the last action did, as markdown with the run's name escaped, shown once).
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def runs_frame(rows: list[RunRow]) -> pd.DataFrame:
                 cols["data"]: row.data_name,
                 cols["target"]: row.target,
                 cols["recipe"]: row.recipe,
-                cols["state"]: RUN_WORDS["phases"].get(row.state, str(row.state)),
+                cols["state"]: RUN_WORDS["phases"][row.phase],
                 cols["when"]: datetime.fromtimestamp(row.created_at) if row.created_at else None,
                 cols["took"]: round(row.seconds) if row.seconds else None,
                 cols["best_epoch"]: row.best_epoch,
@@ -155,16 +156,32 @@ def runs_frame(rows: list[RunRow]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=list(cols.values()))
 
 
+def table_key(ids: list[str]) -> str:
+    """The table's key: ``runs_table_<n>``, a new ``n`` each time the list of runs changes.
+
+    A selection is a list of row positions, and Streamlit keeps it (in the browser too) while
+    the key stays the same: after a run is added or deleted it would point at other runs. A
+    new key starts the table with nothing selected. The current key is in ``runs_table_key``.
+    """
+    if st.session_state.get("runs_table_ids") != ids or "runs_table_key" not in st.session_state:
+        old = st.session_state.get("runs_table_key")
+        if old:
+            st.session_state.pop(old, None)
+        generation = st.session_state.get("runs_table_generation", -1) + 1
+        st.session_state["runs_table_generation"] = generation
+        st.session_state["runs_table_key"] = f"runs_table_{generation}"
+        st.session_state["runs_table_ids"] = ids
+    return st.session_state["runs_table_key"]
+
+
 def runs_table(rows: list[RunRow]) -> list[str]:
     """The sortable table of runs; returns the ids of the selected runs, in table order."""
     ids = [row.job_id for row in rows]
-    if st.session_state.get("runs_table_ids") != ids:
-        st.session_state.pop("runs_table", None)  # the rows moved: the old selection is stale
-        st.session_state["runs_table_ids"] = ids
+    key = table_key(ids)
     cols, helps = TEXT["columns"], TEXT["help"]
     event = st.dataframe(
         runs_frame(rows),
-        key="runs_table",
+        key=key,
         on_select="rerun",
         selection_mode="multi-row",
         hide_index=True,
@@ -187,7 +204,7 @@ def show_notice() -> None:
     """What the last action did (rename, delete), once."""
     notice = st.session_state.pop("runs_notice", None)
     if notice:
-        st.success(escape_markdown(notice), icon=":material/check_circle:")
+        st.success(notice, icon=":material/check_circle:")  # its names are escaped already
 
 
 def compare(statuses: list[JobStatus]) -> None:
@@ -210,7 +227,7 @@ def run_summary(status: JobStatus, row: RunRow) -> None:
             data=escape_markdown(row.data_name),
             sha=(row.data_sha256 or "?")[:SHA_SHOWN],
             target=escape_markdown(row.target or "?"),
-            state=RUN_WORDS["phases"].get(status.phase, str(status.phase)),
+            state=RUN_WORDS["phases"][row.phase],
             when=started_at(row.created_at),
             took=format_duration(row.seconds),
         )
@@ -268,7 +285,7 @@ def rename_box(row: RunRow) -> None:
         except TrainboardError as error:
             show_error(error)
             return
-        st.session_state["runs_notice"] = TEXT["renamed"].format(name=saved.name)
+        st.session_state["runs_notice"] = TEXT["renamed"].format(name=escape_markdown(saved.name))
         st.session_state.pop("runs_rename_for", None)  # refill the box from the stored name
         st.rerun()
 
@@ -333,7 +350,7 @@ def delete_box(status: JobStatus, row: RunRow) -> None:
             return
         if current_job_id() == row.job_id:
             set_job_id(None)
-        st.session_state["runs_notice"] = TEXT["deleted"].format(name=row.name)
+        st.session_state["runs_notice"] = TEXT["deleted"].format(name=escape_markdown(row.name))
         st.rerun()
     if no_col.button(TEXT["delete_no"], key="runs_delete_cancel"):
         st.session_state.pop("runs_delete_pending", None)

@@ -20,7 +20,7 @@ from typing import Any
 from core.errors import TrainingError
 from core.evaluation.metrics import LOWER_IS_BETTER
 from core.files import read_json, write_json_atomic
-from core.jobs.states import JobState
+from core.jobs.states import JobPhase, JobState
 from core.jobs.status import JobStatus
 from core.model.recipe import Recipe
 from core.results import RunResult
@@ -44,6 +44,7 @@ TEXT = {
     "no_layer": "{optimizer}, no hidden layer",
     "learning_rate": "learning rate {rate:g}",
     "dropout": "dropout {dropout:g}",
+    "no_dropout": "no dropout",
     "summary": "{name} ({units}), {epochs} epochs at most",
     "empty_name": "A run's name cannot be empty. Type a few words that tell this run apart.",
     "long_name": "A run's name can have at most {limit} characters; this one has {n}.",
@@ -100,7 +101,8 @@ def default_run_name(recipe: Recipe) -> str:
     dropouts = {layer.dropout for layer in recipe.model.hidden_layers}
     default_dropouts = {layer.dropout for layer in Recipe().model.hidden_layers}
     if dropouts and dropouts != default_dropouts and len(dropouts) == 1:
-        parts.append(TEXT["dropout"].format(dropout=dropouts.pop()))
+        dropout = dropouts.pop()
+        parts.append(TEXT["dropout"].format(dropout=dropout) if dropout else TEXT["no_dropout"])
     return ", ".join(parts)
 
 
@@ -237,6 +239,7 @@ class RunRow:
     target: str | None
     recipe: str
     state: JobState
+    phase: JobPhase  # what the page says the run is doing (waiting, training...)
     created_at: float
     seconds: float
     best_epoch: int | None
@@ -257,6 +260,7 @@ def run_row(status: JobStatus, meta: RunMeta | None, recipe: Recipe | None) -> R
         target=target,
         recipe=recipe_summary(recipe),
         state=JobState(status.state),
+        phase=status.phase,
         created_at=status.created_at,
         seconds=status.elapsed_seconds,
         best_epoch=result.best_epoch if result else None,

@@ -14,7 +14,9 @@ import hashlib
 import importlib.util
 import json
 import os
+import sys
 import time
+import types
 from dataclasses import replace
 from pathlib import Path
 
@@ -416,3 +418,20 @@ def test_the_page_over_real_job_folders(workspace: Path) -> None:
     app.button(key="runs_delete_confirm").click().run()
     no_exception(app)
     assert not (workspace / "jobs" / job_id).exists()
+
+
+def test_selected_runs_go_to_the_comparison_view_when_it_is_there(runner, tmp_path, monkeypatch):
+    """The page hands the selected runs' statuses, in table order, to ui.compare."""
+    seen: list[list[str]] = []
+
+    def show_comparison(statuses) -> None:
+        seen.append([status.job_id for status in statuses])
+
+    module = types.ModuleType("ui.compare")
+    module.show_comparison = show_comparison
+    monkeypatch.setitem(sys.modules, "ui.compare", module)
+    first = add_run(runner, tmp_path, "a", Recipe(target="churn"))
+    second = add_run(runner, tmp_path, "b", Recipe(target="churn"))
+    app = select(go(open_app(), "runs"), [1, 0])
+    no_exception(app)
+    assert seen and seen[-1] == [first, second]  # in table order, whatever the clicking order

@@ -197,7 +197,7 @@ def runs_table(rows: list[RunRow]) -> list[str]:
             cols["fingerprint"]: st.column_config.TextColumn(help=helps["fingerprint"]),
         },
     )
-    return [ids[index] for index in event.selection.rows if 0 <= index < len(ids)]
+    return [ids[index] for index in sorted(event.selection.rows) if 0 <= index < len(ids)]
 
 
 def show_notice() -> None:

@@ -249,7 +249,7 @@ def run_summary(status: JobStatus, row: RunRow) -> None:
             )
         if head.baseline_name:
             base_col.metric(
-                TEXT["baseline"].format(name=escape_markdown(head.baseline_name)),
+                TEXT["baseline"].format(name=escape_markdown(head.baseline_name.capitalize())),
                 _number(head.baseline_value),
             )
         st.info(escape_markdown(result.verdict), icon=":material/lightbulb:")

@@ -45,7 +45,8 @@ TEXT = {
     "learning_rate": "learning rate {rate:g}",
     "dropout": "dropout {dropout:g}",
     "no_dropout": "no dropout",
-    "summary": "{name} ({units}), {epochs} epochs at most",
+    "summary": "{optimizer}, learning rate {rate:g}, layers {units}, dropout {dropout}, "
+    "up to {epochs} epochs",
     "empty_name": "A run's name cannot be empty. Type a few words that tell this run apart.",
     "long_name": "A run's name can have at most {limit} characters; this one has {n}.",
     "delete_active": "This run is still {state}. Stop it on the Train page first, then delete it.",
@@ -85,14 +86,18 @@ class RunMeta:
 # --- names -------------------------------------------------------------------------------------
 
 
+def _optimizer_name(recipe: Recipe) -> str:
+    optimizer = recipe.training.optimizer
+    return OPTIMIZER_NAMES.get(optimizer, str(optimizer).capitalize())
+
+
 def default_run_name(recipe: Recipe) -> str:
     """A short name that tells runs apart by their main choices: "Adam, 2 layers".
 
     The learning rate and dropout are added only when set away from the defaults, so the
     usual run keeps a short name and an experiment's variants read differently.
     """
-    optimizer = recipe.training.optimizer
-    shown = OPTIMIZER_NAMES.get(optimizer, str(optimizer).capitalize())
+    shown = _optimizer_name(recipe)
     n = len(recipe.model.hidden_layers)
     key = "no_layer" if n == 0 else "one_layer" if n == 1 else "layers"
     parts = [TEXT[key].format(optimizer=shown, n=n)]
@@ -107,12 +112,22 @@ def default_run_name(recipe: Recipe) -> str:
 
 
 def recipe_summary(recipe: Recipe | None) -> str:
-    """The recipe in one line for the runs table: "Adam, 2 layers (64, 32), 50 epochs at most"."""
+    """The recipe's main settings in one line, for the runs table.
+
+    e.g. "Adam, learning rate 0.001, layers 128-64, dropout 0.3, up to 200 epochs": the
+    effective learning rate (the optimizer's own when the recipe leaves it empty), so two
+    runs read alike only when they trained alike.
+    """
     if recipe is None:
         return ""
-    units = ", ".join(str(layer.units) for layer in recipe.model.hidden_layers) or "-"
+    layers = recipe.model.hidden_layers
+    dropouts = sorted({layer.dropout for layer in layers})
     return TEXT["summary"].format(
-        name=default_run_name(recipe), units=units, epochs=recipe.training.max_epochs
+        optimizer=_optimizer_name(recipe),
+        rate=recipe.training.effective_learning_rate,
+        units="-".join(str(layer.units) for layer in layers) or "none",
+        dropout="/".join(f"{d:g}" for d in dropouts) or "-",
+        epochs=recipe.training.max_epochs,
     )
 
 

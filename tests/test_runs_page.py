@@ -138,7 +138,7 @@ def test_fingerprint_is_the_sha256_the_app_keeps_for_an_upload(tmp_path: Path) -
     assert new_run_meta(tmp_path / "gone.csv", "gone.csv", None).data_sha256 is None
 
 
-def test_submit_names_and_fingerprints_the_run(workspace: Path) -> None:
+def test_submit_names_and_fingerprints_the_run_and_restart_keeps_the_name(workspace: Path) -> None:
     from test_jobs import hold_lock, wait_for
 
     runner = LocalJobRunner(workspace, max_concurrent=1)
@@ -153,8 +153,13 @@ def test_submit_names_and_fingerprints_the_run(workspace: Path) -> None:
         with pytest.raises(TrainingError, match="Stop it on the Train page first"):
             runner.delete(job_id)  # queued: its process still owns the folder
         assert (workspace / "jobs" / job_id).is_dir()
+        runner.rename(job_id, "My SGD try")
         runner.stop(job_id)
         wait_for(runner, job_id, lambda s: not s.is_active, 60)
+        again = runner.restart(job_id)  # the same run again keeps its name
+        assert runner.meta(again) == runner.meta(job_id)
+        runner.stop(again)
+        wait_for(runner, again, lambda s: not s.is_active, 60)
     finally:
         os.close(slot)
 

@@ -31,6 +31,7 @@ The job process itself is :mod:`core.jobs.process`
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -41,9 +42,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.errors import TrainingError
+from core.errors import TrainboardError, TrainingError
 from core.files import read_json
-from core.jobs.catalog import new_run_meta, write_meta
+from core.jobs.catalog import new_run_meta, read_meta, write_meta
 from core.jobs.process import (
     BUNDLE_FILE,
     DATA_FILE,
@@ -301,6 +302,7 @@ class LocalJobRunner(RunFilesMixin):
 
         The page that started the first run may be long gone (a refresh forgets the
         upload): the job folder keeps the bytes and the recipe, so nothing is asked again.
+        The new run keeps the old one's name.
 
         Raises
         ------
@@ -315,7 +317,12 @@ class LocalJobRunner(RunFilesMixin):
         data = job_dir / DATA_FILE
         if recipe is None or not data.is_file():
             raise TrainingError(RESTART_NO_DATA)
-        return self.submit(data, status.data_name or DATA_FILE, recipe)
+        new_id = self.submit(data, status.data_name or DATA_FILE, recipe)
+        named = read_meta(job_dir)
+        if named is not None:  # the same run again: it keeps the name the person gave it
+            with contextlib.suppress(OSError, TrainboardError):
+                self.rename(new_id, named.name)
+        return new_id
 
     def artifact(self, job_id: str, name: str) -> Path | None:
         """The path of a downloadable file of a job (``BUNDLE_FILE``, ``MODEL_CARD_FILE``)."""

@@ -34,7 +34,7 @@ def open_run(status, row) -> None:
     rename_box(row)
     left, middle, right = st.columns(3)
     with left:
-        try_again(status)
+        try_again(status, row)
     with middle:
         download_bundle(status)
     with right:

@@ -388,6 +388,7 @@ def test_try_again_opens_the_design_page_with_the_runs_data_and_recipe(runner, t
     app.button(key="runs_try_again").click().run()
     no_exception(app)
     assert app.title[0].value.startswith("2.")
+    assert "are loaded: change what you want to try" in app.toast[0].value
     assert app.session_state["data_bytes"] == DATA
     assert app.session_state["data_name"] == "churn.csv"
     assert app.session_state["recipe"] == recipe

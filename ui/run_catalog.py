@@ -82,6 +82,8 @@ TEXT = {
     "try_again": "Try this again with…",
     "try_again_help": "Opens step 2 with this run's data and settings, ready to change one "
     "thing and train again. The run itself stays as it is.",
+    "loaded": "The data and settings of '{name}' are loaded: change what you want to try, "
+    "then train.",
     "delete": "Delete this run",
     "delete_confirm": "Delete '{name}' for good? Its model, bundle, curves and copy of the "
     "data are removed; this cannot be undone.",
@@ -307,7 +309,7 @@ def download_bundle(status: JobStatus) -> None:
     )
 
 
-def try_again(status: JobStatus) -> None:
+def try_again(status: JobStatus, row: RunRow) -> None:
     """Load the run's data and recipe into the session and open the Design page."""
     if st.button(TEXT["try_again"], key="runs_try_again", icon=":material/content_copy:"):
         try:
@@ -322,6 +324,8 @@ def try_again(status: JobStatus) -> None:
         st.session_state["drop_needs_refill"] = False
         st.session_state["sample_dataset"] = None
         forget_setting_widgets()
+        # A toast outlives the page change: the Design page opens with a word of what happened.
+        st.toast(TEXT["loaded"].format(name=escape_markdown(row.name)), icon=":material/check:")
         st.switch_page("app_pages/design.py")
     st.caption(TEXT["try_again_help"])
 

@@ -17,6 +17,7 @@ Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
     log.txt        the process's output  stop          a stop request (marker)
     lock           held (flock) by the job's process for as long as it lives
     experiment.json  and other notes given to submit(): who the job belongs to
+    meta.json      the run's name, data fingerprint and target (core.jobs.catalog)
 
 Status is read from these files only, so a new runner (after a server restart)
 sees every job exactly as before. A job whose status says queued or running but
@@ -32,6 +33,7 @@ The job process itself is :mod:`core.jobs.process`
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -46,6 +48,7 @@ from typing import Any
 from core.errors import TrainboardError, TrainingError
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE
 from core.files import read_json
+from core.jobs.catalog import new_run_meta, read_meta, write_meta
 from core.jobs.experiments import EXPERIMENT_FILE, ExperimentTag
 from core.jobs.process import (
     BUNDLE_FILE,
@@ -68,6 +71,7 @@ from core.jobs.process import (
     queue_counts,
     write_job_json,
 )
+from core.jobs.run_files import RESTART_NO_DATA, RunFilesMixin
 from core.jobs.states import JobState, check_job_id, new_job_id, no_such_run
 from core.jobs.status import JobRunner, JobStatus
 from core.model.recipe import Recipe
@@ -85,16 +89,12 @@ _JOB_FILES = frozenset(
 )
 
 RESTART_ACTIVE = "This run is still going; there is nothing to start again."
-RESTART_NO_DATA = (
-    "This run's copy of the data or of its settings is missing or damaged, so it cannot be "
-    "started again. Upload the data again and start a new run."
-)
 
 
 # --- the local runner ------------------------------------------------------------------------
 
 
-class LocalJobRunner:
+class LocalJobRunner(RunFilesMixin):
     """Runs each job as its own process on this machine; state lives in the workspace folder.
 
     Parameters
@@ -165,6 +165,8 @@ class LocalJobRunner:
             (staging / RECIPE_FILE).write_text(recipe.to_json(), encoding="utf-8")
             for name, content in (notes or {}).items():
                 write_job_json(staging / name, content)
+            # Named and fingerprinted once, here: the Runs page reads it for every run.
+            write_meta(staging, new_run_meta(staging / DATA_FILE, data_name, recipe))
             write_job_json(staging / HISTORY_FILE, [])
             write_job_json(
                 staging / STATUS_FILE, {"state": JobState.QUEUED, "epoch": 0, "history_length": 0}
@@ -330,6 +332,7 @@ class LocalJobRunner:
 
         The page that started the first run may be long gone (a refresh forgets the
         upload): the job folder keeps the bytes and the recipe, so nothing is asked again.
+        The new run keeps the old one's name.
 
         Raises
         ------
@@ -340,17 +343,19 @@ class LocalJobRunner:
         status = self._read_status(job_dir, allow_damaged=True)
         if status.is_active:
             raise TrainingError(RESTART_ACTIVE)
+        recipe = self._stored_recipe(job_dir)
         data = job_dir / DATA_FILE
-        try:
-            recipe = Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, TrainboardError):
-            raise TrainingError(RESTART_NO_DATA) from None
-        if not data.is_file():
+        if recipe is None or not data.is_file():
             raise TrainingError(RESTART_NO_DATA)
         # A run of an experiment started again stays part of its experiment.
         tag = read_json(job_dir / EXPERIMENT_FILE)
         notes = {EXPERIMENT_FILE: tag} if ExperimentTag.from_dict(tag) is not None else None
-        return self.submit(data, status.data_name or DATA_FILE, recipe, notes=notes)
+        new_id = self.submit(data, status.data_name or DATA_FILE, recipe, notes=notes)
+        named = read_meta(job_dir)
+        if named is not None:  # the same run again: it keeps the name the person gave it
+            with contextlib.suppress(OSError, TrainboardError):
+                self.rename(new_id, named.name)
+        return new_id
 
     def artifact(self, job_id: str, name: str) -> Path | None:
         """The path of one of a job's files named in ``ARTIFACT_NAMES``, once it exists."""

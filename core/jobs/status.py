@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.jobs.experiments import ExperimentTag
 from core.jobs.states import RESTARTABLE_STATES, JobPhase, JobState, job_phase
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult
+
+if TYPE_CHECKING:  # core.jobs.catalog reads JobStatus: import its types for hints only
+    from core.jobs.catalog import RunMeta
 
 
 @dataclass(frozen=True)
@@ -98,4 +101,24 @@ class JobRunner(Protocol):
 
     def artifact(self, job_id: str, name: str) -> Path | None:
         """Path of ``BUNDLE_FILE`` or ``MODEL_CARD_FILE`` once it exists, else None."""
+        ...
+
+    def recipe(self, job_id: str) -> Recipe | None:
+        """The recipe the job trained with, or None if it is missing or damaged."""
+        ...
+
+    def run_inputs(self, job_id: str) -> tuple[bytes, str, Recipe]:
+        """The job's own data bytes, the data's file name and its recipe (to start anew)."""
+        ...
+
+    def meta(self, job_id: str) -> RunMeta:
+        """The run's name, data fingerprint and target."""
+        ...
+
+    def rename(self, job_id: str, name: str) -> RunMeta:
+        """Give the run a new name; raises TrainboardError with a plain sentence if unusable."""
+        ...
+
+    def delete(self, job_id: str) -> None:
+        """Remove an ended run and its files; refuses a queued or training run."""
         ...

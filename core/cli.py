@@ -44,7 +44,9 @@ EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
 DATA_HELP = "CSV file (.csv or .csv.gz) or Excel workbook (.xlsx)"
 SHEET_HELP = "the sheet to read from an Excel workbook (default: the first one)"
-DECISION_LINE = "Yes/no answers: the second outcome from a probability of {threshold:.2f} on."
+DECISION_LINE = (
+    "Decision threshold {threshold:.2f}: '{label}' when its probability is at least that."
+)
 
 DEFAULT_BUNDLE = "model.zip"  # written in the current folder unless --out says otherwise
 BUNDLE_SUFFIX = ".zip"
@@ -337,7 +339,11 @@ def _predict(args: argparse.Namespace) -> int:
     # For people: what was predicted and what the model had to guess (also in the JSON).
     print(f"{summary['headline']} Written to {summary['out']}.", file=sys.stderr)
     if summary.get("decision_threshold") is not None:
-        print(DECISION_LINE.format(threshold=summary["decision_threshold"]), file=sys.stderr)
+        label = list(summary["prediction_counts"])[-1]  # counts are in class order
+        print(
+            DECISION_LINE.format(threshold=summary["decision_threshold"], label=label),
+            file=sys.stderr,
+        )
     for note in summary["notes"]:
         print(f"{note['level']}: {note['message']}", file=sys.stderr)
     print(json.dumps(json_ready(summary), allow_nan=False))

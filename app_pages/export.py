@@ -1,5 +1,6 @@
 """Step 5: download the model bundle and its model card, with what each file is for."""
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -14,12 +15,16 @@ from core.bundle.layout import (
     TRAIN_NOTEBOOK,
     TRAIN_SCRIPT,
 )
+from core.bundle.threshold import bundle_with_threshold, card_with_threshold
 from core.bundle.training_code import bundle_has, bundle_member
 from core.errors import TrainboardError
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
+from core.portable.decision import DEFAULT_THRESHOLD
+from core.results import RunResult
+from ui.decisions import chosen_threshold
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
-from ui.text import show_error
+from ui.text import escape_markdown, show_error
 
 TEXT = {
     "title": "5. Export",
@@ -54,6 +59,11 @@ TEXT = {
     "column to predict may be missing; other columns are kept) and adds a prediction column, "
     "plus one probability column per outcome when predicting categories. It exits with status "
     '2 and a line starting with "error:" when the input cannot be used.',
+    "threshold": "The model answers {positive} when its probability is at least **{threshold}**"
+    "{chosen}.",
+    "threshold_chosen": " (the threshold you chose on the Evaluate page)",
+    "threshold_usual": " (the usual threshold)",
+    "change_threshold": "Choose another threshold",
     "no_bundle": "This run has no model to export (training produced no usable model).",
     "no_run": "There is no finished training run yet.",
     "to_train": "Go to step 3: train",
@@ -61,7 +71,26 @@ TEXT = {
 }
 
 
-def downloads(job_id: str) -> None:
+def decision(result: RunResult, job_id: str) -> float | None:
+    """A yes/no model's threshold for the bundle, said in a sentence (None for other models)."""
+    if result.task != "binary":
+        return None
+    threshold = chosen_threshold(job_id)
+    chosen = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
+    positive = escape_markdown(f"“{result.class_labels[1]}”")
+    st.info(
+        TEXT["threshold"].format(
+            positive=positive,
+            threshold=f"{threshold:.2f}",
+            chosen=TEXT["threshold_chosen" if chosen else "threshold_usual"],
+        ),
+        icon=":material/tune:",
+    )
+    st.page_link("app_pages/evaluate.py", label=TEXT["change_threshold"], icon=":material/tune:")
+    return threshold if chosen else None
+
+
+def downloads(job_id: str, result: RunResult) -> None:
     """The bundle and model card download buttons (the bundle is read only when clicked)."""
     bundle = runner().artifact(job_id, BUNDLE_FILE)
     card = runner().artifact(job_id, MODEL_CARD_FILE)
@@ -69,10 +98,14 @@ def downloads(job_id: str) -> None:
         st.warning(TEXT["no_bundle"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
+    threshold = decision(result, job_id)
     left, right = st.columns(2)
     left.download_button(
         TEXT["bundle"],
-        data=bundle.read_bytes,
+        # With a chosen threshold, the copy is made (and checked) when the button is clicked.
+        data=bundle.read_bytes
+        if threshold is None
+        else partial(bundle_with_threshold, bundle, threshold),
         file_name=f"trainboard_model_{job_id}.zip",
         mime="application/zip",
         key="download_bundle",
@@ -83,6 +116,10 @@ def downloads(job_id: str) -> None:
     left.caption(TEXT["bundle_help"])
     if card is not None:
         text = card.read_text(encoding="utf-8")
+        if threshold is not None:
+            decisions = result.evaluation.get("decisions")
+            labels = result.class_labels
+            text = card_with_threshold(text, threshold, decisions, result.target, labels)
         right.download_button(
             TEXT["card"],
             data=text,
@@ -94,7 +131,7 @@ def downloads(job_id: str) -> None:
         )
         right.caption(TEXT["card_help"])
         with st.expander(TEXT["card_preview"]):
-            st.code(text, language="markdown", wrap_lines=True)  # as text: it quotes column names
+            st.markdown(text)  # the card escapes every text that comes from the data
 
 
 def report_download(bundle: Path, job_id: str) -> None:
@@ -166,11 +203,12 @@ def main() -> None:
     st.title(TEXT["title"])
     st.write(TEXT["intro"])
     job_id = current_job_id()
-    if finished_result(job_id) is None:
+    found = finished_result(job_id)
+    if found is None:
         st.info(TEXT["no_run"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
-    downloads(job_id)
+    downloads(job_id, found[1])
     bundle = runner().artifact(job_id, "bundle.zip")
     if bundle is not None:
         report_download(bundle, job_id)

@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 
 from core.bundle.card import DECISION_HEADING, decision_section
-from core.bundle.contents import dump_json, synthetic_rows
+from core.bundle.contents import synthetic_rows
 from core.bundle.layout import METRICS_JSON, MODEL_CARD, SCHEMA_JSON
 from core.bundle.safety import extract_all, open_archive
 from core.errors import BundleError
 from core.evaluation.decisions import decision_document
+from core.files import dump_json
 from core.portable.decision import SCHEMA_KEY, check_threshold, threshold_from_schema
 from core.portable.outputs import PREDICTION, probability_column
 
@@ -87,11 +88,30 @@ def _rewrite(folder: Path, schema: dict[str, Any], threshold: float) -> None:
         metrics_path.write_text(dump_json(metrics), encoding="utf-8", newline="\n")
     card_path = folder / MODEL_CARD
     if card_path.is_file():
-        section = decision_section(
-            threshold, decisions, str(schema["target"]), schema["class_labels"]
+        card = card_with_threshold(
+            card_path.read_text(encoding="utf-8"),
+            threshold,
+            decisions,
+            str(schema["target"]),
+            schema["class_labels"],
         )
-        card = replace_section(card_path.read_text(encoding="utf-8"), DECISION_HEADING, section)
         card_path.write_text(card, encoding="utf-8", newline="\n")
+
+
+def card_with_threshold(
+    card: str,
+    threshold: float,
+    decisions: dict[str, Any] | None,
+    target: str,
+    class_labels: list[str],
+) -> str:
+    """The model card with its decision section saying ``threshold`` (no TensorFlow).
+
+    ``decisions`` is the run's decision curve (``DecisionCurve.to_dict()``), when known:
+    the section then says what the threshold means on the test rows.
+    """
+    section = decision_section(threshold, decisions, target, class_labels)
+    return replace_section(card, DECISION_HEADING, section)
 
 
 def replace_section(card: str, heading: str, section: str) -> str:

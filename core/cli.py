@@ -44,8 +44,10 @@ EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
 DATA_HELP = "CSV file (.csv or .csv.gz) or Excel workbook (.xlsx)"
 SHEET_HELP = "the sheet to read from an Excel workbook (default: the first one)"
+# Printed like a note ("info: ..."), so a reader of stderr finds only the headline and notes.
 DECISION_LINE = (
-    "Decision threshold {threshold:.2f}: '{label}' when its probability is at least that."
+    "info: decision threshold {threshold:.2f}: '{label}' is predicted when its probability is "
+    "at least that."
 )
 
 DEFAULT_BUNDLE = "model.zip"  # written in the current folder unless --out says otherwise

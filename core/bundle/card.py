@@ -133,9 +133,11 @@ def _what_it_predicts(task: Any, preprocessor: Any) -> str:
         listed = ", ".join(quoted(label) for label in labels)
         lines.append(f"Possible outcomes, in the order the model reports them: {listed}.")
         example = quoted(probability_column(labels[-1] if labels else "…"))
+        # A yes/no answer follows the decision threshold (next section), not the likelier side.
+        answer = "its answer" if task.task == "binary" else "the most likely outcome"
         lines.append(
-            f"For each row it gives the most likely outcome (column `{PREDICTION}`) and how "
-            f"likely each outcome is, from 0 to 1 (columns such as {example})."
+            f"For each row it gives {answer} (column `{PREDICTION}`) and how likely each "
+            f"outcome is, from 0 to 1 (columns such as {example})."
         )
     return "\n".join(lines)
 

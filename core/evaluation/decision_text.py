@@ -14,7 +14,8 @@ from core.evaluation.formatting import format_number
 
 TEXT = {
     "precision": "Of every 100 {noun} flagged as {target} {positive}, about {n} really are.",
-    "precision_none": "At this threshold the model flags none of the {noun} as {target} {positive}.",
+    "precision_none": "At this threshold the model flags none of the {noun} as {target} "
+    "{positive}.",
     "recall": "You catch {share} of the {noun} whose {target} is {positive} "
     "({caught:,} of {positives:,} in the test rows).",
     "recall_none": "The test rows hold no {noun} whose {target} is {positive}, so there is "

@@ -19,12 +19,11 @@ from core.bundle.threshold import bundle_with_threshold, card_with_threshold
 from core.bundle.training_code import bundle_has, bundle_member
 from core.errors import TrainboardError
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
-from core.portable.decision import DEFAULT_THRESHOLD
 from core.results import RunResult
-from ui.decisions import chosen_threshold
+from ui.decisions import export_threshold
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
-from ui.text import escape_markdown, show_error
+from ui.text import show_error
 
 TEXT = {
     "title": "5. Export",
@@ -59,35 +58,11 @@ TEXT = {
     "column to predict may be missing; other columns are kept) and adds a prediction column, "
     "plus one probability column per outcome when predicting categories. It exits with status "
     '2 and a line starting with "error:" when the input cannot be used.',
-    "threshold": "The model answers {positive} when its probability is at least **{threshold}**"
-    "{chosen}.",
-    "threshold_chosen": " (the threshold you chose on the Evaluate page)",
-    "threshold_usual": " (the usual threshold)",
-    "change_threshold": "Choose another threshold",
     "no_bundle": "This run has no model to export (training produced no usable model).",
     "no_run": "There is no finished training run yet.",
     "to_train": "Go to step 3: train",
     "next": "Next: use the model to predict new rows",
 }
-
-
-def decision(result: RunResult, job_id: str) -> float | None:
-    """A yes/no model's threshold for the bundle, said in a sentence (None for other models)."""
-    if result.task != "binary":
-        return None
-    threshold = chosen_threshold(job_id)
-    chosen = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
-    positive = escape_markdown(f"“{result.class_labels[1]}”")
-    st.info(
-        TEXT["threshold"].format(
-            positive=positive,
-            threshold=f"{threshold:.2f}",
-            chosen=TEXT["threshold_chosen" if chosen else "threshold_usual"],
-        ),
-        icon=":material/tune:",
-    )
-    st.page_link("app_pages/evaluate.py", label=TEXT["change_threshold"], icon=":material/tune:")
-    return threshold if chosen else None
 
 
 def downloads(job_id: str, result: RunResult) -> None:
@@ -98,7 +73,7 @@ def downloads(job_id: str, result: RunResult) -> None:
         st.warning(TEXT["no_bundle"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
-    threshold = decision(result, job_id)
+    threshold = export_threshold(result, job_id)
     left, right = st.columns(2)
     left.download_button(
         TEXT["bundle"],

@@ -54,6 +54,11 @@ TEXT = {
     "the line shows the share of all {positive} reached for each share of rows contacted. "
     "The further above the dashed line, the better the model ranks. The dot is the chosen "
     "threshold.",
+    "export": "The model answers {positive} when its probability is at least **{threshold}**"
+    "{chosen}.",
+    "export_chosen": " (the threshold you chose on the Evaluate page)",
+    "export_usual": " (the usual threshold)",
+    "change": "Choose another threshold",
     "range_heading": "How far off are the predictions?",
     "range_sentence": "On the test rows the predicted {target} is off by {mae} on average; "
     "half of the rows are off by less than {median}.",
@@ -170,6 +175,28 @@ def _value_finder(curve: DecisionCurve, job_id: str | None, threshold: float, no
                 args=(job_id, best.threshold),
                 type="primary",
             )
+
+
+def export_threshold(result: RunResult, job_id: str | None) -> float | None:
+    """The Export page: a yes/no model's threshold in a sentence, with a link to change it.
+
+    Returns the threshold to write into the bundle when it differs from the usual one
+    (None: the bundle written at the end of training is the right one).
+    """
+    if result.task != "binary":
+        return None
+    threshold = chosen_threshold(job_id)
+    chosen = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
+    st.info(
+        TEXT["export"].format(
+            positive=escape_markdown(f"“{result.class_labels[1]}”"),
+            threshold=f"{threshold:.2f}",
+            chosen=TEXT["export_chosen" if chosen else "export_usual"],
+        ),
+        icon=":material/tune:",
+    )
+    st.page_link("app_pages/evaluate.py", label=TEXT["change"], icon=":material/tune:")
+    return threshold if chosen else None
 
 
 def error_by_range_section(result: RunResult) -> None:

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.evaluation.formatting import format_number
 from core.evaluation.metrics import LOWER_IS_BETTER, METRIC_LABELS
 from core.results import RunResult
 from ui.charts import (
@@ -13,6 +14,7 @@ from ui.charts import (
     predicted_vs_actual_figure,
     residual_figure,
 )
+from ui.decisions import decision_panel, error_by_range_section
 from ui.jobs import finished_result
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
@@ -51,11 +53,7 @@ TEXT = {
 
 
 def _fmt(key: str, value) -> str:
-    if not isinstance(value, (int, float)):
-        return "-"
-    if key == "mape":
-        return f"{100 * value:.1f}%"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3f}"
+    return format_number(value, "percent" if key == "mape" else "score")
 
 
 def scores_table(result: RunResult) -> pd.DataFrame:
@@ -79,7 +77,8 @@ def classification_charts(result: RunResult) -> None:
     """Confusion matrix, ROC and precision-recall curves."""
     metrics = result.metrics
     labels = metrics.get("class_labels") or result.class_labels
-    if metrics.get("confusion_matrix"):
+    # A yes/no model's matrix is drawn by the decision panel, at the chosen threshold.
+    if metrics.get("confusion_matrix") and not result.evaluation.get("decisions"):
         st.plotly_chart(
             confusion_matrix_figure(labels, metrics["confusion_matrix"], TEXT["confusion"]),
             key="chart_confusion",
@@ -153,9 +152,11 @@ def main() -> None:
     if result.best_epoch:
         st.caption(TEXT["training"].format(epochs=result.epochs_run, best=result.best_epoch))
     if result.task == "regression":
+        error_by_range_section(result)
         regression_charts(result)
     else:
         classification_charts(result)
+        decision_panel(result, current_job_id())
     if result.feature_importance:
         st.subheader(TEXT["importance"])
         st.plotly_chart(importance_figure(result.feature_importance, ""), key="chart_importance")

@@ -25,6 +25,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from core.data.profiling import DataProfile, TaskInfo, profile_table
 from core.errors import RecipeError, UnusableDataError
 from core.evaluation import metrics as evaluation
+from core.evaluation.decisions import DecisionCurve
+from core.evaluation.error_ranges import error_by_range
 from core.evaluation.intervals import measure_uncertainty
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, TestOutputs
 from core.evaluation.verdict import verdict
@@ -327,11 +329,16 @@ def _evaluate(
     outputs = model_outputs(model, data.x_test)
     if task.task == "regression":
         metrics = evaluation.regression_metrics(y_test, outputs)
-        charts = {"plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed)}
+        charts = {
+            "plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed),
+            "error_by_range": error_by_range(y_test, outputs),
+        }
     else:
         proba = class_probabilities(outputs, len(labels))
         metrics = evaluation.classification_metrics(y_test, proba, labels)
         charts = {"curves": evaluation.classification_curves(y_test, proba, labels)}
+        if task.task == "binary":  # what the decision threshold does (bounded, for the pages)
+            charts["decisions"] = DecisionCurve.from_scores(y_test, proba[:, 1]).to_dict()
 
     def predict_raw(rows: pd.DataFrame) -> np.ndarray:
         features, _ = data.preprocessor.transform(rows)

@@ -26,6 +26,9 @@ from core.bundle.layout import (
     SCHEMA_JSON,
 )
 from core.bundle.serving_card import serving_section
+from core.evaluation.decision_text import outcome_sentences
+from core.evaluation.decisions import DecisionCurve
+from core.portable.decision import DEFAULT_THRESHOLD, SCHEMA_KEY
 from core.portable.outputs import PREDICTION, probability_column
 from core.results import DataSummary, RunResult
 
@@ -42,6 +45,9 @@ except ImportError:  # pragma: no cover - only while modules are being rebuilt
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~&$])")
 MAX_LISTED_VALUES = 12
 MISSING_VALUE = "—"
+# The yes/no decision has its own section, so a bundle re-exported with another threshold
+# (core.bundle.threshold) replaces exactly that section.
+DECISION_HEADING = "## The yes/no decision"
 
 
 def md(value: Any) -> str:
@@ -91,6 +97,14 @@ def render_model_card(
         raise ValueError("a model card needs the run's data summary (result.data)")
     sections = [
         _what_it_predicts(task, run.preprocessor),
+        decision_section(
+            DEFAULT_THRESHOLD,
+            run.result.evaluation.get("decisions"),
+            task.target,
+            task.class_labels,
+        )
+        if task.task == "binary"
+        else "",
         _data_section(data, run.preprocessor, run.column_profiles),
         _quality_section(run.result),
         _warnings_section(list(run.result.warnings)),
@@ -103,7 +117,7 @@ def render_model_card(
         sections.append(
             serving_section(run, included=SAVED_MODEL_RAW not in left_out, reason=raw_reason)
         )
-    return "\n\n".join(sections).rstrip() + "\n"
+    return "\n\n".join(section for section in sections if section).rstrip() + "\n"
 
 
 def _what_it_predicts(task: Any, preprocessor: Any) -> str:
@@ -119,14 +133,49 @@ def _what_it_predicts(task: Any, preprocessor: Any) -> str:
         listed = ", ".join(quoted(label) for label in labels)
         lines.append(f"Possible outcomes, in the order the model reports them: {listed}.")
         example = quoted(probability_column(labels[-1] if labels else "…"))
+        # A yes/no answer follows the decision threshold (next section), not the likelier side.
+        answer = "its answer" if task.task == "binary" else "the most likely outcome"
         lines.append(
-            f"For each row it gives the most likely outcome (column `{PREDICTION}`) and how "
-            f"likely each outcome is, from 0 to 1 (columns such as {example})."
+            f"For each row it gives {answer} (column `{PREDICTION}`) and how likely each "
+            f"outcome is, from 0 to 1 (columns such as {example})."
         )
-        if task.task == "binary":
-            lines.append(
-                f"The outcome shown is {quoted(labels[1])} when its probability is above 0.5."
-            )
+    return "\n".join(lines)
+
+
+def decision_section(
+    threshold: float, decisions: Mapping[str, Any] | None, target: str, labels: Sequence[str]
+) -> str:
+    """When a yes/no model answers its second outcome, and what that means on the test rows.
+
+    ``decisions`` is the run's decision curve (``DecisionCurve.to_dict()``), when known.
+    """
+    labels = [str(label) for label in labels]
+    chosen = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
+    lines = [
+        DECISION_HEADING,
+        "",
+        f"The model answers {quoted(labels[1])} when the probability of {quoted(labels[1])} is "
+        f"at least **{threshold:.2f}**, and {quoted(labels[0])} otherwise.",
+    ]
+    if chosen:
+        lines.append(
+            f"This threshold was chosen in Trainboard instead of the usual {DEFAULT_THRESHOLD}: "
+            "a lower threshold catches more, at the price of more false alarms."
+        )
+    else:
+        lines.append(
+            "This is the usual threshold; a lower one catches more, at the price of more false "
+            "alarms, and a higher one raises fewer alarms but misses more."
+        )
+    if decisions:
+        outcome = DecisionCurve.from_dict(dict(decisions)).at(threshold)
+        lines += ["", "On the test rows, at this threshold:", ""]
+        lines += [f"- {md(sentence)}" for sentence in outcome_sentences(outcome, target, labels)]
+    lines += [
+        "",
+        f"The threshold is saved in `{SCHEMA_JSON}` (`{SCHEMA_KEY}`); `{PREDICT_SCRIPT}` and "
+        "Trainboard predict with it.",
+    ]
     return "\n".join(lines)
 
 

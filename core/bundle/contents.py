@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from core.bundle.layout import BUNDLE_FORMAT
+from core.evaluation.decisions import decision_document
 from core.files import dump_json
+from core.portable.decision import DEFAULT_THRESHOLD, SCHEMA_KEY
 from core.results import EpochReport
 
 if TYPE_CHECKING:  # the pipeline imports TensorFlow; these functions only read the run
@@ -93,6 +95,8 @@ def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
             entry["empty_cells"] = numeric[name].impute
         inputs.append(entry)
     n_outputs = len(labels) if task.task == "multiclass" else 1
+    # A yes/no model's answer depends on the decision threshold (a person may change it later).
+    decision = {SCHEMA_KEY: DEFAULT_THRESHOLD} if task.task == "binary" else {}
     return {
         "bundle_format": BUNDLE_FORMAT,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -102,6 +106,7 @@ def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
         "class_labels": labels,
         "input_columns": inputs,
         "prediction_columns": output_columns(task.task, labels),
+        **decision,
         "model_input": {"shape": [None, preprocessor.n_features], "dtype": "float32"},
         "model_output": {"shape": [None, n_outputs], "meaning": _output_meaning(task.task, labels)},
         "feature_names": preprocessor.feature_names,
@@ -125,6 +130,9 @@ def metrics_document(
     """The content of metrics.json: test results, baselines, verdict and format checks."""
     document = run.result.metrics_file()
     document["bundle_format"] = BUNDLE_FORMAT
+    if run.result.task == "binary":
+        decisions = run.result.evaluation.get("decisions")
+        document.update(decision_document(decisions, DEFAULT_THRESHOLD))
     included = {name: {"included": True, "max_difference": value} for name, value in checks.items()}
     missing = {name: {"included": False, "reason": reason} for name, reason in left_out.items()}
     document["formats"] = {**included, **missing}

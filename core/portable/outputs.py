@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .decision import chosen_labels
 from .preprocess import Preprocessor
 
 PREDICTION = "prediction"
@@ -64,6 +65,7 @@ def predict_frame(
     task: str,
     class_labels: Sequence[str],
     frame: pd.DataFrame,
+    threshold: float | None = None,
 ) -> pd.DataFrame:
     """Predict raw rows: preprocess, run the model, build the predictions table.
 
@@ -84,6 +86,8 @@ def predict_frame(
     frame
         Raw rows. Columns the model does not use (the target, notes...) are ignored in
         the computation but kept in the output.
+    threshold
+        Yes/no models: the decision threshold (see :mod:`.decision`; default 0.5).
 
     Returns
     -------
@@ -96,9 +100,8 @@ def predict_frame(
         If required columns are absent.
     """
     features, usable = preprocessor.transform(frame)
-    return predictions_frame(
-        frame, model_outputs(model, features, usable), task, class_labels, usable
-    )
+    outputs = model_outputs(model, features, usable)
+    return predictions_frame(frame, outputs, task, class_labels, usable, threshold)
 
 
 def model_outputs(model: Any, features: np.ndarray, usable: np.ndarray | None = None) -> np.ndarray:
@@ -135,6 +138,7 @@ def predictions_frame(
     task: str,
     class_labels: Sequence[str],
     usable: np.ndarray | None = None,
+    threshold: float | None = None,
 ) -> pd.DataFrame:
     """The input rows followed by the model's predictions.
 
@@ -152,6 +156,9 @@ def predictions_frame(
     usable
         False for rows the recipe leaves out (an empty cell where the recipe says "leave
         those rows out"): their prediction and probabilities are left empty.
+    threshold
+        Yes/no models: ``class_labels[1]`` is predicted where its probability is at least
+        this (default 0.5; see :func:`.decision.chosen_labels`).
 
     Returns
     -------
@@ -181,7 +188,7 @@ def predictions_frame(
         result[PREDICTION] = np.where(keep, values[:, 0], np.nan)
         return result
     probabilities = _class_probabilities(values, task, labels)
-    chosen = np.asarray(labels, dtype=object)[np.argmax(probabilities, axis=1)]
+    chosen = chosen_labels(probabilities, labels, threshold)
     result[PREDICTION] = pd.Series(np.where(keep, chosen, None), index=raw.index, dtype="object")
     for i, label in enumerate(labels):
         result[probability_column(label)] = np.where(keep, probabilities[:, i], np.nan)

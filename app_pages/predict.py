@@ -17,7 +17,8 @@ from ui.whatif import show_what_if
 TEXT = {
     "title": "6. Predict",
     "intro": "Give the model new rows (a CSV with the same columns as the training data; the "
-    "column to predict may be missing) and download its predictions.",
+    "column to predict may be missing) and download its predictions, or try one row by hand "
+    "and see what drives its answer.",
     "source": "Which model?",
     "sources": {
         "trained": "The model from the current training run",

@@ -310,7 +310,8 @@ def test_predict_page_what_if_follows_each_edit(runner, tmp_path, monkeypatch) -
     app.number_input(key=field_key("age")).set_value(80).run()
     no_exception(app)
     bars = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
-    assert set(bars["y"]) == {"age = 80", "plan = pro", "spend = 155.00"}
+    assert set(bars["y"]) == {"age = 80", "plan = pro"}, "a column at its typical value: no bar"
+    assert any("At their typical value" in c.value and "spend" in c.value for c in app.caption)
     assert "age" in app.warning[0].value, "a value beyond the training range is pointed out"
     assert len(loads) == 1, "the bundle is loaded once per session"
 

@@ -36,8 +36,8 @@ TEXT = {
     "reset": "Back to typical values",
     "number_help": "Typical value (training {source}): {typical}.",
     "number_range": " In training it ran from {low} to {high}.",
-    "category_help": "Typical value (the most frequent): {typical}. The model knows {n} "
-    "value(s); type another to see how it treats one it never saw (as “other”).",
+    "category_help": "Typical value (the most frequent): {typical}. These are the {n} values "
+    "the model learned; rarer ones all count as “other”.",
     "never_filled": "**{name}** was always empty in the training rows; the model ignores it.",
     "prediction": "Prediction",
     "probability": "Probability of “{label}”",
@@ -54,6 +54,7 @@ TEXT = {
     "hover": "{column} = {value} (typical: {typical})<br>moves the answer by {change}",
     "all_typical": "Every field is at its typical value, so no column pushes this answer away "
     "from a typical row's. Change a field to see its effect.",
+    "at_typical": "At their typical value, so no bar: {columns}.",
     "limits": "**Limits of this view.**",
     "points": "{value:+.1f} points",
 }
@@ -131,7 +132,6 @@ def category_field(field: CategoryField) -> str | None:
         field.options,
         index=field.options.index(field.typical) if field.typical in field.options else 0,
         key=field_key(field.name),
-        accept_new_options=True,
         help=escape_markdown(
             TEXT["category_help"].format(typical=field.typical, n=len(field.options))
         ),
@@ -186,19 +186,28 @@ def show_answer(
 
 def show_pushes(explanation: Explanation, fields: Sequence[InputField]) -> None:
     """The diverging bar chart of pushes, with the method and its limits in plain words."""
-    if all(c.at_typical for c in explanation.contributions):
+    moved = [c for c in explanation.contributions if not c.at_typical]
+    if not moved:
         st.info(TEXT["all_typical"])
     else:
         st.plotly_chart(push_figure(explanation, fields), key="whatif_chart")
+        resting = [c.column for c in explanation.contributions if c.at_typical]
+        if resting:
+            names = ", ".join(resting)
+            st.caption(escape_markdown(TEXT["at_typical"].format(columns=names)))
     st.caption(METHOD)
     st.caption("\n".join([TEXT["limits"], *(f"- {limit}" for limit in LIMITS)]))
 
 
 def push_figure(explanation: Explanation, fields: Sequence[InputField]) -> go.Figure:
-    """Horizontal bars, one per column, largest push on top: right pushes up, left down."""
+    """Horizontal bars, largest push on top: right pushes up, left down.
+
+    Columns at their typical value push nothing by construction and get no bar.
+    """
     by_name = {field.name: field for field in fields}
     as_points = explanation.measured_class is not None  # probabilities in percentage points
-    rows = list(reversed(explanation.contributions))  # plotly draws the first bar at the bottom
+    moved = [c for c in explanation.contributions if not c.at_typical]
+    rows = list(reversed(moved))  # plotly draws the first bar at the bottom
     sizes = [100 * c.change if as_points else c.change for c in rows]
     labels, hovers = [], []
     for contribution, size in zip(rows, sizes, strict=True):

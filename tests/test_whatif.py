@@ -350,8 +350,10 @@ def test_a_real_bundle_stores_typical_values_and_explains_in_one_call(real_bundl
 
     bundle = load_bundle(real_bundle)
     calls = []
-    predict = bundle.model.predict
-    bundle.model.predict = lambda x, **kw: calls.append(len(x)) or predict(x, **kw)
+    for method in ("predict", "predict_on_batch"):  # whichever the prediction path uses
+        original = getattr(bundle.model, method)
+        counted = lambda x, *a, _f=original, **kw: calls.append(len(x)) or _f(x, *a, **kw)  # noqa: E731
+        setattr(bundle.model, method, counted)
     row = {**typical, "tenure": high, "plan": "pro"}
     explanation = explain_row(bundle, row, bundle.schema)
     assert calls == [len(typical) + 2]

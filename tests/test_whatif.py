@@ -315,6 +315,13 @@ def test_predict_page_what_if_follows_each_edit(runner, tmp_path, monkeypatch) -
     assert "age" in app.warning[0].value, "a value beyond the training range is pointed out"
     assert len(loads) == 1, "the bundle is loaded once per session"
 
+    app.session_state["predict_tab"] = "Predict a file"
+    app.run()
+    assert app.file_uploader(key="predict_upload") and not app.metric
+    app = open_what_if(app)
+    assert app.number_input(key=field_key("age")).value == 80, "edits survive a look elsewhere"
+    assert app.selectbox(key=field_key("plan")).value == "pro"
+
     app.button(key="whatif_reset").click().run()
     assert app.number_input(key=field_key("age")).value == 20
     assert metrics(app)["Prediction"] == "No"

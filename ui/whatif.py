@@ -60,6 +60,7 @@ TEXT = {
 }
 KEY_PREFIX = "whatif:"  # widget keys: "whatif:<column name>"
 MODEL_KEY = "whatif_model"  # which model the fields' values belong to
+PERSIST = "session"  # edited values survive a look at the other tab or another page
 LABEL_CHARS = 40  # longer bar labels are cut, the full text stays in the hover
 
 _UP = "#e07b39"
@@ -120,6 +121,7 @@ def number_field(field: NumberField) -> float:
         format=field.format,
         key=field_key(field.name),
         help=escape_markdown(help_text),
+        persist_state=PERSIST,
     )
 
 
@@ -135,6 +137,7 @@ def category_field(field: CategoryField) -> str | None:
         help=escape_markdown(
             TEXT["category_help"].format(typical=field.typical, n=len(field.options))
         ),
+        persist_state=PERSIST,
     )
 
 

@@ -245,22 +245,30 @@ def test_the_method_and_its_limits_are_said_in_plain_words() -> None:
 class Network:
     """A numpy 'network' on the preprocessed features: the stand-in bundle's model."""
 
-    def __init__(self, preprocessor: Preprocessor) -> None:
-        self.names = preprocessor.feature_names
+    def __init__(self, preprocessor: Preprocessor, task: str = "binary") -> None:
+        self.names, self.task = preprocessor.feature_names, task
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
         column = {name: features[:, i] for i, name in enumerate(self.names)}
         z = column["age"] + 0.5 * column["spend"] + 1.5 * column["plan = pro"] - 1.0
+        if self.task == "regression":
+            return (1000 + 100 * z)[:, None]
+        if self.task == "multiclass":
+            logits = np.column_stack([-z, np.zeros_like(z), z])
+            return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         return (1 / (1 + np.exp(-z)))[:, None]
 
 
-def stand_in_bundle(config: dict | None = None) -> LoadedBundle:
+CLASSES = {"binary": LABELS, "multiclass": ["low", "mid", "high"], "regression": []}
+
+
+def stand_in_bundle(config: dict | None = None, task: str = "binary") -> LoadedBundle:
     preprocessor = fitted(config)
     return LoadedBundle(
-        model=Network(preprocessor),
+        model=Network(preprocessor, task),
         preprocessor=preprocessor,
-        target_encoder=TargetEncoder(task="binary", class_labels=LABELS),
-        schema=schema_of(preprocessor),
+        target_encoder=TargetEncoder(task=task, class_labels=CLASSES[task]),
+        schema=schema_of(preprocessor, task, CLASSES[task]),
     )
 
 
@@ -387,3 +395,26 @@ def test_predict_page_what_if_with_an_uploaded_real_bundle(real_bundle) -> None:
     no_exception(app)
     assert metrics(app)["Probability of “yes”"] != before
     assert app.get("plotly_chart")
+
+
+@pytest.mark.parametrize(
+    ("task", "label", "axis"),
+    [
+        ("multiclass", "Prediction", "Change in the probability of “high”"),
+        ("regression", "Predicted price", "Change in the predicted price"),
+    ],
+)
+def test_predict_page_what_if_for_several_classes_and_numbers(
+    runner, tmp_path, monkeypatch, task, label, axis
+) -> None:
+    monkeypatch.setattr("core.bundle.writer.load_bundle", lambda source: stand_in_bundle(task=task))
+    app = go(open_app({"job": finished_run(runner, classification_result(), tmp_path)}), "predict")
+    app = open_what_if(app)
+    before = metrics(app)[label]
+    app.number_input(key=field_key("age")).set_value(39).run()
+    no_exception(app)
+    assert metrics(app)[label] != before
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["xaxis"]["title"]["text"].startswith(axis)
+    assert spec["data"][0]["x"][-1] > 0, "an older age pushes the answer up"
+    assert bool(app.dataframe) == (task == "multiclass"), "probabilities only for classes"

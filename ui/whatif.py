@@ -10,7 +10,7 @@ call) and redraws the answer and the chart. The method and its limits are worded
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -27,6 +27,9 @@ from core.evaluation.whatif import (
     outside_training,
 )
 from ui.text import escape_chart_text, escape_markdown
+
+if TYPE_CHECKING:
+    from core.bundle.loading import LoadedBundle
 
 TEXT = {
     "tab": "Try one row (what if?)",
@@ -72,7 +75,7 @@ def field_key(name: str) -> str:
     return f"{KEY_PREFIX}{name}"
 
 
-def show_what_if(bundle: Any, model_id: Hashable) -> None:
+def show_what_if(bundle: LoadedBundle, model_id: Hashable) -> None:
     """The whole section for a loaded bundle; ``model_id`` says when the model changed."""
     if st.session_state.get(MODEL_KEY) != model_id:
         reset_fields()  # another model: its columns and typical values differ

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -206,7 +206,10 @@ def _category_field(spec: CategoricalColumn) -> CategoryField:
 # --- the explanation of one row ---------------------------------------------------------------
 
 
+@runtime_checkable
 class BundleLike(Protocol):
+    """Anything that predicts raw rows, as :class:`core.bundle.loading.LoadedBundle` does."""
+
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame: ...
 
 
@@ -286,7 +289,7 @@ def explain_row(
     for field in fields:
         if isinstance(field, CategoryField):  # keep categories as text ("1" is not 1.0)
             batch[field.name] = batch[field.name].astype("object")
-    predictions = getattr(model, "predict", model)(batch)
+    predictions = model.predict(batch) if isinstance(model, BundleLike) else model(batch)
     if len(predictions) != len(batch):
         raise ValueError("The model must give one prediction per row.")
     task, labels = str(schema["task"]), [str(label) for label in schema.get("class_labels", [])]

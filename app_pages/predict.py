@@ -1,4 +1,4 @@
-"""Step 6: score new rows with the model just trained or with a bundle file."""
+"""Step 6: score new rows with the model just trained or with a bundle file, or try one row."""
 
 import hashlib
 
@@ -12,11 +12,14 @@ from ui.decisions import chosen_threshold
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
+from ui.whatif import TEXT as WHATIF_TEXT
+from ui.whatif import show_what_if
 
 TEXT = {
     "title": "6. Predict",
     "intro": "Give the model new rows (a CSV with the same columns as the training data; the "
-    "column to predict may be missing) and download its predictions.",
+    "column to predict may be missing) and download its predictions, or try one row by hand "
+    "and see what drives its answer.",
     "source": "Which model?",
     "sources": {
         "trained": "The model from the current training run",
@@ -28,6 +31,7 @@ TEXT = {
     "trained_info": "This model predicts **{target}** ({data}).",
     "upload": "Upload the rows to predict (CSV or Excel)",
     "upload_help": "Files up to {mb} MB.",
+    "file_tab": "Predict a file",
     "run": "Make predictions",
     "loading": "Loading the model (the first time takes a few seconds)...",
     "predicting": "Predicting...",
@@ -165,6 +169,21 @@ def main() -> None:
     model = choose_model()
     if model is None:
         return
+    # Tabs that track which one is open run only the open one's code: the what-if tab loads
+    # the model (and TensorFlow) as it opens, the file tab only when asked to predict.
+    file_tab, row_tab = st.tabs(
+        [TEXT["file_tab"], WHATIF_TEXT["tab"]], key="predict_tab", on_change="rerun"
+    )
+    if file_tab.open:
+        with file_tab:
+            predict_a_file(model)
+    if row_tab.open:
+        with row_tab:
+            show_what_if(loaded_model(*model), model_key(*model))
+
+
+def predict_a_file(model: tuple[str, bytes | None]) -> None:
+    """Upload rows, predict them, preview and download."""
     mb = st.get_option("server.maxUploadSize")
     upload = st.file_uploader(
         TEXT["upload"],

@@ -21,6 +21,7 @@ import pandas as pd
 
 from core.bundle.layout import BUNDLE_FORMAT
 from core.evaluation.decisions import decision_document
+from core.evaluation.whatif import fields_of
 from core.files import dump_json
 from core.portable.decision import DEFAULT_THRESHOLD, SCHEMA_KEY
 from core.results import EpochReport
@@ -82,6 +83,7 @@ def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
     profiles = run.column_profiles
     categorical = {spec.name: spec for spec in preprocessor.categorical}
     numeric = {spec.name: spec for spec in preprocessor.numeric}
+    typical = {field.name: field.typical for field in fields_of(preprocessor)}
     inputs = []
     for name, kind in preprocessor.column_kinds().items():
         entry: dict[str, Any] = {
@@ -93,6 +95,9 @@ def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
             entry["empty_cells"] = categorical[name].missing
         else:
             entry["empty_cells"] = numeric[name].impute
+            entry["range"] = [numeric[name].minimum, numeric[name].maximum]
+        # The training median or most frequent category: where the what-if form starts.
+        entry["typical"] = typical[name]
         inputs.append(entry)
     n_outputs = len(labels) if task.task == "multiclass" else 1
     # A yes/no model's answer depends on the decision threshold (a person may change it later).

@@ -78,8 +78,9 @@ BUNDLE_FILES: dict[str, tuple[str, str]] = {
         "Any LiteRT / TensorFlow Lite interpreter.",
     ),
     SCHEMA_JSON: (
-        "The input columns, their kinds and known categories, the classes, the fitted "
-        "preprocessing statistics and the software versions used.",
+        "The input columns, their kinds, known categories, typical values and training "
+        "ranges, the classes, the fitted preprocessing statistics and the software versions "
+        "used.",
         "Read it to know what data the model expects.",
     ),
     RECIPE_JSON: (

@@ -285,6 +285,7 @@ class LocalJobRunner:
             error=str(error) if error else None,
             stop_requested=(job_dir / STOP_FILE).exists(),
             waits_for_slot=waits_for_slot,
+            **_tail_step(raw) if state == JobState.RUNNING else {},
         )
 
     # -- acting ----------------------------------------------------------------------------
@@ -340,6 +341,17 @@ def _settled_state(job_dir: Path, raw: Any) -> tuple[dict[str, Any], JobState]:
         # have ended just after the first read: read once more before calling it interrupted.
         raw = read_json(job_dir / STATUS_FILE)
     return (raw if isinstance(raw, dict) else {}), JobState.INTERRUPTED
+
+
+def _tail_step(raw: dict[str, Any]) -> dict[str, Any]:
+    """The tail step a running job recorded (``step``, ``step_done``, ``step_total``), checked."""
+    step = raw.get("step")
+    if not isinstance(step, str):
+        return {}
+    counts = [raw.get("step_done"), raw.get("step_total")]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        counts = [None, None]
+    return {"step": step, "step_done": counts[0], "step_total": counts[1]}
 
 
 def _read_result(job_dir: Path) -> RunResult | None:

@@ -7,22 +7,31 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from helpers import jid
-from test_pages import (  # noqa: F401  (runner is a fixture)
+from test_pages import (
+    FakeRunner,
     classification_result,
-    epochs,
     go,
     job_status,
     markdown_texts,
     markdown_texts_of,
     no_exception,
     open_app,
-    runner,
 )
 
+import core.jobs.runner
 from core.model.diagnosis import diagnose
 from core.model.recipe import Recipe
 from core.results import EpochReport
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
+    """The fake job runner of test_pages, answering for every page."""
+    fake = FakeRunner()
+    monkeypatch.setattr(core.jobs.runner, "get_runner", lambda: fake)
+    return fake
 
 
 def widget_path(app, key: str) -> list[tuple[int, ...]]:
@@ -142,9 +151,7 @@ def test_a_diverged_run_is_listed_as_diverged_with_a_one_click_fix(runner):
         "shrinking.",
         diagnosis=[d.to_dict() for d in found],
     )
-    runner.statuses[jid("d")] = replace(
-        job_status(jid("d"), "finished", result=result), history=[]
-    )
+    runner.statuses[jid("d")] = replace(job_status(jid("d"), "finished", result=result), history=[])
     app = go(open_app({"job": jid("d")}), "train")
     no_exception(app)
     assert list(app.dataframe[0].value["State"]) == ["diverged"]

@@ -69,12 +69,12 @@ def start_button() -> None:
 
 
 @st.fragment(run_every=1)
-def live(job_id: str, drawn_state: str) -> None:
+def live(job_id: str, drawn_phase: str) -> None:
     """Redrawn every second while the run is active, with the doctor and the runs table.
 
-    ``drawn_state`` is the run's state when the whole page was last drawn: when it changes
-    (waiting -> training, or the run ends) the whole page is drawn again, once, so the
-    sidebar and the final outcome follow; the last full run stops the polling. Everything
+    ``drawn_phase`` is the run's phase when the whole page was last drawn: when it changes
+    (waiting -> training -> testing..., or the run ends) the whole page is drawn again, once,
+    so the sidebar and the final outcome follow; the last full run stops the polling. Everything
     is read before anything is drawn, so the redraw is quick and nothing fades meanwhile.
     """
     try:
@@ -83,7 +83,7 @@ def live(job_id: str, drawn_state: str) -> None:
     except TrainboardError as error:
         show_error(error)
         return
-    if status.state != drawn_state:
+    if status.phase != drawn_phase:
         st.rerun(scope="app")
     # One source for the epoch count: the table shows this run as the progress bar does.
     jobs = [status if job.job_id == status.job_id else job for job in jobs]
@@ -139,7 +139,7 @@ def main() -> None:
         status = None
     jobs = runner().list_jobs()
     if is_active(status):
-        live(status.job_id, status.state)  # draws the runs table too, kept current
+        live(status.job_id, status.phase)  # draws the runs table too, kept current
     else:
         if status is not None:
             outcome(status)

@@ -311,12 +311,16 @@ def test_a_running_job_reports_its_tail_step_and_its_progress(workspace: Path) -
         status = runner.status(jid("tail"))
         assert status.phase == JobPhase.PACKAGING and status.training_over
         assert (status.step_done, status.step_total) == (2, 4)
+        runner.stop(jid("tail"))  # the model is trained: a stop would only throw it away
+        assert not (folder / "stop").exists()
         write_json_atomic(folder / "status.json", {**raw, "step": "testing", "step_done": "2"})
         status = runner.status(jid("tail"))
         assert status.phase == JobPhase.TESTING and status.step_done is None
         write_json_atomic(folder / "status.json", raw)
         status = runner.status(jid("tail"))
         assert status.phase == JobPhase.TRAINING and not status.training_over
+        runner.stop(jid("tail"))
+        assert (folder / "stop").exists() and runner.status(jid("tail")).stop_requested
     finally:
         os.close(fd)
 

@@ -291,9 +291,13 @@ class LocalJobRunner:
     # -- acting ----------------------------------------------------------------------------
 
     def stop(self, job_id: str) -> None:
-        """Ask a queued or running job to stop; a job that already ended is left alone."""
+        """Ask a queued or training job to stop; a job past its last pass is left alone.
+
+        Once training is over (testing, comparing, packaging) the model is trained: a stop
+        then would only throw it away, so it is not recorded (pages hide Stop by then).
+        """
         job_dir = self._job_dir(job_id)
-        if self._read_status(job_dir, allow_damaged=True).is_active:
+        if not self._read_status(job_dir, allow_damaged=True).training_over:
             (job_dir / STOP_FILE).touch(exist_ok=True)
 
     def restart(self, job_id: str) -> str:

@@ -13,6 +13,7 @@ go to ``test-artifacts/`` and the server's log is printed.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -215,7 +216,7 @@ def test_stop_button_ends_a_long_run_early(app_server: AppServer, page: Page) ->
         expect(early_stopping.locator("input")).not_to_be_checked()
         wait_idle(page)
 
-        start_training(page)
+        job_id = start_training(page)
         expect(page.get_by_text(epoch_text(max_epochs, range(1, max_epochs + 1)))).to_be_visible(
             timeout=FIRST_EPOCH_TIMEOUT_MS
         )
@@ -248,9 +249,12 @@ def test_stop_button_ends_a_long_run_early(app_server: AppServer, page: Page) ->
             f"{waited:.1f} s after the click"
         )
         # Epochs of 7,000 rows take about a second; a stop that was ignored would run on to 300.
-        # The page shows an epoch up to a poll (a second) late, and the pass running at the click
-        # is the last: anything more means the stop was not heard within a batch.
-        assert at_click <= epochs_run <= at_click + 2, (at_click, epochs_run)
+        # The page may show an epoch a few passes late on a busy machine (it polls, and a full
+        # redraw waits for the CPU the training takes), so the page's count is a loose bound;
+        # the job's own count is exact: training ended one batch after the request reached it.
+        assert at_click <= epochs_run <= at_click + 10, (at_click, epochs_run)
+        status = json.loads((app_server.workspace / "jobs" / job_id / "status.json").read_text())
+        assert status["batches_after_stop"] == 1, status
         wait_idle(page)
         expect(page.locator(PLOTLY)).to_have_count(2)
         expect(keyed_button(page, "train_stop")).to_have_count(0)

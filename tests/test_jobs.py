@@ -597,6 +597,23 @@ def test_stop_ends_training_within_one_batch_then_goes_through_the_tail(workspac
 
 
 @pytest.mark.slow
+def test_the_steps_after_training_are_reported_in_order_with_packagings_parts(
+    tmp_path: Path,
+) -> None:
+    from core.bundle.writer import PACKAGING_STEPS
+    from core.pipeline import train_and_export
+
+    data = tmp_path / "churn.csv"
+    data.write_bytes(churn_csv_bytes(300))
+    calls: list[tuple[str, int | None, int | None]] = []
+    train_and_export(
+        data, tiny_recipe(), tmp_path, on_phase=lambda *call: calls.append(tuple(call))
+    )
+    assert [phase for phase, _, _ in calls][:3] == ["testing", "comparing", "packaging"]
+    assert calls[3:] == [("packaging", n, PACKAGING_STEPS) for n in range(1, PACKAGING_STEPS + 1)]
+
+
+@pytest.mark.slow
 def test_queued_job_waits_then_runs_when_the_killed_one_frees_its_slot(workspace: Path) -> None:
     """One slot: the second job queues; killing the first reads "interrupted" and frees the slot."""
     runner = LocalJobRunner(workspace, max_concurrent=1)

@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from core.errors import TrainboardError
-from core.model.diagnosis import diagnose
+from core.model.diagnosis import diagnose, diagnose_run
 from core.model.diagnosis_rules import Diagnosis
 from core.model.fields import spec_for
 from core.model.remedies import Fix
@@ -26,15 +26,24 @@ TEXT = {
     "change": "{label} set to {value}",
     "failed": "That change could not be made: {error}",
 }
-BOXES = {"problem": st.error, "warning": st.warning, "info": st.info, "ok": st.success}
+# Findings are lines with an icon, not coloured boxes: the box above them says how the run
+# ended, and a second green or red box would compete with it.
+ICONS = {
+    "problem": ":material/error:",
+    "warning": ":material/warning:",
+    "info": ":material/info:",
+    "ok": ":material/check_circle:",
+}
 APPLIED_KEY = "doctor_applied"  # the sentence saying what the last fix changed
 
 
 def findings(status: Any) -> list[Diagnosis]:
     """The doctor's findings for a run: from its result once ended, else live from its curves."""
     result = status.result
-    if result is not None:
+    if result is not None and result.diagnosis:
         return [Diagnosis.from_dict(entry) for entry in result.diagnosis]
+    if result is not None:  # a run from before the doctor: read its curves now
+        return diagnose_run(result.to_dict(), current_recipe()) if result.history else []
     if not status.history:
         return []
     return diagnose([report.to_dict() for report in status.history], current_recipe())
@@ -71,8 +80,10 @@ def show_doctor(status: Any) -> None:
         return
     st.subheader(TEXT["title"])
     for index, finding in enumerate(found):
-        box = BOXES.get(finding.severity, st.info)
-        box(f"**{escape_markdown(finding.title)}** {escape_markdown(finding.message)}")
+        icon = ICONS.get(finding.severity, ICONS["info"])
+        st.markdown(
+            f"{icon} **{escape_markdown(finding.title)}** {escape_markdown(finding.message)}"
+        )
         if finding.fixes:
             columns = st.columns(len(finding.fixes))
             for number, (column, fix) in enumerate(zip(columns, finding.fixes, strict=True)):

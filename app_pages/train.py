@@ -9,7 +9,7 @@ from ui.runs import run_picker, runs_table
 from ui.state import current_dataset, current_job_id, current_recipe, set_job_id
 from ui.text import escape_markdown, show_error
 from ui.train_doctor import show_doctor
-from ui.train_view import curves, live_panel
+from ui.train_view import curves, live_panel, stop_control
 
 TEXT = {
     "title": "3. Train",
@@ -139,6 +139,7 @@ def main() -> None:
         status = None
     jobs = runner().list_jobs()
     if is_active(status):
+        stop_control(status)  # outside the live panel: a click is heard at once
         live(status.job_id, status.phase)  # draws the runs table too, kept current
     else:
         if status is not None:

@@ -65,6 +65,10 @@ UNEXPECTED_FAILURE_MESSAGE = (
 CANCELLED_MESSAGE = "This run was cancelled before it started training."
 
 SLOT_POLL_SECONDS = 0.5
+# Training takes every core it can; the app that shows it must stay responsive (a Stop
+# click, the live panel's redraws). A job runs at a lower priority: on an idle machine it
+# loses nothing, on a busy one the app's short redraws go first.
+JOB_NICENESS = 10
 
 
 # --- small helpers (shared with core.jobs.runner) ------------------------------------------------
@@ -196,6 +200,10 @@ def run_job(job_dir: Path, lock_fd: int | None = None) -> int:
     info = info if isinstance(info, dict) else {}
     status = _StatusWriter(job_dir)
     status.update()  # records this process's id (lets an operator find and end it)
+    try:
+        os.nice(JOB_NICENESS)
+    except OSError:
+        pass  # not allowed here: run at the normal priority
 
     slot_fd = _wait_for_slot(job_dir, info)
     if slot_fd is None:

@@ -225,8 +225,11 @@ def test_stop_button_ends_a_long_run_early(app_server: AppServer, page: Page) ->
         expect(page.locator(PLOTLY)).to_have_count(2)
         at_click = shown_epoch(page, max_epochs)
         assert at_click is not None
-        clicked = time.monotonic()
+        status_file = app_server.workspace / "jobs" / job_id / "status.json"
+        clicked, clicked_wall = time.monotonic(), time.time()
         keyed_button(page, "train_stop").click()
+        # The job's own epoch when the click was made: the page may show an older one.
+        job_at_click = json.loads(status_file.read_text())["epoch"]
         # Training ends within a batch, so the page may go straight from "Stopping..." to the
         # steps after training; either way the curves recorded so far stay on the page.
         expect(
@@ -244,16 +247,18 @@ def test_stop_button_ends_a_long_run_early(app_server: AppServer, page: Page) ->
         expect(stopped).to_be_visible(timeout=STOPPED_TIMEOUT_MS)
         waited = time.monotonic() - clicked
         epochs_run = int(re.search(r"after (\d+) passes", stopped.inner_text()).group(1))
+        stop_file = app_server.workspace / "jobs" / job_id / "stop"
         print(
-            f"stop clicked at epoch {at_click}; the run ended after {epochs_run} epochs, "
-            f"{waited:.1f} s after the click"
+            f"stop clicked at shown epoch {at_click} (job at epoch {job_at_click}); the run ended "
+            f"after {epochs_run} epochs, {waited:.1f} s after the click; the stop request was "
+            f"written {stop_file.stat().st_mtime - clicked_wall:.1f} s after the click"
         )
         # Epochs of 7,000 rows take about a second; a stop that was ignored would run on to 300.
         # The page may show an epoch a few passes late on a busy machine (it polls, and a full
         # redraw waits for the CPU the training takes), so the page's count is a loose bound;
         # the job's own count is exact: training ended one batch after the request reached it.
         assert at_click <= epochs_run <= at_click + 10, (at_click, epochs_run)
-        status = json.loads((app_server.workspace / "jobs" / job_id / "status.json").read_text())
+        status = json.loads(status_file.read_text())
         assert status["batches_after_stop"] == 1, status
         wait_idle(page)
         expect(page.locator(PLOTLY)).to_have_count(2)

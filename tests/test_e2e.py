@@ -258,6 +258,9 @@ def test_stop_button_ends_a_long_run_early(app_server: AppServer, page: Page) ->
         # redraw waits for the CPU the training takes), so the page's count is a loose bound;
         # the job's own count is exact: training ended one batch after the request reached it.
         assert at_click <= epochs_run <= at_click + 10, (at_click, epochs_run)
+        # Measured: the request reached the job 1.1 s after the click, which was in pass 3
+        # (job at 2 passes done); it ended after 3. Two passes of slack for a busy machine.
+        assert epochs_run <= job_at_click + 3, (job_at_click, epochs_run)
         status = json.loads(status_file.read_text())
         assert status["batches_after_stop"] == 1, status
         wait_idle(page)

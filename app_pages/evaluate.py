@@ -15,7 +15,7 @@ from ui.charts import (
     residual_figure,
 )
 from ui.decisions import decision_panel, error_by_range_section
-from ui.jobs import finished_result
+from ui.jobs import finished_result, is_active, job_status
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
 
@@ -47,6 +47,9 @@ TEXT = {
     "notes": "Notes from training",
     "no_model": "This run produced no usable model, so there is nothing to evaluate.",
     "no_run": "There is no finished training run yet.",
+    "still_training": "Training is still running — watch it on the Train page. Its scores "
+    "appear here as soon as it finishes.",
+    "watch": "Watch it on the Train page",
     "to_train": "Go to step 3: train",
     "next": "Next: export the model",
 }
@@ -134,6 +137,10 @@ def main() -> None:
     st.title(TEXT["title"])
     found = finished_result(current_job_id())
     if found is None:
+        if is_active(job_status(current_job_id())):
+            st.info(TEXT["still_training"], icon=":material/hourglass_top:")
+            st.page_link("app_pages/train.py", label=TEXT["watch"], icon=":material/monitoring:")
+            return
         st.info(TEXT["no_run"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return

@@ -31,6 +31,7 @@ from core.evaluation.intervals import measure_uncertainty
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, TestOutputs
 from core.evaluation.verdict import verdict
 from core.files import write_atomically
+from core.jobs.states import JobPhase
 from core.model.diagnosis import diagnose_run
 from core.model.network import build_model, compile_model, export_model
 from core.model.recipe import Recipe
@@ -41,6 +42,16 @@ from core.portable.reading import MIN_ROWS, read_table
 from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
+
+# Told which tail step starts (a JobPhase after training) and, where it can be counted,
+# how far it is: (phase, done, total), e.g. (PACKAGING, 2, 4). The job process writes it
+# to status.json so pages say what happens between the last pass and the result.
+PhaseCallback = Callable[[JobPhase, int | None, int | None], None]
+
+
+def _no_phase(phase: JobPhase, done: int | None = None, total: int | None = None) -> None:
+    return None
+
 
 NOTES = {
     "no_target": "Choose the column to predict (the target) before training.",
@@ -209,6 +220,7 @@ def train_run(
     on_epoch: Callable[[EpochReport], None] | None = None,
     stop_event: threading.Event | None = None,
     profile: DataProfile | None = None,
+    on_phase: PhaseCallback | None = None,
 ) -> TrainedRun:
     """Train and evaluate one model on a clean table (as returned by ``read_table``)."""
     started = time.perf_counter()
@@ -253,7 +265,7 @@ def train_run(
         trained_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     result = replace(
-        _evaluate(model, data, recipe, outcome),
+        _evaluate(model, data, recipe, outcome, on_phase or _no_phase),
         seconds=round(time.perf_counter() - started, 3),
         batch_size=batch_size,
         data=summary,
@@ -289,9 +301,13 @@ def _test_outputs(model: keras.Model | None, data: PreparedData) -> TestOutputs 
 
 
 def _evaluate(
-    model: keras.Model | None, data: PreparedData, recipe: Recipe, outcome: TrainingOutcome
+    model: keras.Model | None,
+    data: PreparedData,
+    recipe: Recipe,
+    outcome: TrainingOutcome,
+    on_phase: PhaseCallback,
 ) -> RunResult:
-    """Test metrics, baselines on the same split, importance, and a plain verdict."""
+    """Test metrics and importance, then baselines on the same split, and a plain verdict."""
     task = data.task
     labels = list(task.class_labels)
     if task.task == "regression":
@@ -301,20 +317,25 @@ def _evaluate(
         y_test = data.target_encoder.mean + data.target_encoder.std * data.y_test.astype("float64")
     else:
         y_train, y_test = data.y_train, data.y_test
-    baseline_outputs = evaluation.baseline_outputs(
-        task.task, data.x_train, y_train, data.x_test, labels, recipe.seed
-    )
-    baselines = {
-        name: evaluation.score_outputs(task.task, y_test, out, labels)
-        for name, out in baseline_outputs.items()
-    }
+
+    def compare() -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+        on_phase(JobPhase.COMPARING, None, None)
+        outputs = evaluation.baseline_outputs(
+            task.task, data.x_train, y_train, data.x_test, labels, recipe.seed
+        )
+        scores = {
+            name: evaluation.score_outputs(task.task, y_test, out, labels)
+            for name, out in outputs.items()
+        }
+        return outputs, scores
+
     result = RunResult(
         task=task.task,
         target=task.target,
         class_labels=labels,
         primary_metric=evaluation.PRIMARY_METRIC[task.task],
         metrics={},
-        baselines=baselines,
+        baselines={},
         verdict=outcome.message,  # no model: how training ended is all there is to say
         feature_importance=[],
         epochs_run=outcome.epochs_run,
@@ -325,7 +346,8 @@ def _evaluate(
         history=list(outcome.history),
     )
     if model is None:
-        return result
+        return replace(result, baselines=compare()[1])
+    on_phase(JobPhase.TESTING, None, None)
     outputs = model_outputs(model, data.x_test)
     if task.task == "regression":
         metrics = evaluation.regression_metrics(y_test, outputs)
@@ -353,6 +375,7 @@ def _evaluate(
         data.preprocessor.input_columns,
         seed=recipe.seed,
     )
+    baseline_outputs, baselines = compare()
     # The same resamples of the test rows score the network and the baselines (paired).
     uncertainty = measure_uncertainty(
         task.task,
@@ -365,6 +388,7 @@ def _evaluate(
     return replace(
         result,
         metrics=metrics,
+        baselines=baselines,
         evaluation=charts,
         feature_importance=[ColumnImportance.from_dict(row) for row in importance],
         intervals=uncertainty.intervals,
@@ -378,7 +402,9 @@ def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
     return read_table(Path(data_path), name=Path(data_path).name, sheet=sheet)
 
 
-def export_run(run: TrainedRun, bundle_path: Path) -> RunResult:
+def export_run(
+    run: TrainedRun, bundle_path: Path, on_phase: PhaseCallback | None = None
+) -> RunResult:
     """Write the run's bundle (when it has a usable model) and return its result.
 
     The model card is also written beside the bundle, named after it (see
@@ -391,7 +417,11 @@ def export_run(run: TrainedRun, bundle_path: Path) -> RunResult:
     if run.model is None:
         return run.result
     bundle_path = Path(bundle_path)
-    report = write_bundle(run, bundle_path)
+    report_phase = on_phase or _no_phase
+    report_phase(JobPhase.PACKAGING, None, None)
+    report = write_bundle(
+        run, bundle_path, on_step=lambda part, total: report_phase(JobPhase.PACKAGING, part, total)
+    )
     if report.model_card:
         write_atomically(model_card_beside(bundle_path), report.model_card)
     return replace(run.result, bundle=str(bundle_path), export=report.to_dict())
@@ -405,6 +435,7 @@ def train_and_export(
     on_epoch: Callable[[EpochReport], None] | None = None,
     stop_event: threading.Event | None = None,
     data_name: str | None = None,
+    on_phase: PhaseCallback | None = None,
 ) -> RunResult:
     """Train on a CSV file, write ``bundle.zip`` and its model card into ``out_dir``.
 
@@ -418,7 +449,8 @@ def train_and_export(
         data_name=data_name or Path(data_path).name,
         on_epoch=on_epoch,
         stop_event=stop_event,
+        on_phase=on_phase,
     )
     if run.test_outputs is not None:
         run.test_outputs.save(Path(out_dir) / TEST_OUTPUTS_FILE)
-    return export_run(run, Path(out_dir) / "bundle.zip")
+    return export_run(run, Path(out_dir) / "bundle.zip", on_phase)

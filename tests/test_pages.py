@@ -624,7 +624,7 @@ def test_training_starts_shows_progress_and_stops(runner):
     assert "Epoch 3 of at most 20" in app.get("progress")[0].proto.text
     assert any("training" in text for text in markdown_texts_of(app.sidebar))
     titles = [chart_title(spec) for spec in charts(app)]
-    assert len(titles) == 2 and any("loss" in t for t in titles)
+    assert len(titles) == 2 and any(t.startswith("Error (cross-entropy)") for t in titles)
     assert [len(spec["data"][0]["x"]) for spec in charts(app)] == [3, 3]
     # Whole epochs on the x axis, one tick each while there are few.
     assert {spec["layout"]["xaxis"]["tickformat"] for spec in charts(app)} == {"d"}

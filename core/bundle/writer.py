@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,7 +133,16 @@ class BundleReport:
         }
 
 
-def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
+# What packaging reports as its progress: the three model formats, the report, then the
+# zip's own check.
+PACKAGING_STEPS = 5
+
+
+def write_bundle(
+    run: TrainedRun,
+    path: str | os.PathLike[str],
+    on_step: Callable[[int, int], None] | None = None,
+) -> BundleReport:
     """Write the export bundle of a trained run to ``path`` (a ``.zip``).
 
     Parameters
@@ -141,6 +151,10 @@ def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
         The trained run, as :func:`core.pipeline.train_run` returns it.
     path
         Where to write the zip. Nothing is left there if writing fails.
+    on_step
+        Called with (part, ``PACKAGING_STEPS``) as each part starts (the Keras file,
+        the SavedModel, the TFLite file, the report, then zipping and checking the whole),
+        so a page can say how far packaging is.
 
     Raises
     ------
@@ -160,9 +174,13 @@ def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
     with tempfile.TemporaryDirectory(prefix="trainboard-export-") as staging_name:
         staging = Path(staging_name)
         schema = build_schema(run, versions=software_versions())
+        step = on_step or (lambda part, total: None)
+        step(1, PACKAGING_STEPS)
         report.checks[MODEL_KERAS] = _write_keras(run, staging / MODEL_KERAS, rows, schema, formats)
         _write_schema(run, staging / SCHEMA_JSON, schema, rows)
+        step(2, PACKAGING_STEPS)
         _write_saved_model(run, staging / SAVED_MODEL, check_features, rows, report, formats)
+        step(3, PACKAGING_STEPS)
         try:
             report.checks[MODEL_TFLITE] = formats.verify_tflite(
                 run.model, staging / MODEL_TFLITE, check_features
@@ -177,6 +195,7 @@ def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
         _write_text(
             staging / METRICS_JSON, dump_json(metrics_document(run, report.checks, report.left_out))
         )
+        step(4, PACKAGING_STEPS)
         _write_report(run, staging, report)
         report.files = sorted(
             entry.name + ("/" if entry.is_dir() else "") for entry in staging.iterdir()
@@ -184,6 +203,7 @@ def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
         report.model_card = render_model_card(run, files=report.files, left_out=report.left_out)
         _write_text(staging / MODEL_CARD, report.model_card)
         report.files.sort()
+        step(PACKAGING_STEPS, PACKAGING_STEPS)
         _zip_and_check(staging, target, run, rows)
     report.size_bytes = target.stat().st_size
     return report

@@ -317,14 +317,19 @@ class LocalJobRunner(RunFilesMixin):
             recipe=_read_recipe(job_dir),
             data_fingerprint=info.get("data_fingerprint") or None,
             experiment=ExperimentTag.from_dict(read_json(job_dir / EXPERIMENT_FILE)),
+            **_tail_step(raw) if state == JobState.RUNNING else {},
         )
 
     # -- acting ----------------------------------------------------------------------------
 
     def stop(self, job_id: str) -> None:
-        """Ask a queued or running job to stop; a job that already ended is left alone."""
+        """Ask a queued or training job to stop; a job past its last pass is left alone.
+
+        Once training is over (testing, comparing, packaging) the model is trained: a stop
+        then would only throw it away, so it is not recorded (pages hide Stop by then).
+        """
         job_dir = self._job_dir(job_id)
-        if self._read_status(job_dir, allow_damaged=True).is_active:
+        if not self._read_status(job_dir, allow_damaged=True).training_over:
             (job_dir / STOP_FILE).touch(exist_ok=True)
 
     def restart(self, job_id: str) -> str:
@@ -395,6 +400,17 @@ def _read_recipe(job_dir: Path) -> Recipe | None:
         return Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, TrainboardError):
         return None
+
+
+def _tail_step(raw: dict[str, Any]) -> dict[str, Any]:
+    """The tail step a running job recorded (``step``, ``step_done``, ``step_total``), checked."""
+    step = raw.get("step")
+    if not isinstance(step, str):
+        return {}
+    counts = [raw.get("step_done"), raw.get("step_total")]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        counts = [None, None]
+    return {"step": step, "step_done": counts[0], "step_total": counts[1]}
 
 
 def _read_result(job_dir: Path) -> RunResult | None:

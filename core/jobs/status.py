@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.jobs.experiments import ExperimentTag
-from core.jobs.states import RESTARTABLE_STATES, JobPhase, JobState, job_phase
+from core.jobs.states import RESTARTABLE_STATES, TAIL_PHASES, JobPhase, JobState, job_phase
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult
 
@@ -45,6 +45,11 @@ class JobStatus:
     # sha256 of the data file as submitted: runs with the same one learned from the same rows.
     data_fingerprint: str | None = None
     experiment: ExperimentTag | None = None  # set for the runs of a one-click experiment
+    # After training: the tail step the job is in (a TAIL_PHASES value) and, where it can be
+    # counted, how far it is (e.g. packaging: the 2nd of 4 parts).
+    step: str | None = None
+    step_done: int | None = None
+    step_total: int | None = None
 
     @property
     def is_active(self) -> bool:
@@ -54,7 +59,17 @@ class JobStatus:
     @property
     def phase(self) -> JobPhase:
         """What the job is doing, as a page says it (waiting, starting, training...)."""
-        return job_phase(JobState(self.state), waits_for_slot=self.waits_for_slot, epoch=self.epoch)
+        return job_phase(
+            JobState(self.state),
+            waits_for_slot=self.waits_for_slot,
+            epoch=self.epoch,
+            step=self.step,
+        )
+
+    @property
+    def training_over(self) -> bool:
+        """Whether no more passes will run (the tail steps, or the job ended): Stop is moot."""
+        return self.phase in TAIL_PHASES or not self.is_active
 
     @property
     def can_restart(self) -> bool:

@@ -12,6 +12,29 @@ from dataclasses import dataclass
 from core.model.recipe import ModelConfig, Recipe
 
 TASK_OUTPUT_ACTIVATION = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}
+# The metric shown live during training (Keras' key, plain-language name), and the loss the
+# network minimises in words a product manager can read (``TASK_LOSS`` in
+# core.model.network is Keras' name for the same loss). Here, free of TensorFlow, so
+# pages can name them.
+TASK_METRIC = {
+    "binary": ("accuracy", "accuracy"),
+    "multiclass": ("accuracy", "accuracy"),
+    "regression": ("mae", "typical error (mean absolute error)"),
+}
+TASK_LOSS_NAME = {
+    "binary": "cross-entropy",
+    "multiclass": "cross-entropy",
+    "regression": "mean squared error",
+}
+
+
+def loss_name_for_metric(metric_name: str) -> str | None:
+    """The plain loss name of the tasks whose live metric is ``metric_name`` (None if unsure).
+
+    A history records its metric's name, not its task; the two tables above decide it.
+    """
+    names = {TASK_LOSS_NAME[task] for task, (_, name) in TASK_METRIC.items() if name == metric_name}
+    return names.pop() if len(names) == 1 else None
 
 
 def output_units(task: str, n_classes: int) -> int:

@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import keras
 
-from core.model.architecture import TASK_OUTPUT_ACTIVATION, output_units
+from core.model.architecture import TASK_METRIC, TASK_OUTPUT_ACTIVATION, output_units
 from core.model.recipe import ModelConfig, TrainingConfig
 
+# Keras' name of each task's loss; its plain name is TASK_LOSS_NAME (core.model.architecture).
 TASK_LOSS = {
     "binary": "binary_crossentropy",
     "multiclass": "sparse_categorical_crossentropy",
     "regression": "mean_squared_error",
-}
-# The metric shown live during training, with its plain-language name.
-TASK_METRIC = {
-    "binary": ("accuracy", "accuracy"),
-    "multiclass": ("accuracy", "accuracy"),
-    "regression": ("mae", "typical error (mean absolute error)"),
 }
 
 OPTIMIZERS = {

@@ -21,6 +21,7 @@ PAGES = [
     ("app_pages/evaluate.py", "4. Is it any good?", ":material/fact_check:", "evaluate"),
     ("app_pages/export.py", "5. Export", ":material/download:", "export"),
     ("app_pages/predict.py", "6. Predict", ":material/batch_prediction:", "predict"),
+    ("app_pages/runs.py", "Runs", ":material/history:", "runs"),
     ("app_pages/learn.py", "Learn", ":material/school:", "learn"),
 ]
 # Other addresses of the home page (people type or bookmark "/start"): hidden pages that

@@ -7,6 +7,7 @@ from core.model.architecture import describe_network, estimate_input_width
 from core.model.recipe import TrainingConfig
 from ui.charts import network_diagram
 from ui.data import profile_dataset
+from ui.experiments import experiment_section
 from ui.glossary import explain_setting
 from ui.layer_editor import render_layer_details, render_layer_sizes
 from ui.recipe_files import recipe_files
@@ -146,6 +147,7 @@ def main() -> None:
         if st.session_state["recipe_problem"] is None and recipe.target is not None:
             st.page_link("app_pages/train.py", label=TEXT["next"], icon=":material/arrow_forward:")
         recipe_files(recipe)
+    experiment_section(recipe, current_dataset(), ready=st.session_state["recipe_problem"] is None)
 
 
 try:

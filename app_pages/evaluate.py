@@ -14,7 +14,8 @@ from ui.charts import (
     predicted_vs_actual_figure,
     residual_figure,
 )
-from ui.jobs import finished_result
+from ui.decisions import decision_panel, error_by_range_section
+from ui.jobs import finished_result, is_active, job_status
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
 
@@ -46,6 +47,9 @@ TEXT = {
     "notes": "Notes from training",
     "no_model": "This run produced no usable model, so there is nothing to evaluate.",
     "no_run": "There is no finished training run yet.",
+    "still_training": "Training is still running — watch it on the Train page. Its scores "
+    "appear here as soon as it finishes.",
+    "watch": "Watch it on the Train page",
     "to_train": "Go to step 3: train",
     "next": "Next: export the model",
 }
@@ -72,7 +76,8 @@ def classification_charts(result: RunResult) -> None:
     """Confusion matrix, ROC and precision-recall curves."""
     metrics = result.metrics
     labels = metrics.get("class_labels") or result.class_labels
-    if metrics.get("confusion_matrix"):
+    # A yes/no model's matrix is drawn by the decision panel, at the chosen threshold.
+    if metrics.get("confusion_matrix") and not result.evaluation.get("decisions"):
         st.plotly_chart(
             confusion_matrix_figure(labels, metrics["confusion_matrix"], TEXT["confusion"]),
             key="chart_confusion",
@@ -131,6 +136,10 @@ def main() -> None:
     st.title(TEXT["title"])
     found = finished_result(current_job_id())
     if found is None:
+        if is_active(job_status(current_job_id())):
+            st.info(TEXT["still_training"], icon=":material/hourglass_top:")
+            st.page_link("app_pages/train.py", label=TEXT["watch"], icon=":material/monitoring:")
+            return
         st.info(TEXT["no_run"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
@@ -148,9 +157,13 @@ def main() -> None:
     st.table(scores_table(result), hide_index=True, border="horizontal")
     if result.best_epoch:
         st.caption(TEXT["training"].format(epochs=result.epochs_run, best=result.best_epoch))
-    if task_spec(result.task).predicts_class:
+    spec = task_spec(result.task)
+    if spec.predicts_class:
         classification_charts(result)
+        if spec.yes_no:
+            decision_panel(result, current_job_id())
     else:
+        error_by_range_section(result)
         regression_charts(result)
     if result.feature_importance:
         st.subheader(TEXT["importance"])

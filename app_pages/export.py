@@ -1,5 +1,6 @@
 """Step 5: download the model bundle and its model card, with what each file is for."""
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -9,13 +10,17 @@ from core.bundle.layout import (
     BUNDLE_FILES,
     DEFAULT_PREDICTIONS,
     PREDICT_SCRIPT,
+    REPORT_HTML,
     REQUIREMENTS_TXT,
     TRAIN_NOTEBOOK,
     TRAIN_SCRIPT,
 )
-from core.bundle.training_code import bundle_member
+from core.bundle.threshold import bundle_with_threshold, card_with_threshold
+from core.bundle.training_code import bundle_has, bundle_member
 from core.errors import TrainboardError
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
+from core.results import RunResult
+from ui.decisions import export_threshold
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import show_error
@@ -29,6 +34,10 @@ TEXT = {
     "card": "Download the model card (.md)",
     "card_help": "A readable report: what the model predicts, how good it is, its limits.",
     "card_preview": "Read the model card here",
+    "report": "Download the report to share (.html)",
+    "report_help": "One page for people who will never open Trainboard: the verdict, scores, "
+    "learning curves, which columns matter and the recipe, with interactive charts. It opens "
+    "offline in any browser.",
     "code": "Show me the code",
     "code_intro": "The code behind this run, for the engineer who takes it over: a readable "
     "script that trains the same network again with plain pandas, scikit-learn and Keras "
@@ -56,7 +65,7 @@ TEXT = {
 }
 
 
-def downloads(job_id: str) -> None:
+def downloads(job_id: str, result: RunResult) -> None:
     """The bundle and model card download buttons (the bundle is read only when clicked)."""
     bundle = runner().artifact(job_id, BUNDLE_FILE)
     card = runner().artifact(job_id, MODEL_CARD_FILE)
@@ -64,10 +73,14 @@ def downloads(job_id: str) -> None:
         st.warning(TEXT["no_bundle"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
+    threshold = export_threshold(result, job_id)
     left, right = st.columns(2)
     left.download_button(
         TEXT["bundle"],
-        data=bundle.read_bytes,
+        # With a chosen threshold, the copy is made (and checked) when the button is clicked.
+        data=bundle.read_bytes
+        if threshold is None
+        else partial(bundle_with_threshold, bundle, threshold),
         file_name=f"trainboard_model_{job_id}.zip",
         mime="application/zip",
         key="download_bundle",
@@ -78,6 +91,10 @@ def downloads(job_id: str) -> None:
     left.caption(TEXT["bundle_help"])
     if card is not None:
         text = card.read_text(encoding="utf-8")
+        if threshold is not None:
+            decisions = result.evaluation.get("decisions")
+            labels = result.class_labels
+            text = card_with_threshold(text, threshold, decisions, result.target, labels)
         right.download_button(
             TEXT["card"],
             data=text,
@@ -89,7 +106,23 @@ def downloads(job_id: str) -> None:
         )
         right.caption(TEXT["card_help"])
         with st.expander(TEXT["card_preview"]):
-            st.code(text, language="markdown", wrap_lines=True)  # as text: it quotes column names
+            st.markdown(text)  # the card escapes every text that comes from the data
+
+
+def report_download(bundle: Path, job_id: str) -> None:
+    """The run's report to share, taken from the bundle (read only when clicked)."""
+    if not bundle_has(bundle, REPORT_HTML):
+        return  # an older bundle, or the report could not be written (the card says why)
+    st.download_button(
+        TEXT["report"],
+        data=lambda: bundle_member(bundle, REPORT_HTML),
+        file_name=f"trainboard_report_{job_id}.html",
+        mime="text/html",
+        key="download_report",
+        icon=":material/insert_chart:",
+        on_click="ignore",
+    )
+    st.caption(TEXT["report_help"])
 
 
 def code_downloads(bundle: Path) -> None:
@@ -145,13 +178,15 @@ def main() -> None:
     st.title(TEXT["title"])
     st.write(TEXT["intro"])
     job_id = current_job_id()
-    if finished_result(job_id) is None:
+    found = finished_result(job_id)
+    if found is None:
         st.info(TEXT["no_run"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
-    downloads(job_id)
+    downloads(job_id, found[1])
     bundle = runner().artifact(job_id, "bundle.zip")
     if bundle is not None:
+        report_download(bundle, job_id)
         code_downloads(bundle)
     contents()
     st.page_link("app_pages/predict.py", label=TEXT["next"], icon=":material/arrow_forward:")

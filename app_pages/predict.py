@@ -1,4 +1,4 @@
-"""Step 6: score new rows with the model just trained or with a bundle file."""
+"""Step 6: score new rows with the model just trained or with a bundle file, or try one row."""
 
 import hashlib
 
@@ -8,14 +8,18 @@ from core.errors import TrainboardError
 from core.portable.outputs import output_columns
 from core.portable.predicting import WARNING
 from ui.data import UPLOAD_TYPES
+from ui.decisions import chosen_threshold
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
+from ui.whatif import TEXT as WHATIF_TEXT
+from ui.whatif import show_what_if
 
 TEXT = {
     "title": "6. Predict",
     "intro": "Give the model new rows (a CSV with the same columns as the training data; the "
-    "column to predict may be missing) and download its predictions.",
+    "column to predict may be missing) and download its predictions, or try one row by hand "
+    "and see what drives its answer.",
     "source": "Which model?",
     "sources": {
         "trained": "The model from the current training run",
@@ -27,12 +31,14 @@ TEXT = {
     "trained_info": "This model predicts **{target}** ({data}).",
     "upload": "Upload the rows to predict (CSV or Excel)",
     "upload_help": "Files up to {mb} MB.",
+    "file_tab": "Predict a file",
     "run": "Make predictions",
     "loading": "Loading the model (the first time takes a few seconds)...",
     "predicting": "Predicting...",
     "preview": "The first 200 predictions",
     "caption": "The `prediction` column holds the model's answer; `probability_...` columns "
     "show how sure it is of each outcome.",
+    "threshold": "{positive} is predicted when its probability is at least {threshold}.",
     "download": "Download the predictions (CSV)",
     "no_model": "There is no finished training run yet: train a model, or upload a bundle.",
     "to_train": "Go to step 3: train",
@@ -72,14 +78,17 @@ def choose_model() -> tuple[str, bytes | None] | None:
     return "bundle", upload.getvalue()
 
 
-def model_key(source: str, bundle: bytes | None) -> tuple[str, str | None]:
-    """What identifies a model: the run it came from, or the bundle file's content."""
-    return source, current_job_id() if source == "trained" else hashlib.sha256(bundle).hexdigest()
+def model_key(source: str, bundle: bytes | None) -> tuple[str, str | None, float | None]:
+    """What identifies a model: the run it came from (and the threshold chosen for it on the
+    Evaluate page), or the bundle file's content (which holds its own threshold)."""
+    if source == "trained":
+        return source, current_job_id(), chosen_threshold(current_job_id())
+    return source, hashlib.sha256(bundle).hexdigest(), None
 
 
 def loaded_model(source: str, bundle: bytes | None):
     """The :class:`core.bundle.LoadedBundle`, loaded once per session (TensorFlow loads here)."""
-    key = model_key(source, bundle)
+    key = model_key(source, bundle)[:2]  # the threshold does not change the loaded network
     cached = st.session_state.get("loaded_model")
     if cached and cached[0] == key:
         return cached[1]
@@ -101,8 +110,11 @@ def predict(source: str, bundle: bytes | None, upload) -> None:
     """Read the rows, predict them and keep the result for this session."""
     model = loaded_model(source, bundle)
     data = upload.getvalue()
+    # The run just trained predicts with the threshold chosen for it; a bundle with its own.
+    threshold = model_key(source, bundle)[2]
     with st.spinner(TEXT["predicting"]):
-        predictions = model.predict_file(data, name=upload.name)
+        predictions = model.predict_file(data, name=upload.name, threshold=threshold)
+    used = threshold if threshold is not None else model.decision_threshold
     st.session_state["predictions"] = {
         "name": upload.name,
         "for": (model_key(source, bundle), hashlib.sha256(data).hexdigest()),
@@ -111,6 +123,11 @@ def predict(source: str, bundle: bytes | None, upload) -> None:
         "notes": [(note.level, note.message) for note in predictions.notes],
         "answers": output_columns(model.task, model.class_labels),
         "csv": predictions.to_csv(),
+        "threshold": None
+        if model.task != "binary"
+        else TEXT["threshold"].format(
+            positive=f"“{model.class_labels[1]}”", threshold=f"{used:.2f}"
+        ),
     }
 
 
@@ -131,6 +148,8 @@ def show_predictions(source: str, bundle: bytes | None, upload) -> None:
     order = first + [c for c in done["frame"].columns if c not in first]
     st.dataframe(done["frame"].head(200), hide_index=True, column_order=order)
     st.caption(TEXT["caption"])
+    if done["threshold"]:
+        st.caption(escape_markdown(done["threshold"]))
     stem = done["name"].rsplit(".", 1)[0]
     st.download_button(
         TEXT["download"],
@@ -150,6 +169,21 @@ def main() -> None:
     model = choose_model()
     if model is None:
         return
+    # Tabs that track which one is open run only the open one's code: the what-if tab loads
+    # the model (and TensorFlow) as it opens, the file tab only when asked to predict.
+    file_tab, row_tab = st.tabs(
+        [TEXT["file_tab"], WHATIF_TEXT["tab"]], key="predict_tab", on_change="rerun"
+    )
+    if file_tab.open:
+        with file_tab:
+            predict_a_file(model)
+    if row_tab.open:
+        with row_tab:
+            show_what_if(loaded_model(*model), model_key(*model))
+
+
+def predict_a_file(model: tuple[str, bytes | None]) -> None:
+    """Upload rows, predict them, preview and download."""
     mb = st.get_option("server.maxUploadSize")
     upload = st.file_uploader(
         TEXT["upload"],

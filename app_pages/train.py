@@ -4,11 +4,12 @@ import streamlit as st
 
 from core.errors import TrainboardError
 from core.jobs.states import JobPhase
-from ui.charts import history_figure
 from ui.jobs import is_active, job_status, runner
 from ui.runs import run_picker, runs_table
 from ui.state import current_dataset, current_job_id, current_recipe, set_job_id
-from ui.text import escape_markdown, format_duration, show_error
+from ui.text import escape_markdown, show_error
+from ui.train_doctor import show_doctor
+from ui.train_view import curves, live_panel, stop_control
 
 TEXT = {
     "title": "3. Train",
@@ -21,17 +22,6 @@ TEXT = {
     "need_valid": "Fix the settings on the design page first: {problem}",
     "to_data": "Go to step 1: your data",
     "to_design": "Go to step 2: prepare & design",
-    "queued": "Waiting for its turn: {position} in the queue. Training starts as soon as the "
-    "runs ahead of it finish.",
-    "starting": "Starting... (loading the data and building the network)",
-    "progress": "Epoch {epoch} of at most {max_epochs}",
-    "elapsed": "Time so far",
-    "eta": "Time left (at most)",
-    "eta_unknown": "estimating...",
-    "eta_help": "Training usually stops earlier, as soon as it stops improving.",
-    "stop": "Stop training",
-    "stop_help": "Stops within a second or two and keeps the best model so far.",
-    "stopping": "Stopping... the best model so far is being saved.",
     "finished": "Training finished.",  # only when the result carries no message of its own
     "failed": "Training failed: {error}",
     "cancelled": "This run was cancelled before it started training.",
@@ -78,47 +68,14 @@ def start_button() -> None:
         st.page_link(link[0], label=link[1])
 
 
-def progress(status) -> None:
-    """Progress bar, times, queue position, live curves and the stop button."""
-    if status.phase == JobPhase.WAITING:
-        st.info(TEXT["queued"].format(position=status.queue_position or 1))
-    elif status.phase == JobPhase.STARTING:
-        st.info(TEXT["starting"])
-    share = min(1.0, status.epoch / status.max_epochs) if status.max_epochs else 0.0
-    st.progress(
-        share, text=TEXT["progress"].format(epoch=status.epoch, max_epochs=status.max_epochs)
-    )
-    left, right, stop_col = st.columns(3, vertical_alignment="center")
-    left.metric(TEXT["elapsed"], format_duration(status.elapsed_seconds))
-    eta = TEXT["eta_unknown"] if status.eta_seconds is None else format_duration(status.eta_seconds)
-    right.metric(TEXT["eta"], eta, help=TEXT["eta_help"])
-    with stop_col:
-        if status.stop_requested:
-            st.warning(TEXT["stopping"])
-        elif st.button(TEXT["stop"], key="train_stop", icon=":material/stop:"):
-            runner().stop(status.job_id)
-            st.warning(TEXT["stopping"])
-        else:
-            st.caption(TEXT["stop_help"])
-    curves(status.history)
-
-
-def curves(history: list) -> None:
-    """Loss and the task's metric per epoch, for training and validation rows."""
-    if not history:
-        return
-    loss_col, metric_col = st.columns(2)
-    loss_col.plotly_chart(history_figure(history, "loss"), key="chart_loss")
-    metric_col.plotly_chart(history_figure(history, "metric"), key="chart_metric")
-
-
 @st.fragment(run_every=1)
-def live(job_id: str, drawn_state: str) -> None:
-    """Redrawn every second while the run is active, with the runs table.
+def live(job_id: str, drawn_phase: str) -> None:
+    """Redrawn every second while the run is active, with the doctor and the runs table.
 
-    ``drawn_state`` is the run's state when the whole page was last drawn: when it changes
-    (waiting -> training, or the run ends) the whole page is drawn again, once, so the
-    sidebar and the final outcome follow; the last full run stops the polling.
+    ``drawn_phase`` is the run's phase when the whole page was last drawn: when it changes
+    (waiting -> training -> testing..., or the run ends) the whole page is drawn again, once,
+    so the sidebar and the final outcome follow; the last full run stops the polling. Everything
+    is read before anything is drawn, so the redraw is quick and nothing fades meanwhile.
     """
     try:
         status = job_status(job_id)
@@ -126,10 +83,15 @@ def live(job_id: str, drawn_state: str) -> None:
     except TrainboardError as error:
         show_error(error)
         return
-    if status.state != drawn_state:
+    if status.phase != drawn_phase:
         st.rerun(scope="app")
-    progress(status)
-    runs_table(jobs, polled=True)
+    # One source for the epoch count: the table shows this run as the progress bar does.
+    jobs = [status if job.job_id == status.job_id else job for job in jobs]
+    doctor_slot, runs_slot = live_panel(status)
+    with doctor_slot:
+        show_doctor(status)
+    with runs_slot:
+        runs_table(jobs, polled=True)
 
 
 def outcome(status) -> None:
@@ -154,7 +116,8 @@ def outcome(status) -> None:
         st.warning(TEXT["interrupted"].format(error=escape_markdown(status.error or "")))
     if status.can_restart:
         restart_button(status)
-    curves(status.history)
+    curves(status.history, result.best_epoch if result else None)
+    show_doctor(status)
 
 
 def restart_button(status) -> None:
@@ -176,7 +139,8 @@ def main() -> None:
         status = None
     jobs = runner().list_jobs()
     if is_active(status):
-        live(status.job_id, status.state)  # draws the runs table too, kept current
+        stop_control(status)  # outside the live panel: a click is heard at once
+        live(status.job_id, status.phase)  # draws the runs table too, kept current
     else:
         if status is not None:
             outcome(status)

@@ -44,6 +44,11 @@ EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
 DATA_HELP = "CSV file (.csv or .csv.gz) or Excel workbook (.xlsx)"
 SHEET_HELP = "the sheet to read from an Excel workbook (default: the first one)"
+# Printed like a note ("info: ..."), so a reader of stderr finds only the headline and notes.
+DECISION_LINE = (
+    "info: decision threshold {threshold:.2f}: '{label}' is predicted when its probability is "
+    "at least that."
+)
 
 DEFAULT_BUNDLE = "model.zip"  # written in the current folder unless --out says otherwise
 BUNDLE_SUFFIX = ".zip"
@@ -337,6 +342,12 @@ def _predict(args: argparse.Namespace) -> int:
     summary = predict_command(args.bundle, args.data, out, sheet=args.sheet)
     # For people: what was predicted and what the model had to guess (also in the JSON).
     print(f"{summary['headline']} Written to {summary['out']}.", file=sys.stderr)
+    if summary.get("decision_threshold") is not None:
+        label = list(summary["prediction_counts"])[-1]  # counts are in class order
+        print(
+            DECISION_LINE.format(threshold=summary["decision_threshold"], label=label),
+            file=sys.stderr,
+        )
     for note in summary["notes"]:
         print(f"{note['level']}: {note['message']}", file=sys.stderr)
     print(json.dumps(json_ready(summary), allow_nan=False))

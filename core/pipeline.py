@@ -26,10 +26,14 @@ from core.data.profiling import DataProfile, TaskInfo, profile_table
 from core.errors import RecipeError, UnusableDataError
 from core.evaluation import metrics as evaluation
 from core.evaluation.baselines import baseline_outputs, score_outputs
+from core.evaluation.decisions import DecisionCurve
+from core.evaluation.error_ranges import error_by_range
 from core.evaluation.importance import permutation_importance
 from core.evaluation.intervals import measure_uncertainty
+from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, TestOutputs
 from core.evaluation.verdict import verdict
 from core.files import write_atomically
+from core.jobs.states import JobPhase
 from core.model.choices import CLASS_WEIGHTS
 from core.model.diagnosis import diagnose_run
 from core.model.network import build_model, compile_model, export_model
@@ -42,6 +46,16 @@ from core.portable.target import TargetEncoder
 from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
+
+# Told which tail step starts (a JobPhase after training) and, where it can be counted,
+# how far it is: (phase, done, total), e.g. (PACKAGING, 2, 4). The job process writes it
+# to status.json so pages say what happens between the last pass and the result.
+PhaseCallback = Callable[[JobPhase, int | None, int | None], None]
+
+
+def _no_phase(phase: JobPhase, done: int | None = None, total: int | None = None) -> None:
+    return None
+
 
 NOTES = {
     "no_target": "Choose the column to predict (the target) before training.",
@@ -91,6 +105,8 @@ class TrainedRun:
     result: RunResult
     column_profiles: dict[str, dict[str, Any]]
     preview_frame: pd.DataFrame  # raw test rows, to check every exported artifact on
+    # The test rows' actual values and outputs, so runs on the same rows compare paired.
+    test_outputs: TestOutputs | None = None
 
 
 def prepare(
@@ -207,6 +223,7 @@ def train_run(
     on_epoch: Callable[[EpochReport], None] | None = None,
     stop_event: threading.Event | None = None,
     profile: DataProfile | None = None,
+    on_phase: PhaseCallback | None = None,
 ) -> TrainedRun:
     """Train and evaluate one model on a clean table (as returned by ``read_table``)."""
     started = time.perf_counter()
@@ -252,7 +269,7 @@ def train_run(
         trained_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     result = replace(
-        _evaluate(model, data, recipe, outcome),
+        _evaluate(model, data, recipe, outcome, on_phase or _no_phase),
         seconds=round(time.perf_counter() - started, 3),
         batch_size=batch_size,
         data=summary,
@@ -270,13 +287,30 @@ def train_run(
         result=result,
         column_profiles={c.name: c.to_dict() for c in data.profile.columns},
         preview_frame=data.test_frame.head(PREVIEW_ROWS).copy(),
+        test_outputs=_test_outputs(model, data),
     )
 
 
+def _test_outputs(model: keras.Model | None, data: PreparedData) -> TestOutputs | None:
+    """The test outputs as the evaluation scored them (numbers in the target's units)."""
+    if model is None:
+        return None
+    task, labels = data.task.task, list(data.task.class_labels)
+    outputs = model_outputs(model, data.x_test, data.task)
+    y_test = data.y_test
+    if not data.task.spec.predicts_class:  # scored in the target's own units
+        y_test = data.target_encoder.to_target_units(y_test)
+    return TestOutputs(task, labels, np.asarray(y_test), np.asarray(outputs))
+
+
 def _evaluate(
-    model: keras.Model | None, data: PreparedData, recipe: Recipe, outcome: TrainingOutcome
+    model: keras.Model | None,
+    data: PreparedData,
+    recipe: Recipe,
+    outcome: TrainingOutcome,
+    on_phase: PhaseCallback,
 ) -> RunResult:
-    """Test metrics, baselines on the same split, importance, and a plain verdict."""
+    """Test metrics and importance, then baselines on the same split, and a plain verdict."""
     task = data.task
     spec = task.spec
     labels = list(task.class_labels)
@@ -284,19 +318,24 @@ def _evaluate(
     if not spec.predicts_class:  # the baselines and metrics work in the target's own units
         y_train = data.target_encoder.to_target_units(y_train)
         y_test = data.target_encoder.to_target_units(y_test)
-    simple_outputs = baseline_outputs(
-        task.task, data.x_train, y_train, data.x_test, labels, recipe.seed
-    )
-    baselines = {
-        name: score_outputs(task.task, y_test, out, labels) for name, out in simple_outputs.items()
-    }
+
+    def compare() -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+        on_phase(JobPhase.COMPARING, None, None)
+        outputs = baseline_outputs(
+            task.task, data.x_train, y_train, data.x_test, labels, recipe.seed
+        )
+        scores = {
+            name: score_outputs(task.task, y_test, out, labels) for name, out in outputs.items()
+        }
+        return outputs, scores
+
     result = RunResult(
         task=task.task,
         target=task.target,
         class_labels=labels,
         primary_metric=spec.headline_metric,
         metrics={},
-        baselines=baselines,
+        baselines={},
         verdict=outcome.message,  # no model: how training ended is all there is to say
         feature_importance=[],
         epochs_run=outcome.epochs_run,
@@ -307,14 +346,20 @@ def _evaluate(
         history=list(outcome.history),
     )
     if model is None:
-        return result
+        return replace(result, baselines=compare()[1])
+    on_phase(JobPhase.TESTING, None, None)
     outputs = model_outputs(model, data.x_test, task)
     if spec.predicts_class:
         metrics = evaluation.classification_metrics(y_test, outputs, labels)
         charts = {"curves": evaluation.classification_curves(y_test, outputs, labels)}
+        if spec.yes_no:  # what the decision threshold does (bounded, for the pages)
+            charts["decisions"] = DecisionCurve.from_scores(y_test, outputs[:, 1]).to_dict()
     else:
         metrics = evaluation.regression_metrics(y_test, outputs)
-        charts = {"plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed)}
+        charts = {
+            "plots": evaluation.regression_plots(y_test, outputs, seed=recipe.seed),
+            "error_by_range": error_by_range(y_test, outputs),
+        }
 
     def predict_raw(rows: pd.DataFrame) -> np.ndarray:
         features, _ = data.preprocessor.transform(rows)
@@ -328,6 +373,7 @@ def _evaluate(
         data.preprocessor.input_columns,
         seed=recipe.seed,
     )
+    simple_outputs, baselines = compare()
     # The same resamples of the test rows score the network and the baselines (paired).
     uncertainty = measure_uncertainty(
         task.task,
@@ -340,6 +386,7 @@ def _evaluate(
     return replace(
         result,
         metrics=metrics,
+        baselines=baselines,
         evaluation=charts,
         feature_importance=[ColumnImportance.from_dict(row) for row in importance],
         intervals=uncertainty.intervals,
@@ -353,7 +400,9 @@ def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
     return read_table(Path(data_path), name=Path(data_path).name, sheet=sheet)
 
 
-def export_run(run: TrainedRun, bundle_path: Path) -> RunResult:
+def export_run(
+    run: TrainedRun, bundle_path: Path, on_phase: PhaseCallback | None = None
+) -> RunResult:
     """Write the run's bundle (when it has a usable model) and return its result.
 
     The model card is also written beside the bundle, named after it (see
@@ -366,7 +415,11 @@ def export_run(run: TrainedRun, bundle_path: Path) -> RunResult:
     if run.model is None:
         return run.result
     bundle_path = Path(bundle_path)
-    report = write_bundle(run, bundle_path)
+    report_phase = on_phase or _no_phase
+    report_phase(JobPhase.PACKAGING, None, None)
+    report = write_bundle(
+        run, bundle_path, on_step=lambda part, total: report_phase(JobPhase.PACKAGING, part, total)
+    )
     if report.model_card:
         write_atomically(model_card_beside(bundle_path), report.model_card)
     return replace(run.result, bundle=str(bundle_path), export=report.to_dict())
@@ -380,6 +433,7 @@ def train_and_export(
     on_epoch: Callable[[EpochReport], None] | None = None,
     stop_event: threading.Event | None = None,
     data_name: str | None = None,
+    on_phase: PhaseCallback | None = None,
 ) -> RunResult:
     """Train on a CSV file, write ``bundle.zip`` and its model card into ``out_dir``.
 
@@ -393,5 +447,8 @@ def train_and_export(
         data_name=data_name or Path(data_path).name,
         on_epoch=on_epoch,
         stop_event=stop_event,
+        on_phase=on_phase,
     )
-    return export_run(run, Path(out_dir) / "bundle.zip")
+    if run.test_outputs is not None:
+        run.test_outputs.save(Path(out_dir) / TEST_OUTPUTS_FILE)
+    return export_run(run, Path(out_dir) / "bundle.zip", on_phase)

@@ -41,6 +41,7 @@ from core.bundle.layout import (
     REQUIREMENTS_TXT,
     RUNTIME_PACKAGE,
     SAVED_MODEL,
+    SAVED_MODEL_RAW,
     SCHEMA_JSON,
 )
 from core.bundle.writer import BundleReport, load_bundle, predict_command, write_bundle
@@ -148,7 +149,7 @@ def test_every_format_is_written_and_checked(exported, task: str) -> None:
     item = exported[task]
     report: BundleReport = item.report
     assert report.left_out == {}
-    assert set(report.checks) == {MODEL_KERAS, SAVED_MODEL, MODEL_TFLITE}
+    assert set(report.checks) == {MODEL_KERAS, SAVED_MODEL, SAVED_MODEL_RAW, MODEL_TFLITE}
     assert max(report.checks.values()) <= TOLERANCE
     with zipfile.ZipFile(item.path) as archive:
         names = set(archive.namelist())

@@ -36,6 +36,7 @@ from core.jobs.states import (
     ACTIVE_STATES,
     FINAL_STATES,
     JOB_ID_PATTERN,
+    TAIL_PHASES,
     JobPhase,
     JobState,
     job_phase,
@@ -289,6 +290,39 @@ def test_states_and_phases_are_defined_once_and_cover_every_case() -> None:
     assert job_phase(JobState.RUNNING, waits_for_slot=False, epoch=1) == JobPhase.TRAINING
     for state in FINAL_STATES:
         assert job_phase(state, waits_for_slot=False, epoch=3) == state.value
+    # After the last pass: the tail step the process recorded; anything else is ignored.
+    for phase in TAIL_PHASES:
+        assert job_phase(JobState.RUNNING, waits_for_slot=False, epoch=3, step=phase) == phase
+    assert job_phase(JobState.RUNNING, waits_for_slot=False, epoch=3, step="x") == "training"
+    assert job_phase(JobState.FINISHED, waits_for_slot=False, epoch=3, step="testing") == (
+        "finished"
+    )
+
+
+def test_a_running_job_reports_its_tail_step_and_its_progress(workspace: Path) -> None:
+    """status.json's step, read and checked: a damaged count is dropped, not trusted."""
+    runner = LocalJobRunner(workspace, max_concurrent=1)
+    raw = {"state": "running", "epoch": 4, "history_length": 0, "started_at": 1.0}
+    folder = make_job_folder(
+        workspace, jid("tail"), {**raw, "step": "packaging", "step_done": 2, "step_total": 4}
+    )
+    fd = hold_lock(folder / "lock")  # alive
+    try:
+        status = runner.status(jid("tail"))
+        assert status.phase == JobPhase.PACKAGING and status.training_over
+        assert (status.step_done, status.step_total) == (2, 4)
+        runner.stop(jid("tail"))  # the model is trained: a stop would only throw it away
+        assert not (folder / "stop").exists()
+        write_json_atomic(folder / "status.json", {**raw, "step": "testing", "step_done": "2"})
+        status = runner.status(jid("tail"))
+        assert status.phase == JobPhase.TESTING and status.step_done is None
+        write_json_atomic(folder / "status.json", raw)
+        status = runner.status(jid("tail"))
+        assert status.phase == JobPhase.TRAINING and not status.training_over
+        runner.stop(jid("tail"))
+        assert (folder / "stop").exists() and runner.status(jid("tail")).stop_requested
+    finally:
+        os.close(fd)
 
 
 @pytest.mark.parametrize(("slots", "phase"), [(1, JobPhase.WAITING), (2, JobPhase.STARTING)])
@@ -532,7 +566,9 @@ def test_finished_job_reads_the_same_after_a_restart(finished_job) -> None:
 
 
 @pytest.mark.slow
-def test_stop_ends_a_running_job_early(workspace: Path) -> None:
+def test_stop_ends_training_within_one_batch_then_goes_through_the_tail(workspace: Path) -> None:
+    """A real job of many passes of dozens of batches: stopped mid-training, it runs one more
+    batch (counted by the trainer, not timed), then says each tail step."""
     runner = LocalJobRunner(workspace, max_concurrent=1)
     job_id = runner.submit(
         churn_csv_bytes(600),
@@ -541,12 +577,40 @@ def test_stop_ends_a_running_job_early(workspace: Path) -> None:
     )
     wait_for(runner, job_id, lambda s: s.epoch >= 1 or not s.is_active)
     runner.stop(job_id)
-    assert runner.status(job_id).stop_requested
-    final = wait_for(runner, job_id, lambda s: not s.is_active)
+    requested_at = runner.status(job_id)
+    assert requested_at.stop_requested
+    seen: list[JobStatus] = []
+    final = wait_for(runner, job_id, lambda s: not s.is_active, seen=seen)
     assert final.state == "finished", final.error
     assert final.result.stopped_because == "stopped_by_user"
-    assert 1 <= final.epoch < 100  # well before the 500 allowed epochs
+    raw = json.loads((workspace / "jobs" / job_id / "status.json").read_text())
+    assert raw["batches_after_stop"] == 1, raw  # the batch running when the request came
+    per_epoch = -(-final.result.data.n_train // 4)
+    assert per_epoch > 20  # many batches per pass, so a whole pass more would show
+    assert raw["batches"] <= (requested_at.epoch + 1) * per_epoch
+    assert final.epoch <= requested_at.epoch + 1 < 500
     assert final.result.epochs_run == final.epoch == len(final.history)
+    # The tail steps come in order, after training, and the history stays readable all along.
+    tail = [s.phase for s in seen if s.phase in TAIL_PHASES]
+    assert tail and tail == sorted(tail, key=TAIL_PHASES.index)
+    assert all(len(s.history) == s.epoch for s in seen)
+
+
+@pytest.mark.slow
+def test_the_steps_after_training_are_reported_in_order_with_packagings_parts(
+    tmp_path: Path,
+) -> None:
+    from core.bundle.writer import PACKAGING_STEPS
+    from core.pipeline import train_and_export
+
+    data = tmp_path / "churn.csv"
+    data.write_bytes(churn_csv_bytes(300))
+    calls: list[tuple[str, int | None, int | None]] = []
+    train_and_export(
+        data, tiny_recipe(), tmp_path, on_phase=lambda *call: calls.append(tuple(call))
+    )
+    assert [phase for phase, _, _ in calls][:3] == ["testing", "comparing", "packaging"]
+    assert calls[3:] == [("packaging", n, PACKAGING_STEPS) for n in range(1, PACKAGING_STEPS + 1)]
 
 
 @pytest.mark.slow

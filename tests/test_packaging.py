@@ -45,6 +45,7 @@ REQUIRED_DEPENDENCIES = {
     "plotly",
     "pydantic",
     "charset-normalizer",
+    "jinja2",
 }
 PORTABLE_THIRD_PARTY = {"numpy", "pandas", "charset_normalizer"}
 TENSORFLOW_NAMES = {"tensorflow", "keras", "tf_keras"}
@@ -61,6 +62,8 @@ TENSORFLOW_FREE_MODULES = [
     "core.model.starting_recipe",
     "core.model.reference",
     "core.quiet_tensorflow",
+    # The Export page (and later the Runs page) renders reports.
+    "core.report",
 ]
 
 

@@ -23,12 +23,15 @@ from helpers import jid
 from streamlit.testing.v1 import AppTest
 
 import core.jobs.runner
+from core.errors import TrainingError
 from core.evaluation import metrics as evaluation
 from core.evaluation.baselines import baseline_metrics
 from core.evaluation.verdict import verdict
-from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
+from core.jobs.catalog import RunMeta, check_deletable, clean_run_name, default_run_name
+from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE, RESTART_NO_DATA
 from core.jobs.states import JobPhase, check_job_id, no_such_run
 from core.jobs.status import JobStatus
+from core.model.recipe import Recipe
 from core.model.tasks import task_spec
 from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
 
@@ -38,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from ui.text import escape_markdown  # noqa: E402
 
 APP = ROOT / "app.py"
-PAGES = ["home", "data", "design", "train", "evaluate", "export", "predict"]
+PAGES = ["home", "data", "design", "train", "evaluate", "export", "predict", "runs"]
 TIMEOUT = 60  # seconds per script run: profiling a sample on a busy 2-core machine
 
 
@@ -176,10 +179,16 @@ class FakeRunner:
         self.restarted: list[str] = []
         self.statuses: dict[str, JobStatus] = {}
         self.artifacts: dict[tuple[str, str], Path] = {}
+        self.metas: dict[str, RunMeta] = {}
+        self.recipes: dict[str, Recipe] = {}
+        self.inputs: dict[str, tuple[bytes, str, Recipe]] = {}
+        self.deleted: list[str] = []
 
     def submit(self, data, data_name, recipe) -> str:
         job_id = jid(f"job{len(self.submitted) + 1}")
         self.submitted.append((data, data_name, recipe))
+        if isinstance(recipe, Recipe):
+            self.recipes[job_id] = recipe
         self.statuses[job_id] = job_status(job_id, "queued", queue_position=1)
         return job_id
 
@@ -201,6 +210,38 @@ class FakeRunner:
 
     def artifact(self, job_id: str, name: str) -> Path | None:
         return self.artifacts.get((job_id, name))
+
+    def recipe(self, job_id: str) -> Recipe | None:
+        self.status(job_id)
+        return self.recipes.get(job_id)
+
+    def run_inputs(self, job_id: str) -> tuple[bytes, str, Recipe]:
+        self.status(job_id)
+        if job_id not in self.inputs:
+            raise TrainingError(RESTART_NO_DATA)
+        return self.inputs[job_id]
+
+    def meta(self, job_id: str) -> RunMeta:
+        # The real rules (default name, name check, who may be deleted), fake storage.
+        status = self.status(job_id)
+        if job_id not in self.metas:
+            recipe = self.recipe(job_id)
+            self.metas[job_id] = RunMeta(
+                name=default_run_name(recipe or Recipe()),
+                data_name=status.data_name,
+                data_sha256="ab" * 32,
+                target=recipe.target if recipe else None,
+            )
+        return self.metas[job_id]
+
+    def rename(self, job_id: str, name: str) -> RunMeta:
+        self.metas[job_id] = replace(self.meta(job_id), name=clean_run_name(name))
+        return self.metas[job_id]
+
+    def delete(self, job_id: str) -> None:
+        check_deletable(self.status(job_id))
+        self.deleted.append(job_id)
+        del self.statuses[job_id]
 
 
 @pytest.fixture
@@ -595,7 +636,7 @@ def test_training_starts_shows_progress_and_stops(runner):
     assert "Epoch 3 of at most 20" in app.get("progress")[0].proto.text
     assert any("training" in text for text in markdown_texts_of(app.sidebar))
     titles = [chart_title(spec) for spec in charts(app)]
-    assert len(titles) == 2 and any("loss" in t for t in titles)
+    assert len(titles) == 2 and any(t.startswith("Error (cross-entropy)") for t in titles)
     assert [len(spec["data"][0]["x"]) for spec in charts(app)] == [3, 3]
     # Whole epochs on the x axis, one tick each while there are few.
     assert {spec["layout"]["xaxis"]["tickformat"] for spec in charts(app)} == {"d"}

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from core.model.tasks import loss_name_for_metric
 from core.results import ColumnImportance, EpochReport
 from ui.text import escape_chart_text as esc
 
@@ -24,6 +25,8 @@ TEXT = {
     "shortcut": "direct path",
     "epoch": "Epoch (pass over the data)",
     "loss": "Error (loss) - lower is better",
+    "loss_named": "Error ({name}) - lower is better",
+    "kept": "kept: pass {epoch}",
     "training": "Training rows",
     "validation": "Validation rows",
     "predicted": "Predicted",
@@ -145,8 +148,23 @@ def network_diagram(
     return _layout(fig, TEXT["network_title"].format(params=int(n_parameters)), height=300)
 
 
-def history_figure(history: Sequence[EpochReport], which: str) -> go.Figure:
-    """Training and validation curves per epoch: ``which`` is "loss" or "metric"."""
+def kept_epoch(history: Sequence[EpochReport], best_epoch: int | None = None) -> int | None:
+    """The pass whose weights are kept: ``best_epoch`` once known, else the lowest
+    validation error so far (the trainer's own rule while it trains)."""
+    if best_epoch is not None:
+        return best_epoch
+    finite = [r for r in history if isinstance(r.val_loss, float) and math.isfinite(r.val_loss)]
+    return min(finite, key=lambda r: r.val_loss).epoch if finite else None
+
+
+def history_figure(
+    history: Sequence[EpochReport], which: str, best_epoch: int | None = None
+) -> go.Figure:
+    """Training and validation curves per epoch: ``which`` is "loss" or "metric".
+
+    The kept (best) pass is marked (``best_epoch``, or the lowest validation error so far),
+    and the loss is named in plain words (cross-entropy, mean squared error).
+    """
     epochs = [report.epoch for report in history]
     metric_name = next((report.metric_name for report in history if report.metric_name), "")
     loss = which == "loss"
@@ -165,7 +183,34 @@ def history_figure(history: Sequence[EpochReport], which: str) -> go.Figure:
                 marker={"size": 4},
             )
         )
-    title = TEXT["loss"] if which == "loss" else esc(str(metric_name).capitalize())
+    if which == "loss":
+        loss_name = loss_name_for_metric(str(metric_name))
+        title = TEXT["loss_named"].format(name=loss_name) if loss_name else TEXT["loss"]
+    else:
+        title = esc(str(metric_name).capitalize())
+    kept = kept_epoch(history, best_epoch)
+    if kept is not None:
+        # A shape and an annotation, not add_vline: the same line at a fifth of the cost, and
+        # the live panel redraws both charts every second.
+        fig.add_shape(
+            type="line",
+            x0=kept,
+            x1=kept,
+            xref="x",
+            y0=0,
+            y1=1,
+            yref="paper",
+            line={"color": "#2ca02c", "dash": "dash", "width": 1},
+        )
+        fig.add_annotation(
+            x=kept,
+            y=1,
+            xref="x",
+            yref="paper",
+            text=TEXT["kept"].format(epoch=kept),
+            showarrow=False,
+            yanchor="bottom",
+        )
     last = max((e for e in epochs if isinstance(e, (int, float))), default=1)
     # Epochs are whole numbers: one tick per epoch while there are few, never "0.2, 0.4...";
     # half an epoch of room on each side keeps the first and last points off the edges.

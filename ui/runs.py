@@ -25,11 +25,16 @@ TEXT = {
         JobPhase.WAITING: "waiting",
         JobPhase.STARTING: "starting",
         JobPhase.TRAINING: "training",
+        JobPhase.TESTING: "testing",
+        JobPhase.COMPARING: "comparing with baselines",
+        JobPhase.PACKAGING: "packaging",
         JobPhase.FINISHED: "finished",
         JobPhase.FAILED: "failed",
         JobPhase.CANCELLED: "cancelled",
         JobPhase.INTERRUPTED: "interrupted",
     },
+    # A finished run that ended badly says how, not "finished" (its page says why).
+    "ended": {"diverged": "diverged", "stopped_by_user": "stopped"},
     "columns": {"when": "Started", "name": "Data", "state": "State", "epochs": "Epochs"},
 }
 RUNS_SHOWN = 20
@@ -38,6 +43,12 @@ RUNS_SHOWN = 20
 def started_at(timestamp: float | None) -> str:
     """When a run started, to the minute ("2026-12-01 15:20"), or "?" when unknown."""
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M") if timestamp else "?"
+
+
+def state_words(job: Any) -> str:
+    """How a run is listed: its phase, or how it ended when that was not a normal finish."""
+    ended = job.result.stopped_because if job.result is not None else None
+    return TEXT["ended"].get(ended, TEXT["phases"][job.phase])
 
 
 def runs_table(jobs: list[Any], polled: bool) -> None:
@@ -61,7 +72,7 @@ def runs_table(jobs: list[Any], polled: bool) -> None:
         {
             cols["when"]: started_at(job.created_at),
             cols["name"]: job.data_name,
-            cols["state"]: TEXT["phases"][job.phase],
+            cols["state"]: state_words(job),
             cols["epochs"]: None if is_active(job) and not polled else job.epoch,
         }
         for job in jobs[:RUNS_SHOWN]

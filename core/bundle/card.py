@@ -21,12 +21,18 @@ from core.bundle.layout import (
     RECIPE_JSON,
     REQUIREMENTS_TXT,
     RUNTIME_PACKAGE,
+    SAVED_MODEL,
+    SAVED_MODEL_RAW,
     SCHEMA_JSON,
 )
+from core.bundle.serving_card import serving_section
+from core.evaluation.decision_text import outcome_sentences
+from core.evaluation.decisions import DecisionCurve
 from core.evaluation.measures import METRIC_LABELS, format_metric, metric_label
 from core.markdown import escape_markdown as md
 from core.model.choices import ACTIVATIONS, OPTIMIZERS
 from core.portable.choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING, SCALINGS
+from core.portable.decision import DEFAULT_THRESHOLD, SCHEMA_KEY
 from core.portable.tasks import PREDICTION, probability_column
 from core.results import DataSummary, RunResult
 
@@ -34,6 +40,9 @@ if TYPE_CHECKING:  # the pipeline imports TensorFlow; the card only reads the ru
     from core.pipeline import TrainedRun
 
 MAX_LISTED_VALUES = 12
+# The yes/no decision has its own section, so a bundle re-exported with another threshold
+# (core.bundle.threshold) replaces exactly that section.
+DECISION_HEADING = "## The yes/no decision"
 
 
 def quoted(value: Any) -> str:
@@ -63,6 +72,14 @@ def render_model_card(
         raise ValueError("a model card needs the run's data summary (result.data)")
     sections = [
         _what_it_predicts(task, run.preprocessor),
+        decision_section(
+            DEFAULT_THRESHOLD,
+            run.result.evaluation.get("decisions"),
+            task.target,
+            task.class_labels,
+        )
+        if task.spec.yes_no
+        else "",
         _data_section(data, run.preprocessor, run.column_profiles),
         _training_section(run.recipe, task, run.result.batch_size),
         _quality_section(run.result),
@@ -71,7 +88,12 @@ def render_model_card(
         _files_section(files, left_out),
         _usage_section(task),
     ]
-    return "\n\n".join(sections).rstrip() + "\n"
+    if SAVED_MODEL + "/" in files or SAVED_MODEL in files:
+        raw_reason = left_out.get(SAVED_MODEL_RAW, "")
+        sections.append(
+            serving_section(run, included=SAVED_MODEL_RAW not in left_out, reason=raw_reason)
+        )
+    return "\n\n".join(section for section in sections if section).rstrip() + "\n"
 
 
 def _what_it_predicts(task: Any, preprocessor: Any) -> str:
@@ -88,14 +110,49 @@ def _what_it_predicts(task: Any, preprocessor: Any) -> str:
         listed = ", ".join(quoted(label) for label in labels)
         lines.append(f"Possible outcomes, in the order the model reports them: {listed}.")
         example = quoted(probability_column(labels[-1] if labels else "…"))
+        # A yes/no answer follows the decision threshold (next section), not the likelier side.
+        answer = "its answer" if outputs.single_probability else "the most likely outcome"
         lines.append(
-            f"For each row it gives the most likely outcome (column `{PREDICTION}`) and how "
-            f"likely each outcome is, from 0 to 1 (columns such as {example})."
+            f"For each row it gives {answer} (column `{PREDICTION}`) and how likely each "
+            f"outcome is, from 0 to 1 (columns such as {example})."
         )
-        if outputs.single_probability:
-            lines.append(
-                f"The outcome shown is {quoted(labels[1])} when its probability is above 0.5."
-            )
+    return "\n".join(lines)
+
+
+def decision_section(
+    threshold: float, decisions: Mapping[str, Any] | None, target: str, labels: Sequence[str]
+) -> str:
+    """When a yes/no model answers its second outcome, and what that means on the test rows.
+
+    ``decisions`` is the run's decision curve (``DecisionCurve.to_dict()``), when known.
+    """
+    labels = [str(label) for label in labels]
+    chosen = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
+    lines = [
+        DECISION_HEADING,
+        "",
+        f"The model answers {quoted(labels[1])} when the probability of {quoted(labels[1])} is "
+        f"at least **{threshold:.2f}**, and {quoted(labels[0])} otherwise.",
+    ]
+    if chosen:
+        lines.append(
+            f"This threshold was chosen in Trainboard instead of the usual {DEFAULT_THRESHOLD}: "
+            "a lower threshold catches more, at the price of more false alarms."
+        )
+    else:
+        lines.append(
+            "This is the usual threshold; a lower one catches more, at the price of more false "
+            "alarms, and a higher one raises fewer alarms but misses more."
+        )
+    if decisions:
+        outcome = DecisionCurve.from_dict(dict(decisions)).at(threshold)
+        lines += ["", "On the test rows, at this threshold:", ""]
+        lines += [f"- {md(sentence)}" for sentence in outcome_sentences(outcome, target, labels)]
+    lines += [
+        "",
+        f"The threshold is saved in `{SCHEMA_JSON}` (`{SCHEMA_KEY}`); `{PREDICT_SCRIPT}` and "
+        "Trainboard predict with it.",
+    ]
     return "\n".join(lines)
 
 
@@ -258,8 +315,9 @@ def _files_section(files: Sequence[str], left_out: Mapping[str, str]) -> str:
     lines += [
         "",
         f"Every network file takes one input: a table of numbers made from the raw columns by "
-        f"`{RUNTIME_PACKAGE}` (the statistics are in `{SCHEMA_JSON}`). Each file was loaded back "
-        "and checked to give the same predictions as the trained model before it was included.",
+        f"`{RUNTIME_PACKAGE}` (the statistics are in `{SCHEMA_JSON}`); the SavedModel can also "
+        "take the raw columns (see the last section). Each file was loaded back and checked to "
+        "give the same predictions as the trained model before it was included.",
     ]
     return "\n".join(lines)
 

@@ -20,7 +20,10 @@ import numpy as np
 import pandas as pd
 
 from core.bundle.layout import BUNDLE_FORMAT
+from core.evaluation.decisions import decision_document
+from core.evaluation.whatif import fields_of
 from core.files import dump_json
+from core.portable.decision import DEFAULT_THRESHOLD, SCHEMA_KEY
 from core.portable.preprocess import CATEGORICAL, Preprocessor
 from core.results import EpochReport
 
@@ -79,6 +82,7 @@ def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
     profiles = run.column_profiles
     categorical = {spec.name: spec for spec in preprocessor.categorical}
     numeric = {spec.name: spec for spec in preprocessor.numeric}
+    typical = {field.name: field.typical for field in fields_of(preprocessor)}
     inputs = []
     for name, kind in preprocessor.column_kinds().items():
         entry: dict[str, Any] = {
@@ -90,8 +94,13 @@ def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
             entry["empty_cells"] = categorical[name].missing
         else:
             entry["empty_cells"] = numeric[name].impute
+            entry["range"] = [numeric[name].minimum, numeric[name].maximum]
+        # The training median or most frequent category: where the what-if form starts.
+        entry["typical"] = typical[name]
         inputs.append(entry)
     spec = task.spec
+    # A yes/no model's answer depends on the decision threshold (a person may change it later).
+    decision = {SCHEMA_KEY: DEFAULT_THRESHOLD} if spec.yes_no else {}
     return {
         "bundle_format": BUNDLE_FORMAT,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -101,6 +110,7 @@ def build_schema(run: TrainedRun, versions: dict[str, str]) -> dict[str, Any]:
         "class_labels": labels,
         "input_columns": inputs,
         "prediction_columns": spec.outputs.output_columns(labels),
+        **decision,
         "model_input": {"shape": [None, preprocessor.n_features], "dtype": "float32"},
         "model_output": {
             "shape": [None, spec.output_units(len(labels))],
@@ -119,6 +129,9 @@ def metrics_document(
     """The content of metrics.json: test results, baselines, verdict and format checks."""
     document = run.result.metrics_file()
     document["bundle_format"] = BUNDLE_FORMAT
+    if run.result.task == "binary":
+        decisions = run.result.evaluation.get("decisions")
+        document.update(decision_document(decisions, DEFAULT_THRESHOLD))
     included = {name: {"included": True, "max_difference": value} for name, value in checks.items()}
     missing = {name: {"included": False, "reason": reason} for name, reason in left_out.items()}
     document["formats"] = {**included, **missing}

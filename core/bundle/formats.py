@@ -9,7 +9,7 @@ reason, and the bundle leaves it out instead of shipping it broken.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +83,31 @@ def load_keras(path: Path) -> keras.Model:
 # --- TensorFlow SavedModel -----------------------------------------------------------------------
 
 
-def export_saved_model(model: keras.Model, folder: Path) -> None:
-    model.export(str(folder), format="tf_saved_model", verbose=False)
+def export_saved_model(
+    model: keras.Model, folder: Path, endpoints: Mapping[str, Any] | None = None
+) -> None:
+    """Write the SavedModel: ``serving_default`` on the feature matrix, plus ``endpoints``.
+
+    ``endpoints`` maps a signature name to an object with ``fn`` and ``input_signature``
+    (see :func:`core.bundle.serving.raw_endpoint`).
+    """
+    if not endpoints:
+        model.export(str(folder), format="tf_saved_model", verbose=False)
+        return
+    import tensorflow as tf
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    (matrix,) = model.inputs
+    # The first endpoint is also written as "serving_default", as model.export does.
+    archive.add_endpoint(
+        "serve",
+        model.__call__,
+        input_signature=[tf.TensorSpec(tuple(matrix.shape), tf.float32, name=matrix.name)],
+    )
+    for name, endpoint in endpoints.items():
+        archive.add_endpoint(name, endpoint.fn, input_signature=endpoint.input_signature)
+    archive.write_out(str(folder), verbose=False)
 
 
 def saved_model_outputs(folder: Path, features: np.ndarray) -> np.ndarray:

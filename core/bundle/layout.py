@@ -24,8 +24,15 @@ PREDICT_SCRIPT = "predict.py"
 REQUIREMENTS_TXT = "requirements.txt"
 TRAIN_SCRIPT = "train.py"  # the run as a standalone pandas + scikit-learn + Keras script
 TRAIN_NOTEBOOK = "train.ipynb"  # the same, as a Jupyter notebook
+REPORT_HTML = "report.html"  # the run as a self-contained page to share (core/report)
 RUNTIME_PACKAGE = "trainboard_runtime"  # a folder: a verbatim copy of core/portable
 DEFAULT_PREDICTIONS = "predictions.csv"  # written in the current folder unless told otherwise
+
+# SavedModel signatures: the prepared matrix (the default), and the raw columns by name.
+DEFAULT_SIGNATURE = "serving_default"
+RAW_SIGNATURE = "serving_raw"
+# Key of the raw-columns signature among the checked (or left out) formats of a bundle.
+SAVED_MODEL_RAW = f"{SAVED_MODEL}:{RAW_SIGNATURE}"
 
 # Formats that may be left out (with the reason) when they cannot be written or verified.
 OPTIONAL_FORMATS = (SAVED_MODEL, MODEL_TFLITE)
@@ -61,16 +68,19 @@ BUNDLE_FILES: dict[str, tuple[str, str]] = {
         f'`keras.saving.load_model("{MODEL_KERAS}", safe_mode=True)`',
     ),
     SAVED_MODEL + "/": (
-        "The same network as a TensorFlow SavedModel (for TensorFlow Serving and other tools).",
-        f'`tf.saved_model.load("{SAVED_MODEL}").signatures["serving_default"]`',
+        "The same network as a TensorFlow SavedModel (for TensorFlow Serving and other tools): "
+        f"`{DEFAULT_SIGNATURE}` takes the prepared table of numbers, `{RAW_SIGNATURE}` the raw "
+        "columns by name (see below).",
+        f'`tf.saved_model.load("{SAVED_MODEL}").signatures["{RAW_SIGNATURE}"]`',
     ),
     MODEL_TFLITE: (
         "The same network for phones and small devices (LiteRT, formerly TensorFlow Lite).",
         "Any LiteRT / TensorFlow Lite interpreter.",
     ),
     SCHEMA_JSON: (
-        "The input columns, their kinds and known categories, the classes, the fitted "
-        "preprocessing statistics and the software versions used.",
+        "The input columns, their kinds, known categories, typical values and training "
+        "ranges, the classes, the fitted preprocessing statistics and the software versions "
+        "used.",
         "Read it to know what data the model expects.",
     ),
     RECIPE_JSON: (
@@ -84,6 +94,11 @@ BUNDLE_FILES: dict[str, tuple[str, str]] = {
     HISTORY_CSV: (
         "The learning curves, one row per pass over the training data (epoch).",
         "Open it in a spreadsheet to plot the curves.",
+    ),
+    REPORT_HTML: (
+        "A report to share: the verdict, scores with their ranges, the learning curves, which "
+        "columns matter and the recipe, with interactive charts. One self-contained file.",
+        "Open it in any browser (no internet needed), or send it by e-mail.",
     ),
     MODEL_CARD: ("This card.", "Read it first."),
 }

@@ -32,6 +32,7 @@ from core.bundle.layout import (
 )
 from core.bundle.safety import check_model_config, extract_all, open_archive, read_model_config
 from core.errors import BundleError
+from core.portable.decision import threshold_from_schema
 from core.portable.outputs import predict_frame
 from core.portable.predicting import (
     Predictions,
@@ -80,6 +81,11 @@ class LoadedBundle:
     def input_columns(self) -> list[str]:
         return self.preprocessor.input_columns
 
+    @property
+    def decision_threshold(self) -> float | None:
+        """Yes/no models: the probability from which the second outcome is predicted."""
+        return threshold_from_schema(self.schema)
+
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Predict raw rows; see :func:`core.portable.outputs.predict_frame`.
 
@@ -88,7 +94,14 @@ class LoadedBundle:
         PredictionInputError
             Naming the required columns that are missing, or a number column holding text.
         """
-        return predict_frame(self.model, self.preprocessor, self.task, self.class_labels, frame)
+        return predict_frame(
+            self.model,
+            self.preprocessor,
+            self.task,
+            self.class_labels,
+            frame,
+            self.decision_threshold,
+        )
 
     def predict_file(
         self,
@@ -96,8 +109,12 @@ class LoadedBundle:
         *,
         name: str | None = None,
         sheet: str | None = None,
+        threshold: float | None = None,
     ) -> Predictions:
         """Read a file of rows and predict it; see :func:`core.portable.predicting.predict_file`.
+
+        ``threshold`` replaces the bundle's own decision threshold (the Predict page passes
+        the one chosen on the Evaluate page for the run just trained).
 
         Raises
         ------
@@ -112,6 +129,7 @@ class LoadedBundle:
             source,
             name=name,
             sheet=sheet,
+            threshold=self.decision_threshold if threshold is None else threshold,
         )
 
 
@@ -211,6 +229,7 @@ def check_schema(schema: dict[str, Any]) -> tuple[Preprocessor, TargetEncoder]:
         ) from error
     if width < 1:
         raise BundleError(DAMAGED.format(what=what, why="no input column is described"))
+    threshold_from_schema(schema)  # a damaged threshold is refused before any prediction
     if encoder.task != task or [str(c) for c in encoder.class_labels] != [str(c) for c in labels]:
         raise BundleError(
             DAMAGED.format(what=what, why="the target description disagrees with itself")
@@ -314,7 +333,8 @@ def predict_command(
     Returns
     -------
     dict
-        ``{"bundle", "data", "out", "task", "target", "headline"}`` and
+        ``{"bundle", "data", "out", "task", "target", "headline", "decision_threshold"}``
+        (None unless yes/no) and
         :meth:`~core.portable.predicting.Predictions.summary`: ``"rows", "predicted",
         "not_predicted", "prediction_counts"`` (classification) or ``"prediction_mean"``
         (numbers), ``"columns", "notes"``.
@@ -331,7 +351,12 @@ def predict_command(
     rows = read_rows_to_predict(data, name=data.name, sheet=sheet)
     bundle = load_bundle(Path(bundle_path), rows=rows.values)
     predictions = predict_rows(
-        bundle.model, bundle.preprocessor, bundle.task, bundle.class_labels, rows
+        bundle.model,
+        bundle.preprocessor,
+        bundle.task,
+        bundle.class_labels,
+        rows,
+        bundle.decision_threshold,
     )
     write_predictions(predictions, out)
     return {
@@ -341,5 +366,6 @@ def predict_command(
         "task": bundle.task,
         "target": bundle.target,
         "headline": predictions.headline(bundle.target),
+        "decision_threshold": bundle.decision_threshold,
         **predictions.summary(),
     }

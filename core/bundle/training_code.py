@@ -158,6 +158,15 @@ def bundle_member(bundle: Path, name: str) -> bytes | None:
         return None
 
 
+def bundle_has(bundle: Path, name: str) -> bool:
+    """Whether a bundle's zip holds ``name`` (without reading the file itself)."""
+    try:
+        with zipfile.ZipFile(bundle) as archive:
+            return name in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def split_cells(text: str) -> list[Cell]:
     """The cells of a rendered template, in order (text before the first marker is dropped)."""
     cells: list[Cell] = []

@@ -5,7 +5,8 @@ the network as ``model.keras``, a TensorFlow SavedModel and a LiteRT file; the
 preprocessing code (``trainboard_runtime/``, a verbatim copy of ``core/portable``)
 with its fitted statistics in ``schema.json``; a standalone ``predict.py`` with its
 ``requirements.txt``; the recipe, the test results, the learning curves and a model
-card; the run as code (``train.py``, ``train.ipynb``, see :mod:`.training_code`).
+card; the run as code (``train.py``, ``train.ipynb``, see :mod:`.training_code`) and as a
+report to share (``report.html``, see :mod:`core.report`).
 Every network format is loaded back and checked on real rows before it is
 included; a format that fails is left out and the reason reported, never shipped
 broken. The zip is written to a temporary file, opened again with
@@ -23,6 +24,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,9 +55,11 @@ from core.bundle.layout import (
     MODEL_TFLITE,
     PREDICT_SCRIPT,
     RECIPE_JSON,
+    REPORT_HTML,
     REQUIREMENTS_TXT,
     RUNTIME_PACKAGE,
     SAVED_MODEL,
+    SAVED_MODEL_RAW,
     SCHEMA_JSON,
     TRAIN_NOTEBOOK,
     TRAIN_SCRIPT,
@@ -72,6 +76,7 @@ from core.errors import BundleError
 from core.files import atomic_path
 from core.portable.outputs import model_outputs, predict_frame, to_safe_csv
 from core.portable.preprocess import Preprocessor
+from core.report import ReportRun, run_report
 
 __all__ = [
     "BundleReport",
@@ -101,7 +106,9 @@ class BundleReport:
     left_out
         Format -> plain reason, for formats that failed their check.
     checks
-        Format -> largest difference between its predictions and the trained model's.
+        Format -> largest difference between its predictions and the trained model's
+        (``saved_model:serving_raw``: the SavedModel's raw-columns signature against the
+        bundle's predictions, see :mod:`core.bundle.serving`).
     size_bytes
         Size of the zip.
     model_card
@@ -126,7 +133,16 @@ class BundleReport:
         }
 
 
-def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
+# What packaging reports as its progress: the three model formats, the report, then the
+# zip's own check.
+PACKAGING_STEPS = 5
+
+
+def write_bundle(
+    run: TrainedRun,
+    path: str | os.PathLike[str],
+    on_step: Callable[[int, int], None] | None = None,
+) -> BundleReport:
     """Write the export bundle of a trained run to ``path`` (a ``.zip``).
 
     Parameters
@@ -135,6 +151,10 @@ def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
         The trained run, as :func:`core.pipeline.train_run` returns it.
     path
         Where to write the zip. Nothing is left there if writing fails.
+    on_step
+        Called with (part, ``PACKAGING_STEPS``) as each part starts (the Keras file,
+        the SavedModel, the TFLite file, the report, then zipping and checking the whole),
+        so a page can say how far packaging is.
 
     Raises
     ------
@@ -154,17 +174,20 @@ def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
     with tempfile.TemporaryDirectory(prefix="trainboard-export-") as staging_name:
         staging = Path(staging_name)
         schema = build_schema(run, versions=software_versions())
+        step = on_step or (lambda part, total: None)
+        step(1, PACKAGING_STEPS)
         report.checks[MODEL_KERAS] = _write_keras(run, staging / MODEL_KERAS, rows, schema, formats)
         _write_schema(run, staging / SCHEMA_JSON, schema, rows)
-        for name, verify in (
-            (SAVED_MODEL, formats.verify_saved_model),
-            (MODEL_TFLITE, formats.verify_tflite),
-        ):
-            try:
-                report.checks[name] = verify(run.model, staging / name, check_features)
-            except formats.FormatCheckFailed as failure:
-                report.left_out[name] = str(failure)
-                _remove(staging / name)
+        step(2, PACKAGING_STEPS)
+        _write_saved_model(run, staging / SAVED_MODEL, check_features, rows, report, formats)
+        step(3, PACKAGING_STEPS)
+        try:
+            report.checks[MODEL_TFLITE] = formats.verify_tflite(
+                run.model, staging / MODEL_TFLITE, check_features
+            )
+        except formats.FormatCheckFailed as failure:
+            report.left_out[MODEL_TFLITE] = str(failure)
+            _remove(staging / MODEL_TFLITE)
         _write_standalone(staging, report)
         _write_training_code(run, staging, report)
         _write_text(staging / RECIPE_JSON, recipe_json(run.recipe))
@@ -172,12 +195,15 @@ def write_bundle(run: TrainedRun, path: str | os.PathLike[str]) -> BundleReport:
         _write_text(
             staging / METRICS_JSON, dump_json(metrics_document(run, report.checks, report.left_out))
         )
+        step(4, PACKAGING_STEPS)
+        _write_report(run, staging, report)
         report.files = sorted(
             entry.name + ("/" if entry.is_dir() else "") for entry in staging.iterdir()
         ) + [MODEL_CARD]
         report.model_card = render_model_card(run, files=report.files, left_out=report.left_out)
         _write_text(staging / MODEL_CARD, report.model_card)
         report.files.sort()
+        step(PACKAGING_STEPS, PACKAGING_STEPS)
         _zip_and_check(staging, target, run, rows)
     report.size_bytes = target.stat().st_size
     return report
@@ -212,6 +238,30 @@ def _write_keras(
             f"The trained network could not be saved as {MODEL_KERAS} ({type(error).__name__}: "
             f"{str(error).strip()[:200]}). Try training again; if it keeps failing, report it."
         ) from error
+
+
+def _write_saved_model(
+    run: TrainedRun,
+    folder: Path,
+    features: np.ndarray,
+    rows: pd.DataFrame,
+    report: BundleReport,
+    formats: Any,
+) -> None:
+    """The SavedModel with its raw-columns signature, each kept only if it checks out."""
+    from core.bundle.serving import write_saved_model
+
+    try:
+        written = write_saved_model(run, folder, features, rows)
+    except formats.FormatCheckFailed as failure:
+        report.left_out[SAVED_MODEL] = str(failure)
+        _remove(folder)
+        return
+    report.checks[SAVED_MODEL] = written.difference
+    if written.raw_difference is None:
+        report.left_out[SAVED_MODEL_RAW] = written.raw_reason
+    else:
+        report.checks[SAVED_MODEL_RAW] = written.raw_difference
 
 
 def _write_schema(run: TrainedRun, path: Path, schema: dict[str, Any], rows: pd.DataFrame) -> None:
@@ -263,6 +313,17 @@ def _write_training_code(run: TrainedRun, staging: Path, report: BundleReport) -
         for name in (TRAIN_SCRIPT, TRAIN_NOTEBOOK):
             _remove(staging / name)
         report.left_out[TRAIN_SCRIPT] = f"the training code could not be written ({error})"
+
+
+def _write_report(run: TrainedRun, staging: Path, report: BundleReport) -> None:
+    """report.html (the run as a page to share), or a reason the model card gives."""
+    try:
+        _write_text(staging / REPORT_HTML, run_report(ReportRun.from_trained(run)))
+    except Exception as error:  # noqa: BLE001 - a report must never cost the user the bundle
+        _remove(staging / REPORT_HTML)
+        report.left_out[REPORT_HTML] = (
+            f"the report could not be written ({type(error).__name__}: {str(error)[:200]})"
+        )
 
 
 def _zip_and_check(staging: Path, target: Path, run: TrainedRun, rows: pd.DataFrame) -> None:

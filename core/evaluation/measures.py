@@ -7,8 +7,9 @@ writing its value), so a score reads the same everywhere.
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from core.evaluation.formatting import format_number
 
 # Plain-language label and one-line explanation of every metric key.
 METRIC_LABELS: dict[str, tuple[str, str]] = {
@@ -51,12 +52,10 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
 # Errors and losses go down as the model gets better; every other metric goes up.
 LOWER_IS_BETTER = {"log_loss", "mae", "rmse", "mape", "median_absolute_error"}
 HIGHER_IS_BETTER = {key: key not in LOWER_IS_BETTER for key in METRIC_LABELS}
-HIGHER_IS_BETTER = {key: key not in LOWER_IS_BETTER for key in METRIC_LABELS}
 # Measures in the target's own units (the others are shares or scores on a fixed scale).
 UNIT_METRICS = ("mae", "rmse", "median_absolute_error")
 # Measures that are a share a person reads as a percentage.
 PERCENT_METRICS = ("mape",)
-NOT_AVAILABLE = "—"
 
 
 def metric_label(key: str) -> str:
@@ -68,22 +67,8 @@ def metric_label(key: str) -> str:
 def format_metric(value: Any, key: str = "") -> str:
     """A measure's value as a person reads it, the same in the app, the card and the CLI.
 
-    Shares as percentages ("12.3%"), large numbers with thousands separators ("12,346"
-    or "123.5"), tiny non-zero numbers with three significant digits ("0.000123"),
-    everything else with three decimals ("0.873"). A missing or undefined value is "—".
-    ``key`` names the measure (see :data:`METRIC_LABELS`) when it changes the writing.
+    ``key`` names the measure (see :data:`METRIC_LABELS`): shares such as MAPE are written
+    as percentages ("12.3%"), every other measure as a score. The writing itself is
+    :func:`core.evaluation.formatting.format_number`, the one number formatter.
     """
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return NOT_AVAILABLE
-    if not math.isfinite(value):
-        return NOT_AVAILABLE
-    if key in PERCENT_METRICS:
-        return f"{100 * value:.1f}%"
-    size = abs(value)
-    if size >= 1000:
-        return f"{value:,.0f}"
-    if size >= 100:
-        return f"{value:,.1f}"
-    if 0 < size < 0.01:
-        return f"{value:.3g}"
-    return f"{value:.3f}"
+    return format_number(value, "percent" if key in PERCENT_METRICS else "score")

@@ -13,8 +13,11 @@ Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
     recipe.json    the recipe            job.json      data name, creation time
     status.json    state, epoch, times   history.json  one dict per finished epoch
     result.json    the result dict       bundle.zip, bundle.model_card.md  the export
+    test_outputs.npz  the test rows' actual values and the network's outputs (paired comparisons)
     log.txt        the process's output  stop          a stop request (marker)
     lock           held (flock) by the job's process for as long as it lives
+    experiment.json  and other notes given to submit(): who the job belongs to
+    meta.json      the run's name, data fingerprint and target (core.jobs.catalog)
 
 Status is read from these files only, so a new runner (after a server restart)
 sees every job exactly as before. A job whose status says queued or running but
@@ -30,7 +33,9 @@ The job process itself is :mod:`core.jobs.process`
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -41,7 +46,10 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import TrainboardError, TrainingError
+from core.evaluation.test_outputs import TEST_OUTPUTS_FILE
 from core.files import read_json
+from core.jobs.catalog import new_run_meta, read_meta, write_meta
+from core.jobs.experiments import EXPERIMENT_FILE, ExperimentTag
 from core.jobs.process import (
     BUNDLE_FILE,
     DATA_FILE,
@@ -63,27 +71,30 @@ from core.jobs.process import (
     queue_counts,
     write_job_json,
 )
+from core.jobs.run_files import RESTART_NO_DATA, RunFilesMixin
 from core.jobs.states import JobState, check_job_id, new_job_id, no_such_run
 from core.jobs.status import JobRunner, JobStatus
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult, history_from_dicts
 
-# Files a page may offer for download through JobRunner.artifact().
-ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE)
+# Files a page may read or offer for download through JobRunner.artifact().
+ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE, TEST_OUTPUTS_FILE)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-RESTART_ACTIVE = "This run is still going; there is nothing to start again."
-RESTART_NO_DATA = (
-    "This run's copy of the data or of its settings is missing or damaged, so it cannot be "
-    "started again. Upload the data again and start a new run."
+# The files a job folder is made of: a note passed to submit() may not replace one of them.
+_JOB_FILES = frozenset(
+    {DATA_FILE, RECIPE_FILE, JOB_FILE, STATUS_FILE, HISTORY_FILE, RESULT_FILE, BUNDLE_FILE}
+    | {MODEL_CARD_FILE, LOG_FILE, STOP_FILE, LOCK_FILE}
 )
+
+RESTART_ACTIVE = "This run is still going; there is nothing to start again."
 
 
 # --- the local runner ------------------------------------------------------------------------
 
 
-class LocalJobRunner:
+class LocalJobRunner(RunFilesMixin):
     """Runs each job as its own process on this machine; state lives in the workspace folder.
 
     Parameters
@@ -110,8 +121,18 @@ class LocalJobRunner:
 
     # -- submitting ------------------------------------------------------------------------
 
-    def submit(self, data: bytes | Path, data_name: str, recipe: Recipe) -> str:
+    def submit(
+        self,
+        data: bytes | Path,
+        data_name: str,
+        recipe: Recipe,
+        *,
+        notes: dict[str, Any] | None = None,
+    ) -> str:
         """Copy the data and recipe into a new job folder and start the job's process.
+
+        ``notes`` (file name -> JSON data, e.g. ``experiment.json``) are written into the
+        folder before it becomes visible, so a job is never listed without them.
 
         Raises
         ------
@@ -119,6 +140,9 @@ class LocalJobRunner:
             If the job folder cannot be written or the process cannot be started
             (nothing is left behind in that case).
         """
+        for name in notes or {}:
+            if Path(name).name != name or name in _JOB_FILES or name.startswith("."):
+                raise ValueError(f"{name!r} cannot be a note file of a job")
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         (self.workspace / "slots").mkdir(exist_ok=True)
         job_id = new_job_id()
@@ -139,6 +163,10 @@ class LocalJobRunner:
             else:
                 shutil.copyfile(Path(data), staging / DATA_FILE)
             (staging / RECIPE_FILE).write_text(recipe.to_json(), encoding="utf-8")
+            for name, content in (notes or {}).items():
+                write_job_json(staging / name, content)
+            # Named and fingerprinted once, here: the Runs page reads it for every run.
+            write_meta(staging, new_run_meta(staging / DATA_FILE, data_name, recipe))
             write_job_json(staging / HISTORY_FILE, [])
             write_job_json(
                 staging / STATUS_FILE, {"state": JobState.QUEUED, "epoch": 0, "history_length": 0}
@@ -151,6 +179,7 @@ class LocalJobRunner:
                     "created_at": time.time(),
                     "max_epochs": recipe.training.max_epochs,
                     "max_concurrent": self.max_concurrent,
+                    "data_fingerprint": _fingerprint(staging / DATA_FILE),
                 },
             )
             os.rename(staging, job_dir)
@@ -285,14 +314,22 @@ class LocalJobRunner:
             error=str(error) if error else None,
             stop_requested=(job_dir / STOP_FILE).exists(),
             waits_for_slot=waits_for_slot,
+            recipe=_read_recipe(job_dir),
+            data_fingerprint=info.get("data_fingerprint") or None,
+            experiment=ExperimentTag.from_dict(read_json(job_dir / EXPERIMENT_FILE)),
+            **_tail_step(raw) if state == JobState.RUNNING else {},
         )
 
     # -- acting ----------------------------------------------------------------------------
 
     def stop(self, job_id: str) -> None:
-        """Ask a queued or running job to stop; a job that already ended is left alone."""
+        """Ask a queued or training job to stop; a job past its last pass is left alone.
+
+        Once training is over (testing, comparing, packaging) the model is trained: a stop
+        then would only throw it away, so it is not recorded (pages hide Stop by then).
+        """
         job_dir = self._job_dir(job_id)
-        if self._read_status(job_dir, allow_damaged=True).is_active:
+        if not self._read_status(job_dir, allow_damaged=True).training_over:
             (job_dir / STOP_FILE).touch(exist_ok=True)
 
     def restart(self, job_id: str) -> str:
@@ -300,6 +337,7 @@ class LocalJobRunner:
 
         The page that started the first run may be long gone (a refresh forgets the
         upload): the job folder keeps the bytes and the recipe, so nothing is asked again.
+        The new run keeps the old one's name.
 
         Raises
         ------
@@ -310,17 +348,22 @@ class LocalJobRunner:
         status = self._read_status(job_dir, allow_damaged=True)
         if status.is_active:
             raise TrainingError(RESTART_ACTIVE)
+        recipe = self._stored_recipe(job_dir)
         data = job_dir / DATA_FILE
-        try:
-            recipe = Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, TrainboardError):
-            raise TrainingError(RESTART_NO_DATA) from None
-        if not data.is_file():
+        if recipe is None or not data.is_file():
             raise TrainingError(RESTART_NO_DATA)
-        return self.submit(data, status.data_name or DATA_FILE, recipe)
+        # A run of an experiment started again stays part of its experiment.
+        tag = read_json(job_dir / EXPERIMENT_FILE)
+        notes = {EXPERIMENT_FILE: tag} if ExperimentTag.from_dict(tag) is not None else None
+        new_id = self.submit(data, status.data_name or DATA_FILE, recipe, notes=notes)
+        named = read_meta(job_dir)
+        if named is not None:  # the same run again: it keeps the name the person gave it
+            with contextlib.suppress(OSError, TrainboardError):
+                self.rename(new_id, named.name)
+        return new_id
 
     def artifact(self, job_id: str, name: str) -> Path | None:
-        """The path of a downloadable file of a job (``BUNDLE_FILE``, ``MODEL_CARD_FILE``)."""
+        """The path of one of a job's files named in ``ARTIFACT_NAMES``, once it exists."""
         if name not in ARTIFACT_NAMES:
             raise ValueError(f"{name!r} is not a job artifact; use one of {ARTIFACT_NAMES}")
         path = self._job_dir(job_id) / name
@@ -340,6 +383,34 @@ def _settled_state(job_dir: Path, raw: Any) -> tuple[dict[str, Any], JobState]:
         # have ended just after the first read: read once more before calling it interrupted.
         raw = read_json(job_dir / STATUS_FILE)
     return (raw if isinstance(raw, dict) else {}), JobState.INTERRUPTED
+
+
+def _fingerprint(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks (a large file never sits in memory twice)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_recipe(job_dir: Path) -> Recipe | None:
+    """The job's recipe, or None if recipe.json is missing or damaged."""
+    try:
+        return Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, TrainboardError):
+        return None
+
+
+def _tail_step(raw: dict[str, Any]) -> dict[str, Any]:
+    """The tail step a running job recorded (``step``, ``step_done``, ``step_total``), checked."""
+    step = raw.get("step")
+    if not isinstance(step, str):
+        return {}
+    counts = [raw.get("step_done"), raw.get("step_total")]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        counts = [None, None]
+    return {"step": step, "step_done": counts[0], "step_total": counts[1]}
 
 
 def _read_result(job_dir: Path) -> RunResult | None:

@@ -56,22 +56,39 @@ class JobPhase(_Words):
     A new job reads as queued for a moment while its process takes a free slot, and as
     running while it reads the data and builds the network: both are "starting". It is
     "waiting" only while the runs ahead of it and the runs training fill every slot.
+    After the last pass a running job goes through the tail steps (``TAIL_PHASES``), in
+    this order, which its process records in ``status.json`` as ``step``.
     """
 
     WAITING = "waiting"
     STARTING = "starting"
     TRAINING = "training"
+    TESTING = "testing"  # scoring the kept model on the held-out test rows, importance
+    COMPARING = "comparing"  # the simple baselines on the same rows, uncertainty ranges
+    PACKAGING = "packaging"  # writing and checking the export formats, the model card
     FINISHED = "finished"
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
 
 
-def job_phase(state: JobState, *, waits_for_slot: bool, epoch: int) -> JobPhase:
-    """The phase of a job in ``state`` that has finished ``epoch`` passes."""
+# The steps after training, in the order the job runs them: training is over (Stop no longer
+# applies) once a job reaches any of them.
+TAIL_PHASES = (JobPhase.TESTING, JobPhase.COMPARING, JobPhase.PACKAGING)
+
+
+def job_phase(
+    state: JobState, *, waits_for_slot: bool, epoch: int, step: str | None = None
+) -> JobPhase:
+    """The phase of a job in ``state`` that has finished ``epoch`` passes.
+
+    ``step`` is the tail step its process last recorded (a ``TAIL_PHASES`` value), if any.
+    """
     if state == JobState.QUEUED:
         return JobPhase.WAITING if waits_for_slot else JobPhase.STARTING
     if state == JobState.RUNNING:
+        if step in {phase.value for phase in TAIL_PHASES}:
+            return JobPhase(step)
         return JobPhase.TRAINING if epoch > 0 else JobPhase.STARTING
     return JobPhase(state.value)
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from core.jobs.states import RESTARTABLE_STATES, JobPhase, JobState, job_phase
+from core.jobs.experiments import ExperimentTag
+from core.jobs.states import RESTARTABLE_STATES, TAIL_PHASES, JobPhase, JobState, job_phase
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult
+
+if TYPE_CHECKING:  # core.jobs.catalog reads JobStatus: import its types for hints only
+    from core.jobs.catalog import RunMeta
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,15 @@ class JobStatus:
     stop_requested: bool
     # Queued behind other runs: the runs ahead of it and the runs training fill every slot.
     waits_for_slot: bool = False
+    recipe: Recipe | None = None  # None when the job's recipe.json is missing or damaged
+    # sha256 of the data file as submitted: runs with the same one learned from the same rows.
+    data_fingerprint: str | None = None
+    experiment: ExperimentTag | None = None  # set for the runs of a one-click experiment
+    # After training: the tail step the job is in (a TAIL_PHASES value) and, where it can be
+    # counted, how far it is (e.g. packaging: the 2nd of 4 parts).
+    step: str | None = None
+    step_done: int | None = None
+    step_total: int | None = None
 
     @property
     def is_active(self) -> bool:
@@ -46,7 +59,17 @@ class JobStatus:
     @property
     def phase(self) -> JobPhase:
         """What the job is doing, as a page says it (waiting, starting, training...)."""
-        return job_phase(JobState(self.state), waits_for_slot=self.waits_for_slot, epoch=self.epoch)
+        return job_phase(
+            JobState(self.state),
+            waits_for_slot=self.waits_for_slot,
+            epoch=self.epoch,
+            step=self.step,
+        )
+
+    @property
+    def training_over(self) -> bool:
+        """Whether no more passes will run (the tail steps, or the job ended): Stop is moot."""
+        return self.phase in TAIL_PHASES or not self.is_active
 
     @property
     def can_restart(self) -> bool:
@@ -60,8 +83,19 @@ class JobRunner(Protocol):
     #: How many jobs may train at the same time; the rest wait in a queue.
     max_concurrent: int
 
-    def submit(self, data: bytes | Path, data_name: str, recipe: Recipe) -> str:
-        """Start a job on ``data`` (CSV bytes or a file path) and return its id."""
+    def submit(
+        self,
+        data: bytes | Path,
+        data_name: str,
+        recipe: Recipe,
+        *,
+        notes: dict[str, Any] | None = None,
+    ) -> str:
+        """Start a job on ``data`` (CSV bytes or a file path) and return its id.
+
+        ``notes`` maps a file name to JSON data kept with the job from its first moment
+        (e.g. ``experiment.json``).
+        """
         ...
 
     def status(self, job_id: str) -> JobStatus:
@@ -82,4 +116,24 @@ class JobRunner(Protocol):
 
     def artifact(self, job_id: str, name: str) -> Path | None:
         """Path of ``BUNDLE_FILE`` or ``MODEL_CARD_FILE`` once it exists, else None."""
+        ...
+
+    def recipe(self, job_id: str) -> Recipe | None:
+        """The recipe the job trained with, or None if it is missing or damaged."""
+        ...
+
+    def run_inputs(self, job_id: str) -> tuple[bytes, str, Recipe]:
+        """The job's own data bytes, the data's file name and its recipe (to start anew)."""
+        ...
+
+    def meta(self, job_id: str) -> RunMeta:
+        """The run's name, data fingerprint and target."""
+        ...
+
+    def rename(self, job_id: str, name: str) -> RunMeta:
+        """Give the run a new name; raises TrainboardError with a plain sentence if unusable."""
+        ...
+
+    def delete(self, job_id: str) -> None:
+        """Remove an ended run and its files; refuses a queued or training run."""
         ...

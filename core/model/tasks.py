@@ -154,3 +154,13 @@ def classification_task(n_classes: int) -> TaskSpec:
         if spec.predicts_class and spec.outputs.fits_classes(n_classes):
             return spec
     raise ValueError(f"No task predicts {n_classes} classes.")
+
+
+def loss_name_for_metric(metric_name: str) -> str | None:
+    """The plain loss name of the tasks whose live metric is ``metric_name`` (None if unsure).
+
+    A training history records its live metric's plain name, not its task; the chart of
+    its loss is titled with the loss those tasks minimise.
+    """
+    names = {spec.loss_name for spec in TASKS.values() if spec.live_metric_name == metric_name}
+    return names.pop() if len(names) == 1 else None

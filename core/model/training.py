@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import keras
 import numpy as np
@@ -41,9 +42,18 @@ MESSAGES = {
     "far (pass {best}) was kept.",
     STOPPED_BY_USER + "_empty": "Training was stopped on request before the first pass over the "
     "data finished, so there is no model yet. Start again and let it run at least one pass.",
-    DIVERGED: "Training went wrong in pass {epochs}: the error grew out of control ({why}). The "
-    "learning rate is probably too high: try one 10 times lower ({suggestion}).",
+    # No figures here ("rose from 0.69 to 2.72e+06" means nothing to a product manager): the
+    # log keeps them (TrainingOutcome.divergence).
+    DIVERGED: "Training went wrong in pass {epochs}: the error grew out of control instead of "
+    "shrinking. The learning rate is probably too high: try one 10 times lower ({suggestion}).",
 }
+
+
+class StopSignal(Protocol):
+    """What the trainer checks before each batch: a ``threading.Event`` or anything alike
+    (the job process checks its stop marker file directly, so no poll delay adds up)."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass
@@ -56,6 +66,10 @@ class TrainingOutcome:
     best_epoch: int | None
     history: list[EpochReport] = field(default_factory=list)
     seconds: float = 0.0
+    batches: int = 0  # training batches started, in all passes
+    # Stopped on request: batches that ran once the request was seen (the one it interrupted).
+    batches_after_stop: int | None = None
+    divergence: str = ""  # what blew up, with the figures (for the log, not the message)
 
     @property
     def has_model(self) -> bool:
@@ -71,7 +85,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         task: str,
         patience: int | None,
         on_epoch: Callable[[EpochReport], None] | None,
-        stop_event: threading.Event | None,
+        stop_event: StopSignal | None,
         metric_scale: float = 1.0,
     ) -> None:
         super().__init__()
@@ -90,20 +104,28 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.stopped_because = COMPLETED
         self.divergence = ""
         self._epoch_started = 0.0
+        self.batches = 0
+        self.stop_seen_at: int | None = None  # batches started before the request was seen
 
     # The stop request is checked before each batch; Keras checks stop_training after the
     # batch it is about to run, so at most one more batch runs after the request. No per-batch
     # logs are read here, so Keras keeps dispatching batch-end callbacks asynchronously.
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         if self.stop_event.is_set():
-            self.stopped_because = STOPPED_BY_USER
-            self.model.stop_training = True
+            self._stop_on_request()
+        self.batches += 1  # this batch runs either way: Keras checks stop_training after it
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._epoch_started = time.perf_counter()
         if self.stop_event.is_set():
+            self._stop_on_request()
+
+    def _stop_on_request(self) -> None:
+        if self.stop_seen_at is None:
+            self.stop_seen_at = self.batches
+        if self.stopped_because != DIVERGED:
             self.stopped_because = STOPPED_BY_USER
-            self.model.stop_training = True
+        self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.stopped_because == DIVERGED:
@@ -190,7 +212,7 @@ def fit(
     batch_size: int,
     class_weight: dict[int, float] | None = None,
     on_epoch: Callable[[EpochReport], None] | None = None,
-    stop_event: threading.Event | None = None,
+    stop_event: StopSignal | None = None,
     metric_scale: float = 1.0,
 ) -> TrainingOutcome:
     """Train a compiled model on ``(x_train, y_train, x_val, y_val)``.
@@ -239,7 +261,6 @@ def _outcome(monitor: TrainingMonitor, config: TrainingConfig, seconds: float) -
         rate = config.effective_learning_rate
         message = MESSAGES[DIVERGED].format(
             epochs=epochs + 1,
-            why=monitor.divergence,
             suggestion=f"{rate / 10:g} instead of {rate:g}",
         )
         best = None
@@ -254,4 +275,9 @@ def _outcome(monitor: TrainingMonitor, config: TrainingConfig, seconds: float) -
         best_epoch=best,
         history=monitor.history,
         seconds=seconds,
+        batches=monitor.batches,
+        divergence=monitor.divergence,
+        batches_after_stop=None
+        if monitor.stop_seen_at is None
+        else monitor.batches - monitor.stop_seen_at,
     )

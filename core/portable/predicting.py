@@ -172,6 +172,7 @@ def predict_file(
     *,
     name: str | None = None,
     sheet: str | None = None,
+    threshold: float | None = None,
 ) -> Predictions:
     """Read a file of rows and predict them: the one prediction path for people.
 
@@ -191,6 +192,9 @@ def predict_file(
         The file name used in messages.
     sheet
         The sheet to read from an Excel workbook (default: the first one).
+    threshold
+        Yes/no models: the decision threshold, read from the bundle's ``schema.json``
+        (see :func:`.decision.threshold_from_schema`; default 0.5).
 
     Raises
     ------
@@ -200,7 +204,7 @@ def predict_file(
         If columns the model needs are absent.
     """
     rows = read_rows_to_predict(source, name=name, sheet=sheet)
-    return predict_rows(model, preprocessor, task, class_labels, rows)
+    return predict_rows(model, preprocessor, task, class_labels, rows, threshold)
 
 
 def predict_rows(
@@ -209,13 +213,14 @@ def predict_rows(
     task: str,
     class_labels: list[str],
     rows: RowsToPredict,
+    threshold: float | None = None,
 ) -> Predictions:
     """Predict rows already read (see :func:`predict_file`)."""
     preprocessor.check_columns(rows.values)
     features, usable = preprocessor.transform(rows.values)
     outputs = model_outputs(model, features, usable)
     labels = [str(label) for label in class_labels]
-    frame = predictions_frame(rows.text, outputs, task, labels, usable)
+    frame = predictions_frame(rows.text, outputs, task, labels, usable, threshold)
     notes = input_notes(preprocessor, rows, usable)
     return Predictions(frame=frame, task=task, class_labels=labels, notes=notes)
 

@@ -57,6 +57,12 @@ class NumericColumn:
     center: float
     scale: float
     missing_indicator: bool  # add a 0/1 input "this cell was empty" (training had empty cells)
+    # Describe the training values for people (forms, explanations); the transformation never
+    # reads them. Optional, so a schema.json written before they existed still loads.
+    median: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int | None = None  # places needed to write every training value (0: whole numbers)
 
     def __post_init__(self) -> None:
         # A fitted state read from a file must name rules this version knows.
@@ -297,7 +303,23 @@ def _fit_numeric(name: str, values: pd.Series, config: Mapping[str, Any]) -> Num
         center=center,
         scale=scale,
         missing_indicator=has_missing and impute.fill is not None,
+        median=float(np.median(present)) if present.size else None,
+        minimum=float(present.min()) if present.size else None,
+        maximum=float(present.max()) if present.size else None,
+        decimals=_decimals(present) if present.size else None,
     )
+
+
+MAX_DECIMALS = 6
+
+
+def _decimals(values: np.ndarray) -> int:
+    """The fewest decimal places that write every value exactly (capped at ``MAX_DECIMALS``)."""
+    for places in range(MAX_DECIMALS):
+        rounded = np.round(values, places)
+        if np.all(np.abs(rounded - values) <= 1e-9 * np.maximum(1.0, np.abs(values))):
+            return places
+    return MAX_DECIMALS
 
 
 def _transform_numeric(spec: NumericColumn, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

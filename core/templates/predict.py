@@ -10,10 +10,12 @@ Run it from anywhere, with the packages of requirements.txt installed:
 The new file needs the columns the model was trained with (listed in schema.json);
 other columns are ignored for the prediction and kept in the output. The output holds
 every input column exactly as written in the file, then "prediction" and, when
-predicting categories, one "probability_<outcome>" column per outcome. A row gets an
-empty prediction when it has an empty cell in a column whose rule is "leave those rows
-out". The CSV is safe to open in a spreadsheet: text that would run as a formula starts
-with an apostrophe.
+predicting categories, one "probability_<outcome>" column per outcome. A yes/no model
+answers its second outcome when that outcome's probability is at least the decision
+threshold in schema.json ("decision_threshold": 0.5 unless chosen in Trainboard). A row
+gets an empty prediction when it has an empty cell in a column whose rule is "leave
+those rows out". The CSV is safe to open in a spreadsheet: text that would run as a
+formula starts with an apostrophe.
 
 On standard error: one line saying how many rows were predicted, then one line per note
 (a category the model never saw, a number cell holding text, rows left without a
@@ -81,13 +83,15 @@ def predict(data_path: Path, out: str | None):  # noqa: ANN201 - runtime Predict
     preprocessor = runtime("preprocess").Preprocessor.from_dict(schema["preprocessor"])
     # A missing column is reported before TensorFlow's slow start.
     preprocessor.check_columns(rows.values)
+    # A yes/no model answers "yes" from the threshold chosen in Trainboard (0.5 by default).
+    threshold = runtime("decision").threshold_from_schema(schema)
 
     import keras  # TensorFlow takes seconds to start; imported once the input looks right
 
     # safe_mode=True: the file is only read as data, never run as code.
     model = keras.saving.load_model(HERE / MODEL_FILE, safe_mode=True, compile=False)
     predictions = predicting.predict_rows(
-        model, preprocessor, schema["task"], schema["class_labels"], rows
+        model, preprocessor, schema["task"], schema["class_labels"], rows, threshold
     )
     if out_path is None:
         sys.stdout.buffer.write(predictions.to_csv())

@@ -1,0 +1,66 @@
+"""Every training run: a sortable table, one run opened (curves, scores, rename, delete,
+download, try again with changes), or two and more compared."""
+
+import streamlit as st
+
+from core.errors import TrainboardError
+from ui.run_catalog import (
+    TEXT,
+    compare,
+    delete_box,
+    download_bundle,
+    load_runs,
+    rename_box,
+    run_curves,
+    run_summary,
+    runs_table,
+    show_notice,
+    try_again,
+)
+from ui.text import escape_markdown, show_error
+
+PAGE = {
+    "title": "Runs",
+    "intro": "Every training run, newest first. Click a column header to sort; tick a run to "
+    "open it, or tick several to compare them.",
+}
+
+
+def open_run(status, row) -> None:
+    """One run: what it is and how it scored, its curves, and what can be done with it."""
+    st.subheader(escape_markdown(row.name))
+    run_summary(status, row)
+    run_curves(status)
+    rename_box(row)
+    left, middle, right = st.columns(3)
+    with left:
+        try_again(status, row)
+    with middle:
+        download_bundle(status)
+    with right:
+        delete_box(status, row)
+
+
+def main() -> None:
+    st.title(PAGE["title"])
+    st.caption(PAGE["intro"])
+    show_notice()
+    runs = load_runs()
+    if not runs:
+        st.info(TEXT["none"])
+        st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
+        return
+    selected = runs_table([row for _, row in runs])
+    by_id = {row.job_id: (status, row) for status, row in runs}
+    if not selected:
+        st.caption(TEXT["pick_hint"])
+    elif len(selected) == 1:
+        open_run(*by_id[selected[0]])
+    else:
+        compare([by_id[job_id][0] for job_id in selected])
+
+
+try:
+    main()
+except TrainboardError as error:
+    show_error(error)

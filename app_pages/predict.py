@@ -5,6 +5,7 @@ import hashlib
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.model.tasks import task_spec
 from core.portable.outputs import output_columns
 from core.portable.predicting import WARNING
 from ui.data import UPLOAD_TYPES
@@ -124,7 +125,7 @@ def predict(source: str, bundle: bytes | None, upload) -> None:
         "answers": output_columns(model.task, model.class_labels),
         "csv": predictions.to_csv(),
         "threshold": None
-        if model.task != "binary"
+        if not task_spec(model.task).yes_no
         else TEXT["threshold"].format(
             positive=f"“{model.class_labels[1]}”", threshold=f"{used:.2f}"
         ),

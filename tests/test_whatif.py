@@ -35,7 +35,8 @@ from core.evaluation.whatif import (
 )
 from core.model.recipe import PreprocessingConfig
 from core.portable.outputs import predictions_frame
-from core.portable.preprocess import Preprocessor, TargetEncoder
+from core.portable.preprocess import Preprocessor
+from core.portable.target import TargetEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

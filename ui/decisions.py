@@ -19,6 +19,7 @@ import streamlit as st
 from core.evaluation.decision_text import best_sentence, outcome_sentences
 from core.evaluation.decisions import PER_ROWS, DecisionCurve
 from core.evaluation.formatting import format_number
+from core.model.tasks import task_spec
 from core.portable.decision import DEFAULT_THRESHOLD, HIGHEST_THRESHOLD, LOWEST_THRESHOLD
 from core.results import RunResult
 from ui.charts import confusion_matrix_figure
@@ -183,7 +184,7 @@ def export_threshold(result: RunResult, job_id: str | None) -> float | None:
     Returns the threshold to write into the bundle when it differs from the usual one
     (None: the bundle written at the end of training is the right one).
     """
-    if result.task != "binary":
+    if not task_spec(result.task).yes_no:
         return None
     threshold = chosen_threshold(job_id)
     chosen = abs(threshold - DEFAULT_THRESHOLD) > 1e-9

@@ -23,6 +23,7 @@ from core.bundle.layout import BUNDLE_FORMAT
 from core.evaluation.decisions import decision_document
 from core.evaluation.whatif import fields_of
 from core.files import dump_json
+from core.model.tasks import task_spec
 from core.portable.decision import DEFAULT_THRESHOLD, SCHEMA_KEY
 from core.portable.preprocess import CATEGORICAL, Preprocessor
 from core.results import EpochReport
@@ -129,7 +130,7 @@ def metrics_document(
     """The content of metrics.json: test results, baselines, verdict and format checks."""
     document = run.result.metrics_file()
     document["bundle_format"] = BUNDLE_FORMAT
-    if run.result.task == "binary":
+    if task_spec(run.result.task).yes_no:
         decisions = run.result.evaluation.get("decisions")
         document.update(decision_document(decisions, DEFAULT_THRESHOLD))
     included = {name: {"included": True, "max_difference": value} for name, value in checks.items()}

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from core.bundle.layout import RAW_SIGNATURE
-from core.portable.outputs import PREDICTION, predict_frame, probability_column
+from core.portable.outputs import predict_frame
 from core.portable.preprocess import (
     CategoricalColumn,
     NumericColumn,
@@ -48,6 +48,7 @@ from core.portable.preprocess import (
     label_text,
 )
 from core.portable.reading import MISSING_MARKERS, is_missing, parse_numbers
+from core.portable.tasks import PREDICTION, probability_column, task_outputs
 
 if TYPE_CHECKING:  # the pipeline imports the bundle lazily; no cycle at run time
     from core.pipeline import TrainedRun
@@ -122,16 +123,17 @@ def raw_endpoint(
     import tensorflow as tf
 
     prepare = raw_preparation(preprocessor)
+    spec = task_outputs(task)
     labels = tf.constant([str(label) for label in class_labels] or [""], dtype=tf.string)
 
     def serve(inputs: Mapping[str, Any]) -> dict[str, Any]:
         matrix, usable = prepare(inputs)
         outputs = tf.cast(model(matrix), tf.float32)
         nan = tf.constant(np.nan, dtype=tf.float32)
-        if task == "regression":
+        if not spec.predicts_class:
             value = tf.reshape(outputs, [-1])
             return {OUTPUT_PREDICTION: tf.where(usable, value, nan)}
-        if task == "binary":
+        if spec.single_probability:  # widened to both probabilities, as predictions_frame does
             positive = tf.reshape(outputs, [-1, 1])
             outputs = tf.concat([1.0 - positive, positive], axis=1)
         probabilities = tf.where(usable[:, None], outputs, nan)
@@ -183,7 +185,7 @@ def raw_outputs(signature: Any, tensors: Mapping[str, np.ndarray], task: str) ->
     import tensorflow as tf
 
     result = signature(**{name: tf.constant(values) for name, values in tensors.items()})
-    key = OUTPUT_PREDICTION if task == "regression" else OUTPUT_PROBABILITIES
+    key = OUTPUT_PROBABILITIES if task_outputs(task).predicts_class else OUTPUT_PREDICTION
     values = np.asarray(result[key].numpy(), dtype=np.float64)
     return values.reshape(len(values), -1)
 
@@ -254,7 +256,10 @@ def verify_raw_signature(run: TrainedRun, folder: Path, rows: pd.DataFrame) -> f
     labels = [str(label) for label in run.task.class_labels]
     check_rows = pd.concat([rows, spelling_rows(preprocessor)], ignore_index=True)
     expected_table = predict_frame(run.model, preprocessor, task, labels, check_rows)
-    columns = [PREDICTION] if task == "regression" else [probability_column(x) for x in labels]
+    if task_outputs(task).predicts_class:  # the probabilities (the answer follows from them)
+        columns = [probability_column(label) for label in labels]
+    else:
+        columns = [PREDICTION]
     expected = expected_table[columns].to_numpy(dtype=np.float64)
     signature = tf.saved_model.load(str(folder)).signatures[RAW_SIGNATURE]
     actual = raw_outputs(signature, raw_tensors(preprocessor, check_rows), task)

@@ -131,10 +131,10 @@ def _empty(value: Any) -> Any:
 
 
 def _outputs_text(run: TrainedRun, md: Any) -> str:
-    task = run.task.task
+    spec = run.task.spec
     dropping = [spec.name for spec in run.preprocessor.numeric if spec.impute == "drop_rows"]
     dropping += [s.name for s in run.preprocessor.categorical if s.missing == "drop_rows"]
-    if task == "regression":
+    if not spec.predicts_class:
         text = f"`{OUTPUT_PREDICTION}`: the predicted number, in the target's units."
         left_out = "`NaN`"
     else:

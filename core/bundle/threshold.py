@@ -30,6 +30,7 @@ from core.evaluation.decisions import decision_document
 from core.files import dump_json
 from core.portable.decision import SCHEMA_KEY, check_threshold, threshold_from_schema
 from core.portable.outputs import PREDICTION, probability_column
+from core.portable.tasks import TASK_OUTPUTS
 
 TEXT = {
     "not_binary": "Only a yes/no model has a decision threshold; this bundle predicts {what}.",
@@ -66,8 +67,9 @@ def bundle_with_threshold(source: str | os.PathLike[str] | bytes, threshold: flo
         folder = Path(folder_name)
         names = extract_all(archive, folder)
         schema = _read_json(folder / SCHEMA_JSON)
-        if schema.get("task") != "binary":
-            what = "numbers" if schema.get("task") == "regression" else "one of several outcomes"
+        task = TASK_OUTPUTS.get(schema.get("task")) if isinstance(schema.get("task"), str) else None
+        if task is None or not task.single_probability:
+            what = "numbers" if task and not task.predicts_class else "one of several outcomes"
             raise BundleError(TEXT["not_binary"].format(what=what))
         _rewrite(folder, schema, threshold)
         payload = _zip(folder, names)

@@ -37,6 +37,7 @@ from core.portable.preprocess import (
     Preprocessor,
     category_key,
 )
+from core.portable.tasks import task_outputs
 
 # How many steps of a number field's "+" button cross the training range, roughly.
 STEPS_ACROSS_RANGE = 100
@@ -299,10 +300,11 @@ def explain_row(
             "The model gives no answer for this row: a value is empty or not a number where "
             "the recipe needs one. Fill in every field and try again."
         )
-    if task == "regression":
+    spec = task_outputs(task)
+    if not spec.predicts_class:
         measured_class, column, probabilities = None, PREDICTION, {}
     else:
-        measured_class = labels[1] if task == "binary" else str(prediction)
+        measured_class = labels[1] if spec.single_probability else str(prediction)
         column = probability_column(measured_class)
         probabilities = {
             label: float(predictions[probability_column(label)].iloc[0]) for label in labels

@@ -17,6 +17,7 @@ from core.errors import TrainboardError
 from core.evaluation.measures import HIGHER_IS_BETTER, LOWER_IS_BETTER, METRIC_LABELS
 from core.model.fields import field_specs
 from core.model.recipe import Recipe
+from core.model.tasks import task_spec
 from core.report import content
 from core.report.figures import Bar, CurveSeries, learning_curves, score_bars
 from core.report.render import Charts, render_page
@@ -264,7 +265,8 @@ def _curves(runs: Sequence[ReportRun], names: Sequence[str], charts: Charts) -> 
     metric_names = {run.metric_name for run in runs if run.history}
     if len(metric_names) == 1 and len(tasks) == 1:
         name = metric_names.pop() or "score"
-        direction = RUN_TEXT["lower_better"] if runs[0].task == "regression" else RUN_TEXT["higher"]
+        lower = task_spec(runs[0].task).live_metric in LOWER_IS_BETTER
+        direction = RUN_TEXT["lower_better"] if lower else RUN_TEXT["higher"]
         found["metric_title"] = RUN_TEXT["metric_title"].format(
             metric=name[0].upper() + name[1:], direction=direction
         )

@@ -181,7 +181,7 @@ def _curves(run: ReportRun, charts: Charts) -> dict[str, Any]:
     found["loss_chart"] = charts.add(learning_curves(series, "loss", loss.capitalize()))
     if any(row.get("metric") is not None for row in history):
         name = run.metric_name or "score"
-        lower = run.task == "regression"  # the live metric for numbers is the typical error
+        lower = task_spec(run.task).live_metric in LOWER_IS_BETTER  # e.g. the typical error
         direction = TEXT["lower_better"] if lower else TEXT["higher"]
         found["metric_title"] = TEXT["metric_title"].format(
             metric=name[0].upper() + name[1:], direction=direction

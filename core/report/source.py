@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.model.recipe import Recipe
+from core.model.tasks import TASKS
 from core.results import RunResult
 
 if TYPE_CHECKING:  # the pipeline imports TensorFlow; a report only reads its attributes
@@ -195,7 +196,8 @@ class ReportRun:
     @property
     def decision_threshold(self) -> float | None:
         """The probability from which the second outcome is answered (yes/no only)."""
-        if self.task != "binary":
+        spec = TASKS.get(str(self.task))
+        if spec is None or not spec.yes_no:
             return None
         for value in (self.threshold, self.result.get("decision_threshold")):
             if _finite(value) is not None:

@@ -455,6 +455,7 @@ def test_every_measure_a_task_reports_or_ranks_by_is_computed_and_explained():
     [
         (0.87345, "accuracy", "0.873"),
         (0.1234, "mape", "12.3%"),
+        (-0.0004, "mape", "0.0%"),  # rounds to zero: never "-0.0%"
         (12345.6, "mae", "12,346"),
         (123.456, "rmse", "123.5"),
         (0.000123456, "mae", "0.000123"),

@@ -10,7 +10,13 @@ import pytest
 
 from core.model.choices import OPTIMIZERS, optimizers_using
 from core.model.recipe import LayerConfig, ModelConfig, TrainingConfig
-from core.model.tasks import TASKS, classification_task, number_task, task_spec
+from core.model.tasks import (
+    TASKS,
+    classification_task,
+    loss_name_for_metric,
+    number_task,
+    task_spec,
+)
 from core.portable.outputs import predictions_frame
 from core.portable.tasks import PREDICTION, probability_column, widen_yes_no
 
@@ -128,6 +134,13 @@ def test_the_exported_number_model_undoes_the_target_scaling() -> None:
 def test_loss_names_are_plain_words() -> None:
     assert task_spec("binary").loss_name == task_spec("multiclass").loss_name == "cross-entropy"
     assert task_spec("regression").loss_name == "mean squared error"
+
+
+def test_loss_chart_names_the_loss_of_the_live_metric() -> None:
+    # A history knows its live metric's name only; the loss chart is titled from it.
+    assert loss_name_for_metric("accuracy") == "cross-entropy"
+    assert loss_name_for_metric(task_spec("regression").live_metric_name) == "mean squared error"
+    assert loss_name_for_metric("something else") is None
 
 
 def test_the_task_follows_from_the_number_of_classes() -> None:

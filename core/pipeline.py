@@ -400,6 +400,15 @@ def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
     return read_table(Path(data_path), name=Path(data_path).name, sheet=sheet)
 
 
+def keep_test_outputs(run: TrainedRun, folder: Path) -> None:
+    """Save the run's test outputs in ``folder`` (:data:`TEST_OUTPUTS_FILE`), when it has them.
+
+    Runs tested on the same rows are later compared on the same resamples (paired).
+    """
+    if run.test_outputs is not None:
+        run.test_outputs.save(Path(folder) / TEST_OUTPUTS_FILE)
+
+
 def export_run(
     run: TrainedRun, bundle_path: Path, on_phase: PhaseCallback | None = None
 ) -> RunResult:
@@ -449,6 +458,5 @@ def train_and_export(
         stop_event=stop_event,
         on_phase=on_phase,
     )
-    if run.test_outputs is not None:
-        run.test_outputs.save(Path(out_dir) / TEST_OUTPUTS_FILE)
+    keep_test_outputs(run, Path(out_dir))
     return export_run(run, Path(out_dir) / "bundle.zip", on_phase)

@@ -21,6 +21,7 @@ from plotly.offline import get_plotlyjs
 import core.bundle.writer as bundle_writer
 from core.bundle.layout import BUNDLE_FILES, MODEL_CARD, REPORT_HTML
 from core.errors import TrainboardError
+from core.model.choices import OPTIMIZERS
 from core.pipeline import train_run
 from core.report import ReportRun, comparison_report, run_report, write_report
 from core.report.compare_page import difference, setting_differences
@@ -211,10 +212,8 @@ def test_comparison_shows_what_changed_and_overlays_the_curves(runs) -> None:
     html = comparison_report([adam, sgd])
     text = _visible_text(html)
     assert "Comparing 2 runs" in text
-    assert (
-        "<strong>Learning method (optimizer)</strong>: Adam (recommended) → SGD with momentum"
-        in text
-    )
+    changed = f"{OPTIMIZERS['adam'].label} → {OPTIMIZERS['sgd'].label}"
+    assert f"<strong>Learning method (optimizer)</strong>: {changed}" in text
     assert "automatic (0.001" in text and "automatic (0.01" in text  # each method's own rate
     assert "All runs used the same data file" in text
     assert "Difference" in text and 'id="scores"' in html
@@ -242,7 +241,10 @@ def test_comparison_shows_what_changed_and_overlays_the_curves(runs) -> None:
 def test_setting_differences_name_only_what_differs(runs) -> None:
     reports = [runs["binary"].report, runs["binary_sgd"].report]
     differences = dict(setting_differences(reports))
-    assert differences["Learning method (optimizer)"] == ["Adam (recommended)", "SGD with momentum"]
+    assert differences["Learning method (optimizer)"] == [
+        OPTIMIZERS["adam"].label,
+        OPTIMIZERS["sgd"].label,
+    ]
     assert "Learning rate (empty = automatic)" in differences
     assert "Random seed" not in differences and "Hidden layers" not in differences
     assert setting_differences([reports[0], reports[0]]) == []

@@ -31,6 +31,7 @@ from core.bundle.layout import (
 )
 from core.bundle.serving_card import example_instance, tflite_raw_conversion_error
 from core.bundle.writer import load_bundle, write_bundle
+from core.markdown import escape_markdown
 from core.model.recipe import LayerConfig, Recipe
 from core.pipeline import train_run
 from core.portable.outputs import PREDICTION, probability_column
@@ -263,7 +264,8 @@ def test_a_raw_signature_that_fails_its_check_is_left_out_with_the_reason(
     loaded = tf.saved_model.load(str(tmp_path / "unzipped" / SAVED_MODEL))
     assert RAW_SIGNATURE not in loaded.signatures and DEFAULT_SIGNATURE in loaded.signatures
     assert f"no `{RAW_SIGNATURE}` signature" in report.model_card
-    assert "differ from predict.py" in report.model_card
+    # The reason is user-facing text inside markdown, escaped like all such text.
+    assert escape_markdown("differ from predict.py") in report.model_card
 
 
 def _check_requests_predict(run, path: Path, folder: Path, request: dict, columnar: dict) -> None:

@@ -27,6 +27,7 @@ from core.bundle.serving import (
     raw_input_names,
     specs_in_order,
 )
+from core.model.tasks import task_spec
 from core.portable.preprocess import NumericColumn, Preprocessor
 
 if TYPE_CHECKING:  # the pipeline imports the bundle lazily; no cycle at run time
@@ -131,7 +132,7 @@ def _empty(value: Any) -> Any:
 
 
 def _outputs_text(run: TrainedRun, md: Any) -> str:
-    spec = run.task.spec
+    spec = task_spec(run.task.task)
     dropping = [spec.name for spec in run.preprocessor.numeric if spec.impute == "drop_rows"]
     dropping += [s.name for s in run.preprocessor.categorical if s.missing == "drop_rows"]
     if not spec.predicts_class:

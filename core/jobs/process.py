@@ -304,7 +304,7 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
         # Imported here, in the job's own process: this is what loads TensorFlow (quietly:
         # its start-up lines would only fill log.txt with alarming noise such as cuInit).
         import_tensorflow_quietly()
-        from core.pipeline import export_run, load_table, train_run
+        from core.pipeline import export_run, keep_test_outputs, load_table, train_run
 
         run = train_run(
             load_table(job_dir / DATA_FILE),
@@ -320,6 +320,7 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
         status.update(
             batches=run.outcome.batches, batches_after_stop=run.outcome.batches_after_stop
         )
+        keep_test_outputs(run, job_dir)  # for paired comparisons with other runs
         result = export_run(run, job_dir / BUNDLE_FILE, on_phase)
         write_job_json(job_dir / RESULT_FILE, result.to_dict())
     except TrainboardError as error:

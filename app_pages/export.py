@@ -14,6 +14,7 @@ from core.bundle.layout import (
     REQUIREMENTS_TXT,
     TRAIN_NOTEBOOK,
     TRAIN_SCRIPT,
+    bundle_file_name,
 )
 from core.bundle.threshold import bundle_with_threshold, card_with_threshold
 from core.bundle.training_code import bundle_has, bundle_member
@@ -81,7 +82,7 @@ def downloads(job_id: str, result: RunResult) -> None:
         data=bundle.read_bytes
         if threshold is None
         else partial(bundle_with_threshold, bundle, threshold),
-        file_name=f"trainboard_model_{job_id}.zip",
+        file_name=bundle_file_name(job_id),
         mime="application/zip",
         key="download_bundle",
         type="primary",

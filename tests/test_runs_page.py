@@ -34,7 +34,7 @@ from test_pages import (
 )
 
 import core.jobs.runner
-from core.bundle.layout import REPORT_HTML
+from core.bundle.layout import REPORT_HTML, bundle_file_name
 from core.errors import TrainingError
 from core.files import write_json_atomic
 from core.jobs.catalog import (
@@ -464,9 +464,10 @@ def deferred(monkeypatch: pytest.MonkeyPatch) -> dict:
     found: dict = {}
     original = MediaFileManager.add_deferred
 
-    def add_deferred(self, data_callable, *args, **kwargs):
-        file_id = original(self, data_callable, *args, **kwargs)
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
         found[file_id] = data_callable
+        found[file_id, "file_name"] = file_name
         return file_id
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
@@ -529,3 +530,23 @@ def test_report_file_names_are_safe_and_named_after_the_run() -> None:
     assert report_file_name('a/b:c*?"<>|') == "a_b_c.report.html"
     assert report_file_name(" .. ") == "trainboard.report.html"
     assert comparison_name(["A", "B", "C"]) == "A vs B, C"
+
+
+def file_name(app, deferred: dict, key: str) -> str:
+    return deferred[app.download_button(key=key).proto.deferred_file_id, "file_name"]
+
+
+def test_the_export_page_names_the_report_and_bundle_by_the_same_rules(
+    runner, tmp_path, deferred
+) -> None:
+    job_id = add_run(runner, tmp_path, "adam", Recipe(target="churn"))
+    runner.rename(job_id, "Adam: first try")
+    with zipfile.ZipFile(runner.artifacts[(job_id, "bundle.zip")], "w") as archive:
+        archive.writestr(REPORT_HTML, "<html></html>")
+    app = go(open_app({"job": job_id}), "export")
+    no_exception(app)
+    assert file_name(app, deferred, "download_report") == "Adam_ first try.report.html"
+    assert file_name(app, deferred, "download_bundle") == bundle_file_name(job_id)
+    app = select(go(app, "runs"), [0])
+    assert file_name(app, deferred, "runs_download_bundle") == bundle_file_name(job_id)
+    assert file_name(app, deferred, "runs_download_report") == "Adam_ first try.report.html"

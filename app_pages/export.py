@@ -14,11 +14,13 @@ from core.bundle.layout import (
     REQUIREMENTS_TXT,
     TRAIN_NOTEBOOK,
     TRAIN_SCRIPT,
+    bundle_file_name,
 )
 from core.bundle.threshold import bundle_with_threshold, card_with_threshold
 from core.bundle.training_code import bundle_has, bundle_member
 from core.errors import TrainboardError
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
+from core.report import report_file_name
 from core.results import RunResult
 from ui.decisions import export_threshold
 from ui.jobs import finished_result, runner
@@ -80,8 +82,8 @@ def downloads(job_id: str, result: RunResult) -> None:
         # With a chosen threshold, the copy is made (and checked) when the button is clicked.
         data=bundle.read_bytes
         if threshold is None
-        else partial(bundle_with_threshold, bundle, threshold),
-        file_name=f"trainboard_model_{job_id}.zip",
+        else partial(bundle_with_threshold, bundle, threshold, result),
+        file_name=bundle_file_name(job_id),
         mime="application/zip",
         key="download_bundle",
         type="primary",
@@ -116,7 +118,7 @@ def report_download(bundle: Path, job_id: str) -> None:
     st.download_button(
         TEXT["report"],
         data=lambda: bundle_member(bundle, REPORT_HTML),
-        file_name=f"trainboard_report_{job_id}.html",
+        file_name=report_file_name(runner().meta(job_id).name),
         mime="text/html",
         key="download_report",
         icon=":material/insert_chart:",

@@ -1,5 +1,6 @@
 """Every training run: a sortable table, one run opened (curves, scores, rename, delete,
-download, try again with changes), or two and more compared."""
+download its bundle or report, try again with changes), or two and more compared (with a
+comparison report to download)."""
 
 import streamlit as st
 
@@ -17,6 +18,7 @@ from ui.run_catalog import (
     show_notice,
     try_again,
 )
+from ui.run_reports import comparison_report_button, report_button
 from ui.text import escape_markdown, show_error
 
 PAGE = {
@@ -37,6 +39,7 @@ def open_run(status, row) -> None:
         try_again(status, row)
     with middle:
         download_bundle(status)
+        report_button(status, row)
     with right:
         delete_box(status, row)
 
@@ -58,6 +61,7 @@ def main() -> None:
         open_run(*by_id[selected[0]])
     else:
         compare([by_id[job_id][0] for job_id in selected])
+        comparison_report_button([by_id[job_id] for job_id in selected])
 
 
 try:

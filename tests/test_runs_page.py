@@ -16,6 +16,7 @@ import os
 import sys
 import time
 import types
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from test_pages import (
 )
 
 import core.jobs.runner
+from core.bundle.layout import REPORT_HTML, bundle_file_name
 from core.errors import TrainingError
 from core.files import write_json_atomic
 from core.jobs.catalog import (
@@ -50,7 +52,9 @@ from core.jobs.catalog import (
 )
 from core.jobs.runner import LocalJobRunner
 from core.model.recipe import LayerConfig, Recipe
+from core.report import report_file_name
 from core.results import RunResult
+from ui.run_reports import comparison_name
 
 DATA = churn_csv_bytes(40)
 INTERVALS = {"roc_auc": [0.79, 0.9]}
@@ -446,3 +450,103 @@ def test_selected_runs_go_to_the_comparison_view(runner, tmp_path, monkeypatch):
     app = select(go(open_app(), "runs"), [1, 0])
     no_exception(app)
     assert seen and seen[-1] == [first, second]  # in table order, whatever the clicking order
+
+
+# --- reports to share ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def deferred(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The callables given to download buttons as ``data``, by the file id a button carries
+    (Streamlit calls them only when the button is clicked, from its own media manager)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    found: dict = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+        found[file_id] = data_callable
+        found[file_id, "file_name"] = file_name
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return found
+
+
+def clicked(app, deferred: dict, key: str) -> str:
+    """What a download button gives when clicked, as text (it has not run before)."""
+    button = app.download_button(key=key)
+    data = deferred[button.proto.deferred_file_id]()
+    return data.decode("utf-8") if isinstance(data, bytes) else data
+
+
+def test_an_opened_run_offers_its_report_with_its_name(runner, tmp_path, deferred) -> None:
+    job_id = add_run(runner, tmp_path, "adam", Recipe(target="churn"))
+    runner.rename(job_id, "Adam <first> try")
+    app = select(go(open_app(), "runs"), [0])
+    no_exception(app)
+    button = app.download_button(key="runs_download_report")
+    assert button.proto.label == "Download the report (HTML)"
+    assert button.proto.deferred_file_id  # made only when clicked: opening a run stays fast
+    html = clicked(app, deferred, "runs_download_report")
+    assert html.startswith("<!DOCTYPE html>") and "Adam &lt;first&gt; try" in html
+    assert "Adam <first> try" not in html  # the name is escaped, never markup
+
+
+def test_the_report_is_the_bundles_own_when_it_has_one(runner, tmp_path, deferred) -> None:
+    job_id = add_run(runner, tmp_path, "adam", Recipe(target="churn"))
+    bundle = tmp_path / "with_report.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr(REPORT_HTML, "<html>the bundle's report</html>")
+    runner.artifacts[(job_id, "bundle.zip")] = bundle
+    app = select(go(open_app(), "runs"), [0])
+    assert clicked(app, deferred, "runs_download_report") == "<html>the bundle's report</html>"
+
+
+def test_two_selected_runs_offer_a_comparison_report(runner, tmp_path, deferred) -> None:
+    add_run(runner, tmp_path, "a", Recipe(target="churn"))
+    sgd = Recipe(target="churn").with_changes(**{"training.optimizer": "sgd"})
+    add_run(runner, tmp_path, "b", sgd)
+    app = select(go(open_app(), "runs"), [0, 1])
+    no_exception(app)
+    html = clicked(app, deferred, "runs_download_comparison_report")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "Adam, 2 layers" in html and "SGD, 2 layers" in html
+
+
+def test_a_run_still_training_is_left_out_of_the_comparison_report(runner, tmp_path) -> None:
+    add_run(runner, tmp_path, "a", Recipe(target="churn"))
+    add_run(runner, tmp_path, "b", Recipe(target="churn"), state="running")
+    app = select(go(open_app(), "runs"), [0, 1])
+    no_exception(app)
+    keys = [b.proto.id for b in app.get("download_button")]
+    assert not any(k.endswith("runs_download_comparison_report") for k in keys)
+    assert "needs at least two finished runs" in " ".join(texts(app))
+
+
+def test_report_file_names_are_safe_and_named_after_the_run() -> None:
+    assert report_file_name("Adam, 2 layers") == "Adam, 2 layers.report.html"
+    assert report_file_name('a/b:c*?"<>|') == "a_b_c.report.html"
+    assert report_file_name(" .. ") == "trainboard.report.html"
+    assert comparison_name(["A", "B", "C"]) == "A vs B, C"
+
+
+def file_name(app, deferred: dict, key: str) -> str:
+    return deferred[app.download_button(key=key).proto.deferred_file_id, "file_name"]
+
+
+def test_the_export_page_names_the_report_and_bundle_by_the_same_rules(
+    runner, tmp_path, deferred
+) -> None:
+    job_id = add_run(runner, tmp_path, "adam", Recipe(target="churn"))
+    runner.rename(job_id, "Adam: first try")
+    with zipfile.ZipFile(runner.artifacts[(job_id, "bundle.zip")], "w") as archive:
+        archive.writestr(REPORT_HTML, "<html></html>")
+    app = go(open_app({"job": job_id}), "export")
+    no_exception(app)
+    assert file_name(app, deferred, "download_report") == "Adam_ first try.report.html"
+    assert file_name(app, deferred, "download_bundle") == bundle_file_name(job_id)
+    app = select(go(app, "runs"), [0])
+    assert file_name(app, deferred, "runs_download_bundle") == bundle_file_name(job_id)
+    assert file_name(app, deferred, "runs_download_report") == "Adam_ first try.report.html"

@@ -7,6 +7,7 @@ then answer "yes" exactly where the probability reaches that threshold.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -20,7 +21,7 @@ import pandas as pd
 import pytest
 from helpers import mixed_frame, tiny_recipe
 
-from core.bundle.layout import METRICS_JSON, MODEL_CARD, PREDICT_SCRIPT, SCHEMA_JSON
+from core.bundle.layout import METRICS_JSON, MODEL_CARD, PREDICT_SCRIPT, REPORT_HTML, SCHEMA_JSON
 from core.bundle.loading import load_bundle, predict_command
 from core.bundle.threshold import bundle_with_threshold, replace_section
 from core.bundle.writer import write_bundle
@@ -79,6 +80,8 @@ def test_a_new_bundle_says_the_usual_threshold_everywhere(bundles) -> None:
     assert "## The yes/no decision" in card
     assert "at least **0.50**" in card and "This is the usual threshold" in card
     assert "Of every 100 rows flagged as churn “yes”" in card
+    report = _text(bundles.path, REPORT_HTML)
+    assert "is at least 0.50" in report and "This is the usual threshold" in report
 
 
 def test_the_copy_with_another_threshold_rewrites_schema_metrics_and_card(bundles) -> None:
@@ -94,7 +97,27 @@ def test_the_copy_with_another_threshold_rewrites_schema_metrics_and_card(bundle
     with zipfile.ZipFile(bundles.path) as a, zipfile.ZipFile(bundles.other) as b:
         assert a.namelist() == b.namelist()
         changed = {n for n in a.namelist() if a.read(n) != b.read(n)}
-    assert changed == {SCHEMA_JSON, METRICS_JSON, MODEL_CARD}
+    assert changed == {SCHEMA_JSON, METRICS_JSON, MODEL_CARD, REPORT_HTML}
+
+
+def test_the_copys_report_states_the_new_threshold(bundles) -> None:
+    """report.html agrees with the rest of the copy: the new threshold and its counts."""
+    t = bundles.threshold
+    at = _json(bundles.other, METRICS_JSON)["at_threshold"]
+    report = _text(bundles.other, REPORT_HTML)
+    assert f"is at least {t:.2f}" in report and "is at least 0.50" not in report
+    assert "This threshold was chosen instead of the usual 0.5" in report
+    # The counts at the new threshold are told (without them, only the usual threshold's).
+    total = sum(at[k] for k in ("true_positives", "false_positives", "false_negatives"))
+    total += at["true_negatives"]
+    assert f"among {total:,} test rows" in report
+    # Made from the bundle alone it still has its curves; with the run's result (what the
+    # Export page passes) it keeps the data summary too.
+    assert "churn.csv" not in report
+    payload = bundle_with_threshold(bundles.path, t, bundles.run.result)
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        full = archive.read(REPORT_HTML).decode("utf-8")
+    assert f"is at least {t:.2f}" in full and "churn.csv" in full
 
 
 def test_predict_command_and_predict_script_answer_from_the_threshold(bundles, tmp_path) -> None:

@@ -19,6 +19,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from core.bundle.layout import bundle_file_name
 from core.errors import TrainboardError
 from core.evaluation.measures import METRIC_LABELS
 from core.jobs.catalog import Headline, RunRow, check_deletable, run_row
@@ -296,7 +297,7 @@ def download_bundle(status: JobStatus) -> None:
     st.download_button(
         TEXT["download"],
         data=bundle.read_bytes,
-        file_name=f"trainboard_model_{status.job_id}.zip",
+        file_name=bundle_file_name(status.job_id),
         mime="application/zip",
         key="runs_download_bundle",
         icon=":material/folder_zip:",

@@ -104,6 +104,11 @@ BUNDLE_FILES: dict[str, tuple[str, str]] = {
 }
 
 
+def bundle_file_name(job_id: str) -> str:
+    """The name a run's bundle is downloaded as (the Export and Runs pages both use it)."""
+    return f"trainboard_model_{job_id}.zip"
+
+
 def model_card_beside(bundle_path: Path) -> Path:
     """Where the model card written next to a bundle goes: named after the bundle.
 

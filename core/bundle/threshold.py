@@ -4,9 +4,12 @@ A yes/no bundle is written at the end of training with the usual threshold (0.5)
 person who chooses another one on the Evaluate page downloads a copy made by
 :func:`bundle_with_threshold`: ``schema.json`` gets the new ``decision_threshold`` (what
 ``predict.py``, the CLI and the Predict page read), ``metrics.json`` the counts at that
-threshold, and the model card its decision section in words. Every other file is copied
-unchanged. The copy is opened again with :func:`core.bundle.loading.load_bundle`, exactly
-as a user would open it, and must predict with the new threshold before it is returned.
+threshold, the model card its decision section in words, and ``report.html`` is rendered
+again at that threshold (from the run's result when the caller has it, else from the
+bundle's own ``metrics.json`` and ``history.csv``), so every file says the same threshold.
+Every other file is copied unchanged. The copy is opened again with
+:func:`core.bundle.loading.load_bundle`, exactly as a user would open it, and must predict
+with the new threshold before it is returned.
 """
 
 from __future__ import annotations
@@ -16,21 +19,31 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from core.bundle.card import DECISION_HEADING, decision_section
 from core.bundle.contents import synthetic_rows
-from core.bundle.layout import METRICS_JSON, MODEL_CARD, SCHEMA_JSON
+from core.bundle.layout import (
+    HISTORY_CSV,
+    METRICS_JSON,
+    MODEL_CARD,
+    RECIPE_JSON,
+    REPORT_HTML,
+    SCHEMA_JSON,
+)
 from core.bundle.safety import extract_all, open_archive
 from core.errors import BundleError
 from core.evaluation.decisions import decision_document
 from core.files import dump_json
 from core.portable.decision import SCHEMA_KEY, check_threshold, threshold_from_schema
-from core.portable.outputs import PREDICTION, probability_column
-from core.portable.tasks import TASK_OUTPUTS
+from core.portable.tasks import PREDICTION, TASK_OUTPUTS, probability_column
+from core.report import ReportRun, run_report
+from core.results import RunResult, history_from_dicts
 
 TEXT = {
     "not_binary": "Only a yes/no model has a decision threshold; this bundle predicts {what}.",
@@ -40,7 +53,11 @@ TEXT = {
 }
 
 
-def bundle_with_threshold(source: str | os.PathLike[str] | bytes, threshold: float) -> bytes:
+def bundle_with_threshold(
+    source: str | os.PathLike[str] | bytes,
+    threshold: float,
+    result: RunResult | Mapping[str, Any] | None = None,
+) -> bytes:
     """The bytes of a copy of a yes/no bundle that predicts with ``threshold``.
 
     Parameters
@@ -49,6 +66,9 @@ def bundle_with_threshold(source: str | os.PathLike[str] | bytes, threshold: flo
         The bundle (a path or the bytes of its ``.zip``).
     threshold
         Between 0.01 and 0.99: the second outcome is answered from this probability on.
+    result
+        The run's result, when known: its report is then rendered again with everything
+        the first one said (the data summary, warnings, the training doctor's findings).
 
     Raises
     ------
@@ -72,6 +92,8 @@ def bundle_with_threshold(source: str | os.PathLike[str] | bytes, threshold: flo
             what = "numbers" if task and not task.predicts_class else "one of several outcomes"
             raise BundleError(TEXT["not_binary"].format(what=what))
         _rewrite(folder, schema, threshold)
+        if REPORT_HTML in names and not _rewrite_report(folder, threshold, result):
+            names.remove(REPORT_HTML)  # better no report than one saying another threshold
         payload = _zip(folder, names)
     check_threshold_applied(payload, threshold)
     return payload
@@ -98,6 +120,39 @@ def _rewrite(folder: Path, schema: dict[str, Any], threshold: float) -> None:
             schema["class_labels"],
         )
         card_path.write_text(card, encoding="utf-8", newline="\n")
+
+
+def _rewrite_report(
+    folder: Path, threshold: float, result: RunResult | Mapping[str, Any] | None
+) -> bool:
+    """report.html rendered again at ``threshold``; False (and no file) if it cannot be."""
+    path = folder / REPORT_HTML
+    try:
+        metrics = _read_json(folder / METRICS_JSON)
+        if isinstance(result, RunResult):
+            source = result.to_dict()
+        elif result is not None:
+            source = dict(result)
+        else:  # the bundle alone: its test results and its curves
+            source = {**metrics, "history": _stored_history(folder / HISTORY_CSV)}
+        # The counts at the new threshold, as _rewrite just wrote them into metrics.json.
+        source.update({key: metrics[key] for key in (SCHEMA_KEY, "at_threshold") if key in metrics})
+        recipe = _read_json(folder / RECIPE_JSON)
+        html = run_report(ReportRun.from_result(source, recipe, threshold=threshold))
+        path.write_text(html, encoding="utf-8", newline="\n")
+        return True
+    except Exception:  # noqa: BLE001 - the report must never cost the user the bundle
+        path.unlink(missing_ok=True)
+        return False
+
+
+def _stored_history(path: Path) -> list[dict[str, Any]]:
+    """The per-epoch curves of history.csv, as a result holds them (none if unreadable)."""
+    try:
+        rows = pd.read_csv(path).to_dict("records")
+    except (OSError, ValueError):
+        return []
+    return [report.to_dict() for report in history_from_dicts(rows)]
 
 
 def card_with_threshold(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -29,6 +30,9 @@ from core.portable.outputs import write_atomically
 from core.report.content import format_when
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+REPORT_SUFFIX = ".report.html"  # a downloaded report: "<run name>.report.html"
+REPORT_STEM = "trainboard"  # when a name has nothing usable in a file name
+STEM_MAX_CHARS = 100
 STYLESHEET = "report.css"
 # The chart toolbar keeps zoom, pan, reset and "download as PNG"; plotly's logo and the
 # selection tools (meaningless here) go.
@@ -112,6 +116,17 @@ def render_page(
         config_json=Markup(script_json(CHART_CONFIG)),
         generated_at=format_when(datetime.now(timezone.utc).isoformat(timespec="minutes")),
     )
+
+
+def report_file_name(name: str) -> str:
+    """The download name of a report about ``name``: ``Adam, 2 layers.report.html``.
+
+    Characters that are unsafe in file names on some system (slashes, colons, quotes...)
+    become ``_``; leading and trailing dots and spaces go (Windows refuses them).
+    """
+    stem = re.sub(r"[^\w\-,.() ]", "_", str(name))
+    stem = re.sub(r"\s+", " ", stem)[:STEM_MAX_CHARS].strip(" ._") or REPORT_STEM
+    return stem + REPORT_SUFFIX
 
 
 def write_report(html: str, path: str | os.PathLike[str]) -> Path:

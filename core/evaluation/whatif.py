@@ -30,14 +30,13 @@ import numpy as np
 import pandas as pd
 
 from core.errors import PredictionInputError
-from core.portable.outputs import PREDICTION, probability_column
 from core.portable.preprocess import (
     CategoricalColumn,
     NumericColumn,
     Preprocessor,
     category_key,
 )
-from core.portable.tasks import task_outputs
+from core.portable.tasks import PREDICTION, probability_column, task_outputs
 
 # How many steps of a number field's "+" button cross the training range, roughly.
 STEPS_ACROSS_RANGE = 100

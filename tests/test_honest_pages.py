@@ -70,7 +70,7 @@ def test_every_test_measure_shows_its_range_and_so_do_the_baselines(fake, tmp_pa
     app = go(open_app({"job": finished_run(fake, result, tmp_path)}), "evaluate")
     no_exception(app)
     table = app.table[0].value
-    ranged = re.compile(r"^[\d.,%]+ \([\d.,%]+–[\d.,%]+\)$")
+    ranged = re.compile(r"^[\d.,%]+ \([\d.,%]+–\u2060?[\d.,%]+\)$")
     keys = [k for k, v in result.metrics.items() if k in evaluation.METRIC_LABELS and v is not None]
     assert len(table) == len(keys) >= 6
     for cell in table["Your network"]:

@@ -35,7 +35,8 @@ TEXT = {
     "ours": "Your network",
     "meaning": "What it means",
     "lower": " (lower is better)",
-    "with_range": "{value} ({low}–{high})",
+    # A word joiner after the dash keeps a range on one line in the narrow table columns.
+    "with_range": "{value} ({low}–\u2060{high})",
     "ranges": "In brackets: where each score would likely land on other rows like these test "
     "rows ({confidence:.0%} range, from {resamples:,} resamples of the {n:,} test rows). "
     "Scores whose ranges overlap a lot may not really differ.",

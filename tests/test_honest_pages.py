@@ -86,7 +86,9 @@ def test_every_test_measure_shows_its_range_and_so_do_the_baselines(fake, tmp_pa
     texts = " ".join(markdown_texts(app))
     assert "95% range" in texts and "400 test rows" in texts
     # The main measure against each simple model, said as better / within the noise.
-    assert "ROC AUC, your network against the majority class" in texts.replace("\\", "")
+    plain = texts.replace("\\", "")
+    assert "ROC AUC, your network against the majority class: +" in plain
+    assert "(range +" in plain and "really better" in plain
 
 
 def test_a_small_test_set_is_said_in_plain_words_and_a_large_one_is_not(fake, tmp_path):

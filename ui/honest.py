@@ -40,8 +40,8 @@ TEXT = {
     "ranges": "In brackets: where each score would likely land on other rows like these test "
     "rows ({confidence:.0%} range, from {resamples:,} resamples of the {n:,} test rows). "
     "Scores whose ranges overlap a lot may not really differ.",
-    "compare": "{metric}, your network against the {baseline}: {difference} (range {low} to "
-    "{high}), {outcome}.",
+    "compare": "{metric}, your network against the {baseline}: {difference}{range}, {outcome}.",
+    "compare_range": " (range {low} to {high})",
     "outcomes": {
         "better": "really better",
         "worse": "really worse",
@@ -115,13 +115,14 @@ def comparison_lines(result: RunResult) -> list[str]:
         found = noise.comparisons.get(baseline, {}).get(key)
         if found is None:
             continue
+        low, high = _signed(found.low, key), _signed(found.high, key)
         lines.append(
             TEXT["compare"].format(
                 metric=METRIC_LABELS.get(key, (key,))[0],
                 baseline=baseline,
                 difference=_signed(found.difference, key),
-                low=_signed(found.low, key),
-                high=_signed(found.high, key),
+                # Every resample agreeing (a perfect score) gives a range of one value: say none.
+                range="" if low == high else TEXT["compare_range"].format(low=low, high=high),
                 outcome=TEXT["outcomes"].get(found.outcome, found.outcome),
             )
         )

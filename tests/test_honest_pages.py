@@ -199,3 +199,12 @@ def test_the_doctor_says_prefer_the_simple_model_and_its_fix_changes_the_recipe(
     no_exception(app)
     assert app.session_state["recipe"].model.hidden_layers == ()
     assert any("start a new run to try it" in str(s.value) for s in app.success)
+
+
+def test_differences_are_written_with_their_sign_and_never_as_minus_zero():
+    from ui.honest import _signed
+
+    assert _signed(0.0312, "roc_auc") == "+0.031"
+    assert _signed(-0.0121, "roc_auc") == "-0.012"
+    assert _signed(-0.00001, "roc_auc") == "0.000"
+    assert _signed(-0.0004, "mape") == "0.0%"

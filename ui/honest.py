@@ -100,8 +100,11 @@ def scores_table(result: RunResult) -> pd.DataFrame:
 
 
 def _signed(value: float, key: str) -> str:
-    text = format_score(value, key)
-    return text if value <= 0 else f"+{text}"
+    """A difference with its sign ("+0.031", "-0.012"), and a plain "0.000" when it rounds to 0."""
+    text, zero = format_score(value, key), format_score(0.0, key)
+    if text.lstrip("-") == zero:
+        return zero
+    return text if value < 0 else f"+{text}"
 
 
 def comparison_lines(result: RunResult) -> list[str]:

@@ -26,6 +26,14 @@ TEXT = {
     "failed": "That change could not be made: {error}",
 }
 BOXES = {"problem": st.error, "warning": st.warning, "info": st.info, "ok": st.success}
+# As lines with an icon (where a box above already says how the run ended, and a second
+# coloured box would compete with it).
+ICONS = {
+    "problem": ":material/error:",
+    "warning": ":material/warning:",
+    "info": ":material/info:",
+    "ok": ":material/check_circle:",
+}
 FIX_ICON = ":material/build:"
 
 
@@ -74,6 +82,7 @@ def show_diagnoses(
     codes: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
     title: str | None = None,
+    as_lines: bool = False,
 ) -> None:
     """Each finding in plain words, with its fixes as buttons that change the session's recipe.
 
@@ -89,6 +98,8 @@ def show_diagnoses(
         Leave these codes out.
     title
         A subheader drawn above the findings, only when there are some.
+    as_lines
+        Lines with an icon instead of coloured boxes.
     """
     found = [
         d
@@ -98,8 +109,11 @@ def show_diagnoses(
     if found and title:
         st.subheader(title)
     for index, finding in enumerate(found):
-        box = BOXES.get(finding.severity, st.info)
-        box(f"**{escape_markdown(finding.title)}** {escape_markdown(finding.message)}")
+        text = f"**{escape_markdown(finding.title)}** {escape_markdown(finding.message)}"
+        if as_lines:
+            st.markdown(f"{ICONS.get(finding.severity, ICONS['info'])} {text}")
+        else:
+            BOXES.get(finding.severity, st.info)(text)
         if finding.fixes:
             columns = st.columns(len(finding.fixes))
             for number, (column, fix) in enumerate(zip(columns, finding.fixes, strict=True)):

@@ -101,10 +101,11 @@ def scores_table(result: RunResult) -> pd.DataFrame:
 
 def _signed(value: float, key: str) -> str:
     """A difference with its sign ("+0.031", "-0.012"), and a plain "0.000" when it rounds to 0."""
-    text, zero = format_score(value, key), format_score(0.0, key)
-    if text.lstrip("-") == zero:
-        return zero
-    return text if value < 0 else f"+{text}"
+    # Differences of the main measure (a 0-1 score) below a thousandth are noise: written
+    # to three decimals, not in tiny scientific digits ("1e-05").
+    value = round(value, 3)
+    text = format_score(value, key)
+    return text if value <= 0 else f"+{text}"
 
 
 def comparison_lines(result: RunResult) -> list[str]:

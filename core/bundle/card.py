@@ -48,6 +48,11 @@ MISSING_VALUE = "—"
 # The yes/no decision has its own section, so a bundle re-exported with another threshold
 # (core.bundle.threshold) replaces exactly that section.
 DECISION_HEADING = "## The yes/no decision"
+RANGES_NOTE = (
+    "In brackets: the range each score would likely fall in on other rows like the {n} test "
+    "rows ({confidence:.0%} of bootstrap resamples of the test rows). Scores whose ranges "
+    "overlap a lot may not really differ."
+)
 
 
 def md(value: Any) -> str:
@@ -72,6 +77,14 @@ def number(value: Any) -> str:
     if abs(value) >= 100:
         return f"{value:,.1f}"
     return f"{value:.3f}"
+
+
+def ranged(value: Any, interval: Any) -> str:
+    """A metric value with its uncertainty range: "0.842 (0.811–0.871)"."""
+    text = number(value)
+    if text == MISSING_VALUE or not isinstance(interval, (list, tuple)) or len(interval) != 2:
+        return text
+    return f"{text} ({number(interval[0])}–{number(interval[1])})"
 
 
 def render_model_card(
@@ -239,6 +252,8 @@ def _quality_section(result: RunResult) -> str:
         lines += ["", "No test results are available for this run."]
         return "\n".join(lines)
     names = [str(name) for name in baselines]
+    uncertainty = result.uncertainty or {}
+    baseline_ranges = uncertainty.get("baseline_intervals") or {}
     lines += [
         "",
         "| Measure | This model | " + " | ".join(f"Baseline: {md(n)}" for n in names) + " |",
@@ -246,8 +261,21 @@ def _quality_section(result: RunResult) -> str:
     ]
     for key in sorted(keys, key=lambda k: (k != primary, list(metrics).index(k))):
         label = md(_metric_label(key)) + (" (main measure)" if key == primary else "")
-        cells = [number(metrics[key])] + [number((baselines[n] or {}).get(key)) for n in names]
+        cells = [ranged(metrics[key], result.intervals.get(key))] + [
+            ranged((baselines[n] or {}).get(key), baseline_ranges.get(n, {}).get(key))
+            for n in names
+        ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if uncertainty:
+        lines += [
+            "",
+            RANGES_NOTE.format(
+                n=_count(uncertainty.get("n_test")),
+                confidence=float(uncertainty.get("confidence") or 0.95),
+            ),
+        ]
+    if uncertainty.get("warning"):
+        lines += ["", f"**Small test set:** {md(uncertainty['warning'])}"]
     explained = [key for key in keys if key in METRIC_LABELS]
     if explained:
         lines += ["", "What the measures mean:", ""]

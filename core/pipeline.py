@@ -451,6 +451,17 @@ def train_and_export(
         stop_event=stop_event,
         on_phase=on_phase,
     )
+    return save_run(run, Path(out_dir) / "bundle.zip", on_phase)
+
+
+def save_run(
+    run: TrainedRun, bundle_path: Path, on_phase: PhaseCallback | None = None
+) -> RunResult:
+    """Write a trained run's files: its test outputs beside the bundle, then the bundle.
+
+    The job process and :func:`train_and_export` both end here, so a job folder and a CLI
+    output folder hold the same files.
+    """
     if run.test_outputs is not None:
-        run.test_outputs.save(Path(out_dir) / TEST_OUTPUTS_FILE)
-    return export_run(run, Path(out_dir) / "bundle.zip", on_phase)
+        run.test_outputs.save(bundle_path.parent / TEST_OUTPUTS_FILE)
+    return export_run(run, bundle_path, on_phase)

@@ -1,10 +1,9 @@
 """Step 4: is the model any good? Test scores next to simple baselines, charts, a verdict."""
 
-import pandas as pd
 import streamlit as st
 
 from core.errors import TrainboardError
-from core.evaluation.measures import LOWER_IS_BETTER, METRIC_LABELS, format_metric
+from core.model.diagnosis_rules import HEALTHY, NO_BETTER_THAN_BASELINE
 from core.model.tasks import task_spec
 from core.results import RunResult
 from ui.charts import (
@@ -15,6 +14,8 @@ from ui.charts import (
     residual_figure,
 )
 from ui.decisions import decision_panel, error_by_range_section
+from ui.doctor import show_diagnoses
+from ui.honest import format_score, scores_table, show_suspicious_score, show_uncertainty
 from ui.jobs import finished_result, is_active, job_status
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
@@ -25,10 +26,6 @@ TEXT = {
     "saw while learning. The simple baselines were fitted on exactly the same rows as the network.",
     "verdict": "In one sentence",
     "scores": "Test scores",
-    "measure": "Measure",
-    "ours": "Your network",
-    "meaning": "What it means",
-    "lower": " (lower is better)",
     "training": "Trained for {epochs} epochs; the best model (kept) came from epoch {best}.",
     "confusion": "Right and wrong answers (confusion matrix)",
     "confusion_caption": "Rows: the real outcome. Columns: what the model predicted. The diagonal "
@@ -45,6 +42,7 @@ TEXT = {
     "importance_caption": "How much the test score drops when a column's values are shuffled "
     "(so the model cannot use it). Longer bars matter more; bars near zero barely matter.",
     "notes": "Notes from training",
+    "doctor": "What the learning curves say",
     "no_model": "This run produced no usable model, so there is nothing to evaluate.",
     "no_run": "There is no finished training run yet.",
     "still_training": "Training is still running — watch it on the Train page. Its scores "
@@ -53,23 +51,6 @@ TEXT = {
     "to_train": "Go to step 3: train",
     "next": "Next: export the model",
 }
-
-
-def scores_table(result: RunResult) -> pd.DataFrame:
-    """One row per measure: the network's test score beside each baseline's."""
-    rows = []
-    for key, (label, meaning) in METRIC_LABELS.items():
-        if not isinstance(result.metrics.get(key), (int, float)):
-            continue
-        row = {
-            TEXT["measure"]: label + (TEXT["lower"] if key in LOWER_IS_BETTER else ""),
-            TEXT["ours"]: format_metric(result.metrics[key], key),
-        }
-        for name, metrics in result.baselines.items():
-            row[name.capitalize()] = format_metric(metrics.get(key), key)
-        row[TEXT["meaning"]] = meaning
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def classification_charts(result: RunResult) -> None:
@@ -87,7 +68,7 @@ def classification_charts(result: RunResult) -> None:
     roc = [
         {
             "name": TEXT["auc"].format(
-                label=c["label"], value=format_metric(c.get("auc"), "roc_auc")
+                label=c["label"], value=format_score(c.get("auc"), "roc_auc")
             ),
             "x": c["fpr"],
             "y": c["tpr"],
@@ -98,7 +79,7 @@ def classification_charts(result: RunResult) -> None:
         {
             "name": TEXT["auc"].format(
                 label=c["label"],
-                value=format_metric(c.get("average_precision"), "average_precision"),
+                value=format_score(c.get("average_precision"), "average_precision"),
             ),
             "x": c["recall"],
             "y": c["precision"],
@@ -146,6 +127,7 @@ def main() -> None:
     _, result = found
     st.subheader(TEXT["verdict"])
     st.info(escape_markdown(result.verdict), icon=":material/lightbulb:")
+    show_diagnoses(result.diagnosis, "evaluate_doctor", codes=[NO_BETTER_THAN_BASELINE])
     if not result.has_model:
         st.warning(TEXT["no_model"])
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
@@ -155,6 +137,8 @@ def main() -> None:
     # A static table wraps the long "What it means" sentences instead of cutting them off.
     # (Its cells are markdown: every text in it is the app's own, none comes from the file.)
     st.table(scores_table(result), hide_index=True, border="horizontal")
+    show_uncertainty(result)
+    show_suspicious_score(result, train_page="app_pages/train.py")
     if result.best_epoch:
         st.caption(TEXT["training"].format(epochs=result.epochs_run, best=result.best_epoch))
     spec = task_spec(result.task)
@@ -169,6 +153,12 @@ def main() -> None:
         st.subheader(TEXT["importance"])
         st.plotly_chart(importance_figure(result.feature_importance, ""), key="chart_importance")
         st.caption(TEXT["importance_caption"])
+    show_diagnoses(
+        result.diagnosis,
+        "evaluate_curves",
+        exclude=[HEALTHY, NO_BETTER_THAN_BASELINE],
+        title=TEXT["doctor"],
+    )
     if result.warnings:
         with st.expander(TEXT["notes"]):
             for note in result.warnings:

@@ -13,6 +13,7 @@ arrays, NaN and infinities, paths) into plain JSON values.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -127,3 +128,16 @@ def dump_json(data: Any, *, indent: int | None = 2) -> str:
     """``data`` as JSON text (UTF-8 characters kept as they are), ending with a newline."""
     text = json.dumps(json_ready(data), indent=indent, ensure_ascii=False, allow_nan=False)
     return text + "\n"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (a large file never sits in memory twice).
+
+    The data fingerprint: the app keeps the same digest for an upload, the Runs page, the
+    comparison of runs and MLflow tags read it.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -400,15 +400,6 @@ def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
     return read_table(Path(data_path), name=Path(data_path).name, sheet=sheet)
 
 
-def keep_test_outputs(run: TrainedRun, folder: Path) -> None:
-    """Save the run's test outputs in ``folder`` (:data:`TEST_OUTPUTS_FILE`), when it has them.
-
-    Runs tested on the same rows are later compared on the same resamples (paired).
-    """
-    if run.test_outputs is not None:
-        run.test_outputs.save(Path(folder) / TEST_OUTPUTS_FILE)
-
-
 def export_run(
     run: TrainedRun, bundle_path: Path, on_phase: PhaseCallback | None = None
 ) -> RunResult:
@@ -458,5 +449,17 @@ def train_and_export(
         stop_event=stop_event,
         on_phase=on_phase,
     )
-    keep_test_outputs(run, Path(out_dir))
-    return export_run(run, Path(out_dir) / "bundle.zip", on_phase)
+    return save_run(run, Path(out_dir) / "bundle.zip", on_phase)
+
+
+def save_run(
+    run: TrainedRun, bundle_path: Path, on_phase: PhaseCallback | None = None
+) -> RunResult:
+    """Write a trained run's files: its test outputs beside the bundle, then the bundle.
+
+    The job process and :func:`train_and_export` both end here, so a job folder and a CLI
+    output folder hold the same files.
+    """
+    if run.test_outputs is not None:
+        run.test_outputs.save(bundle_path.parent / TEST_OUTPUTS_FILE)
+    return export_run(run, bundle_path, on_phase)

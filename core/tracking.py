@@ -16,7 +16,6 @@ any failure (mlflow missing, server down, store refused) comes back as one plain
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from core.files import file_sha256
 from core.model.recipe import Recipe
 
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
@@ -127,15 +127,6 @@ def run_name(data_name: str | None, target: str, job_id: str | None = None) -> s
     """The MLflow run's name: what was predicted from which file (and which Trainboard job)."""
     name = f"{target} from {Path(data_name).name if data_name else 'data'}"
     return f"{name} ({job_id})" if job_id else name
-
-
-def data_fingerprint(path: Path) -> str:
-    """SHA-256 of the data file's bytes, the same digest the app keeps for an upload."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def redact_uri(uri: str) -> str:
@@ -311,7 +302,7 @@ def _tags(
     job_id: str | None,
 ) -> dict[str, str]:
     tags = {
-        f"{TAG_PREFIX}data_sha256": data_fingerprint(data_path),
+        f"{TAG_PREFIX}data_sha256": file_sha256(data_path),
         f"{TAG_PREFIX}data_name": data_name,
         f"{TAG_PREFIX}target": str(result.get("target") or recipe.target),
         f"{TAG_PREFIX}task": str(result.get("task")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import site
 import stat
 import struct
@@ -29,6 +30,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from core.bundle import formats as bundle_formats
+from core.bundle.card import ranged
 from core.bundle.layout import (
     BUNDLE_FILES,
     HISTORY_CSV,
@@ -255,6 +257,23 @@ def test_model_card_is_plain_escaped_and_complete(exported) -> None:
         assert f"`{name}`" in card
     assert f"python {PREDICT_SCRIPT} new_data.csv" in card
     assert "## Intended use and limits" in card
+
+
+def test_model_card_gives_every_score_its_range_and_says_the_test_is_small(exported) -> None:
+    result = exported["binary"].run.result
+    card = exported["binary"].report.model_card
+    for key, value in result.metrics.items():
+        interval = result.intervals.get(key)
+        if interval and isinstance(value, float):
+            assert f"| {ranged(value, interval, key)} |" in card, key
+            assert re.search(r"\d \(\d[\d.,]*–\d[\d.,]*\)", ranged(value, interval, key))
+    for name, ranges in result.uncertainty["baseline_intervals"].items():
+        value = result.baselines[name]["roc_auc"]
+        assert ranged(value, ranges["roc_auc"], "roc_auc") in card
+    # 240 rows leave a test set far too small to tell scores apart, and the card says so.
+    assert result.uncertainty["warning"]
+    assert f"**Small test set:** {md(result.uncertainty['warning'])}" in card
+    assert "In brackets: the range" in card
 
 
 # --- loading back every artifact --------------------------------------------------------------

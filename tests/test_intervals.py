@@ -147,6 +147,15 @@ def test_a_small_test_set_gets_a_plain_warning():
     assert enough.warning is None
 
 
+def test_a_perfect_score_on_a_small_test_set_is_not_given_an_empty_range():
+    y = np.array([0, 1] * 30)
+    perfect = np.column_stack([1.0 - y, y]).astype(float)
+    found = iv.measure_uncertainty("binary", y, perfect, {}, LABELS["binary"], seed=0)
+    assert found.intervals["roc_auc"] == [1.0, 1.0]
+    assert found.warning is not None and "only 60 rows" in found.warning
+    assert "from 1.00 to 1.00" not in found.warning and "perfect score" in found.warning
+
+
 def test_a_wide_headline_range_warns_even_with_enough_rows():
     y, outputs = made_up("regression", 150, 0.05)
     found = iv.measure_uncertainty("regression", y, outputs, {}, [], seed=0, min_rows=100)

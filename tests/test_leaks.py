@@ -172,6 +172,13 @@ def test_a_high_score_carried_by_one_column_is_suspicious():
     assert found.to_dict()["drop_columns"] == ["refund"]
 
 
+def test_a_column_the_model_alone_relies_on_is_said_so_not_as_a_huge_ratio():
+    # Shuffling the other columns moves the score by rounding noise only.
+    found = suspicious_score(result(1.0, [("refund", 0.38), ("plan", 7e-17), ("tenure", 4e-17)]))
+    assert found is not None and found.column == "refund"
+    assert "relies on no other column" in found.message and "times" not in found.message
+
+
 def test_a_column_flagged_by_the_data_check_is_named_first():
     ranked = [("tenure", 0.2), ("refund", 0.15), ("plan", 0.1)]
     found = suspicious_score(result(0.98, ranked), leak_columns=["refund"])

@@ -351,8 +351,8 @@ def test_server_down_leaves_a_note_and_the_run_finishes(
     runner, job_id = run_job(workspace, tiny_recipe("binary"))
     status = runner.status(job_id)
     assert status.state == "finished", status.error
-    assert status.result is not None and status.result["bundle"]
-    notes = [note for note in status.result["warnings"] if "MLflow" in note]
+    assert status.result is not None and status.result.bundle
+    notes = [note for note in status.result.warnings if "MLflow" in note]
     assert len(notes) == 1 and tracking.REASONS["unreachable"] in notes[0]
     assert notes[0] in (runner.jobs_dir / job_id / "log.txt").read_text()
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import streamlit as st
 
+from core.data.health import LEAKAGE
 from core.model.starting_recipe import starting_recipe
 from ui.charts import _BLUE as CHART_BLUE
 from ui.data import profile_frame
+from ui.honest import leave_out_offer
 from ui.text import escape_markdown
 
 TEXT = {
@@ -171,7 +173,8 @@ def show_profile(profile: Any, sketches: dict[str, list[int] | None] | None = No
 
 
 def show_health(profile: Any, suggested: list[str]) -> None:
-    """Health warnings in plain words (those explaining a suggested column are shown above)."""
+    """Health warnings in plain words (those explaining a suggested column are shown above);
+    a possible leak comes with a button that leaves the column out."""
     st.subheader(TEXT["health_header"])
     shown = [w for w in profile.warnings if w.column is None or w.column not in suggested]
     if not shown:
@@ -179,3 +182,5 @@ def show_health(profile: Any, suggested: list[str]) -> None:
     for warning in shown:
         box = {"error": st.error, "warning": st.warning}.get(warning.severity, st.info)
         box(escape_markdown(warning.message))
+        if warning.code == LEAKAGE and warning.column:
+            leave_out_offer(warning.column, "data")

@@ -3,38 +3,21 @@
 While a run trains, the findings come live from its history
 (:func:`core.model.diagnosis.diagnose`); once it ended, from the run's own result
 (``result.diagnosis``, written by :func:`core.model.diagnosis.diagnose_run`). Each fix
-is a keyed button that changes the session's recipe, and says what it changed.
+is a keyed button that changes the session's recipe, and says what it changed (drawn by
+:func:`ui.doctor.show_diagnoses`, shared with the Evaluate page).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import streamlit as st
-
-from core.errors import TrainboardError
 from core.model.diagnosis import diagnose, diagnose_run
 from core.model.diagnosis_rules import Diagnosis
-from core.model.fields import spec_for
-from core.model.remedies import Fix
-from ui.state import current_recipe, set_recipe
-from ui.text import escape_markdown
+from ui.doctor import show_diagnoses
+from ui.state import current_recipe
 
-TEXT = {
-    "title": "What the curves say",
-    "applied": "{changes}: start a new run to try it.",
-    "change": "{label} set to {value}",
-    "failed": "That change could not be made: {error}",
-}
-# Findings are lines with an icon, not coloured boxes: the box above them says how the run
-# ended, and a second green or red box would compete with it.
-ICONS = {
-    "problem": ":material/error:",
-    "warning": ":material/warning:",
-    "info": ":material/info:",
-    "ok": ":material/check_circle:",
-}
-APPLIED_KEY = "doctor_applied"  # the sentence saying what the last fix changed
+TEXT = {"title": "What the curves say"}
+DOCTOR_KEYS = "doctor"  # fix buttons are keyed doctor_fix_<i>_<code>_<n> (see ui.doctor)
 
 
 def findings(status: Any) -> list[Diagnosis]:
@@ -49,51 +32,6 @@ def findings(status: Any) -> list[Diagnosis]:
     return diagnose([report.to_dict() for report in status.history], current_recipe())
 
 
-def _described(fix: Fix) -> str:
-    """ "Dropout set to 0.5" for plain settings; the fix's own label for the rest."""
-    parts = []
-    for path, value in fix.changes.items():
-        try:
-            label = spec_for(path).label
-        except KeyError:
-            return fix.label
-        if isinstance(value, (list, dict)):
-            return fix.label
-        parts.append(TEXT["change"].format(label=label, value=value))
-    return ", ".join(parts) or fix.label
-
-
-def _apply(fix: Fix) -> None:
-    # A callback: runs before the redraw, so the design page and this sentence agree at once.
-    try:
-        set_recipe(fix.apply(current_recipe()))
-    except TrainboardError as error:
-        st.session_state[APPLIED_KEY] = TEXT["failed"].format(error=error)
-        return
-    st.session_state[APPLIED_KEY] = TEXT["applied"].format(changes=_described(fix))
-
-
 def show_doctor(status: Any) -> None:
     """The findings in plain words, each fix a button that changes the session's recipe."""
-    found = findings(status)
-    if not found:
-        return
-    st.subheader(TEXT["title"])
-    for index, finding in enumerate(found):
-        icon = ICONS.get(finding.severity, ICONS["info"])
-        st.markdown(
-            f"{icon} **{escape_markdown(finding.title)}** {escape_markdown(finding.message)}"
-        )
-        if finding.fixes:
-            columns = st.columns(len(finding.fixes))
-            for number, (column, fix) in enumerate(zip(columns, finding.fixes, strict=True)):
-                column.button(
-                    fix.label,
-                    key=f"doctor_fix_{index}_{finding.code}_{number}",
-                    icon=":material/build:",
-                    on_click=_apply,
-                    args=(fix,),
-                )
-    applied = st.session_state.get(APPLIED_KEY)
-    if applied:
-        st.success(escape_markdown(applied), icon=":material/check:")
+    show_diagnoses(findings(status), DOCTOR_KEYS, title=TEXT["title"], as_lines=True)

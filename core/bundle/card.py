@@ -28,6 +28,7 @@ from core.bundle.layout import (
 from core.bundle.serving_card import serving_section
 from core.evaluation.decision_text import outcome_sentences
 from core.evaluation.decisions import DecisionCurve
+from core.evaluation.formatting import NOT_AVAILABLE
 from core.evaluation.measures import METRIC_LABELS, format_metric, metric_label
 from core.markdown import escape_markdown as md
 from core.model.choices import ACTIVATIONS, OPTIMIZERS
@@ -43,10 +44,23 @@ MAX_LISTED_VALUES = 12
 # The yes/no decision has its own section, so a bundle re-exported with another threshold
 # (core.bundle.threshold) replaces exactly that section.
 DECISION_HEADING = "## The yes/no decision"
+RANGES_NOTE = (
+    "In brackets: the range each score would likely fall in on other rows like the {n} test "
+    "rows ({confidence:.0%} of bootstrap resamples of the test rows). Scores whose ranges "
+    "overlap a lot may not really differ."
+)
 
 
 def quoted(value: Any) -> str:
     return f"“{md(value)}”"
+
+
+def ranged(value: Any, interval: Any, key: str = "") -> str:
+    """A measure's value with its uncertainty range: "0.842 (0.811–0.871)"."""
+    text = format_metric(value, key)
+    if text == NOT_AVAILABLE or not isinstance(interval, (list, tuple)) or len(interval) != 2:
+        return text
+    return f"{text} ({format_metric(interval[0], key)}–{format_metric(interval[1], key)})"
 
 
 def render_model_card(
@@ -239,6 +253,8 @@ def _quality_section(result: RunResult) -> str:
         lines += ["", "No test results are available for this run."]
         return "\n".join(lines)
     names = [str(name) for name in baselines]
+    uncertainty = result.uncertainty or {}
+    baseline_ranges = uncertainty.get("baseline_intervals") or {}
     lines += [
         "",
         "| Measure | This model | " + " | ".join(f"Baseline: {md(n)}" for n in names) + " |",
@@ -246,9 +262,21 @@ def _quality_section(result: RunResult) -> str:
     ]
     for key in sorted(keys, key=lambda k: (k != primary, list(metrics).index(k))):
         label = md(metric_label(key)) + (" (main measure)" if key == primary else "")
-        cells = [format_metric(metrics[key], key)]
-        cells += [format_metric((baselines[n] or {}).get(key), key) for n in names]
+        cells = [ranged(metrics[key], result.intervals.get(key), key)] + [
+            ranged((baselines[n] or {}).get(key), baseline_ranges.get(n, {}).get(key), key)
+            for n in names
+        ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if uncertainty:
+        lines += [
+            "",
+            RANGES_NOTE.format(
+                n=_count(uncertainty.get("n_test")),
+                confidence=float(uncertainty.get("confidence") or 0.95),
+            ),
+        ]
+    if uncertainty.get("warning"):
+        lines += ["", f"**Small test set:** {md(uncertainty['warning'])}"]
     explained = [key for key in keys if key in METRIC_LABELS]
     if explained:
         lines += ["", "What the measures mean:", ""]

@@ -37,6 +37,7 @@ HEAVY_MISSING_SHARE = 0.40
 RARE_CLASS_SHARE = 0.05
 MIN_TEST_ROWS = 100
 LEAKAGE_SAMPLE = 5000
+LEAKAGE = "leakage"  # the code of a possible-leak warning (pages offer to leave the column out)
 SAMPLE = 1000  # values looked at for dates and free text
 MOSTLY_NUMBERS_SHARE = 0.10  # categories with at most this share of non-number cells: say so
 CELLS_NAMED = 3  # cells quoted (row and text) in a message about cells
@@ -253,7 +254,7 @@ def leakage_warnings(
     Each warning names the column, says why it looks like a leak and how to leave it out.
     """
     report = find_leaks(df, task, candidates, usable)
-    return [HealthWarning("leakage", c.column, report.message(c)) for c in report.leaks]
+    return [HealthWarning(LEAKAGE, c.column, report.message(c)) for c in report.leaks]
 
 
 def _label_keys(values: pd.Series) -> pd.Series:

@@ -65,6 +65,8 @@ SEED = 0
 SUSPICIOUS_SCORE = {"roc_auc": 0.97, "accuracy": 0.97, "r2": 0.95}
 # ... when one column's importance is at least this many times the next one's ...
 TOWER_RATIO = 3.0
+# ... and beyond this many times the others are noise (shuffle drops of 1e-17): "no other".
+ALONE_RATIO = 100.0
 # The setting that leaves a column out, named as the recipe labels it.
 DROP_SETTING = f'"{Recipe.model_fields["drop_columns"].json_schema_extra["label"]}"'
 
@@ -390,7 +392,7 @@ def suspicious_score(
         column, reason = importance[0][0], "importance"
         why = (
             MESSAGES["why_importance"].format(times=times)
-            if np.isfinite(times)
+            if times < ALONE_RATIO
             else MESSAGES["why_alone"]
         )
     else:

@@ -54,6 +54,10 @@ MESSAGES = {
     "could be anywhere from {low} to {high} (95% range). Differences smaller than that, between "
     "runs or against the simple models, mean little. Raise {setting} or add more rows to get a "
     "score you can rely on.",
+    # When every resample gives the same score (a perfect score, often) a range says nothing.
+    "small_test_rows": "The final test has only {n:,} rows, so its scores are rough: on so few "
+    "rows even a perfect score says little, and differences between runs or against the simple "
+    "models mean little. Raise {setting} or add more rows to get a score you can rely on.",
 }
 
 
@@ -357,12 +361,11 @@ def _small_test_warning(
     width = interval[1] - interval[0]
     if n >= min_rows and width <= MAX_HEADLINE_WIDTH:
         return None
+    low, high = format_metric(interval[0], headline), format_metric(interval[1], headline)
+    if low == high:
+        return MESSAGES["small_test_rows"].format(n=n, setting=TEST_SETTING_LABEL)
     return MESSAGES["small_test"].format(
-        n=n,
-        metric=metric_label(headline),
-        low=format_metric(interval[0], headline),
-        high=format_metric(interval[1], headline),
-        setting=TEST_SETTING_LABEL,
+        n=n, metric=metric_label(headline), low=low, high=high, setting=TEST_SETTING_LABEL
     )
 
 

@@ -19,12 +19,11 @@ from typing import Any
 
 from core.errors import TrainingError
 from core.evaluation.measures import LOWER_IS_BETTER
-from core.files import read_json, write_json_atomic
+from core.files import file_sha256, read_json, write_json_atomic
 from core.jobs.states import JobPhase, JobState
 from core.jobs.status import JobStatus
 from core.model.recipe import Recipe
 from core.results import RunResult
-from core.tracking import data_fingerprint
 
 META_FILE = "meta.json"
 NAME_MAX_CHARS = 80
@@ -153,7 +152,7 @@ def clean_run_name(text: Any) -> str:
 def new_run_meta(data_path: Path, data_name: str, recipe: Recipe | None) -> RunMeta:
     """The meta of a run about to start on ``data_path`` (fingerprinted once, here)."""
     try:
-        sha = data_fingerprint(data_path)
+        sha = file_sha256(data_path)
     except OSError:
         sha = None
     return RunMeta(

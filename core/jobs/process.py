@@ -8,7 +8,7 @@ its output going to the job's ``log.txt``. The process:
    whose status says queued/running but whose lock is free is known to be dead;
 2. waits, "queued", for a free concurrency slot (``<workspace>/slots/slot-<i>.lock``),
    first come first served, and is "cancelled" if a stop is requested meanwhile;
-3. trains with :func:`core.pipeline.train_run` and :func:`core.pipeline.export_run`,
+3. trains with :func:`core.pipeline.train_run` and :func:`core.pipeline.save_run`,
    appending every finished epoch to ``history.json``; the training loop checks the
    ``stop`` marker file itself before each batch, so a stop ends training within one
    batch; after the last pass, it records each tail step (testing, comparing,
@@ -304,7 +304,7 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
         # Imported here, in the job's own process: this is what loads TensorFlow (quietly:
         # its start-up lines would only fill log.txt with alarming noise such as cuInit).
         import_tensorflow_quietly()
-        from core.pipeline import export_run, keep_test_outputs, load_table, train_run
+        from core.pipeline import load_table, save_run, train_run
 
         run = train_run(
             load_table(job_dir / DATA_FILE),
@@ -320,8 +320,7 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
         status.update(
             batches=run.outcome.batches, batches_after_stop=run.outcome.batches_after_stop
         )
-        keep_test_outputs(run, job_dir)  # for paired comparisons with other runs
-        result = export_run(run, job_dir / BUNDLE_FILE, on_phase)
+        result = save_run(run, job_dir / BUNDLE_FILE, on_phase)
         write_job_json(job_dir / RESULT_FILE, result.to_dict())
     except TrainboardError as error:
         print(f"Training could not finish: {error}", file=sys.stderr)

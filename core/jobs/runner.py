@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import shutil
 import subprocess
@@ -166,7 +165,8 @@ class LocalJobRunner(RunFilesMixin):
             for name, content in (notes or {}).items():
                 write_job_json(staging / name, content)
             # Named and fingerprinted once, here: the Runs page reads it for every run.
-            write_meta(staging, new_run_meta(staging / DATA_FILE, data_name, recipe))
+            meta = new_run_meta(staging / DATA_FILE, data_name, recipe)
+            write_meta(staging, meta)
             write_job_json(staging / HISTORY_FILE, [])
             write_job_json(
                 staging / STATUS_FILE, {"state": JobState.QUEUED, "epoch": 0, "history_length": 0}
@@ -179,7 +179,7 @@ class LocalJobRunner(RunFilesMixin):
                     "created_at": time.time(),
                     "max_epochs": recipe.training.max_epochs,
                     "max_concurrent": self.max_concurrent,
-                    "data_fingerprint": _fingerprint(staging / DATA_FILE),
+                    "data_fingerprint": meta.data_sha256,
                 },
             )
             os.rename(staging, job_dir)
@@ -383,15 +383,6 @@ def _settled_state(job_dir: Path, raw: Any) -> tuple[dict[str, Any], JobState]:
         # have ended just after the first read: read once more before calling it interrupted.
         raw = read_json(job_dir / STATUS_FILE)
     return (raw if isinstance(raw, dict) else {}), JobState.INTERRUPTED
-
-
-def _fingerprint(path: Path) -> str:
-    """sha256 of a file's bytes, read in blocks (a large file never sits in memory twice)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_recipe(job_dir: Path) -> Recipe | None:

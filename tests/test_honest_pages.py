@@ -25,7 +25,9 @@ from test_pages import (
 
 import core.jobs.runner
 from core.evaluation import metrics as evaluation
+from core.evaluation.baselines import baseline_metrics, baseline_outputs
 from core.evaluation.intervals import measure_uncertainty
+from core.evaluation.measures import METRIC_LABELS
 from core.evaluation.verdict import verdict
 from core.model.diagnosis import diagnose_run
 from core.model.diagnosis_rules import NO_BETTER_THAN_BASELINE
@@ -51,8 +53,8 @@ def honest_result(n: int, *, signal: float = 0.3, seed: int = 0) -> RunResult:
     y = rng.integers(0, 2, n)
     proba = np.clip(signal * y + 0.5 - signal / 2 + rng.normal(0, 0.2, n), 0.01, 0.99)
     x = np.column_stack([y + rng.normal(0, 1, n), rng.normal(0, 1, n)])
-    baselines = evaluation.baseline_metrics("binary", x, y, x, y, LABELS, seed=0)
-    outputs = evaluation.baseline_outputs("binary", x, y, x, LABELS, seed=0)
+    baselines = baseline_metrics("binary", x, y, x, y, LABELS, seed=0)
+    outputs = baseline_outputs("binary", x, y, x, LABELS, seed=0)
     metrics = evaluation.classification_metrics(y, proba, LABELS)
     noise = measure_uncertainty("binary", y, proba, outputs, LABELS, seed=0, resamples=200)
     base = result_dict("binary", "churn", LABELS, metrics, baselines, {})
@@ -71,7 +73,7 @@ def test_every_test_measure_shows_its_range_and_so_do_the_baselines(fake, tmp_pa
     no_exception(app)
     table = app.table[0].value
     ranged = re.compile(r"^[\d.,%]+ \([\d.,%]+–\u2060?[\d.,%]+\)$")
-    keys = [k for k, v in result.metrics.items() if k in evaluation.METRIC_LABELS and v is not None]
+    keys = [k for k, v in result.metrics.items() if k in METRIC_LABELS and v is not None]
     assert len(table) == len(keys) >= 6
     for cell in table["Your network"]:
         assert ranged.match(cell), cell

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from core.bundle.layout import RAW_SIGNATURE
+from core.portable.decision import DEFAULT_THRESHOLD
 from core.portable.outputs import predict_frame
 from core.portable.preprocess import (
     CategoricalColumn,
@@ -137,7 +138,11 @@ def raw_endpoint(
             positive = tf.reshape(outputs, [-1, 1])
             outputs = tf.concat([1.0 - positive, positive], axis=1)
         probabilities = tf.where(usable[:, None], outputs, nan)
-        chosen = tf.gather(labels, tf.argmax(outputs, axis=1))
+        if spec.single_probability:  # the same rule as chosen_labels: at least the threshold
+            flagged = outputs[:, 1] >= DEFAULT_THRESHOLD
+            chosen = tf.gather(labels, tf.cast(flagged, tf.int32))
+        else:
+            chosen = tf.gather(labels, tf.argmax(outputs, axis=1))
         return {
             OUTPUT_PROBABILITIES: probabilities,
             OUTPUT_PREDICTION: tf.where(usable, chosen, tf.constant("", dtype=tf.string)),

@@ -28,6 +28,7 @@ from core.bundle.serving import (
     specs_in_order,
 )
 from core.model.tasks import task_spec
+from core.portable.decision import DEFAULT_THRESHOLD
 from core.portable.preprocess import NumericColumn, Preprocessor
 
 if TYPE_CHECKING:  # the pipeline imports the bundle lazily; no cycle at run time
@@ -144,6 +145,13 @@ def _outputs_text(run: TrainedRun, md: Any) -> str:
             f"`{OUTPUT_PROBABILITIES}`: one probability per outcome, in the order {order}; "
             f"`{OUTPUT_PREDICTION}`: the most likely outcome."
         )
+        if spec.yes_no:
+            text += (
+                f" For a yes/no outcome `{OUTPUT_PREDICTION}` is “{md(run.task.class_labels[-1])}” "
+                f"when its probability is at least {DEFAULT_THRESHOLD}; if you chose another "
+                "decision threshold (see “The yes/no decision”), compare the probability with "
+                "that threshold instead."
+            )
         left_out = "`NaN` probabilities and an empty outcome"
     if dropping:
         listed = ", ".join(f"“{md(name)}”" for name in dropping)

@@ -128,7 +128,7 @@ def loop_overhead(n_rows: int, epochs: int, rounds: int) -> dict[str, Any]:
 
     from core.model import training
     from core.model.network import build_model, compile_model
-    from core.pipeline import prepare
+    from core.model.preparation import prepare
 
     recipe = default_recipe(**{"training.max_epochs": epochs, "training.early_stopping": False})
     data = prepare(synthetic_table(n_rows), recipe)
@@ -230,7 +230,7 @@ def measure_size(csv_path: Path, epochs: int = 2) -> dict[str, Any]:
     from core.data.profiling import profile_table
     from core.model import training
     from core.model.network import build_model, compile_model
-    from core.pipeline import prepare
+    from core.model.preparation import prepare
     from core.portable.reading import read_table
 
     peaks["after_import"] = _peak_rss_mb()

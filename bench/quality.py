@@ -146,9 +146,9 @@ def evaluate_dataset(
     changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every model on every seed of one dataset; scores summarised across seeds."""
+    from core.model.preparation import prepare
     from core.model.recipe import Recipe
     from core.model.tasks import task_spec
-    from core.pipeline import prepare
 
     _, target, group = DATASETS[name]
     table = load_dataset(name, workdir)

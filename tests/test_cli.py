@@ -15,7 +15,7 @@ from helpers import raw_mixed_frame, write_csv
 from core import cli
 from core.bundle.layout import METRICS_JSON
 from core.data.profiling import profile_table
-from core.evaluation.intervals import BOOTSTRAP_RESAMPLES
+from core.evaluation.bootstrap import BOOTSTRAP_RESAMPLES
 from core.model.diagnosis import CODES
 from core.model.recipe import Recipe
 from core.model.reference import recipe_reference

@@ -35,8 +35,9 @@ from core.bundle.training_code import (
     render_training_script,
     split_cells,
 )
+from core.model.preparation import prepare
 from core.model.recipe import Recipe
-from core.pipeline import load_table, prepare, train_run
+from core.pipeline import load_table, train_run
 from core.results import DataSummary, RunResult
 from tests.test_pages import (  # noqa: F401 - runner is a fixture
     classification_result,

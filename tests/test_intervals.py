@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from core.evaluation import bootstrap
 from core.evaluation import intervals as iv
 from core.evaluation.baselines import score_outputs
 from core.evaluation.verdict import SAME_TOLERANCE, VERDICT_TEMPLATES, verdict
@@ -62,7 +63,7 @@ def test_resampled_scores_are_the_metrics_of_the_resampled_rows(task):
     outputs = np.round(outputs, 2)  # ties in the scores, as real probabilities have
     drawn = np.random.default_rng(8).integers(0, len(y), len(y))
     counts = np.bincount(drawn, minlength=len(y)).astype(np.float32)[None, :]
-    scores = iv._scorer(task, y, outputs, LABELS[task]).scores(counts)
+    scores = bootstrap._scorer(task, y, outputs, LABELS[task]).scores(counts)
     expected = score_outputs(task, y[drawn], outputs[drawn], LABELS[task])
     for metric, values in scores.items():
         assert values[0] == pytest.approx(expected[metric], rel=1e-5, abs=1e-6), metric

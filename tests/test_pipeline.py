@@ -12,8 +12,9 @@ import pytest
 from helpers import csv_bytes, mixed_frame, raw_mixed_frame, tiny_recipe, write_csv
 
 from core.errors import RecipeError, TrainboardError, UnusableDataError
+from core.model.preparation import prepare
 from core.model.recipe import Recipe
-from core.pipeline import load_table, prepare
+from core.pipeline import load_table
 from core.results import EpochReport, RunResult
 
 # --- unusable inputs ------------------------------------------------------------------------

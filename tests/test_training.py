@@ -15,6 +15,7 @@ from helpers import TARGETS, mixed_frame, tiny_recipe
 
 from core.model.architecture import describe_network
 from core.model.fields import field_specs, spec_for
+from core.model.preparation import prepare
 from core.model.recipe import LayerConfig, Recipe
 from core.model.training import (
     COMPLETED,
@@ -24,7 +25,7 @@ from core.model.training import (
     STOPPED_BY_USER,
     fit,
 )
-from core.pipeline import model_outputs, prepare, train_run
+from core.pipeline import model_outputs, train_run
 from core.results import EpochReport
 
 pytestmark = pytest.mark.slow

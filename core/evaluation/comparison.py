@@ -30,7 +30,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 # The names read from the rest of the evaluation package, in one place.
-from core.evaluation.intervals import BOOTSTRAP_RESAMPLES, CONFIDENCE
+from core.evaluation.bootstrap import BOOTSTRAP_RESAMPLES, CONFIDENCE
 from core.evaluation.measures import HIGHER_IS_BETTER, METRIC_LABELS, format_metric
 from core.evaluation.test_outputs import (
     PairedDifference,

@@ -95,7 +95,7 @@ def paired_differences(
     """
     # Imported here: the job runner reads this module's file name and needs no scikit-learn.
     from core.evaluation.baselines import score_outputs
-    from core.evaluation.intervals import bootstrap_scores, percentile_range
+    from core.evaluation.bootstrap import bootstrap_scores, percentile_range
     from core.evaluation.measures import HIGHER_IS_BETTER
 
     task, labels = reference.task, reference.class_labels

@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from core.errors import TrainboardError, TrainingError
+from core.errors import TrainingError
 from core.files import read_json
 from core.jobs.catalog import (
     RunMeta,
@@ -22,7 +22,8 @@ from core.jobs.catalog import (
     read_meta,
     write_meta,
 )
-from core.jobs.process import DATA_FILE, JOB_FILE, RECIPE_FILE
+from core.jobs.job_files import read_recipe
+from core.jobs.process import DATA_FILE, JOB_FILE
 from core.jobs.states import no_such_run
 from core.jobs.status import JobStatus
 from core.model.recipe import Recipe
@@ -50,7 +51,7 @@ class RunFilesMixin:
 
     def recipe(self, job_id: str) -> Recipe | None:
         """The recipe a job trained with, or None if its ``recipe.json`` is missing or damaged."""
-        return self._stored_recipe(self._job_dir(job_id))
+        return read_recipe(self._job_dir(job_id))
 
     def run_inputs(self, job_id: str) -> tuple[bytes, str, Recipe]:
         """A job's own data (bytes as uploaded), the data's file name and its recipe.
@@ -63,7 +64,7 @@ class RunFilesMixin:
             If the job's data or recipe is missing or damaged.
         """
         job_dir = self._job_dir(job_id)
-        recipe = self._stored_recipe(job_dir)
+        recipe = read_recipe(job_dir)
         try:
             data = (job_dir / DATA_FILE).read_bytes()
         except OSError:
@@ -73,13 +74,6 @@ class RunFilesMixin:
         info = read_json(job_dir / JOB_FILE)
         name = info.get("data_name") if isinstance(info, dict) else None
         return data, str(name or DATA_FILE), recipe
-
-    @staticmethod
-    def _stored_recipe(job_dir: Path) -> Recipe | None:
-        try:
-            return Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, TrainboardError):
-            return None
 
     # -- runs: names and deleting ------------------------------------------------------------
 
@@ -93,7 +87,7 @@ class RunFilesMixin:
         if meta is None:
             info = read_json(job_dir / JOB_FILE)
             name = info.get("data_name") if isinstance(info, dict) else None
-            meta = new_run_meta(job_dir / DATA_FILE, str(name or ""), self._stored_recipe(job_dir))
+            meta = new_run_meta(job_dir / DATA_FILE, str(name or ""), read_recipe(job_dir))
             try:
                 write_meta(job_dir, meta)
             except OSError:

@@ -49,6 +49,14 @@ from core.evaluation.test_outputs import TEST_OUTPUTS_FILE
 from core.files import read_json
 from core.jobs.catalog import new_run_meta, read_meta, write_meta
 from core.jobs.experiments import EXPERIMENT_FILE, ExperimentTag
+from core.jobs.job_files import (
+    mean_epoch_seconds,
+    mtime,
+    read_recipe,
+    read_result,
+    settled_state,
+    tail_step,
+)
 from core.jobs.process import (
     BUNDLE_FILE,
     DATA_FILE,
@@ -66,7 +74,6 @@ from core.jobs.process import (
     as_float,
     default_max_concurrent,
     job_folders,
-    lock_is_held,
     queue_counts,
     write_job_json,
 )
@@ -74,7 +81,7 @@ from core.jobs.run_files import RESTART_NO_DATA, RunFilesMixin
 from core.jobs.states import JobState, check_job_id, new_job_id, no_such_run
 from core.jobs.status import JobRunner, JobStatus
 from core.model.recipe import Recipe
-from core.results import EpochReport, RunResult, history_from_dicts
+from core.results import history_from_dicts
 
 # Files a page may read or offer for download through JobRunner.artifact().
 ARTIFACT_NAMES = (BUNDLE_FILE, MODEL_CARD_FILE, TEST_OUTPUTS_FILE)
@@ -257,15 +264,15 @@ class LocalJobRunner(RunFilesMixin):
             if not allow_damaged:
                 return None
             info = {}
-        raw, state = _settled_state(job_dir, raw)
+        raw, state = settled_state(job_dir, raw)
         job_id = job_dir.name
-        created_at = as_float(info.get("created_at"), default=_mtime(job_dir))
+        created_at = as_float(info.get("created_at"), default=mtime(job_dir))
         # status.json was read first, and the job writes history.json before status.json, so
         # the history may hold one epoch more than the status: cut it to agree with the status.
         history = history_from_dicts(read_json(job_dir / HISTORY_FILE))
         if isinstance(raw.get("history_length"), int):
             history = history[: raw["history_length"]]
-        result = _read_result(job_dir) if state == JobState.FINISHED else None
+        result = read_result(job_dir) if state == JobState.FINISHED else None
         started_at = raw.get("started_at")
         finished_at = raw.get("finished_at")
         epoch = int(as_float(raw.get("epoch"), default=len(history)))
@@ -291,11 +298,11 @@ class LocalJobRunner(RunFilesMixin):
             elif state == JobState.RUNNING:
                 end = time.time()
             else:  # interrupted: the last sign of life is the last write to status.json
-                end = _mtime(job_dir / STATUS_FILE)
+                end = mtime(job_dir / STATUS_FILE)
             elapsed = max(0.0, end - started_at)
         eta = None
         if state == JobState.RUNNING and epoch > 0:
-            eta = _mean_epoch_seconds(history, elapsed, epoch) * max(0, max_epochs - epoch)
+            eta = mean_epoch_seconds(history, elapsed, epoch) * max(0, max_epochs - epoch)
 
         return JobStatus(
             job_id=job_id,
@@ -314,10 +321,10 @@ class LocalJobRunner(RunFilesMixin):
             error=str(error) if error else None,
             stop_requested=(job_dir / STOP_FILE).exists(),
             waits_for_slot=waits_for_slot,
-            recipe=_read_recipe(job_dir),
+            recipe=read_recipe(job_dir),
             data_fingerprint=info.get("data_fingerprint") or None,
             experiment=ExperimentTag.from_dict(read_json(job_dir / EXPERIMENT_FILE)),
-            **_tail_step(raw) if state == JobState.RUNNING else {},
+            **tail_step(raw) if state == JobState.RUNNING else {},
         )
 
     # -- acting ----------------------------------------------------------------------------
@@ -348,7 +355,7 @@ class LocalJobRunner(RunFilesMixin):
         status = self._read_status(job_dir, allow_damaged=True)
         if status.is_active:
             raise TrainingError(RESTART_ACTIVE)
-        recipe = self._stored_recipe(job_dir)
+        recipe = read_recipe(job_dir)
         data = job_dir / DATA_FILE
         if recipe is None or not data.is_file():
             raise TrainingError(RESTART_NO_DATA)
@@ -368,65 +375,6 @@ class LocalJobRunner(RunFilesMixin):
             raise ValueError(f"{name!r} is not a job artifact; use one of {ARTIFACT_NAMES}")
         path = self._job_dir(job_id) / name
         return path if path.is_file() else None
-
-
-def _settled_state(job_dir: Path, raw: Any) -> tuple[dict[str, Any], JobState]:
-    """The status dict and the state to show, detecting jobs whose process is gone."""
-    for _attempt in range(2):
-        try:
-            state = JobState(raw["state"])
-        except (TypeError, KeyError, ValueError):  # not a dict, or not a known state
-            return {}, JobState.INTERRUPTED
-        if not state.is_active or lock_is_held(job_dir / LOCK_FILE):
-            return raw, state
-        # The lock is free. The process writes its final state before it exits, so it may
-        # have ended just after the first read: read once more before calling it interrupted.
-        raw = read_json(job_dir / STATUS_FILE)
-    return (raw if isinstance(raw, dict) else {}), JobState.INTERRUPTED
-
-
-def _read_recipe(job_dir: Path) -> Recipe | None:
-    """The job's recipe, or None if recipe.json is missing or damaged."""
-    try:
-        return Recipe.from_json((job_dir / RECIPE_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, TrainboardError):
-        return None
-
-
-def _tail_step(raw: dict[str, Any]) -> dict[str, Any]:
-    """The tail step a running job recorded (``step``, ``step_done``, ``step_total``), checked."""
-    step = raw.get("step")
-    if not isinstance(step, str):
-        return {}
-    counts = [raw.get("step_done"), raw.get("step_total")]
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
-        counts = [None, None]
-    return {"step": step, "step_done": counts[0], "step_total": counts[1]}
-
-
-def _read_result(job_dir: Path) -> RunResult | None:
-    """The finished job's result, or None if result.json is missing or damaged."""
-    raw = read_json(job_dir / RESULT_FILE)
-    if not isinstance(raw, dict):
-        return None
-    try:
-        return RunResult.from_dict(raw)
-    except (TypeError, ValueError):
-        return None
-
-
-def _mean_epoch_seconds(history: list[EpochReport], elapsed: float, epoch: int) -> float:
-    seconds = [report.seconds for report in history]
-    if seconds and all(s == s for s in seconds):  # no NaN: every pass was timed
-        return float(sum(seconds)) / len(seconds)
-    return elapsed / epoch
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def get_runner() -> JobRunner:

@@ -587,8 +587,11 @@ def test_stop_ends_training_within_one_batch_then_goes_through_the_tail(workspac
     assert raw["batches_after_stop"] == 1, raw  # the batch running when the request came
     per_epoch = -(-final.result.data.n_train // 4)
     assert per_epoch > 20  # many batches per pass, so a whole pass more would show
-    assert raw["batches"] <= (requested_at.epoch + 1) * per_epoch
-    assert final.epoch <= requested_at.epoch + 1 < 500
+    # status.json is written at the end of each pass, so the status read right after the
+    # request may still show the pass before the one that was running: allow that one pass of
+    # lag, no more (the old Stop ran on for 7 passes).
+    assert raw["batches"] <= (requested_at.epoch + 2) * per_epoch
+    assert final.epoch <= requested_at.epoch + 2 < 500
     assert final.result.epochs_run == final.epoch == len(final.history)
     # The tail steps come in order, after training, and the history stays readable all along.
     tail = [s.phase for s in seen if s.phase in TAIL_PHASES]

@@ -4,8 +4,9 @@ What a person does, click by click: upload a CSV, choose what to predict, set th
 epochs, train while watching the curves, download the model bundle and check it predicts, predict
 new rows in the app; stop a long run half-way; reopen a run from its link in a new tab.
 
-Training really happens (in the job process the server starts), so every run is kept small: a
-400-row CSV and 15 epochs, or a Stop pressed after the first epochs. The server, the browser and
+Training really happens (in the job process the server starts), so every run is kept short: 15
+epochs (of the churn sample, with small batches, where the live passes are watched), or a Stop
+pressed after the first epochs. The server, the browser and
 the helpers live in ``tests/e2e_support.py``; screenshots of each page go to
 ``test-artifacts/screenshots/`` and, on failure, a screenshot and the page text of every open tab
 go to ``test-artifacts/`` and the server's log is printed.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -89,18 +91,25 @@ def start_training(page: Page) -> str:
 
 
 def test_upload_train_watch_export_predict(
-    app_server: AppServer, page: Page, telco_400_csv: Path, tmp_path: Path
+    app_server: AppServer, page: Page, tmp_path: Path
 ) -> None:
     """Journey 1: the whole path from a CSV to a working model and a predictions file."""
     max_epochs = 15  # under the default patience (15), so the run always completes every epoch
+    # Every churn customer and small batches: about a second per pass, so the page (redrawn each
+    # second) shows several live passes. On 400 rows all 15 passes took under a second, and a busy
+    # machine could show pass 11 and then the finished run, with nothing live in between.
+    batch_size = 8
+    telco_csv = tmp_path / "churn.csv"
+    shutil.copy(SAMPLES / "telco_churn.csv", telco_csv)
+    rows = len(read_table(telco_csv))
     with report_failures(app_server, "journey1_train_export_predict", page):
         open_app(page, app_server)
 
         # 1. Data: upload, choose the column to predict, see the profile.
         go_to(page, "data")
-        upload(page, "upload_csv", telco_400_csv)
+        upload(page, "upload_csv", telco_csv)
         expect(
-            page.get_by_text(f"Using {telco_400_csv.name}: 400 rows, 20 columns.")
+            page.get_by_text(f"Using {telco_csv.name}: {rows:,} rows, 20 columns.")
         ).to_be_visible()
         wait_idle(page)
         choose_option(page, "target_column", "churn")
@@ -113,6 +122,10 @@ def test_upload_train_watch_export_predict(
         # 2. Design: fewer epochs; the network diagram is drawn for this data.
         go_to(page, "design")
         set_number(page, "epochs", max_epochs)
+        keyed(page, "design_advanced").locator(
+            "summary"
+        ).click()  # batch size is an advanced setting
+        set_number(page, "opt_training_batch_size", batch_size)
         wait_idle(page)
         expect(page.locator(PLOTLY).first).to_be_visible()
         expect(page.get_by_text(re.compile(r"weights the network learns"))).to_be_visible()
@@ -165,21 +178,21 @@ def test_upload_train_watch_export_predict(
         bundle_path = tmp_path / "bundle.zip"
         download_info.value.save_as(bundle_path)
         assert download_info.value.suggested_filename.endswith(".zip")
-        frame = read_table(telco_400_csv)
+        frame = read_table(telco_csv)
         bundle = load_bundle(bundle_path)
         predicted = bundle.predict(frame)
         assert "prediction" in predicted.columns
-        assert len(predicted) == len(frame) == 400
+        assert len(predicted) == len(frame) == rows
         assert predicted["prediction"].notna().all()
         assert set(predicted["prediction"].astype(str)) <= {"No", "Yes"}
 
         # 6. Predict in the app: the downloaded predictions are the exported bundle's.
         go_to(page, "predict")
-        upload(page, "predict_upload", telco_400_csv)
+        upload(page, "predict_upload", telco_csv)
         run = keyed_button(page, "predict_run")
         expect(run).to_be_visible()
         run.click()
-        expect(page.get_by_text(re.compile(r"^Predicted .*\b400 rows\.$"))).to_be_visible(
+        expect(page.get_by_text(re.compile(rf"^Predicted .*\b{rows:,} rows\.$"))).to_be_visible(
             timeout=RUN_END_TIMEOUT_MS
         )
         download = keyed_button(page, "download_predictions")
@@ -192,7 +205,7 @@ def test_upload_train_watch_export_predict(
         download_info.value.save_as(predictions_path)
         downloaded = pd.read_csv(predictions_path, dtype=str, keep_default_na=False)
         assert "prediction" in downloaded.columns
-        assert len(downloaded) == 400
+        assert len(downloaded) == rows
         assert downloaded["prediction"].tolist() == predicted["prediction"].astype(str).tolist()
 
 

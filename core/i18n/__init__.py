@@ -1,0 +1,177 @@
+"""Trainboard in several languages: message catalogs, the current language, messages as data.
+
+Every user-facing sentence has a key (``"ui.data.using"``) and one entry per language in the
+gettext catalogs under ``core/i18n/locales/<language>/*.po`` (read with Babel; every ``.po``
+file of a language folder is part of that language's catalog, so each area of the app keeps
+its own file). A module declares its texts once, as ``TEXT = Texts("ui.data")``, and reads
+``TEXT["using"]`` where it used to read an English dict: the lookup happens at that moment,
+in the language of whoever is being served.
+
+The current language is one global setting for a process (a job process, the CLI) that a UI
+may replace with a *provider* — a function returning the language of the session being drawn
+(:func:`set_language_provider`) — so ``core`` never imports the UI.
+
+Text that outlives the moment it was made (a diagnosis saved in a run's ``result.json`` and
+read later, maybe in another language) is kept as a :class:`Message`: a key and its
+parameters, rendered when shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+# language code -> its own name, as the language switch shows it
+LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
+DEFAULT_LANGUAGE = "en"
+# The Babel locale each language formats numbers and dates with.
+BABEL_LOCALES: dict[str, str] = {"en": "en_US", "zh": "zh_Hans_CN"}
+
+_state = threading.local()
+_default_language = DEFAULT_LANGUAGE
+_provider: Callable[[], str | None] | None = None
+
+
+class CatalogError(ValueError):
+    """A catalog file is broken or two files of one language define the same key."""
+
+
+def normalise_language(value: object) -> str | None:
+    """``"zh"``, ``"zh-CN"``, ``"zh_Hans"`` -> ``"zh"``; ``"en-GB"`` -> ``"en"``; else None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    code = value.strip().replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+def set_language(language: str) -> None:
+    """Set the language of this process (the CLI, a job process)."""
+    global _default_language
+    _default_language = _checked(language)
+
+
+def set_language_provider(provider: Callable[[], str | None] | None) -> None:
+    """Let a UI say which language the session being drawn uses (None: back to the global)."""
+    global _provider
+    _provider = provider
+
+
+@contextlib.contextmanager
+def language(code: str) -> Iterator[None]:
+    """Use ``code`` in this thread for the ``with`` block (the model card at export, say)."""
+    previous = getattr(_state, "language", None)
+    _state.language = _checked(code)
+    try:
+        yield
+    finally:
+        _state.language = previous
+
+
+def current_language() -> str:
+    """The language texts are looked up in now: a ``with language(...)`` block, the UI's
+    provider, or the process's setting, in that order."""
+    forced = getattr(_state, "language", None)
+    if forced:
+        return forced
+    if _provider is not None:
+        chosen = normalise_language(_provider())
+        if chosen:
+            return chosen
+    return _default_language
+
+
+def _checked(code: str) -> str:
+    chosen = normalise_language(code)
+    if chosen is None:
+        raise ValueError(f"unknown language {code!r}; choose one of {', '.join(LANGUAGES)}")
+    return chosen
+
+
+@cache
+def catalog(language_code: str) -> dict[str, str]:
+    """Every key of one language and its text, from all ``.po`` files of its folder."""
+    entries: dict[str, str] = {}
+    folder = LOCALES_DIR / language_code
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as handle:
+            try:
+                messages = read_po(handle, locale=BABEL_LOCALES.get(language_code))
+            except Exception as error:  # Babel raises several types for a broken file
+                raise CatalogError(f"{path}: {error}") from error
+        for message in messages:
+            if not message.id:  # the header
+                continue
+            key = str(message.id)
+            if key in entries:
+                raise CatalogError(f"{path}: the key {key!r} is also defined in another file")
+            entries[key] = str(message.string)
+    return entries
+
+
+def gettext(key: str, language_code: str | None = None, /, **params: Any) -> str:
+    """The text of ``key`` in ``language_code`` (default: the current language), formatted
+    with ``params`` (``str.format`` fields such as ``{rows:,}``).
+
+    A key missing from a language falls back to English, then to the key itself, so a gap
+    never breaks a page (the catalog tests catch gaps before release).
+    """
+    code = language_code or current_language()
+    text = catalog(code).get(key) or catalog(DEFAULT_LANGUAGE).get(key) or key
+    return text.format(**params) if params else text
+
+
+class Texts(Mapping[str, str]):
+    """The texts of one area (``Texts("ui.data")["using"]`` is key ``"ui.data.using"``),
+    looked up in the current language at each read."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        """The catalog key of ``name``."""
+        return f"{self.prefix}.{name}"
+
+    def __getitem__(self, name: str) -> str:
+        key = self.key(name)
+        if key not in catalog(DEFAULT_LANGUAGE):
+            raise KeyError(key)
+        return gettext(key)
+
+    def __iter__(self) -> Iterator[str]:
+        start = self.prefix + "."
+        return (k[len(start) :] for k in catalog(DEFAULT_LANGUAGE) if k.startswith(start))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence kept as data: its catalog key and parameters, rendered when shown."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, language_code: str | None = None) -> str:
+        """The sentence in ``language_code`` (default: the current language)."""
+        return gettext(self.key, language_code, **self.params)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: ``{"key": ..., "params": {...}}``."""
+        return {"key": self.key, "params": dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Message:
+        """The inverse of :meth:`to_dict`."""
+        return cls(str(data["key"]), dict(data.get("params") or {}))

@@ -17,15 +17,64 @@ conservative.
   it fits the same centred and scaled target the app uses (``y_train`` of ``prepare``) and its
   predictions are scaled back: MSE on raw prices (thousands) with Adam's default step needs
   hundreds of epochs to get anywhere, which would make the comparison meaningless.
+
+Beside them, :mod:`bench.strong_models` adds CatBoost and RealMLP-TD (optional packages).
+:data:`COMPETITORS` is the one table of every model the default recipe is compared with.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from bench.strong_models import run_catboost, run_realmlp
+
 ARTICLE_EPOCHS = 10
+ARTICLE_QUICK_EPOCHS = 3  # --quick
 ARTICLE_BATCH = 32
+
+
+@dataclass(frozen=True)
+class Competitor:
+    """One model the default recipe is compared with.
+
+    ``run(data, rows, seed, quick)`` gets the app's :class:`PreparedData`, the raw columns of
+    the same rows (:class:`bench.strong_models.RawRows`) and returns ``{"outputs", "epochs",
+    "seconds"}``; ``seconds`` is the fit (and predict) time of the model alone.
+    """
+
+    name: str
+    label: str
+    run: Callable[..., dict[str, Any]]
+    package: str | None = None  # an optional package it needs (the `bench` extra)
+    simple: bool = False  # one of the "best of HGB / linear / article" reference models
+
+
+COMPETITORS: dict[str, Competitor] = {
+    c.name: c
+    for c in (
+        Competitor(
+            "article",
+            "article",
+            lambda data, rows, seed, quick: run_article(
+                data, seed, ARTICLE_QUICK_EPOCHS if quick else ARTICLE_EPOCHS
+            ),
+            simple=True,
+        ),
+        Competitor("hgb", "HGB", lambda data, rows, seed, quick: run_hgb(data, seed), simple=True),
+        Competitor(
+            "linear",
+            "logistic/linear",
+            lambda data, rows, seed, quick: run_linear(data, seed),
+            simple=True,
+        ),
+        Competitor("catboost", "CatBoost", run_catboost, package="catboost"),
+        Competitor("realmlp", "RealMLP-TD", run_realmlp, package="pytabkit"),
+    )
+}
+SIMPLE_MODELS = tuple(name for name, c in COMPETITORS.items() if c.simple)
 
 
 def score(task: str, labels: list[str], y_true, outputs) -> float:

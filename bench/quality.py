@@ -1,23 +1,33 @@
 """Is the default recipe any good? Its test score against simple and strong alternatives.
 
-For each dataset the default recipe (``Recipe(target=...)``) is trained exactly as the app
-trains it, through :func:`core.pipeline.train_run`. The other models get the SAME split and
-the SAME preprocessed matrices, from :func:`core.pipeline.prepare` with the same recipe
-(the split is seeded from the recipe, and the script checks that the app's model scores the
-same on these test rows as ``train_run`` reported):
+For each dataset (:mod:`bench.datasets`: 16 public tables, binary, multiclass and regression,
+178 to 10,000 rows) and seed, the default recipe (``Recipe(target=..., seed=...)``) is
+trained exactly as the app trains it, through :func:`core.pipeline.train_run`. The other
+models get the SAME rows: the app's split of that seed, from :func:`core.pipeline.prepare`
+with the same recipe (the script checks that the app's model scores the same on these test
+rows as ``train_run`` reported, and that the raw rows given to CatBoost and RealMLP are the
+same test rows):
 
 HistGradientBoosting (``hgb``), logistic/Ridge regression (``linear``) and "the article's
-way" (``article``, the usual tutorial network); see :mod:`bench.competitors` for exactly how
-each is fitted, and why the other models get training + validation rows. All scores are on
-the test rows: ROC AUC (yes/no), accuracy (categories), R² (numbers), computed with
-:mod:`core.evaluation.metrics` like the app. ``--change`` tries a candidate default recipe.
+way" (``article``, the usual tutorial network) on the app's matrix; CatBoost (``catboost``)
+and RealMLP-TD (``realmlp``) with their defaults on the raw columns (optional packages,
+skipped with a message when missing). See :mod:`bench.competitors` and
+:mod:`bench.strong_models` for exactly how each is fitted. All scores are on the test rows:
+ROC AUC (yes/no), accuracy (categories), R² (numbers), computed with
+:mod:`core.evaluation.metrics` like the app. :mod:`bench.quality_report` turns them into
+ratios (the default recipe / each model; median and worst over datasets, counts within 1%
+and 3%), tables and a Markdown page. ``--change`` tries a candidate default recipe.
+
+Results are written after every dataset (JSON, and Markdown with ``--markdown``), so a long
+run that is stopped still leaves every finished dataset on record.
 
 Usage::
 
-    python bench/quality.py                       # the three sample datasets + sklearn extras
-    python bench/quality.py --datasets diamonds --seeds 3
-    python bench/quality.py --quick               # tiny smoke run (row and epoch caps)
-    python bench/quality.py --change training.patience=30 --name quality_patience30
+    python bench/quality.py                       # every dataset, 3 seeds, every model
+    python bench/quality.py --datasets diamonds --seeds 1 --models hgb,catboost
+    python bench/quality.py --quick               # tiny smoke run (row, epoch and tree caps)
+    python bench/quality.py --change preprocessing.numeric_scaling=quantile --name q_quantile
+    python bench/quality.py --markdown docs/benchmarks/quality_default.md
 """
 
 from __future__ import annotations
@@ -26,7 +36,6 @@ import argparse
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,73 +43,34 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.competitors import (  # noqa: E402
-    ARTICLE_EPOCHS,
-    real_target,
-    run_article,
-    run_hgb,
-    run_linear,
-    score,
+from bench.competitors import COMPETITORS, real_target, score  # noqa: E402
+from bench.datasets import DATASETS, load_dataset, missing_package, subsample  # noqa: E402
+from bench.quality_report import (  # noqa: E402
+    dataset_ratios,
+    markdown,
+    merge_documents,
+    print_report,
 )
-from bench.reporting import (  # noqa: E402
-    REPO_ROOT,
-    format_table,
-    mean_and_spread,
-    summarise,
-    write_results,
-)
+from bench.reporting import summarise, write_results  # noqa: E402
+from bench.strong_models import missing_package as missing_model_package  # noqa: E402
+from bench.strong_models import raw_rows  # noqa: E402
 
-SAMPLE_DATA = REPO_ROOT / "sample_data"
-# name -> (where the table comes from, target column, group label shown in the table)
-DATASETS: dict[str, tuple[str, str, str]] = {
-    "telco_churn": ("telco_churn.csv", "churn", "sample"),
-    "penguins": ("penguins.csv", "species", "sample"),
-    "diamonds": ("diamonds.csv", "price", "sample"),
-    # Real public data that ships inside scikit-learn (load_*, no download), as extra rows.
-    "sk_breast_cancer": ("load_breast_cancer", "diagnosis", "extra (sklearn)"),
-    "sk_wine": ("load_wine", "cultivar", "extra (sklearn)"),
-    "sk_diabetes": ("load_diabetes", "progression", "extra (sklearn)"),
-}
-OTHER_MODELS = ("article", "hgb", "linear")
 QUICK_ROWS = 300
 QUICK_EPOCHS = 3
-WITHIN = 0.99  # "within 1% of the best other": ours >= 0.99 * best
+DEFAULT_SEEDS = 3
 
 
-# --- data -----------------------------------------------------------------------------------
-
-
-def load_dataset(name: str, workdir: Path):
-    """The table as the app reads it (``read_table``), whatever its origin."""
-    from core.pipeline import load_table
-
-    source, target, _ = DATASETS[name]
-    if source.startswith("load_"):
-        # Written to CSV first, so these rows go through the app's own reader too.
-        path = workdir / f"{name}.csv"
-        sklearn_frame(source, target).to_csv(path, index=False)
-    else:
-        path = SAMPLE_DATA / source
-    return load_table(path)
-
-
-def sklearn_frame(loader: str, target: str):
-    """A bundled scikit-learn dataset as a frame, with class names as text labels."""
-    from sklearn import datasets
-
-    bunch = getattr(datasets, loader)(as_frame=True)
-    frame = bunch.frame.rename(columns={"target": target})
-    names = getattr(bunch, "target_names", None)
-    if names is not None and len(names):
-        frame[target] = [str(names[int(code)]) for code in frame[target]]
-    return frame
-
-
-def cap_rows(frame, n: int | None, seed: int):
-    """At most ``n`` rows, drawn at random (``--quick``)."""
-    if n is None or len(frame) <= n:
-        return frame
-    return frame.sample(n=n, random_state=seed).reset_index(drop=True)
+def available_models(names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The models that can run here, and why each other one is skipped (a plain sentence)."""
+    chosen, skipped = [], {}
+    for name in names:
+        package = COMPETITORS[name].package
+        reason = missing_model_package(package) if package else None
+        if reason:
+            skipped[name] = reason
+        else:
+            chosen.append(name)
+    return chosen, skipped
 
 
 # --- the models -----------------------------------------------------------------------------
@@ -144,19 +114,21 @@ def evaluate_dataset(
     quick: bool,
     log: Callable[[str], None],
     changes: dict[str, Any] | None = None,
+    models: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Every model on every seed of one dataset; scores summarised across seeds."""
+    """Every chosen model on every seed of one dataset; scores summarised across seeds."""
     from core.model.preparation import prepare
     from core.model.recipe import Recipe
     from core.model.tasks import task_spec
 
-    _, target, group = DATASETS[name]
+    dataset = DATASETS[name]
+    models = list(COMPETITORS) if models is None else models
     table = load_dataset(name, workdir)
-    per_model: dict[str, list[dict[str, Any]]] = {m: [] for m in ("ours", *OTHER_MODELS)}
+    per_model: dict[str, list[dict[str, Any]]] = {m: [] for m in ("ours", *models)}
     task = metric = None
     for seed in seeds:
-        frame = cap_rows(table, QUICK_ROWS if quick else None, seed)
-        recipe = Recipe(target=target, seed=seed).with_changes(**(changes or {}))
+        frame = subsample(table, QUICK_ROWS if quick else None, seed)
+        recipe = Recipe(target=dataset.target, seed=seed).with_changes(**(changes or {}))
         if quick:
             recipe = recipe.with_changes(**{"training.max_epochs": QUICK_EPOCHS})
         data = prepare(frame, recipe)
@@ -170,118 +142,60 @@ def evaluate_dataset(
             f"  {name} seed {seed}: ours {metric}={ours['score']:.4f} "
             f"({ours['epochs']} epochs, {ours['fit_seconds']:.1f}s)"
         )
-        runners = {
-            "article": lambda d, s: run_article(d, s, QUICK_EPOCHS if quick else ARTICLE_EPOCHS),
-            "hgb": run_hgb,
-            "linear": run_linear,
-        }
-        for model_name, runner in runners.items():
-            outcome = runner(data, seed)
+        needs_raw = any(COMPETITORS[m].package for m in models)
+        rows = raw_rows(frame, recipe, data) if needs_raw else None
+        for model_name in models:
+            outcome = COMPETITORS[model_name].run(data, rows, seed, quick)
             outcome["score"] = score(task, labels, y_test, outcome.pop("outputs"))
             per_model[model_name].append(outcome)
             log(
                 f"  {name} seed {seed}: {model_name} {metric}={outcome['score']:.4f} "
                 f"({outcome['seconds']:.1f}s)"
             )
-    return summarise_dataset(name, group, task, metric, len(table), per_model)
+    return summarise_dataset(dataset, task, metric, len(table), per_model)
 
 
-def summarise_dataset(name, group, task, metric, n_rows, per_model) -> dict[str, Any]:
+def summarise_dataset(dataset, task, metric, n_rows, per_model) -> dict[str, Any]:
+    """Mean ± spread of each model's score and fit time, ratios, and the same-split check."""
     models = {}
     for model_name, runs in per_model.items():
         models[model_name] = {
             "score": summarise([r["score"] for r in runs]),
+            # ours: training alone; the others: their fit (and predict) time
+            "fit_seconds": summarise([r.get("fit_seconds", r["seconds"]) for r in runs]),
             "seconds": summarise([r["seconds"] for r in runs]),
             "epochs": [r["epochs"] for r in runs],
             "runs": runs,
         }
-    ours = models["ours"]["score"]["mean"]
-    article = models["article"]["score"]["mean"]
-    best_name = max(OTHER_MODELS, key=lambda m: models[m]["score"]["mean"])
-    best = models[best_name]["score"]["mean"]
     checks = [r["rescored_on_prepare_split"] for r in per_model["ours"]]
     same_split = all(
         c is not None and abs(c - r["score"]) < 1e-6
         for c, r in zip(checks, per_model["ours"], strict=True)
     )
-    return {
-        "dataset": name,
-        "group": group,
+    row = {
+        "dataset": dataset.name,
+        "source": f"{dataset.label}: {dataset.source}",
         "task": task,
+        "declared_task": dataset.task,
         "metric": metric,
         "rows": n_rows,
         "models": models,
-        "best_other": best_name,
-        "beats_article": ours > article,
-        "ties_article": abs(ours - article) < 1e-9,
-        "within_1pct_of_best": ours >= WITHIN * best,
-        "ratio_to_best": ours / best if best else None,
         "same_split_verified": same_split,
     }
+    row["ratios"] = dataset_ratios(row)
+    return row
 
 
-# --- report ---------------------------------------------------------------------------------
+# --- command line ---------------------------------------------------------------------------
 
 
-def print_tables(results: list[dict[str, Any]]) -> None:
-    headers = [
-        "dataset",
-        "group",
-        "metric",
-        "default recipe",
-        "article",
-        "HGB",
-        "logistic/linear",
-        "best other",
-        "beats article?",
-        "within 1% of best?",
-    ]
-    rows = []
-    for r in results:
-        m = r["models"]
-        rows.append(
-            [
-                r["dataset"],
-                r["group"],
-                r["metric"],
-                *(mean_and_spread(m[k]["score"]) for k in ("ours", "article", "hgb", "linear")),
-                f"{r['best_other']} {m[r['best_other']]['score']['mean']:.4f}",
-                "tie" if r["ties_article"] else r["beats_article"],
-                r["within_1pct_of_best"],
-            ]
-        )
-    print("\nTest scores (higher is better; mean ± spread over seeds)")
-    print(format_table(headers, rows))
-
-    headers = ["dataset", "model", "epochs / iterations", "seconds", "note"]
-    rows = []
-    names = {
-        "ours": "default recipe",
-        "article": "article",
-        "hgb": "HGB",
-        "linear": "logistic/linear",
-    }
-    for r in results:
-        for key, label in names.items():
-            model = r["models"][key]
-            epochs = "/".join("-" if e is None else str(e) for e in model["epochs"])
-            note = ""
-            if key == "ours":
-                runs = model["runs"]
-                fit = summarise([x["fit_seconds"] for x in runs])["mean"]
-                best = "/".join(str(x["best_epoch"]) for x in runs)
-                endings = Counter(x["stopped_because"] for x in runs)
-                ended = ", ".join(f"{why} x{n}" if n > 1 else why for why, n in endings.items())
-                note = (
-                    f"best epoch {best}, fit {fit:.1f}s, batch {runs[0]['batch_size']}, "
-                    f"{ended}; seconds include the app's baselines + importance"
-                )
-            rows.append([r["dataset"], label, epochs, f"{model['seconds']['mean']:.1f}", note])
-    print("\nEpochs run (iterations for HGB / logistic) and seconds per model (mean over seeds)")
-    print(format_table(headers, rows))
-    unverified = [r["dataset"] for r in results if not r["same_split_verified"]]
-    if unverified:
-        print(f"\nWARNING: same split NOT verified for {', '.join(unverified)}")
+def names_from(text: str, known: dict[str, Any], what: str, parser) -> list[str]:
+    """A comma-separated list checked against the known names."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        parser.error(f"unknown {what} {unknown}; choose from {', '.join(known)}")
+    return names
 
 
 def parse_changes(pairs: list[str], parser: argparse.ArgumentParser) -> dict[str, Any]:
@@ -314,36 +228,68 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(DATASETS),
         help=f"comma-separated, from: {', '.join(DATASETS)}",
     )
-    parser.add_argument("--seeds", type=int, default=1, help="number of seeds (42, 43, ...)")
+    parser.add_argument(
+        "--models",
+        default=",".join(COMPETITORS),
+        help=f"competitors, comma-separated, from: {', '.join(COMPETITORS)} (the default "
+        "recipe always runs)",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=DEFAULT_SEEDS, help="number of seeds (42, 43, ...)"
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"smoke run: at most {QUICK_ROWS} rows and {QUICK_EPOCHS} epochs",
+        help=f"smoke run: at most {QUICK_ROWS} rows, {QUICK_EPOCHS} epochs, few trees",
     )
     parser.add_argument(
         "--change",
         action="append",
         default=[],
         metavar="SETTING=VALUE",
-        help="try a candidate default, e.g. training.patience=30 (JSON values; "
-        "repeatable); the other models are unaffected",
+        help="try a candidate default, e.g. preprocessing.numeric_scaling=quantile (JSON "
+        "values; repeatable); the other models are unaffected",
     )
     parser.add_argument("--name", default="quality", help="results file name (without .json)")
     parser.add_argument("--results-dir", type=Path, default=None, help="where to write the JSON")
+    parser.add_argument("--markdown", type=Path, default=None, help="also write this .md page")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="RESULTS",
+        help="run nothing: print the tables (and write --markdown) from these results files, "
+        "merged (e.g. the halves of a run split over two processes)",
+    )
     args = parser.parse_args(argv)
-    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
-    unknown = [n for n in names if n not in DATASETS]
-    if unknown:
-        parser.error(f"unknown dataset(s) {unknown}; choose from {list(DATASETS)}")
+    if args.from_json:
+        return report_only(args.from_json, args.markdown, args.name)
+    names = names_from(args.datasets, DATASETS, "dataset(s)", parser)
+    models, skipped_models = available_models(
+        names_from(args.models, COMPETITORS, "model(s)", parser)
+    )
     seeds = [42 + i for i in range(max(1, args.seeds))]
     changes = parse_changes(args.change, parser)
+    skipped_datasets = {n: r for n in names if (r := missing_package(n))}
+    names = [n for n in names if n not in skipped_datasets]
+    for reason in (*skipped_models.values(), *skipped_datasets.values()):
+        print(f"Skipped: {reason}", flush=True)
 
     started = time.perf_counter()
-    results = []
+    document: dict[str, Any] = {
+        "quick": args.quick,
+        "seeds": seeds,
+        "models": models,
+        "skipped_models": skipped_models,
+        "skipped_datasets": skipped_datasets,
+        "recipe_changes": changes,
+        "results": [],
+    }
     with tempfile.TemporaryDirectory() as workdir:
         for name in names:
             print(f"{name} ...", flush=True)
-            results.append(
+            document["results"].append(
                 evaluate_dataset(
                     name,
                     seeds,
@@ -351,23 +297,41 @@ def main(argv: list[str] | None = None) -> int:
                     args.quick,
                     lambda text: print(text, flush=True),
                     changes,
+                    models,
                 )
             )
-    print_tables(results)
-    seconds = time.perf_counter() - started
-    path = write_results(
-        args.name,
-        {
-            "quick": args.quick,
-            "seeds": seeds,
-            "recipe_changes": changes,
-            "seconds": seconds,
-            "results": results,
-        },
-        args.results_dir,
-    )
-    print(f"\nTotal {seconds:.0f}s. Results written to {path}")
+            # After every dataset, so a stopped run keeps what it finished.
+            document["seconds"] = time.perf_counter() - started
+            path = write_results(args.name, document, args.results_dir)
+            if args.markdown:
+                page = markdown({"name": args.name, **read_back(path)}, models, len(names))
+                args.markdown.parent.mkdir(parents=True, exist_ok=True)
+                args.markdown.write_text(page, encoding="utf-8")
+    print_report(document["results"], models)
+    print(f"\nTotal {document['seconds']:.0f}s. Results written to {path}")
+    if args.markdown:
+        print(f"Markdown page written to {args.markdown}")
     return 0
+
+
+def report_only(paths: list[Path], markdown_path: Path | None, name: str) -> int:
+    """Tables (and the Markdown page) from results files already written."""
+    document = merge_documents([read_back(p) for p in paths], list(DATASETS))
+    models = document["models"]
+    print_report(document["results"], models)
+    if markdown_path:
+        page = markdown({**document, "name": name}, models, len(document["results"]))
+        markdown_path.parent.mkdir(parents=True, exist_ok=True)
+        markdown_path.write_text(page, encoding="utf-8")
+        print(f"Markdown page written to {markdown_path}")
+    return 0
+
+
+def read_back(path: Path) -> dict[str, Any]:
+    """The results document as written (with its environment), for the Markdown page."""
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

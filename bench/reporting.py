@@ -32,7 +32,17 @@ def environment() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
     packages = {}
-    for name in ("tensorflow", "keras", "scikit-learn", "pandas", "numpy"):
+    for name in (
+        "tensorflow",
+        "keras",
+        "scikit-learn",
+        "pandas",
+        "numpy",
+        # optional: the quality benchmark's strong models (the `bench` extra)
+        "catboost",
+        "pytabkit",
+        "torch",
+    ):
         try:
             packages[name] = version(name)
         except PackageNotFoundError:

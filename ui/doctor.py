@@ -14,17 +14,14 @@ from typing import Any
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from core.model.diagnosis_rules import Diagnosis
 from core.model.fields import spec_for
 from core.model.remedies import Fix
 from ui.state import current_recipe, set_recipe
 from ui.text import escape_markdown
 
-TEXT = {
-    "applied": "{changes}: start a new run to try it.",
-    "change": "{label} set to {value}",
-    "failed": "That change could not be made: {error}",
-}
+TEXT = Texts("ui.doctor")
 BOXES = {"problem": st.error, "warning": st.warning, "info": st.info, "ok": st.success}
 # As lines with an icon (where a box above already says how the run ended, and a second
 # coloured box would compete with it).

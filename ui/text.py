@@ -12,14 +12,10 @@ import html
 
 import streamlit as st
 
+from core.i18n import Texts
 from core.markdown import escape_markdown
 
-TEXT = {
-    "seconds": "{s} s",
-    "minutes": "{m} min {s:02d} s",
-    "hours": "{h} h {m:02d} min",
-    "unknown": "unknown",
-}
+TEXT = Texts("ui.text")
 
 
 def escape_chart_text(text: object) -> str:

@@ -219,7 +219,7 @@ def choose_sheet(dataset: Dataset, table: pd.DataFrame) -> None:
     chosen = st.selectbox(TEXT["sheet"], book["sheets"], key="data_sheet", help=TEXT["sheet_help"])
     if chosen == book["loaded"]:
         return
-    label = f"The file '{book['name']}'"
+    label = TEXT["file_label"].format(name=book["name"])
     cells, _, _ = read_sheet(book["data"], label, chosen, data_limit_bytes())
     choose_dataset(book["name"], sheet_as_csv(cells))
     book["digests"].add(st.session_state["data_digest"])

@@ -7,6 +7,7 @@ import streamlit as st
 from core.errors import TrainboardError
 from core.i18n import Texts
 from ui.jobs import job_status
+from ui.language import language_switch
 from ui.state import current_dataset, current_job_id, current_recipe
 from ui.text import escape_markdown
 
@@ -16,6 +17,7 @@ TEXT = Texts("ui.sidebar")
 def show_sidebar() -> None:
     """Dataset name, column to predict and the current run's state, as plain text."""
     with st.sidebar:
+        language_switch()
         st.subheader(TEXT["title"])
         dataset = current_dataset()
         st.markdown(

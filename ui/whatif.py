@@ -84,7 +84,9 @@ def edit_row(fields: Sequence[InputField], per_line: int = 3) -> dict[str, Any]:
 
 
 def number_field(field: NumberField) -> float:
-    help_text = TEXT["number_help"].format(source=field.source, typical=shown(field, field.typical))
+    help_text = TEXT["number_help"].format(
+        source=TEXT["sources"].get(field.source, field.source), typical=shown(field, field.typical)
+    )
     if field.minimum is not None and field.maximum is not None:
         help_text += TEXT["number_range"].format(
             low=shown(field, field.minimum), high=shown(field, field.maximum)

@@ -38,7 +38,7 @@ def outcome_mix_figure(mix: OutcomeMix) -> go.Figure:
                 width=widths,
                 customdata=list(mix.labels),
                 marker={"color": _BLUE, "line": {"width": 0.5, "color": "white"}},
-                hovertemplate="%{customdata}<br>%{y:,} rows<extra></extra>",
+                hovertemplate=TEXT["hover_count_named"],
             )
         )
         fig.update_xaxes(title=esc(mix.target))

@@ -9,10 +9,12 @@ import functools
 import re
 import string
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import test_pages
+from helpers import jid
 from streamlit.testing.v1 import AppTest
 from test_pages import (
     APP,
@@ -21,14 +23,17 @@ from test_pages import (
     classification_result,
     finished_run,
     go,
+    job_status,
     no_exception,
     open_app,
     regression_result,
     with_sample,
 )
+from test_runs_page import add_run, select
 
 from core import i18n
 from core.i18n import DEFAULT_LANGUAGE, catalog, gettext
+from core.model.recipe import Recipe
 from ui.language import LANGUAGE_KEY, preferred_language
 
 runner = test_pages.runner  # the page tests' fake job runner, a fixture
@@ -176,6 +181,28 @@ def test_switching_back_shows_english_and_the_url_follows(runner, chinese):
     assert len(english_left(app)) >= 2
 
 
+def test_a_live_run_and_its_last_steps_are_in_chinese(runner, chinese):
+    runner.statuses[jid("live")] = job_status(jid("live"), "running", epoch=3)
+    tail = job_status(jid("tail"), "running", epoch=4)
+    runner.statuses[jid("tail")] = replace(tail, step="packaging", step_done=2, step_total=4)
+    for job_id in (jid("live"), jid("tail")):
+        app = go(zh_app({"job": job_id}), "train")
+        assert_all_chinese(app, job_id)
+        assert gettext("ui.train_view.progress", "zh", epoch=3, max_epochs=50)[:1] == "第"
+
+
+def test_opened_and_compared_runs_are_in_chinese(runner, chinese, tmp_path):
+    add_run(runner, tmp_path, "a", Recipe(target="churn"))
+    add_run(runner, tmp_path, "b", Recipe(target="churn", drop_columns=["tenure"]))
+    app = go(zh_app(), "runs")
+    assert_all_chinese(app, "runs table")
+    for rows in ([0], [0, 1]):
+        select(app, rows)
+        assert_all_chinese(app, f"runs {rows}")
+    headings = [s.value for s in app.main.subheader]
+    assert gettext("ui.compare.settings", "zh") in headings
+
+
 # --- which language: URL, then session, then browser, then English ----------------------
 
 
@@ -226,3 +253,16 @@ def test_the_session_keeps_its_language_across_pages(runner, chinese):
     no_exception(app)
     assert app.session_state[LANGUAGE_KEY] == "zh"
     assert app.title[0].value == gettext("pages.train.title", "zh")
+
+
+def test_numbers_are_written_the_same_way_in_both_locales() -> None:
+    # Texts format numbers with Python's "{rows:,}" / "{share:.0%}": right for both languages,
+    # because Chinese (zh_Hans_CN) groups thousands with "," and writes decimals with "." and
+    # percentages as "12%", exactly as English does. A language that writes them otherwise
+    # must format through Babel instead; this test is where that would show.
+    from babel import numbers
+
+    for code in i18n.LANGUAGES:
+        locale = i18n.BABEL_LOCALES[code]
+        assert numbers.format_decimal(1234567.5, locale=locale) == f"{1234567.5:,}"
+        assert numbers.format_percent(0.12, locale=locale) == f"{0.12:.0%}"

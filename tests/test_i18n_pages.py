@@ -135,6 +135,29 @@ def assert_all_chinese(app: AppTest, page: str) -> None:
     assert english_left(app) == [], page
 
 
+ROOT = CORE.parent
+
+
+def test_the_app_keeps_no_english_text_table() -> None:
+    # A module-level table of English texts (TEXT = {...}) is never translated: the app's texts
+    # are read from the catalogs with Texts(prefix). This catches one brought back by a merge.
+    tables = []
+    for path in [
+        ROOT / "app.py",
+        *sorted((ROOT / "app_pages").glob("*.py")),
+        *sorted((ROOT / "ui").glob("*.py")),
+    ]:
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target = node.targets[0] if isinstance(node, ast.Assign) else None
+            if (
+                isinstance(target, ast.Name)
+                and target.id.endswith(("TEXT", "PAGE"))
+                and isinstance(node.value, ast.Dict)
+            ):
+                tables.append(f"{path.relative_to(ROOT)}:{node.lineno} {target.id}")
+    assert not tables, f"move these into core/i18n/locales/*/ (pages.po, ui.po): {tables}"
+
+
 # --- pages in Chinese ----------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ provider serves every user.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts, normalise_language, set_language_provider
 
@@ -25,10 +26,11 @@ SWITCH_TEXT = Texts("core.i18n")
 
 def session_language() -> str | None:
     """The language of the session being drawn, or None outside a session (a worker thread)."""
-    try:
-        return st.session_state.get(LANGUAGE_KEY)
-    except Exception:  # no script run context: fall back to the process's language
+    # Without a script run context (a thread of the server's own) there is no session to ask:
+    # the process's language applies, with no warning logged on every lookup.
+    if get_script_run_ctx(suppress_warning=True) is None:
         return None
+    return st.session_state.get(LANGUAGE_KEY)
 
 
 def preferred_language(url_value: object, chosen: object, browser_locale: object) -> str:

@@ -15,7 +15,7 @@ from ui.data import (
 )
 from ui.outcome import show_outcome_by_column, show_outcome_mix
 from ui.state import choose_dataset, current_dataset, current_recipe, set_recipe
-from ui.text import escape_markdown, show_error
+from ui.text import escape_markdown, join_words, show_error
 
 # Sample file -> (its key in TEXT, the column it predicts).
 SAMPLES = {
@@ -92,7 +92,7 @@ def main() -> None:
         if profile.task.class_labels:
             st.caption(
                 TEXT["classes"].format(
-                    labels=", ".join(
+                    labels=join_words(
                         escape_markdown(label) for label in profile.task.class_labels[:20]
                     )
                 )

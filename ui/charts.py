@@ -214,8 +214,7 @@ def confusion_matrix_figure(
             showscale=False,
             text=[[str(v) for v in row] for row in matrix],
             texttemplate="%{text}",
-            hovertemplate=f"{TEXT['actual']}: %{{y}}<br>{TEXT['predicted']}: %{{x}}<br>"
-            f"{TEXT['count']}: %{{z}}<extra></extra>",
+            hovertemplate=TEXT["confusion_hover"],
         )
     )
     fig.update_xaxes(title=TEXT["predicted"], type="category")

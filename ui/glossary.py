@@ -31,7 +31,7 @@ from core.glossary import (
 )
 from core.i18n import Texts
 from ui.learn_charts import FIGURES
-from ui.text import escape_markdown
+from ui.text import escape_markdown, join_words
 
 TEXT = Texts("ui.glossary")
 
@@ -84,7 +84,7 @@ def show_entry(
         )
         st.caption(illustration_caption(entry.illustration))
     if entry.related and not related_links:
-        titles = ", ".join(get_entry(term).title for term in entry.related)
+        titles = join_words(get_entry(term).title for term in entry.related)
         st.caption(TEXT["related"].format(terms=titles))
     elif entry.related:
         st.caption(TEXT["see_also"])

@@ -123,7 +123,7 @@ def show_uncertainty(result: RunResult) -> None:
     st.caption("  \n".join(escape_markdown(line) for line in lines))
     if noise.warning:
         st.warning(
-            f"**{TEXT['small_test']}.** {escape_markdown(noise.warning)}",
+            TEXT["small_test_line"].format(advice=escape_markdown(noise.warning)),
             icon=":material/warning:",
         )
 

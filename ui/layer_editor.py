@@ -90,7 +90,7 @@ def render_layer_sizes(layers: list[dict], problems: list[str] | None = None) ->
             key = _layer_keys(index)["units"]
             seed_widget(key, int(layer["units"]))
             units = st.number_input(
-                f"{TEXT['layer'].format(n=index + 1)}: {units_spec.label}",
+                TEXT["layer_field"].format(n=index + 1, label=units_spec.label),
                 step=8,
                 key=key,
                 help=units_spec.help,

@@ -27,7 +27,7 @@ from core.evaluation.whatif import (
     outside_training,
 )
 from core.i18n import Texts
-from ui.text import escape_chart_text, escape_markdown
+from ui.text import escape_chart_text, escape_markdown, join_words
 
 if TYPE_CHECKING:
     from core.bundle.loading import LoadedBundle
@@ -159,7 +159,7 @@ def show_answer(
         )
     outside = outside_training(fields, row)
     if outside:
-        names = ", ".join(f"'{field.name}'" for field in outside)
+        names = join_words(f"'{field.name}'" for field in outside)
         message = TEXT["outside"].format(columns=names)
         st.warning(escape_markdown(message), icon=":material/warning:")
 
@@ -173,7 +173,7 @@ def show_pushes(explanation: Explanation, fields: Sequence[InputField]) -> None:
         st.plotly_chart(push_figure(explanation, fields), key="whatif_chart")
         resting = [c.column for c in explanation.contributions if c.at_typical]
         if resting:
-            names = ", ".join(resting)
+            names = join_words(resting)
             st.caption(escape_markdown(TEXT["at_typical"].format(columns=names)))
     st.caption(METHOD)
     st.caption("\n".join([TEXT["limits"], *(f"- {limit}" for limit in LIMITS)]))

@@ -8,31 +8,36 @@ without this script.
 
 import streamlit as st
 
+from core.i18n import Texts
+from ui.language import install_language
 from ui.sidebar import show_sidebar
 from ui.state import init_session, sync_job_with_url
 
-# (file, title, icon, url path); the titles are the only user-facing text here. The first
-# page is the home page: Streamlit serves it at the root ("/"), not at its own url path.
+# (file, key of its title in TEXT, icon, url path). The first page is the home page:
+# Streamlit serves it at the root ("/"), not at its own url path.
 PAGES = [
-    ("app_pages/home.py", "Start here", ":material/home:", "home"),
-    ("app_pages/data.py", "1. Your data", ":material/table_chart:", "data"),
-    ("app_pages/design.py", "2. Prepare & design", ":material/tune:", "design"),
-    ("app_pages/train.py", "3. Train", ":material/model_training:", "train"),
-    ("app_pages/evaluate.py", "4. Is it any good?", ":material/fact_check:", "evaluate"),
-    ("app_pages/export.py", "5. Export", ":material/download:", "export"),
-    ("app_pages/predict.py", "6. Predict", ":material/batch_prediction:", "predict"),
-    ("app_pages/runs.py", "Runs", ":material/history:", "runs"),
-    ("app_pages/learn.py", "Learn", ":material/school:", "learn"),
+    ("app_pages/home.py", "home", ":material/home:", "home"),
+    ("app_pages/data.py", "data", ":material/table_chart:", "data"),
+    ("app_pages/design.py", "design", ":material/tune:", "design"),
+    ("app_pages/train.py", "train", ":material/model_training:", "train"),
+    ("app_pages/evaluate.py", "evaluate", ":material/fact_check:", "evaluate"),
+    ("app_pages/export.py", "export", ":material/download:", "export"),
+    ("app_pages/predict.py", "predict", ":material/batch_prediction:", "predict"),
+    ("app_pages/runs.py", "runs", ":material/history:", "runs"),
+    ("app_pages/learn.py", "learn", ":material/school:", "learn"),
 ]
+TEXT = Texts("pages.app")  # the page titles, the only user-facing text here
 # Other addresses of the home page (people type or bookmark "/start"): hidden pages that
 # send the browser to "/", so none of them opens a "Page not found" box.
 HOME_ALIASES = ["start"]
 
 st.set_page_config(page_title="Trainboard", layout="wide")
+# The language first: every text drawn from here on (page titles too) is looked up in it.
+install_language()
 init_session()
 sync_job_with_url()
 pages = [
-    st.Page(path, title=title, icon=icon, url_path=url, default=index == 0)
+    st.Page(path, title=TEXT[title], icon=icon, url_path=url, default=index == 0)
     for index, (path, title, icon, url) in enumerate(PAGES)
 ]
 
@@ -42,7 +47,7 @@ def _go_home() -> None:
 
 
 aliases = [
-    st.Page(_go_home, title=PAGES[0][1], url_path=alias, visibility="hidden")
+    st.Page(_go_home, title=TEXT[PAGES[0][1]], url_path=alias, visibility="hidden")
     for alias in HOME_ALIASES
 ]
 page = st.navigation(pages + aliases)

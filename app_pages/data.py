@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from ui.columns import choose_dropped, choose_target, show_health, show_profile
 from ui.data import (
     choose_sheet,
@@ -14,39 +15,21 @@ from ui.data import (
 )
 from ui.outcome import show_outcome_by_column, show_outcome_mix
 from ui.state import choose_dataset, current_dataset, current_recipe, set_recipe
-from ui.text import escape_markdown, show_error
+from ui.text import escape_markdown, join_words, show_error
 
-TEXT = {
-    "title": "1. Your data",
-    "intro": "Start from a table saved as CSV or as an Excel workbook (.xlsx). Each row is one "
-    "example (a customer, a sale...), each column one thing known about it.",
-    "or_sample": "...or try a sample dataset with one click",
-    "sample_label": "Sample datasets",
-    "samples": {
-        # (button, column to predict, what it predicts: one short line)
-        "telco_churn.csv": (
-            "Customer churn",
-            "churn",
-            "will a customer leave? (yes/no, 7,000 rows)",
-        ),
-        "penguins.csv": ("Penguin species", "species", "which of 3 species is it? (344 birds)"),
-        "diamonds.csv": ("Diamond prices", "price", "what is it worth? (a number, 54,000 rows)"),
-    },
-    "sample_line": "**{title}**: {what}",
-    "using": "Using **{name}**: {rows:,} rows, {columns} columns.",
-    "preview": "A first look (the first 100 rows)",
-    "task": "With **{target}** as the column to predict, the model will be **{task}**.",
-    "classes": "Possible outcomes: {labels}",
-    "no_target": "Choose the column to predict to continue.",
-    "next": "Next: prepare the data and design the network",
-    "no_data": "Upload a CSV or Excel file, or pick a sample dataset above, to begin.",
+# Sample file -> (its key in TEXT, the column it predicts).
+SAMPLES = {
+    "telco_churn.csv": ("telco_churn", "churn"),
+    "penguins.csv": ("penguins", "species"),
+    "diamonds.csv": ("diamonds", "price"),
 }
+TEXT = Texts("pages.data")
 
 
 def _load_sample() -> None:
     choice = st.session_state.get("sample_dataset")
     if choice:
-        choose_dataset(choice, sample_bytes(choice), target=TEXT["samples"][choice][1])
+        choose_dataset(choice, sample_bytes(choice), target=SAMPLES[choice][1])
 
 
 def choose_file() -> None:
@@ -55,21 +38,23 @@ def choose_file() -> None:
     with upload_col:
         upload_box()
     with sample_col:
-        samples = TEXT["samples"]
+        samples = SAMPLES
         if "sample_dataset" not in st.session_state and st.session_state["data_name"] in samples:
             st.session_state["sample_dataset"] = st.session_state["data_name"]
         st.segmented_control(
             TEXT["or_sample"],
             list(samples),
             key="sample_dataset",
-            format_func=lambda name: samples[name][0],
+            format_func=lambda name: TEXT[f"samples.{samples[name][0]}.title"],
             on_change=_load_sample,
         )
         # One short line per sample, in one caption: as tall as the uploader beside it.
         st.caption(
             "  \n".join(
-                TEXT["sample_line"].format(title=title, what=what)
-                for title, _, what in samples.values()
+                TEXT["sample_line"].format(
+                    title=TEXT[f"samples.{key}.title"], what=TEXT[f"samples.{key}.what"]
+                )
+                for key, _ in samples.values()
             )
         )
 
@@ -107,7 +92,7 @@ def main() -> None:
         if profile.task.class_labels:
             st.caption(
                 TEXT["classes"].format(
-                    labels=", ".join(
+                    labels=join_words(
                         escape_markdown(label) for label in profile.task.class_labels[:20]
                     )
                 )

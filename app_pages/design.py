@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from core.model.architecture import describe_network, estimate_input_width
 from core.model.recipe import TrainingConfig
 from ui.charts import network_diagram
@@ -27,26 +28,7 @@ from ui.recipe_form import (
 from ui.state import current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown, show_error
 
-TEXT = {
-    "title": "2. Prepare & design",
-    "intro": "The recommended settings suit most business data: you can train right away. "
-    "Change the main choices below if you like: how the data is prepared, the size of each "
-    "layer, and how the network learns. Everything else is under the advanced settings.",
-    "basic": "The main choices",
-    "layers": "Hidden layers",
-    "layers_help": "Each layer is a row of neurons. Two layers of a few dozen neurons suit most "
-    "tables; bigger networks need more rows to learn from.",
-    "automatic_rate": "Left empty, the learning method's own default is used: {rate:g}.",
-    "advanced": "Advanced settings",
-    "reset": "Back to the recommended settings",
-    "diagram": "Your network",
-    "diagram_caption": "From left to right: the inputs the data turns into ({inputs}), the hidden "
-    "layers, and the answer ({task}).",
-    "no_data": "Choose your data and the column to predict to see the network drawn here.",
-    "to_data": "Go to step 1: your data",
-    "kept": "The last valid settings are kept until this is fixed.",
-    "next": "Next: train the network",
-}
+TEXT = Texts("pages.design")
 
 
 def basic_settings(values: dict, specs: list, problems: list[str]) -> None:

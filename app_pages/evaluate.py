@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from core.model.diagnosis_rules import HEALTHY, NO_BETTER_THAN_BASELINE
 from core.model.tasks import task_spec
 from core.results import RunResult
@@ -20,37 +21,7 @@ from ui.jobs import finished_result, is_active, job_status
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
 
-TEXT = {
-    "title": "4. Is it any good?",
-    "intro": "All scores below are measured on the test rows: {n_test:,} rows the model never "
-    "saw while learning. The simple baselines were fitted on exactly the same rows as the network.",
-    "verdict": "In one sentence",
-    "scores": "Test scores",
-    "training": "Trained for {epochs} epochs; the best model (kept) came from epoch {best}.",
-    "confusion": "Right and wrong answers (confusion matrix)",
-    "confusion_caption": "Rows: the real outcome. Columns: what the model predicted. The diagonal "
-    "holds the right answers.",
-    "roc": "Telling outcomes apart (ROC curve)",
-    "pr": "Catching cases vs false alarms (precision-recall curve)",
-    "auc": "{label} (area {value})",
-    "scatter": "Predicted against actual values",
-    "scatter_caption": "Each dot is a test row; dots on the dashed line are perfect predictions.",
-    "residuals": "Errors (actual minus predicted)",
-    "residuals_caption": "A shapeless band around zero is good; a pattern means the model is "
-    "systematically off for some values.",
-    "importance": "Which columns matter most",
-    "importance_caption": "How much the test score drops when a column's values are shuffled "
-    "(so the model cannot use it). Longer bars matter more; bars near zero barely matter.",
-    "notes": "Notes from training",
-    "doctor": "What the learning curves say",
-    "no_model": "This run produced no usable model, so there is nothing to evaluate.",
-    "no_run": "There is no finished training run yet.",
-    "still_training": "Training is still running — watch it on the Train page. Its scores "
-    "appear here as soon as it finishes.",
-    "watch": "Watch it on the Train page",
-    "to_train": "Go to step 3: train",
-    "next": "Next: export the model",
-}
+TEXT = Texts("pages.evaluate")
 
 
 def classification_charts(result: RunResult) -> None:

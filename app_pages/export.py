@@ -19,6 +19,7 @@ from core.bundle.layout import (
 from core.bundle.threshold import bundle_with_threshold, card_with_threshold
 from core.bundle.training_code import bundle_has, bundle_member
 from core.errors import TrainboardError
+from core.i18n import Texts
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
 from core.report import report_file_name
 from core.results import RunResult
@@ -27,44 +28,7 @@ from ui.jobs import finished_result, runner
 from ui.state import current_job_id
 from ui.text import show_error
 
-TEXT = {
-    "title": "5. Export",
-    "intro": "Hand these files to an engineer: the bundle holds the trained model in several "
-    "formats and a script that predicts new rows, so nothing else is needed.",
-    "bundle": "Download the model bundle (.zip)",
-    "bundle_help": "Everything needed to use the model outside Trainboard.",
-    "card": "Download the model card (.md)",
-    "card_help": "A readable report: what the model predicts, how good it is, its limits.",
-    "card_preview": "Read the model card here",
-    "report": "Download the report to share (.html)",
-    "report_help": "One page for people who will never open Trainboard: the verdict, scores, "
-    "learning curves, which columns matter and the recipe, with interactive charts. It opens "
-    "offline in any browser.",
-    "code": "Show me the code",
-    "code_intro": "The code behind this run, for the engineer who takes it over: a readable "
-    "script that trains the same network again with plain pandas, scikit-learn and Keras "
-    "(no Trainboard needed), and the same as a Jupyter notebook. Both are also in the bundle.",
-    "script": "Download the training script ({name})",
-    "notebook": "Download the notebook ({name})",
-    "code_run": "python {name} your_training_data.csv",
-    "contents": "What is in the bundle",
-    "file": "File",
-    "purpose": "What it is for",
-    "engineer": "For the engineer: predicting new rows",
-    "engineer_intro": "Unzip the bundle, then in a terminal in that folder:",
-    "command": "python -m venv .venv && . .venv/bin/activate\n"
-    "pip install -r {requirements}\n"
-    "python {script} new_rows.csv                  # writes {out} in the current folder\n"
-    "python {script} new_rows.csv --out result.csv # or choose the output file",
-    "engineer_after": "The script reads a CSV with the same columns as the training data (the "
-    "column to predict may be missing; other columns are kept) and adds a prediction column, "
-    "plus one probability column per outcome when predicting categories. It exits with status "
-    '2 and a line starting with "error:" when the input cannot be used.',
-    "no_bundle": "This run has no model to export (training produced no usable model).",
-    "no_run": "There is no finished training run yet.",
-    "to_train": "Go to step 3: train",
-    "next": "Next: use the model to predict new rows",
-}
+TEXT = Texts("pages.export")
 
 
 def downloads(job_id: str, result: RunResult) -> None:

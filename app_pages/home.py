@@ -2,30 +2,9 @@
 
 import streamlit as st
 
-TEXT = {
-    "title": "Trainboard",
-    "intro": (
-        "Teach a neural network to predict something from a table of your business data "
-        "(will a customer leave, what price will a product sell for...), find out honestly "
-        "whether it is any good, and hand a working model to your engineers. No code needed."
-    ),
-    "get_started": "Get started",
-    "get_started_caption": "Begins with step 1: your data.",
-    "steps": "Six steps, in order",
-    "links": {
-        "app_pages/data.py": "1. Your data: upload a CSV file or try a sample, and choose what "
-        "to predict.",
-        "app_pages/design.py": "2. Prepare & design: how the data is prepared and how the network "
-        "is shaped.",
-        "app_pages/train.py": "3. Train: start training and watch it learn.",
-        "app_pages/evaluate.py": "4. Is it any good? Test scores next to simple baselines, in "
-        "plain words.",
-        "app_pages/export.py": "5. Export: download the model and its documentation for your "
-        "engineers.",
-        "app_pages/predict.py": "6. Predict: score new rows with the model.",
-    },
-    "privacy": "Your data stays on the server that runs this app; nothing is sent anywhere else.",
-}
+from core.i18n import Texts
+
+TEXT = Texts("pages.home")
 
 st.title(TEXT["title"])
 st.write(TEXT["intro"])

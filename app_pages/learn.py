@@ -7,6 +7,7 @@ Everything shown is computed: the walk-through's figures by
 
 import streamlit as st
 
+from core.i18n import Texts
 from core.model.tiny_network import gradient_step
 from ui.glossary import requested_term, show_glossary
 from ui.learn_charts import tiny_network_figure
@@ -21,19 +22,7 @@ from ui.tiny_network_view import (
     show_update,
 )
 
-TEXT = {
-    "title": "Learn",
-    "intro": "How a neural network learns, in plain words: every term you meet in Trainboard, "
-    "and one training step of a tiny network worked out with real numbers.",
-    "walkthrough": "One training step, by hand",
-    "glossary": "Glossary",
-    "walk_intro": "A network with two inputs, two hidden neurons and one output predicts "
-    "whether a customer leaves. Change the example or the learning rate and every number below "
-    "is recomputed. Trainboard's networks do exactly this, with more neurons and many rows at a "
-    "time.",
-    "diagram": "The network now: values on the neurons, weights on the lines (blue positive, "
-    "red negative; thicker is larger).",
-}
+TEXT = Texts("pages.learn")
 
 KEY = "learn"
 

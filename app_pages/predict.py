@@ -5,6 +5,7 @@ import hashlib
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from core.model.tasks import task_spec
 from core.portable.outputs import output_columns
 from core.portable.predicting import WARNING
@@ -16,34 +17,7 @@ from ui.text import escape_markdown, show_error
 from ui.whatif import TEXT as WHATIF_TEXT
 from ui.whatif import show_what_if
 
-TEXT = {
-    "title": "6. Predict",
-    "intro": "Give the model new rows (a CSV with the same columns as the training data; the "
-    "column to predict may be missing) and download its predictions, or try one row by hand "
-    "and see what drives its answer.",
-    "source": "Which model?",
-    "sources": {
-        "trained": "The model from the current training run",
-        "bundle": "A model bundle file (.zip) exported earlier",
-    },
-    "bundle_upload": "Upload a model bundle (.zip)",
-    "bundle_help": "The zip file downloaded from the Export step. It is checked before use.",
-    "need_bundle": "Upload a model bundle to continue.",
-    "trained_info": "This model predicts **{target}** ({data}).",
-    "upload": "Upload the rows to predict (CSV or Excel)",
-    "upload_help": "Files up to {mb} MB.",
-    "file_tab": "Predict a file",
-    "run": "Make predictions",
-    "loading": "Loading the model (the first time takes a few seconds)...",
-    "predicting": "Predicting...",
-    "preview": "The first 200 predictions",
-    "caption": "The `prediction` column holds the model's answer; `probability_...` columns "
-    "show how sure it is of each outcome.",
-    "threshold": "{positive} is predicted when its probability is at least {threshold}.",
-    "download": "Download the predictions (CSV)",
-    "no_model": "There is no finished training run yet: train a model, or upload a bundle.",
-    "to_train": "Go to step 3: train",
-}
+TEXT = Texts("pages.predict")
 
 
 def choose_model() -> tuple[str, bytes | None] | None:

@@ -5,6 +5,7 @@ comparison report to download)."""
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from ui.run_catalog import (
     TEXT,
     compare,
@@ -21,11 +22,7 @@ from ui.run_catalog import (
 from ui.run_reports import comparison_report_button, report_button
 from ui.text import escape_markdown, show_error
 
-PAGE = {
-    "title": "Runs",
-    "intro": "Every training run, newest first. Click a column header to sort; tick a run to "
-    "open it, or tick several to compare them.",
-}
+PAGE = Texts("pages.runs")
 
 
 def open_run(status, row) -> None:

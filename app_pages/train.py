@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from core.jobs.states import JobPhase
 from ui.jobs import is_active, job_status, runner
 from ui.runs import run_picker, runs_table
@@ -11,27 +12,7 @@ from ui.text import escape_markdown, show_error
 from ui.train_doctor import show_doctor
 from ui.train_view import curves, live_panel, stop_control
 
-TEXT = {
-    "title": "3. Train",
-    "intro": "Training runs on the server: you can change page, close this tab or come back "
-    "later; this page picks the run up again.",
-    "start": "Start training",
-    "start_help": "Trains a network on **{name}** to predict **{target}**.",
-    "need_data": "Choose your data first.",
-    "need_target": "Choose the column to predict first.",
-    "need_valid": "Fix the settings on the design page first: {problem}",
-    "to_data": "Go to step 1: your data",
-    "to_design": "Go to step 2: prepare & design",
-    "finished": "Training finished.",  # only when the result carries no message of its own
-    "failed": "Training failed: {error}",
-    "cancelled": "This run was cancelled before it started training.",
-    "interrupted": "This run was interrupted: {error}",
-    "restart": "Start this run again",
-    "restart_help": "Trains again on this run's own copy of **{name}**, with the same settings.",
-    "no_model": "No usable model came out of this run, so there is nothing to evaluate. "
-    "Try the recommended settings or a lower learning rate.",
-    "to_evaluate": "Next: is it any good?",
-}
+TEXT = Texts("pages.train")
 
 
 def start_button() -> None:

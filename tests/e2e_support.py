@@ -30,6 +30,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from core.i18n import DEFAULT_LANGUAGE, gettext
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -56,14 +58,8 @@ UI_TIMEOUT_MS = 20_000
 expect.set_options(timeout=UI_TIMEOUT_MS)
 
 # Sidebar link titles, as routed in app.py; each step page's heading is its title too.
-NAV = {
-    "data": "1. Your data",
-    "design": "2. Prepare & design",
-    "train": "3. Train",
-    "evaluate": "4. Is it any good?",
-    "export": "5. Export",
-    "predict": "6. Predict",
-}
+# The pages the journeys visit; their titles (sidebar links and headings) come from the catalog.
+NAV = ("data", "design", "train", "evaluate", "export", "predict")
 
 
 # --- the server ---------------------------------------------------------------------------
@@ -225,16 +221,27 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context (no shared cookies or storage) and one tab, 1280x800."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+def _tab(browser: Browser, locale: str) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, locale=locale)
     context.set_default_timeout(UI_TIMEOUT_MS)
     tab = context.new_page()
     try:
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no shared cookies or storage) and one tab, 1280x800, whose
+    browser prefers English (the app follows the browser's language)."""
+    yield from _tab(browser, "en-US")
+
+
+@pytest.fixture()
+def zh_page(browser: Browser) -> Iterator[Page]:
+    """The same, in a browser that prefers Simplified Chinese."""
+    yield from _tab(browser, "zh-CN")
 
 
 # --- failure reports and screenshots ------------------------------------------------------
@@ -301,10 +308,12 @@ def full_page_screenshot(page: Page, path: Path) -> Path:
     return path
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """A full-page screenshot of the current page into test-artifacts/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return full_page_screenshot(page, SCREENSHOTS / f"{_safe_name(name)}.png")
+def screenshot(page: Page, name: str, language: str = DEFAULT_LANGUAGE) -> Path:
+    """A full-page screenshot of the current page into test-artifacts/screenshots/ (English)
+    or test-artifacts/screenshots/<language>/ (any other language), so the sets sit side by side."""
+    folder = SCREENSHOTS if language == DEFAULT_LANGUAGE else SCREENSHOTS / language
+    folder.mkdir(parents=True, exist_ok=True)
+    return full_page_screenshot(page, folder / f"{_safe_name(name)}.png")
 
 
 # --- driving Streamlit --------------------------------------------------------------------
@@ -342,9 +351,10 @@ def open_app(page: Page, server: AppServer, query: str = "") -> None:
     expect(page.locator('[data-testid="stSidebarNav"]')).to_be_visible(timeout=UI_TIMEOUT_MS * 2)
 
 
-def go_to(page: Page, name: str) -> None:
+def go_to(page: Page, name: str, language: str = DEFAULT_LANGUAGE) -> None:
     """Change page by clicking the sidebar link, which keeps the Streamlit session."""
-    title = NAV[name]
+    assert name in NAV, name
+    title = gettext(f"pages.app.{name}", language)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
     expect(page.get_by_role("heading", name=title, exact=True).first).to_be_visible()
 

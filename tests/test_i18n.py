@@ -85,3 +85,15 @@ def test_a_message_round_trips_and_renders_in_any_language() -> None:
     again = Message.from_dict(message.to_dict())
     assert again == message
     assert again.render("zh") == "语言" and again.render("en") == "Language"
+
+
+def test_a_group_of_keys_reads_like_a_nested_table() -> None:
+    # ui.sidebar.phases.* is a group: TEXT["phases"] is its own Texts, in the current language.
+    phases = Texts("ui.sidebar")["phases"]
+    assert isinstance(phases, Texts) and "waiting" in phases and "finished" in phases
+    assert phases["finished"] == "finished"
+    assert dict(phases.items())["failed"] == "failed"
+    with language("zh"):
+        assert phases["finished"] == "已完成"
+    with pytest.raises(KeyError):
+        Texts("ui.sidebar")["phase"]  # a prefix of a group's name is not the group

@@ -752,7 +752,7 @@ def test_a_failed_run_offers_no_restart(runner):
 def test_every_phase_of_a_run_has_words_in_the_sidebar():
     from ui.sidebar import TEXT
 
-    assert set(TEXT["phases"]) == set(JobPhase)
+    assert set(TEXT["phases"]) == {phase.value for phase in JobPhase}
 
 
 def test_recent_runs_can_be_reopened(runner, tmp_path):

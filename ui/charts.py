@@ -12,35 +12,12 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from core.i18n import Texts
 from core.model.tasks import loss_name_for_metric
 from core.results import ColumnImportance, EpochReport
 from ui.text import escape_chart_text as esc
 
-TEXT = {
-    "network_title": "{params:,} weights the network learns",
-    "inputs": "Inputs",
-    "output": "Answer",
-    "layer": "Layer {n}",
-    "units": "{units:,}",
-    "shortcut": "direct path",
-    "epoch": "Epoch (pass over the data)",
-    "loss": "Error (loss) - lower is better",
-    "loss_named": "Error ({name}) - lower is better",
-    "kept": "kept: pass {epoch}",
-    "training": "Training rows",
-    "validation": "Validation rows",
-    "predicted": "Predicted",
-    "actual": "Actual",
-    "count": "Rows",
-    "false_positive_rate": "False alarm rate",
-    "true_positive_rate": "Catch rate",
-    "recall": "Share of real cases caught (recall)",
-    "precision": "Share of alarms that are right (precision)",
-    "chance": "Guessing",
-    "residual": "Actual minus predicted",
-    "perfect": "Perfect prediction",
-    "importance": "Drop in score when the column is shuffled",
-}
+TEXT = Texts("ui.charts")
 
 _BLUE = "#2f6fbd"
 _ORANGE = "#e07b39"
@@ -237,8 +214,7 @@ def confusion_matrix_figure(
             showscale=False,
             text=[[str(v) for v in row] for row in matrix],
             texttemplate="%{text}",
-            hovertemplate=f"{TEXT['actual']}: %{{y}}<br>{TEXT['predicted']}: %{{x}}<br>"
-            f"{TEXT['count']}: %{{z}}<extra></extra>",
+            hovertemplate=TEXT["confusion_hover"],
         )
     )
     fig.update_xaxes(title=TEXT["predicted"], type="category")

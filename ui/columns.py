@@ -12,50 +12,14 @@ from typing import Any
 import streamlit as st
 
 from core.data.health import LEAKAGE
+from core.i18n import Texts
 from core.model.starting_recipe import starting_recipe
 from ui.charts import _BLUE as CHART_BLUE
 from ui.data import profile_frame
 from ui.honest import leave_out_offer
 from ui.text import escape_markdown
 
-TEXT = {
-    "target_header": "What should the model predict?",
-    "target_label": "Column to predict",
-    "target_placeholder": "Choose the column to predict",
-    "target_help": "The column the model learns to fill in for new rows, "
-    "e.g. whether a customer left.",
-    "drop_label": "Columns to leave out",
-    "drop_help": "The model will not see these columns. Leave out identifiers, free text, and "
-    "anything only known after the outcome (that would be cheating).",
-    "drop_why": "Suggested to leave out:",
-    "drop_reason": "**{column}**: {reason}",
-    "drop_reason_default": "not useful for learning",
-    "profile_header": "Column by column",
-    "headers": {
-        "column": "Column",
-        "kind": "Kind",
-        "shape": "Spread of values",
-        "missing": "Missing %",
-        "distinct": "Different values",
-        "examples": "Examples",
-    },
-    "kinds": {
-        "numeric": "Number",
-        "categorical": "Category",
-        "boolean": "Yes/no",
-        "date": "Date",
-        "text": "Free text",
-        "identifier": "Identifier (different in every row)",
-        "constant": "Same value everywhere",
-        "empty": "Empty",
-    },
-    "shape_help": "Numbers and dates: how many rows fall in each range, lowest values on the "
-    "left (outliers counted in the end bars). Categories: how many rows have each value, most "
-    "common first (at most 10).",
-    "examples_help": "The first different values in the file.",
-    "health_header": "Health check",
-    "healthy": "No problems found in the data.",
-}
+TEXT = Texts("ui.columns")
 
 PROFILE_ROWS_SHOWN = 40
 ROW_PX = 35  # st.dataframe's default row height

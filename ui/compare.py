@@ -26,6 +26,7 @@ from core.evaluation.comparison import (
 )
 from core.evaluation.measures import format_metric
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, PairedDifference, TestOutputs
+from core.i18n import Texts
 from ui.charts import TEXT as CHART_TEXT
 from ui.jobs import runner
 from ui.text import escape_chart_text as esc
@@ -34,36 +35,7 @@ from ui.text import escape_markdown
 if TYPE_CHECKING:
     from core.jobs.status import JobStatus
 
-TEXT = {
-    "pick_two": "Choose at least two runs to compare them.",
-    "curves": "How they learned",
-    "curves_caption": "Dashed lines: training rows; solid lines: validation rows. A star marks "
-    "each run's best epoch (the version of the model that was kept).",
-    "loss_title": "Error (loss) - lower is better",
-    "metric_title": "{metric} per epoch",
-    "metric_differs": "The runs track different progress measures, so their metric curves are "
-    "not drawn together.",
-    "no_epochs": "No finished epoch yet.",
-    "settings": "What was different",
-    "order": "Read each line as {names}.",
-    "same_settings": "Every setting is the same: any difference comes from the data or chance.",
-    "setting_line": "**{label}**: {values}",
-    "scores": "Scores on the test rows",
-    "metric": "Measure",
-    "range": "{value} ({low} to {high})",
-    "against": "{run} vs {reference}",
-    "paired_cell": "{signed} ({low} to {high}): {outcome}",
-    "outcome_short": {
-        "better": "better (beyond the noise)",
-        "worse": "worse (beyond the noise)",
-        "noise": "within the noise",
-        "unknown": "cannot tell",
-    },
-    "no_score": "—",
-    "train_suffix": "{name} (training)",
-    "val_suffix": "{name} (validation)",
-    "best": "{name}: best epoch {epoch}",
-}
+TEXT = Texts("ui.compare")
 
 # One colour per run, the same in both charts (colour-blind friendly, Okabe-Ito order).
 RUN_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442")

@@ -24,19 +24,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.i18n import Texts
 from core.portable.sniffing import data_limit_bytes
 from core.portable.workbooks import read_sheet, sheet_as_csv
 from ui.state import Dataset, choose_dataset
 
-TEXT = {
-    "reading": "Reading the file...",
-    "profiling": "Looking at every column...",
-    "upload": "Upload a CSV or Excel file",
-    "upload_help": "A CSV file or an Excel workbook (.xlsx), up to {mb} MB, also once unpacked. "
-    "Your file stays on this server.",
-    "sheet": "Sheet",
-    "sheet_help": "This workbook has several sheets: choose the one that holds your table.",
-}
+TEXT = Texts("ui.data")
 # Offered by the file dialog. Old and macro workbooks are accepted here only so that the
 # reader can say in plain words why they are not opened (Streamlit would show a bare icon).
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "xlsx", "xlsm", "xlsb", "xls", "ods"]
@@ -226,7 +219,7 @@ def choose_sheet(dataset: Dataset, table: pd.DataFrame) -> None:
     chosen = st.selectbox(TEXT["sheet"], book["sheets"], key="data_sheet", help=TEXT["sheet_help"])
     if chosen == book["loaded"]:
         return
-    label = f"The file '{book['name']}'"
+    label = TEXT["file_label"].format(name=book["name"])
     cells, _, _ = read_sheet(book["data"], label, chosen, data_limit_bytes())
     choose_dataset(book["name"], sheet_as_csv(cells))
     book["digests"].add(st.session_state["data_digest"])

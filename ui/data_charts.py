@@ -13,22 +13,11 @@ import plotly.io as pio
 
 from core.data.outcome_by_value import OutcomeByValue
 from core.data.summaries import MIN_GROUP_ROWS, OutcomeMix, amount_text
+from core.i18n import Texts
 from ui.charts import _BLUE, _GREY, _ORANGE, _layout
 from ui.text import escape_chart_text as esc
 
-TEXT = {
-    "rows": "Rows",
-    "share_of_rows": "Share of rows",
-    "share_is": "Share of rows that are {label}",
-    "mean_of": "Average {target}",
-    "overall": "All rows: {value}",
-    "hover_share": "%{x}<br>%{y:.1%} of %{customdata:,} rows<extra></extra>",
-    "hover_mean": "%{x}<br>average %{y:,.4~g} over %{customdata:,} rows<extra></extra>",
-    # Filled in with the class label first (so plotly's own fields are in double braces).
-    "hover_class": "%{{x}}<br>%{{y:.1%}} {label}<br>%{{customdata:,}} rows<extra></extra>",
-    "hover_count": "%{x}<br>%{y:,} rows<extra></extra>",
-    "hover_mix": "%{x}<br>%{y:,} rows (%{text})<extra></extra>",
-}
+TEXT = Texts("ui.data_charts")
 
 CHART_HEIGHT = 320
 
@@ -49,7 +38,7 @@ def outcome_mix_figure(mix: OutcomeMix) -> go.Figure:
                 width=widths,
                 customdata=list(mix.labels),
                 marker={"color": _BLUE, "line": {"width": 0.5, "color": "white"}},
-                hovertemplate="%{customdata}<br>%{y:,} rows<extra></extra>",
+                hovertemplate=TEXT["hover_count_named"],
             )
         )
         fig.update_xaxes(title=esc(mix.target))

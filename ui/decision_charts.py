@@ -12,28 +12,11 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from core.evaluation.formatting import format_number
+from core.i18n import Texts
 from ui.charts import _layout
 from ui.text import escape_chart_text as esc
 
-TEXT = {
-    "profit_title": "Expected value per {rows:,} rows scored, by threshold",
-    "threshold": "Decision threshold",
-    "value": "Expected value per {rows:,} rows",
-    "best": "Best: {threshold}",
-    "current": "Chosen: {threshold}",
-    "gains_title": "Cumulative gains: how many {positive} you reach by contacting the top rows",
-    "gains_x": "Share of rows contacted, highest probability first",
-    "gains_y": "Share of all {positive} reached",
-    "model": "This model",
-    "random": "Rows picked at random",
-    "at_threshold": "At the chosen threshold",
-    "range_title": "Typical error by range of the predicted {target}",
-    "range_x": "Predicted {target}",
-    "range_y": "Typical error (in {target}'s units)",
-    "mae": "Average error",
-    "median": "Half the rows are off by less than",
-    "rows": "{rows:,} rows",
-}
+TEXT = Texts("ui.decision_charts")
 
 _BLUE = "#2f6fbd"
 _ORANGE = "#e07b39"

@@ -19,6 +19,7 @@ import streamlit as st
 from core.evaluation.decision_text import best_sentence, outcome_sentences
 from core.evaluation.decisions import PER_ROWS, DecisionCurve
 from core.evaluation.formatting import format_number
+from core.i18n import Texts
 from core.model.tasks import task_spec
 from core.portable.decision import DEFAULT_THRESHOLD, HIGHEST_THRESHOLD, LOWEST_THRESHOLD
 from core.results import RunResult
@@ -29,45 +30,7 @@ from ui.text import escape_markdown
 CHOSEN = "chosen_threshold"
 SLIDER = "decision_threshold"
 
-TEXT = {
-    "heading": "When to act: the decision threshold",
-    "intro": "The model gives every row a probability of {positive}. Rows at or above the "
-    "threshold are flagged as {positive}. A lower threshold catches more of them but raises "
-    "more false alarms; a higher one raises fewer alarms but misses more.",
-    "slider": "Flag a row as {positive} from this probability on",
-    "slider_help": "The usual threshold is 0.50. The one you choose here is saved in the "
-    "exported bundle and used on the Predict page.",
-    "confusion": "Right and wrong answers at threshold {threshold}",
-    "precision": "Flags that are right (precision)",
-    "recall": "Cases caught (recall)",
-    "flagged": "Rows flagged",
-    "table_note": "The test scores above use the usual threshold 0.50.",
-    "money": "What is a right catch worth? (optional)",
-    "money_intro": "Give what acting on a right flag brings and what a false alarm costs "
-    "(any currency, or time): Trainboard finds the threshold with the best expected value.",
-    "noun": "What is one row? (plural)",
-    "noun_placeholder": "customers",
-    "value": "Value of a right catch",
-    "cost": "Cost of a false alarm",
-    "use": "Use threshold {threshold}",
-    "gains": "Who to contact first: cumulative gains",
-    "gains_caption": "Sort the rows by the model's probability and contact them from the top: "
-    "the line shows the share of all {positive} reached for each share of rows contacted. "
-    "The further above the dashed line, the better the model ranks. The dot is the chosen "
-    "threshold.",
-    "export": "The model answers {positive} when its probability is at least **{threshold}**"
-    "{chosen}.",
-    "export_chosen": " (the threshold you chose on the Evaluate page)",
-    "export_usual": " (the usual threshold)",
-    "change": "Choose another threshold",
-    "range_heading": "How far off are the predictions?",
-    "range_sentence": "On the test rows the predicted {target} is off by {mae} on average; "
-    "half of the rows are off by less than {median}.",
-    "range_worst": "The error is largest for predictions between {low} and {high}: {mae} "
-    "on average.",
-    "range_caption": "Each bar holds about as many test rows; the error is in {target}'s own "
-    "units.",
-}
+TEXT = Texts("ui.decisions")
 
 
 def chosen_threshold(job_id: str | None) -> float:

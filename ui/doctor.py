@@ -14,17 +14,14 @@ from typing import Any
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from core.model.diagnosis_rules import Diagnosis
 from core.model.fields import spec_for
 from core.model.remedies import Fix
 from ui.state import current_recipe, set_recipe
-from ui.text import escape_markdown
+from ui.text import escape_markdown, join_words
 
-TEXT = {
-    "applied": "{changes}: start a new run to try it.",
-    "change": "{label} set to {value}",
-    "failed": "That change could not be made: {error}",
-}
+TEXT = Texts("ui.doctor")
 BOXES = {"problem": st.error, "warning": st.warning, "info": st.info, "ok": st.success}
 # As lines with an icon (where a box above already says how the run ended, and a second
 # coloured box would compete with it).
@@ -58,7 +55,7 @@ def describe_fix(fix: Fix) -> str:
         if isinstance(value, (list, dict)):
             return fix.label
         parts.append(TEXT["change"].format(label=label, value=value))
-    return ", ".join(parts) or fix.label
+    return join_words(parts) or fix.label
 
 
 def _apply(fix: Fix, key_prefix: str) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from core.jobs.experiments import (
     EXPERIMENT_SETTINGS,
     MAX_VALUES,
@@ -33,24 +34,7 @@ if TYPE_CHECKING:
     from core.model.recipe import Recipe
     from ui.state import Dataset
 
-TEXT = {
-    "title": "Try several values of one setting",
-    "intro": "Pick one setting and {low} to {high} values: Trainboard trains one network per "
-    "value with everything else equal (same data, same recipe, same seed) and shows them "
-    "compared. A quick way to see what a setting really does on your data.",
-    "setting": "Setting to vary",
-    "choices": "Learning methods to compare",
-    "numbers": "Values to try",
-    "numbers_help": "Separate the values with spaces, commas or semicolons, e.g. 0.001 0.01 0.1",
-    "equal": "Everything else stays as in your recipe. {n} runs will be queued; {slots} can "
-    "train at the same time, the others wait their turn.",
-    "start": "Start {n} runs",
-    "need_data": "Choose your data and the column to predict first (step 1).",
-    "need_recipe": "Fix the settings above first: an experiment starts from a valid recipe.",
-    "progress": "Experiment: {setting}",
-    "run_line": "- **{name}**: {phase}, epoch {epoch} of at most {max_epochs}",
-    "clear": "Close this experiment",
-}
+TEXT = Texts("ui.experiments")
 SESSION_KEY = "experiment_id"
 POLL_SECONDS = 2
 

@@ -29,22 +29,11 @@ from core.glossary import (
     search,
     term_for_setting,
 )
+from core.i18n import Texts
 from ui.learn_charts import FIGURES
-from ui.text import escape_markdown
+from ui.text import escape_markdown, join_words
 
-TEXT = {
-    "formula": "The formula",
-    "example": "Example",
-    "see_also": "See also",
-    "related": "See also: {terms}",
-    "more": "What is this?",
-    "more_help": "A longer explanation, with a picture or an example.",
-    "open_in_learn": "Open in the Learn page",
-    "search": "Search the glossary",
-    "search_placeholder": "e.g. learning rate, overfitting, recall",
-    "no_match": 'Nothing in the glossary mentions "{query}". Try a shorter word.',
-    "matches": "{n} entries mention your search.",
-}
+TEXT = Texts("ui.glossary")
 
 # An absolute path: Streamlit resolves page links against the entry script's folder, and an
 # absolute path resolves to itself wherever the app (or a test harness) is started from.
@@ -95,7 +84,7 @@ def show_entry(
         )
         st.caption(illustration_caption(entry.illustration))
     if entry.related and not related_links:
-        titles = ", ".join(get_entry(term).title for term in entry.related)
+        titles = join_words(get_entry(term).title for term in entry.related)
         st.caption(TEXT["related"].format(terms=titles))
     elif entry.related:
         st.caption(TEXT["see_also"])

@@ -24,36 +24,13 @@ from core.data.health import LEAKAGE
 from core.data.leaks import suspicious_score
 from core.evaluation.intervals import Uncertainty
 from core.evaluation.measures import LOWER_IS_BETTER, METRIC_LABELS, format_metric
+from core.i18n import Texts
 from core.results import RunResult
 from ui.data import profile_dataset
 from ui.state import current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown
 
-TEXT = {
-    "measure": "Measure",
-    "ours": "Your network",
-    "meaning": "What it means",
-    "lower": " (lower is better)",
-    # A word joiner after the dash keeps a range on one line in the narrow table columns.
-    "with_range": "{value} ({low}–\u2060{high})",
-    "ranges": "In brackets: where each score would likely land on other rows like these test "
-    "rows ({confidence:.0%} range, from {resamples:,} resamples of the {n:,} test rows). "
-    "Scores whose ranges overlap a lot may not really differ.",
-    "compare": "{metric}, your network against the {baseline}: {difference}{range}, {outcome}.",
-    "compare_range": " (range {low} to {high})",
-    "outcomes": {
-        "better": "really better",
-        "worse": "really worse",
-        "noise": "within the noise: the test rows cannot tell the two apart",
-    },
-    "small_test": "Small test set",
-    "leave_out": "Leave '{column}' out",
-    "leave_out_help": "Adds '{column}' to the columns to leave out, in the recipe you are "
-    "editing. The run you are looking at does not change.",
-    "left_out": "'{column}' is left out of the recipe you are editing: start a new run without it.",
-    "left_out_plain": "'{column}' is left out: the model will not see it.",
-    "to_train": "Start a new run without it",
-}
+TEXT = Texts("ui.honest")
 LEFT_OUT_KEY = "honest_left_out"  # the column the last "Leave 'X' out" click added
 
 
@@ -146,7 +123,7 @@ def show_uncertainty(result: RunResult) -> None:
     st.caption("  \n".join(escape_markdown(line) for line in lines))
     if noise.warning:
         st.warning(
-            f"**{TEXT['small_test']}.** {escape_markdown(noise.warning)}",
+            TEXT["small_test_line"].format(advice=escape_markdown(noise.warning)),
             icon=":material/warning:",
         )
 

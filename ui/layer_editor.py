@@ -10,19 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import RecipeError
+from core.i18n import Texts
 from core.model.fields import spec_for
 from core.model.recipe import ModelConfig, Recipe
 from ui.recipe_form import checked_number, range_problem, render_setting, seed_widget
 from ui.text import escape_markdown
 
-TEXT = {
-    "layer": "Layer {n}",
-    "remove_layer": "Remove",
-    "add_layer": "Add a layer",
-    "no_layers": "No hidden layer: the network is a plain linear model "
-    "(inputs straight to the answer).",
-    "layers_full": "The network already has the largest number of layers allowed ({n}).",
-}
+TEXT = Texts("ui.layer_editor")
 
 
 def max_layers() -> int:
@@ -96,7 +90,7 @@ def render_layer_sizes(layers: list[dict], problems: list[str] | None = None) ->
             key = _layer_keys(index)["units"]
             seed_widget(key, int(layer["units"]))
             units = st.number_input(
-                f"{TEXT['layer'].format(n=index + 1)}: {units_spec.label}",
+                TEXT["layer_field"].format(n=index + 1, label=units_spec.label),
                 step=8,
                 key=key,
                 help=units_spec.help,

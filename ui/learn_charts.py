@@ -21,55 +21,14 @@ from core.glossary.illustrations import (
     optimizer_paths,
     overfitting_run,
 )
+from core.i18n import Texts
 from core.model.tiny_network import TrainingStep
 
-TEXT = {
-    "weighted_sum": "Weighted sum z",
-    "output": "What the neuron passes on",
-    "activations": {
-        "relu": "ReLU",
-        "gelu": "GELU",
-        "elu": "ELU",
-        "tanh": "tanh",
-        "sigmoid": "sigmoid",
-        "linear": "linear",
-    },
-    "optimizers": {"gd": "Gradient descent", "sgd": "SGD", "adam": "Adam"},
-    "weight_1": "Weight 1",
-    "weight_2": "Weight 2",
-    "best": "Lowest loss",
-    "start": "Start",
-    "step": "Step",
-    "steps_taken": "Steps taken",
-    "loss": "Loss (all rows)",
-    "paths": "Where each method walks",
-    "loss_per_step": "Loss after each step",
-    "rate_cases": {
-        "too_low": "Too low ({rate})",
-        "good": "Good ({rate})",
-        "too_high": "Too high ({rate})",
-    },
-    "weight": "Weight",
-    "bowl_loss": "Loss",
-    "moments": {
-        "early": "Epoch {epoch}: too simple",
-        "best": "Epoch {epoch}: about right",
-        "last": "Epoch {epoch}: memorised the noise",
-    },
-    "truth": "Real pattern",
-    "points": "Training points",
-    "epoch": "Epoch",
-    "training": "Training points",
-    "validation": "Fresh (validation) points",
-    "best_epoch": "Best epoch ({epoch})",
-    "stopped": "Early stopping ends here ({epoch})",
-    "inputs": ["x₁", "x₂"],
-    "hidden": ["h₁", "h₂"],
-    "prediction": "p",
-    "node": "{name} = {value:.3f}",
-    "target": "target y = {value:g}",
-}
+TEXT = Texts("ui.learn_charts")
 
+# Symbols, the same in every language.
+INPUT_NAMES = ["x₁", "x₂"]
+HIDDEN_NAMES = ["h₁", "h₂"]
 _COLOURS = {"gd": "#2f6fbd", "sgd": "#e07b39", "adam": "#2a9d5c"}
 _CASE_COLOURS = {"too_low": "#9aa5b1", "good": "#2a9d5c", "too_high": "#d1495b"}
 _BLUE, _ORANGE, _GREY, _RED = "#2f6fbd", "#e07b39", "#9aa5b1", "#d1495b"
@@ -302,8 +261,8 @@ def tiny_network_figure(step: TrainingStep) -> go.Figure:
             edge(x, h, float(weights.hidden_weights[j, i]), 0.28)
         edge(h, output, float(weights.output_weights[j]), 0.5)
     nodes = [
-        *[(pos, TEXT["inputs"][i], passed.inputs[i]) for i, pos in enumerate(inputs)],
-        *[(pos, TEXT["hidden"][j], passed.hidden_outputs[j]) for j, pos in enumerate(hidden)],
+        *[(pos, INPUT_NAMES[i], passed.inputs[i]) for i, pos in enumerate(inputs)],
+        *[(pos, HIDDEN_NAMES[j], passed.hidden_outputs[j]) for j, pos in enumerate(hidden)],
         (output, TEXT["prediction"], passed.prediction),
     ]
     fig.add_trace(

@@ -17,65 +17,13 @@ from core.data.summaries import (
     number_text,
     strength_level,
 )
+from core.i18n import Texts
 from ui.data import column_strengths_for, outcome_by_column_for, outcome_mix_for
 from ui.data_charts import outcome_by_value_figure, outcome_mix_figure
 from ui.state import Dataset
 from ui.text import escape_markdown
 
-TEXT = {
-    "mix_header": "What you are predicting",
-    "mix_binary": "**{share}** of the rows are {positive} ({count:,} of {total:,}).",
-    "mix_uneven": "An uneven mix: a model that always answered {majority} would already be "
-    "right {majority_share} of the time. Judge a model by how many {positive} it catches, "
-    "not by its accuracy alone.",
-    "mix_multiclass": "The most common outcome, {common}, is **{common_share}** of the rows; "
-    "the rarest, {rare}, is **{rare_share}** ({rare_count:,} rows).",
-    "mix_rare": "With so few rows of {rare}, the model has few examples to learn it from: "
-    "expect it to be found less reliably than the others.",
-    "mix_number": "Half the rows have {target} below **{median}**; the middle half lies "
-    "between {q1} and {q3}.",
-    "mix_tail": "A long tail: a few rows lie far above the rest (up to {top}). Large values "
-    "weigh heavily in the error the network learns from.",
-    "by_header": "How {target} changes with each column",
-    "by_intro": "Pick a column to see the outcome for each of its values (numbers: for each "
-    "tenth of the rows, from the lowest values to the highest). A column that changes "
-    "nothing is of little use on its own; one that almost gives the answer away deserves a "
-    "second look.",
-    "by_label": "Column to look at",
-    "by_help": "The columns are listed from the one that tells most about the outcome on "
-    "its own to the one that tells least. Columns you leave out are listed too.",
-    "by_option": "{column} · {level}",
-    "by_left_out": "left out",
-    "level_names": {
-        "none": "no link",
-        "weak": "weak link",
-        "clear": "clear link",
-        "strong": "strong link",
-        "decisive": "almost settles it",
-    },
-    "by_binary": "{positive} goes from **{low}** of the rows where {column} is {low_label} "
-    "to **{high}** where it is {high_label} ({overall} over all rows).",
-    "by_number": "The average {target} goes from **{low}** where {column} is {low_label} to "
-    "**{high}** where it is {high_label} ({overall} over all rows).",
-    "by_multiclass": "Where {column} is {label}, **{share}** of the rows are {outcome}.",
-    "levels": {
-        "none": "On its own, {column} tells next to nothing about {target}: the outcome is "
-        "about the same for every value. The network may still combine it with other "
-        "columns; if you know it is irrelevant, leave it out.",
-        "weak": "On its own, {column} tells a little about {target}.",
-        "clear": "{column} is clearly linked to {target}: a useful column.",
-        "strong": "{column} is strongly linked to {target}: one of the columns the model "
-        "will lean on.",
-        "decisive": "{column} almost settles {target} on its own. That can be a real, "
-        "strong signal, or a leak: a value recorded only after the outcome (a cancellation "
-        "date, a final bill, a grade given afterwards). If it is only known after the "
-        "outcome, leave it out: the model would look excellent here and fail on new rows.",
-    },
-    "strength": "Strength of the link: {strength:.2f}, on a scale from 0 (tells nothing) to "
-    "1 (settles the outcome), corrected for chance.",
-    "small_groups": "Grey bars: fewer than {n} rows, too few to trust.",
-    "sampled": "Counted on a random sample of {rows:,} rows.",
-}
+TEXT = Texts("ui.outcome")
 
 UNEVEN_SHARE = 0.6  # a majority class at least this common makes accuracy misleading
 RARE_SHARE = 0.05  # a class rarer than this is hard to learn

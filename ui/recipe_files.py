@@ -18,6 +18,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import TrainboardError
+from core.i18n import Texts
 from core.model.recipe import Recipe
 from core.model.recipe_fit import (
     check_recipe_fits,
@@ -31,26 +32,7 @@ from ui.recipe_form import forget_setting_widgets
 from ui.state import current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown
 
-TEXT = {
-    "title": "Save or reuse these settings",
-    "intro": "Download the recipe to train the same way again (here, or with "
-    "`trainboard train DATA --recipe FILE`), or load a recipe file to fill every setting.",
-    "download": "Download the recipe",
-    "download_help": "Every setting on this page and the column choices, as a JSON file.",
-    "upload": "Load a recipe file",
-    "upload_help": "A .json recipe downloaded from Trainboard. It is checked against your data "
-    "before anything changes.",
-    "applied": "Every setting of '{name}' is in place.",
-    "refused": "'{name}' was not loaded; your settings are unchanged.",
-    "no_data": "Choose your data first (step 1): a recipe is checked against the data it is "
-    "used on before it fills the settings.",
-    "columns_only": "Its other settings (preparing the data, splitting, network, training) fit. "
-    "You can use them and keep your own column choices.",
-    "use_rest": "Use its other settings, keep my columns",
-    "partly": "The settings of '{name}' are in place, except its column choices, which did not "
-    "fit this data: your column to predict and columns to leave out are kept.",
-    "no_target": "The recipe names no column to predict: your column choices are kept.",
-}
+TEXT = Texts("ui.recipe_files")
 MIME = "application/json"
 
 

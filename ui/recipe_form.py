@@ -15,29 +15,14 @@ from typing import Any
 import streamlit as st
 
 from core.glossary import term_for_setting
+from core.i18n import Texts
 from core.model.choices import optimizers_using
 from core.model.fields import FieldSpec, field_specs
 from core.model.recipe import Recipe
 from ui.glossary import explain_setting
 from ui.text import escape_markdown
 
-TEXT = {
-    "sections": {
-        "preprocessing": "Preparing the data",
-        "split": "Splitting",
-        "model": "Network",
-        "training": "Training",
-    },
-    "automatic": "automatic",
-    "out_of_range": "{label}: {value} is outside the allowed range: it must be {allowed}. "
-    "Type a value in that range; until then the last valid value is kept.",
-    "empty": "{label}: type a number; until then the last valid value is kept.",
-    "at_least": "at least {n}",
-    "more_than": "more than {n}",
-    "at_most": "at most {n}",
-    "less_than": "less than {n}",
-    "and": " and ",
-}
+TEXT = Texts("ui.recipe_form")
 
 # Settings drawn by their own widgets elsewhere (the Data page, the layer editor).
 CUSTOM_SETTINGS = {"target", "drop_columns", "model.hidden_layers"}

@@ -22,6 +22,7 @@ import streamlit as st
 from core.bundle.layout import bundle_file_name
 from core.errors import TrainboardError
 from core.evaluation.measures import METRIC_LABELS
+from core.i18n import Texts
 from core.jobs.catalog import Headline, RunRow, check_deletable, run_row
 from core.jobs.runner import BUNDLE_FILE
 from core.jobs.status import JobStatus
@@ -33,65 +34,7 @@ from ui.runs import started_at
 from ui.state import choose_dataset, current_job_id, set_job_id, set_recipe
 from ui.text import escape_markdown, format_duration, show_error
 
-TEXT = {
-    "none": "No runs yet. Every training run you start appears here, with its name, data, "
-    "settings and scores.",
-    "to_train": "Go to step 3: train",
-    "pick_hint": "Select a run in the table to open it; select two or more to compare them.",
-    "columns": {
-        "name": "Name",
-        "data": "Data",
-        "target": "Predicting",
-        "recipe": "Settings",
-        "state": "Status",
-        "when": "Started",
-        "took": "Took",
-        "best_epoch": "Best epoch",
-        "measure": "Measure",
-        "score": "Test score",
-        "range": "Likely range",
-        "baseline": "Best baseline",
-        "baseline_name": "Baseline",
-        "fingerprint": "Data fingerprint",
-    },
-    "help": {
-        "score": "The headline score on the test rows, which the model never saw while learning.",
-        "range": "Where the score would likely land on other rows like these (a bootstrap "
-        "interval): differences smaller than this range may be luck.",
-        "baseline": "The best simple baseline's score on the same test rows: a useful model "
-        "beats it clearly.",
-        "fingerprint": "The start of the SHA-256 of the data file: two runs with the same "
-        "fingerprint learned from exactly the same file.",
-        "took": "Training time in seconds.",
-    },
-    "range": "{low} – {high}",
-    "details": "Data **{data}** (fingerprint `{sha}`) · predicting **{target}** · {state} · "
-    "started {when} · took {took}",
-    "recipe": "Settings: {recipe}",
-    "score": "Test {label}",
-    "score_range": "Likely between {low} and {high}.",
-    "baseline": "Best baseline ({name})",
-    "best_epoch": "Best model from epoch {best} of {epochs}.",
-    "evaluate": "See the whole evaluation",
-    "no_model": "This run produced no usable model, so there is nothing to evaluate.",
-    "error": "This run did not finish: {error}",
-    "rename": "Name",
-    "rename_save": "Save the name",
-    "renamed": "Renamed to '{name}'.",
-    "download": "Download its bundle again",
-    "no_bundle": "This run has no bundle to download.",
-    "try_again": "Try this again with…",
-    "try_again_help": "Opens step 2 with this run's data and settings, ready to change one "
-    "thing and train again. The run itself stays as it is.",
-    "loaded": "The data and settings of '{name}' are loaded: change what you want to try, "
-    "then train.",
-    "delete": "Delete this run",
-    "delete_confirm": "Delete '{name}' for good? Its model, bundle, curves and copy of the "
-    "data are removed; this cannot be undone.",
-    "delete_yes": "Yes, delete it",
-    "delete_no": "Keep it",
-    "deleted": "Deleted '{name}'.",
-}
+TEXT = Texts("ui.run_catalog")
 SHA_SHOWN = 12  # characters of the fingerprint shown: plenty to tell files apart by eye
 
 

@@ -16,6 +16,7 @@ import streamlit as st
 
 from core.bundle.layout import REPORT_HTML
 from core.bundle.training_code import bundle_member
+from core.i18n import Texts
 from core.jobs.catalog import RunRow
 from core.jobs.runner import BUNDLE_FILE
 from core.jobs.status import JobStatus
@@ -25,17 +26,7 @@ from core.report import ReportRun, comparison_report, report_file_name, run_repo
 from ui.decisions import chosen_threshold
 from ui.jobs import runner
 
-TEXT = {
-    "report": "Download the report (HTML)",
-    "report_help": "One self-contained page for people who will never open Trainboard: the "
-    "verdict, scores with their ranges, curves and settings, with interactive charts. It "
-    "opens offline in any browser.",
-    "comparison": "Download the comparison report (HTML)",
-    "comparison_help": "The selected runs side by side in one page to share: curves, the "
-    "settings that differ and the scores with their ranges. It opens offline in any browser.",
-    "comparison_name": "{first} vs {rest}",
-    "comparison_too_few": "The comparison report needs at least two finished runs with a model.",
-}
+TEXT = Texts("ui.run_reports")
 MIME = "text/html"
 
 

@@ -11,32 +11,11 @@ from typing import Any
 
 import streamlit as st
 
-from core.jobs.states import JobPhase
+from core.i18n import Texts
 from ui.jobs import is_active
 from ui.state import current_job_id, set_job_id
 
-TEXT = {
-    "recent": "Recent runs",
-    "recent_none": "No runs yet.",
-    "open": "Open this run",
-    "pick": "Run",
-    "run_line": "{when} - {name}",
-    "phases": {
-        JobPhase.WAITING: "waiting",
-        JobPhase.STARTING: "starting",
-        JobPhase.TRAINING: "training",
-        JobPhase.TESTING: "testing",
-        JobPhase.COMPARING: "comparing with baselines",
-        JobPhase.PACKAGING: "packaging",
-        JobPhase.FINISHED: "finished",
-        JobPhase.FAILED: "failed",
-        JobPhase.CANCELLED: "cancelled",
-        JobPhase.INTERRUPTED: "interrupted",
-    },
-    # A finished run that ended badly says how, not "finished" (its page says why).
-    "ended": {"diverged": "diverged", "stopped_by_user": "stopped"},
-    "columns": {"when": "Started", "name": "Data", "state": "State", "epochs": "Epochs"},
-}
+TEXT = Texts("ui.runs")
 RUNS_SHOWN = 20
 
 

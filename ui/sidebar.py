@@ -5,38 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import TrainboardError
-from core.jobs.states import JobPhase
+from core.i18n import Texts
 from ui.jobs import job_status
+from ui.language import language_switch
 from ui.state import current_dataset, current_job_id, current_recipe
 from ui.text import escape_markdown
 
-TEXT = {
-    "title": "Your project",
-    "data": "**Data:** {name}",
-    "no_data": "**Data:** none chosen yet",
-    "target": "**Predicting:** {target}",
-    "no_target": "**Predicting:** not chosen yet",
-    "run": "**Training run:** {state}",
-    "no_run": "**Training run:** none yet",
-    "phases": {
-        JobPhase.WAITING: "waiting for its turn",
-        JobPhase.STARTING: "starting",
-        JobPhase.TRAINING: "training",
-        JobPhase.TESTING: "testing the model on held-out rows",
-        JobPhase.COMPARING: "comparing with simple baselines",
-        JobPhase.PACKAGING: "packaging the model",
-        JobPhase.FINISHED: "finished",
-        JobPhase.FAILED: "failed",
-        JobPhase.CANCELLED: "cancelled",
-        JobPhase.INTERRUPTED: "interrupted",
-    },
-    "run_unknown": "**Training run:** not found",
-}
+TEXT = Texts("ui.sidebar")
 
 
 def show_sidebar() -> None:
     """Dataset name, column to predict and the current run's state, as plain text."""
     with st.sidebar:
+        language_switch()
         st.subheader(TEXT["title"])
         dataset = current_dataset()
         st.markdown(

@@ -9,17 +9,14 @@ text is escaped with :func:`escape_chart_text`.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 import streamlit as st
 
+from core.i18n import Texts
 from core.markdown import escape_markdown
 
-TEXT = {
-    "seconds": "{s} s",
-    "minutes": "{m} min {s:02d} s",
-    "hours": "{h} h {m:02d} min",
-    "unknown": "unknown",
-}
+TEXT = Texts("ui.text")
 
 
 def escape_chart_text(text: object) -> str:
@@ -30,6 +27,11 @@ def escape_chart_text(text: object) -> str:
 def show_error(error: Exception) -> None:
     """Show an error a person can act on, as plain text (its message may quote user text)."""
     st.error(escape_markdown(str(error)), icon=":material/error:")
+
+
+def join_words(items: Iterable[object]) -> str:
+    """Items of a sentence's list in the current language's way ("a, b, c"; "a、b、c")."""
+    return TEXT["list_separator"].join(str(item) for item in items)
 
 
 def format_duration(seconds: float | None) -> str:

@@ -14,46 +14,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.i18n import Texts
 from core.model.choices import ACTIVATIONS as ACTIVATION_CHOICES
 from core.model.tiny_network import ACTIVATIONS, DEFAULT_WEIGHTS, TinyWeights, TrainingStep
 from ui.learn_charts import loss_history_figure
 
-TEXT = {
-    "x1": "Input x₁ (e.g. months as a customer, scaled)",
-    "x2": "Input x₂ (e.g. support calls, scaled)",
-    "target": "The right answer y (1 = leaves, 0 = stays)",
-    "target_help": "What the network should have said. Values in between are allowed: the "
-    "output is a probability, and training pulls it towards this number.",
-    "rate": "Learning rate η",
-    "activation": "Hidden layer's activation",
-    "loss": "Loss",
-    "losses": {"cross_entropy": "Cross-entropy", "squared_error": "Squared error ½(p − y)²"},
-    "forward": "1. Forward: from the inputs to a prediction",
-    "forward_help": "Each hidden neuron adds up its inputs times their weights, plus its bias, "
-    "then bends the sum with the activation. The output neuron does the same with the hidden "
-    "values and a sigmoid, so the prediction is a probability.",
-    "loss_step": "2. How wrong is it? The loss",
-    "backward": "3. Backward: which way to nudge each weight (backpropagation)",
-    "backward_help": "The chain rule, from the loss back to every weight: each gradient is the "
-    "gradient one step closer to the loss times a local slope.",
-    "update": "4. Update: every weight takes a step against its gradient",
-    "update_help": "New weight = old weight − learning rate × gradient.",
-    "prediction": "Prediction p",
-    "loss_before": "Loss before the step",
-    "loss_after": "Loss after the step",
-    "weight": "Weight",
-    "before": "Before",
-    "gradient": "Gradient",
-    "after": "After",
-    "apply": "Take the step (use the new weights)",
-    "apply_help": "Training repeats exactly this, for every batch, thousands of times.",
-    "reset": "Start again",
-    "steps_taken": "Steps taken so far: {n}.",
-    "history_help": "The loss after each step you took, each measured on the example shown "
-    "when you took it. Training is this, repeated over many rows.",
-    "worse": "The loss went **up**: this learning rate overshoots. Try a smaller one.",
-    "better": "The loss went down from {before:.4f} to {after:.4f}.",
-}
+TEXT = Texts("ui.tiny_network_view")
 
 WEIGHTS_KEY = "learn_weights"  # session state: the nine current weights, as a list
 HISTORY_KEY = "learn_history"  # session state: the loss before the first step, then after each

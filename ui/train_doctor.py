@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.i18n import Texts
 from core.model.diagnosis import diagnose, diagnose_run
 from core.model.diagnosis_rules import Diagnosis
 from ui.doctor import show_diagnoses
 from ui.state import current_recipe
 
-TEXT = {"title": "What the curves say"}
+TEXT = Texts("ui.train_doctor")
 DOCTOR_KEYS = "doctor"  # fix buttons are keyed doctor_fix_<i>_<code>_<n> (see ui.doctor)
 
 

@@ -14,41 +14,13 @@ from typing import Any
 
 import streamlit as st
 
+from core.i18n import Texts
 from core.jobs.states import TAIL_PHASES, JobPhase
 from ui.charts import history_figure
 from ui.jobs import runner
 from ui.text import format_duration
 
-TEXT = {
-    "queued": "Waiting for its turn: {position} in the queue. Training starts as soon as the "
-    "runs ahead of it finish.",
-    "starting": "Starting: loading the training engine takes up to half a minute the first "
-    "time; then the data is read and the network built.",
-    "progress": "Epoch {epoch} of at most {max_epochs}",
-    "training": "Training: each epoch is one pass over the training rows. It stops on its own "
-    "when the model stops improving.",
-    "tail": {
-        JobPhase.TESTING: "Testing the model on the held-out rows",
-        JobPhase.COMPARING: "Comparing with the simple baselines",
-        JobPhase.PACKAGING: "Packaging the model for export",
-    },
-    "tail_step": "Step {n} of {total} after training: {words}",
-    "tail_part": "{text} (part {done} of {parts})",
-    "tail_note": "Training is over after {epochs} epochs; the result follows in a few seconds.",
-    "tail_stopped": "Training stopped on request after {epochs} epochs; the best model so far "
-    "is being tested and packaged.",
-    "elapsed": "Time so far",
-    "eta": "Time left (at most)",
-    "eta_unknown": "estimating...",
-    "eta_help": "Training usually stops earlier, as soon as it stops improving.",
-    "epochs_run": "Epochs run",
-    "stop": "Stop training",
-    "stop_help": "Stops within one batch (a fraction of a second) and keeps the best model so far.",
-    "stopping": "Stopping... the best model so far is being kept.",
-    # Stop is hidden after the last pass: the model is trained, and cancelling the few
-    # seconds of testing and packaging would only throw it away.
-    "no_stop": "Training is over, so there is nothing left to stop.",
-}
+TEXT = Texts("ui.train_view")
 
 
 def status_line(status: Any) -> None:

@@ -26,41 +26,13 @@ from core.evaluation.whatif import (
     input_fields,
     outside_training,
 )
-from ui.text import escape_chart_text, escape_markdown
+from core.i18n import Texts
+from ui.text import escape_chart_text, escape_markdown, join_words
 
 if TYPE_CHECKING:
     from core.bundle.loading import LoadedBundle
 
-TEXT = {
-    "tab": "Try one row (what if?)",
-    "intro": "Every field starts at its typical value: the median of the training rows for "
-    "numbers, the most frequent value for categories. Change any of them and the prediction "
-    "follows.",
-    "reset": "Back to typical values",
-    "number_help": "Typical value (training {source}): {typical}.",
-    "number_range": " In training it ran from {low} to {high}.",
-    "category_help": "Typical value (the most frequent): {typical}. These are the {n} values "
-    "the model learned; rarer ones all count as “other”.",
-    "never_filled": "**{name}** was always empty in the training rows; the model ignores it.",
-    "prediction": "Prediction",
-    "probability": "Probability of “{label}”",
-    "vs_typical": "vs a typical row",
-    "predicted_number": "Predicted {target}",
-    "probabilities": "How sure the model is",
-    "class": "Outcome",
-    "share": "Probability",
-    "outside": "Outside the values seen in training: {columns}. The model has never seen such "
-    "values, so treat this answer with care.",
-    "chart_title": "What pushed this answer up or down",
-    "axis_probability": "Change in the probability of “{label}” (percentage points)",
-    "axis_number": "Change in the predicted {target}",
-    "hover": "{column} = {value} (typical: {typical})<br>moves the answer by {change}",
-    "all_typical": "Every field is at its typical value, so no column pushes this answer away "
-    "from a typical row's. Change a field to see its effect.",
-    "at_typical": "At their typical value, so no bar: {columns}.",
-    "limits": "**Limits of this view.**",
-    "points": "{value:+.1f} points",
-}
+TEXT = Texts("ui.whatif")
 KEY_PREFIX = "whatif:"  # widget keys: "whatif:<column name>"
 MODEL_KEY = "whatif_model"  # which model the fields' values belong to
 PERSIST = "session"  # edited values survive a look at the other tab or another page
@@ -112,7 +84,9 @@ def edit_row(fields: Sequence[InputField], per_line: int = 3) -> dict[str, Any]:
 
 
 def number_field(field: NumberField) -> float:
-    help_text = TEXT["number_help"].format(source=field.source, typical=shown(field, field.typical))
+    help_text = TEXT["number_help"].format(
+        source=TEXT["sources"].get(field.source, field.source), typical=shown(field, field.typical)
+    )
     if field.minimum is not None and field.maximum is not None:
         help_text += TEXT["number_range"].format(
             low=shown(field, field.minimum), high=shown(field, field.maximum)
@@ -185,7 +159,7 @@ def show_answer(
         )
     outside = outside_training(fields, row)
     if outside:
-        names = ", ".join(f"'{field.name}'" for field in outside)
+        names = join_words(f"'{field.name}'" for field in outside)
         message = TEXT["outside"].format(columns=names)
         st.warning(escape_markdown(message), icon=":material/warning:")
 
@@ -199,7 +173,7 @@ def show_pushes(explanation: Explanation, fields: Sequence[InputField]) -> None:
         st.plotly_chart(push_figure(explanation, fields), key="whatif_chart")
         resting = [c.column for c in explanation.contributions if c.at_typical]
         if resting:
-            names = ", ".join(resting)
+            names = join_words(resting)
             st.caption(escape_markdown(TEXT["at_typical"].format(columns=names)))
     st.caption(METHOD)
     st.caption("\n".join([TEXT["limits"], *(f"- {limit}" for limit in LIMITS)]))

@@ -130,7 +130,11 @@ def gettext(key: str, language_code: str | None = None, /, **params: Any) -> str
 
 class Texts(Mapping[str, str]):
     """The texts of one area (``Texts("ui.data")["using"]`` is key ``"ui.data.using"``),
-    looked up in the current language at each read."""
+    looked up in the current language at each read.
+
+    A name that starts a group of keys (``TEXT["phases"]`` for ``ui.runs.phases.*``) reads
+    as that group's own ``Texts``, so a table of texts nests like a dict.
+    """
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
@@ -141,7 +145,11 @@ class Texts(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         key = self.key(name)
-        if key not in catalog(DEFAULT_LANGUAGE):
+        english = catalog(DEFAULT_LANGUAGE)
+        if key not in english:
+            if any(k.startswith(key + ".") for k in english):
+                # A group of texts ("ui.runs.phases.waiting", ...): read it like a nested dict.
+                return Texts(key)  # type: ignore[return-value]
             raise KeyError(key)
         return gettext(key)
 

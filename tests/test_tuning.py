@@ -8,17 +8,29 @@ passes, and the best settings are trained again as a normal run with its bundle.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
 import time
 import zipfile
 from pathlib import Path
 
 import optuna
 import pytest
-from helpers import churn_csv_bytes, tiny_recipe
+from helpers import churn_csv_bytes, jid, tiny_recipe
 from test_cli import run_cli
+from test_pages import (
+    FakeRunner,
+    classification_result,
+    go,
+    job_status,
+    markdown_texts,
+    no_exception,
+    open_app,
+)
 
+import core.jobs.runner
 from core.errors import TrainingError
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE
 from core.jobs.experiments import experiment_runs
@@ -27,7 +39,8 @@ from core.model.choices import OPTIMIZERS
 from core.model.fields import spec_for
 from core.model.recipe import Recipe
 from core.results import EpochReport
-from core.tuning.coordinator import create_study, objective_value, run_study, stop_study
+from core.tuning import coordinator
+from core.tuning.coordinator import create_study, objective_value, run_study
 from core.tuning.space import (
     SEARCH_SPACE,
     Dimension,
@@ -38,11 +51,17 @@ from core.tuning.space import (
     trial_name,
 )
 from core.tuning.study_files import (
+    LOCK_FILE,
+    STOP_FILE,
     TUNING_FILE,
     StudyPhase,
+    StudyState,
+    TrialRecord,
     TrialState,
     read_state,
+    stop_study,
     validation_only_job,
+    write_state,
 )
 
 # --- the search space -------------------------------------------------------------------------
@@ -122,9 +141,15 @@ def test_a_search_needs_a_target_and_a_sensible_budget(workspace: Path) -> None:
 # --- a real search ----------------------------------------------------------------------------
 
 GOOD = {
-    "optimizer": "adam", "learning_rate_factor": 10.0, "hidden_layers": 1, "first_layer_units": 16,
-    "narrowing": 1, "dropout": 0.0, "l2": 1e-6, "batch_size": 32,
-}  # fmt: skip
+    "optimizer": "adam",
+    "learning_rate_factor": 10.0,
+    "hidden_layers": 1,
+    "first_layer_units": 16,
+    "narrowing": 1,
+    "dropout": 0.0,
+    "l2": 1e-6,
+    "batch_size": 32,
+}
 # Plain SGD at a tenth of its rate on a tiny network barely moves: worse than GOOD at every pass.
 BAD = GOOD | {
     "optimizer": "sgd",
@@ -219,9 +244,19 @@ def test_cli_tune_prints_trials_and_a_summary_and_writes_the_best_bundle(
 ) -> None:
     out = tmp_path / "best.zip"
     done = run_cli(
-        "tune", str(churn_csv), "--target", "churn", "--budget", "0.1", "--out", str(out),
-        "--seed", "3", "--epochs", "4",
-    )  # fmt: skip
+        "tune",
+        str(churn_csv),
+        "--target",
+        "churn",
+        "--budget",
+        "0.1",
+        "--out",
+        str(out),
+        "--seed",
+        "3",
+        "--epochs",
+        "4",
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["trials"] >= 1 and summary["pruned"] >= 0
@@ -230,3 +265,99 @@ def test_cli_tune_prints_trials_and_a_summary_and_writes_the_best_bundle(
     assert summary["validation_loss"] > 0 and summary["test_metrics"]
     assert summary["bundle"] == str(out) and zipfile.is_zipfile(out)
     assert summary["best_job_id"] and summary["best_trial"] >= 1
+
+
+# --- the Design page's panel --------------------------------------------------------------------
+
+
+def _fake_search(workspace: Path, base: Recipe, phase: StudyPhase, best_job_id: str | None):
+    """A search folder whose state.json holds two tries: one finished (the best), one pruned."""
+    folder = create_study(churn_csv_bytes(), "telco_churn.csv", base, 2, workspace=workspace)
+    good = recipe_for(GOOD, base)
+    trials = (
+        TrialRecord(
+            1, jid("t1"), trial_name(1, good), good.to_dict(), TrialState.COMPLETE, 0.41, 12, 20
+        ),
+        TrialRecord(
+            2, jid("t2"), trial_name(2, recipe_for(BAD, base)), {}, TrialState.PRUNED, 0.69, 3, 20
+        ),
+    )
+    state = StudyState(
+        folder.name,
+        phase,
+        "telco_churn.csv",
+        base.target or "",
+        2,
+        time.time(),
+        time.time() + 120,
+        trials,
+        best_trial=1,
+        best_job_id=best_job_id,
+    )
+    write_state(folder, state)
+    return folder, good
+
+
+def _design_page_with_data(monkeypatch: pytest.MonkeyPatch, fake: FakeRunner):
+    monkeypatch.setattr(core.jobs.runner, "get_runner", lambda: fake)
+    app = open_app()
+    go(app, "data")
+    app.segmented_control(key="sample_dataset").set_value("telco_churn.csv").run()
+    go(app, "design")
+    no_exception(app)
+    return app
+
+
+def test_the_design_page_starts_a_search_and_shows_its_tries_and_the_best(
+    monkeypatch: pytest.MonkeyPatch, workspace: Path
+) -> None:
+    fake = FakeRunner()
+    fake.statuses[jid("best")] = job_status(jid("best"), "finished", result=classification_result())
+    started: list[tuple[str, Recipe, float]] = []
+
+    def start(data: bytes, name: str, recipe: Recipe, budget: float) -> str:
+        started.append((name, recipe, budget))
+        return _fake_search(workspace, recipe, StudyPhase.FINISHED, jid("best"))[0].name
+
+    monkeypatch.setattr(coordinator, "start_study", start)
+    app = _design_page_with_data(monkeypatch, fake)
+    app.radio(key="tuning_budget").set_value(2).run()
+    app.button(key="tuning_start").click().run()
+    no_exception(app)
+    assert [(name, budget) for name, _, budget in started] == [("telco_churn.csv", 2)]
+    design = started[0][1]
+    assert design.target  # the search starts from the person's recipe, with its target
+    (table,) = [frame.value for frame in app.dataframe]  # the tries, one row each
+    assert list(table.iloc[:, 0]) == [1, 2]
+    assert table.iloc[0, 2].startswith("★") and "Stopped early" in table.iloc[1, 2]
+    assert table.iloc[1, -1].endswith(f"?job={jid('t2')}")  # each try opens as its run
+    assert any("Best so far" in s.value for s in app.success)
+    assert any("Tested once on the hidden test rows" in m for m in markdown_texts(app))
+    # "Use these settings": the best recipe becomes the design; the data choices stay.
+    app.button(key="tuning_use").click().run()
+    no_exception(app)
+    chosen = app.session_state["recipe"]
+    assert chosen.training.optimizer == "adam" and chosen.model.hidden_layers[0].units == 16
+    assert chosen.target == design.target and chosen.drop_columns == design.drop_columns
+
+
+def test_a_running_search_can_be_stopped_from_the_page(
+    monkeypatch: pytest.MonkeyPatch, workspace: Path
+) -> None:
+    fake = FakeRunner()
+    app = _design_page_with_data(monkeypatch, fake)
+    folder, _ = _fake_search(workspace, app.session_state["recipe"], StudyPhase.SEARCHING, None)
+    lock = os.open(folder / LOCK_FILE, os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # its process is alive
+    try:
+        app.session_state["tuning_study_id"] = folder.name
+        app.run()
+        no_exception(app)
+        assert any("Searching: 2 tries so far, 1 stopped early" in m for m in markdown_texts(app))
+        app.button(key="tuning_stop").click().run()
+        no_exception(app)
+        assert (folder / STOP_FILE).exists()
+    finally:
+        os.close(lock)
+    app.run()  # the process is gone without a final state: said plainly
+    assert any("stopped unexpectedly" in m for m in markdown_texts(app))

@@ -424,11 +424,6 @@ def start_study(
     return folder.name
 
 
-def stop_study(folder: Path) -> None:
-    """Ask a search to stop: no new trial starts, running ones stop, the best so far is kept."""
-    (folder / STOP_FILE).touch(exist_ok=True)
-
-
 def hold_lock(folder: Path, lock_fd: int | None = None) -> int | None:
     """Take (or confirm) the search's exclusive lock; None if another process holds it."""
     fd = lock_fd if lock_fd is not None else os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT)

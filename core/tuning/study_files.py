@@ -280,3 +280,8 @@ def read_state(folder: Path) -> StudyState:
         elif isinstance(again, dict):
             state = StudyState.from_dict(again)
     return replace(state, stop_requested=(folder / STOP_FILE).exists())
+
+
+def stop_study(folder: Path) -> None:
+    """Ask a search to stop: no new trial starts, running ones stop, the best so far is kept."""
+    (folder / STOP_FILE).touch(exist_ok=True)

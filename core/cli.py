@@ -10,6 +10,10 @@ Engineers and the benchmarks drive Trainboard without a browser:
   ``train DATA --recipe FILE`` trains with a recipe downloaded from the Design page (or a
   run's ``recipe.json``), checked against the data first (:mod:`core.model.recipe_fit`):
   the same data, recipe and seed give the same test metrics as the run in the app;
+- ``tune DATA --target COLUMN --budget MINUTES`` searches good settings (:mod:`core.tuning`):
+  each try is a run of the job runner, one line per try on stderr; the best settings are
+  trained again and tested, their bundle written to ``--out``, and the last stdout line is
+  one JSON object (best recipe, its validation loss, its test metrics, tries, pruned);
 - ``predict BUNDLE.zip DATA.csv`` scores new rows with an exported bundle.
 
 Exit status: 0 on success, 2 on unusable input (one ``error:`` line on stderr,
@@ -358,7 +362,8 @@ def _tune(args: argparse.Namespace) -> int:
     from core.errors import TrainingError
     from core.files import json_ready
     from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE, get_runner
-    from core.tuning.coordinator import create_study, hold_lock, run_study
+    from core.tuning.coordinator import run_study
+    from core.tuning.launch import create_study, hold_lock
     from core.tuning.study_files import StudyPhase, TrialRecord
 
     recipe, _frame, _profile, out = _checked_training_input(args)

@@ -39,8 +39,9 @@ from core.model.choices import OPTIMIZERS
 from core.model.fields import spec_for
 from core.model.recipe import Recipe
 from core.results import EpochReport
-from core.tuning import coordinator
-from core.tuning.coordinator import create_study, objective_value, run_study
+from core.tuning import launch
+from core.tuning.coordinator import objective_value, run_study
+from core.tuning.launch import create_study
 from core.tuning.space import (
     SEARCH_SPACE,
     Dimension,
@@ -238,6 +239,16 @@ def test_a_stopped_search_trains_the_best_so_far_or_says_there_is_none(workspace
 # --- the command line -------------------------------------------------------------------------
 
 
+def test_cli_tune_refuses_unusable_input_with_one_plain_line(churn_csv: Path) -> None:
+    no_target = run_cli("tune", str(churn_csv), "--budget", "2")
+    assert no_target.returncode == 2 and "--target" in no_target.stderr.splitlines()[-1]
+    no_time = run_cli("tune", str(churn_csv), "--target", "churn", "--budget", "0")
+    assert no_time.returncode == 2
+    assert no_time.stderr.strip().splitlines() == [
+        "error: Give the search between 0.1 and 1440 minutes."
+    ]
+
+
 @pytest.mark.slow
 def test_cli_tune_prints_trials_and_a_summary_and_writes_the_best_bundle(
     churn_csv: Path, tmp_path: Path
@@ -319,7 +330,7 @@ def test_the_design_page_starts_a_search_and_shows_its_tries_and_the_best(
         started.append((name, recipe, budget))
         return _fake_search(workspace, recipe, StudyPhase.FINISHED, jid("best"))[0].name
 
-    monkeypatch.setattr(coordinator, "start_study", start)
+    monkeypatch.setattr(launch, "start_study", start)
     app = _design_page_with_data(monkeypatch, fake)
     app.radio(key="tuning_budget").set_value(2).run()
     app.button(key="tuning_start").click().run()

@@ -88,10 +88,10 @@ def _start_form(recipe: Recipe, dataset: Dataset) -> None:
     st.caption(TEXT["how"].format(slots=runner().max_concurrent))
     if st.button(TEXT["start"], key="tuning_start", type="primary", icon=":material/auto_awesome:"):
         # Imported here: Optuna loads only when a search starts, not with the page.
-        from core.tuning import coordinator
+        from core.tuning import launch
 
         try:
-            st.session_state[SESSION_KEY] = coordinator.start_study(
+            st.session_state[SESSION_KEY] = launch.start_study(
                 dataset.data, dataset.name, recipe, budget
             )
             st.session_state["tuning_used"] = False

@@ -3,7 +3,7 @@
 import sys
 
 if sys.argv[1:2] == ["tune"]:
-    from core.tuning.coordinator import main as tune
+    from core.tuning.launch import main as tune
 
     raise SystemExit(tune(sys.argv[2:]))
 

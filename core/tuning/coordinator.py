@@ -24,16 +24,8 @@ CLI's ``tune`` command. No TensorFlow here: the job processes load it.
 
 from __future__ import annotations
 
-import argparse
-import fcntl
 import math
-import os
-import shutil
-import subprocess
-import sys
-import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,20 +33,16 @@ from typing import Any
 
 import optuna
 
-from core.errors import TrainboardError, TrainingError
-from core.files import write_json_atomic
+from core.errors import TrainboardError
 from core.i18n import Texts
 from core.jobs.experiments import EXPERIMENT_FILE, ExperimentTag
-from core.jobs.states import check_job_id, new_job_id
 from core.jobs.status import JobRunner, JobStatus
+from core.model.curves import DIVERGED  # (core.model.training would load TensorFlow)
 from core.model.recipe import Recipe
-from core.model.training import DIVERGED
 from core.results import EpochReport
 from core.tuning.space import best_run_name, params_of, suggest_recipe, trial_name
 from core.tuning.study_files import (
     DATA_FILE,
-    LOCK_FILE,
-    LOG_FILE,
     STOP_FILE,
     TUNING_FILE,
     TUNING_SETTING,
@@ -65,7 +53,6 @@ from core.tuning.study_files import (
     TrialState,
     TuningNote,
     read_settings,
-    studies_dir,
     write_state,
 )
 
@@ -76,7 +63,6 @@ WARMUP_EPOCHS = 3  # no trial is pruned before its 3rd pass: the first passes ar
 STARTUP_TRIALS = 2  # pruning compares with finished trials: wait for this many
 RANDOM_TRIALS = 5  # TPE tries this many at random before it models the good region
 MAX_FAILURES = 3  # this many trials failing before any finished: the data is the problem
-MIN_BUDGET_MINUTES, MAX_BUDGET_MINUTES = 0.1, 24 * 60
 
 TrialCallback = Callable[[TrialRecord], None]
 
@@ -281,10 +267,16 @@ def _search(
         # always ends with something to keep.
         stop_all = stopping or (time_up and _best_number(study) is not None)
         for number, live in list(search.live.items()):
-            status = _follow(runner, study, live, stop_all)
+            try:
+                status = _follow(runner, study, live, stop_all)
+            except TrainboardError as error:  # its run was deleted meanwhile: a failed try
+                study.tell(live.trial, state=optuna.trial.TrialState.FAIL)
+                search.errors.append(str(error))
+                status, live.record = None, replace(live.record, state=TrialState.FAILED)
             search.records[number] = live.record
-            if not status.is_active:
-                search.records[number] = _finish(study, live, status, search)
+            if status is None or not status.is_active:
+                if status is not None:
+                    search.records[number] = _finish(study, live, status, search)
                 del search.live[number]
                 if on_trial is not None:
                     on_trial(search.records[number])
@@ -323,140 +315,3 @@ def _train_best(
     message = None if status.state == "finished" else status.error
     search.save(folder, phase=StudyPhase.FINISHED, message=message, finished_at=time.time())
     return search.state
-
-
-# --- a search's folder and process --------------------------------------------------------------
-
-
-def create_study(
-    data: bytes | Path,
-    data_name: str,
-    recipe: Recipe,
-    budget_minutes: float,
-    *,
-    seed: int | None = None,
-    max_trials: int | None = None,
-    workspace: Path | None = None,
-) -> Path:
-    """Make a new search's folder (data, settings, a first state) and return it.
-
-    Raises
-    ------
-    TrainboardError
-        With a plain sentence when the recipe has no column to predict or the budget is
-        out of range; TrainingError when the folder cannot be written.
-    """
-    if recipe.target is None:
-        raise TrainingError(TEXT["no_target"])
-    if not MIN_BUDGET_MINUTES <= budget_minutes <= MAX_BUDGET_MINUTES:
-        raise TrainingError(TEXT["budget"].format(low=MIN_BUDGET_MINUTES, high=MAX_BUDGET_MINUTES))
-    study_id = new_job_id()
-    root = studies_dir(workspace)
-    staging, folder = root / f".new-{study_id}", root / study_id
-    settings = StudySettings(
-        study_id, str(data_name), recipe.to_dict(), float(budget_minutes),
-        recipe.seed if seed is None else int(seed), time.time(), max_trials,
-    )  # fmt: skip
-    try:
-        staging.mkdir(parents=True)
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            (staging / DATA_FILE).write_bytes(bytes(data))
-        else:
-            shutil.copyfile(Path(data), staging / DATA_FILE)
-        write_json_atomic(staging / "study.json", settings.to_dict(), private=True)
-        first = StudyState(
-            study_id, StudyPhase.STARTING, settings.data_name, recipe.target,
-            settings.budget_minutes, settings.created_at,
-            settings.created_at + settings.budget_minutes * 60,
-        )  # fmt: skip
-        write_state(staging, first)
-        (staging / LOCK_FILE).touch()
-        os.rename(staging, folder)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise TrainingError(TEXT["cannot_start"].format(error=error)) from error
-    return folder
-
-
-def start_study(
-    data: bytes | Path,
-    data_name: str,
-    recipe: Recipe,
-    budget_minutes: float,
-    *,
-    seed: int | None = None,
-    workspace: Path | None = None,
-) -> str:
-    """Create a search and start its own process (it outlives the page); return its id."""
-    from core.jobs.runner import PROJECT_ROOT
-
-    folder = create_study(data, data_name, recipe, budget_minutes, seed=seed, workspace=workspace)
-    lock_fd = os.open(folder / LOCK_FILE, os.O_RDWR)
-    try:
-        # Held from now and handed to the process, so the search never looks interrupted.
-        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
-        )
-        env["PYTHONUNBUFFERED"] = "1"
-        env["TRAINBOARD_WORKSPACE"] = str(folder.parent.parent)  # its trials go beside it
-        command = [
-            sys.executable,
-            "-m",
-            "core.jobs",
-            "tune",
-            str(folder),
-            "--lock-fd",
-            str(lock_fd),
-        ]
-        with open(folder / LOG_FILE, "ab") as log:
-            process = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, pass_fds=(lock_fd,), start_new_session=True,
-            )  # fmt: skip
-        threading.Thread(target=process.wait, daemon=True).start()
-    except (OSError, subprocess.SubprocessError) as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise TrainingError(TEXT["cannot_start"].format(error=error)) from error
-    finally:
-        os.close(lock_fd)
-    return folder.name
-
-
-def hold_lock(folder: Path, lock_fd: int | None = None) -> int | None:
-    """Take (or confirm) the search's exclusive lock; None if another process holds it."""
-    fd = lock_fd if lock_fd is not None else os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return None
-    return fd
-
-
-def main(argv: Sequence[str]) -> int:
-    """``python -m core.jobs tune <study_dir> [--lock-fd N]``: run one search to its end."""
-    parser = argparse.ArgumentParser(prog="python -m core.jobs tune")
-    parser.add_argument("study_dir", type=Path)
-    parser.add_argument("--lock-fd", type=int, default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    folder = args.study_dir.resolve()
-    check_job_id(folder.name)  # only ever a folder create_study made
-    if hold_lock(folder, args.lock_fd) is None:
-        print(f"Another process is already running the search in {folder}.", file=sys.stderr)
-        return 1
-    from core.jobs.runner import get_runner
-
-    try:
-        os.nice(5)  # below the app, above its own trials (which run at niceness 10)
-    except OSError:
-        pass
-    try:
-        run_study(get_runner(), folder)
-    except TrainboardError as error:
-        print(f"The search could not finish: {error}", file=sys.stderr)
-        return 1
-    except Exception:
-        traceback.print_exc()
-        return 1
-    return 0

@@ -34,6 +34,7 @@ import core.jobs.runner
 from core.errors import TrainingError
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE
 from core.jobs.experiments import experiment_runs
+from core.jobs.process import lock_is_held
 from core.jobs.runner import BUNDLE_FILE, LocalJobRunner
 from core.model.choices import OPTIMIZERS
 from core.model.fields import spec_for
@@ -41,7 +42,7 @@ from core.model.recipe import Recipe
 from core.results import EpochReport
 from core.tuning import launch
 from core.tuning.coordinator import objective_value, run_study
-from core.tuning.launch import create_study
+from core.tuning.launch import create_study, start_study
 from core.tuning.space import (
     SEARCH_SPACE,
     Dimension,
@@ -61,6 +62,7 @@ from core.tuning.study_files import (
     TrialState,
     read_state,
     stop_study,
+    study_folder,
     validation_only_job,
     write_state,
 )
@@ -224,16 +226,22 @@ def test_a_poor_trial_is_pruned_from_its_early_passes(searched) -> None:
 
 
 @pytest.mark.slow
-def test_a_stopped_search_trains_the_best_so_far_or_says_there_is_none(workspace: Path) -> None:
-    runner = LocalJobRunner(workspace, max_concurrent=1)
-    folder = create_study(
-        churn_csv_bytes(), "churn.csv", tiny_recipe(epochs=3), 5, workspace=workspace
-    )
-    stop_study(folder)  # before the first trial could finish
-    started = time.monotonic()
-    state = run_study(runner, folder, poll_seconds=0.1)
-    assert state.phase == StudyPhase.STOPPED and "stopped" in (state.message or "")
-    assert state.best_job_id is None and time.monotonic() - started < 60
+def test_a_search_runs_in_its_own_process_and_stops_on_request(workspace: Path) -> None:
+    """``python -m core.jobs tune``: started detached, it ends by itself on a stop request."""
+    study_id = start_study(churn_csv_bytes(), "churn.csv", tiny_recipe(epochs=3), 5)
+    folder = study_folder(study_id)
+    stop_study(folder)  # at once: before (or just after) its first try starts
+    deadline = time.monotonic() + 120
+    while read_state(folder).phase.is_active and time.monotonic() < deadline:
+        time.sleep(0.2)
+    state = read_state(folder)
+    # Its own final word (an interrupted search would have died without one).
+    assert state.phase == StudyPhase.STOPPED, (state, (folder / "log.txt").read_text())
+    assert "stopped" in (state.message or "") and state.best_job_id is None
+    assert all(t.state == TrialState.CUT_SHORT for t in state.trials)
+    while lock_is_held(folder / LOCK_FILE) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the final state is written just before the process exits
+    assert not lock_is_held(folder / LOCK_FILE)
 
 
 # --- the command line -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from core.errors import TrainboardError
 from core.evaluation.measures import format_metric, metric_label
 from core.i18n import Texts
 from core.model.recipe import Recipe
+from core.tuning.space import settings_label
 from core.tuning.study_files import (
     StudyPhase,
     StudyState,
@@ -175,7 +176,7 @@ def _draw(state: StudyState) -> None:
     rows = [
         {
             TEXT["col_try"]: trial.number,
-            TEXT["col_settings"]: trial.name.split(": ", 1)[-1],
+            TEXT["col_settings"]: _settings(trial.recipe) or trial.name,
             TEXT["col_state"]: ("★ " if trial.number == state.best_trial else "")
             + TEXT[f"state_{trial.state.value}"],
             TEXT["col_value"]: trial.value,
@@ -195,6 +196,16 @@ def _draw(state: StudyState) -> None:
             TEXT["col_run"]: st.column_config.LinkColumn(display_text=TEXT["open_run"]),
         },
     )
+
+
+def _settings(recipe: dict) -> str | None:
+    """A try's settings in a few words, in the reader's language (None if unreadable)."""
+    if not recipe:
+        return None
+    try:
+        return settings_label(Recipe.from_dict(recipe))
+    except TrainboardError:
+        return None
 
 
 def _chart(state: StudyState) -> None:
@@ -248,7 +259,7 @@ def _outcome(state: StudyState, recipe: Recipe) -> None:
                 metric=metric_label(key), value=format_metric(result.metrics.get(key), key)
             )
         )
-        st.write(result.verdict)
+        st.markdown(escape_markdown(result.verdict))
     elif status.error:
         st.warning(status.error)
     use, open_run = st.columns(2)

@@ -60,7 +60,7 @@ TEXT = Texts("core.tuning.coordinator")
 
 POLL_SECONDS = 0.5
 WARMUP_EPOCHS = 3  # no trial is pruned before its 3rd pass: the first passes are noisy
-STARTUP_TRIALS = 2  # pruning compares with finished trials: wait for this many
+STARTUP_TRIALS = 1  # pruning compares with finished trials (the first: the own recipe)
 RANDOM_TRIALS = 5  # TPE tries this many at random before it models the good region
 MAX_FAILURES = 3  # this many trials failing before any finished: the data is the problem
 
@@ -231,8 +231,12 @@ def run_study(
     except BaseException as error:
         for live in search.live.values():  # leave no trial training for nobody
             _quietly_stop(runner, live.record.job_id)
-        message = str(error) if isinstance(error, TrainboardError) else TEXT["failed"]
-        search.save(folder, phase=StudyPhase.FAILED, message=message, finished_at=time.time())
+        phase, message = StudyPhase.FAILED, TEXT["failed"]
+        if isinstance(error, TrainboardError):
+            message = str(error)
+        elif isinstance(error, KeyboardInterrupt):  # Ctrl+C in the CLI: ended, not broken
+            phase, message = StudyPhase.STOPPED, TEXT["interrupted"]
+        search.save(folder, phase=phase, message=message, finished_at=time.time())
         raise
 
 

@@ -174,12 +174,16 @@ def searched(tmp_path_factory: pytest.TempPathFactory) -> tuple[LocalJobRunner, 
         churn_csv_bytes(240), "churn.csv", base, 5, max_trials=2, workspace=workspace
     )
     pruner = optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=1)
-    run_study(runner, folder, pruner=pruner, first_params=[GOOD, BAD], poll_seconds=0.1)
+    # The best settings' run (a normal run with its bundle) is checked in the CLI test.
+    run_study(
+        runner, folder, pruner=pruner, first_params=[GOOD, BAD], poll_seconds=0.1, train_best=False
+    )
     return runner, folder
 
 
 @pytest.mark.slow
 def test_a_search_runs_trials_as_jobs_and_keeps_the_best_validation_score(searched) -> None:
+    """Two tries, each an ordinary job; the best recipe is the best validation score's."""
     runner, folder = searched
     state = read_state(folder)
     assert state.phase == StudyPhase.FINISHED, state.message
@@ -187,6 +191,9 @@ def test_a_search_runs_trials_as_jobs_and_keeps_the_best_validation_score(search
     complete = [t for t in state.trials if t.state == TrialState.COMPLETE]
     assert complete and state.best is not None
     assert state.best.value == min(t.value for t in complete)
+    # Its score is the lowest validation loss its job wrote, pass by pass.
+    assert state.best.value == objective_value(runner.status(state.best.job_id).history)
+    assert state.best_job_id is None  # train_best=False: nothing was tested
     # Every trial is an ordinary job: a run of its own, named for its settings, grouped.
     runs = experiment_runs(runner.list_jobs(), state.study_id)
     by_id = {status.job_id: status for status in runs}
@@ -194,13 +201,6 @@ def test_a_search_runs_trials_as_jobs_and_keeps_the_best_validation_score(search
         assert runner.meta(trial.job_id).name == trial.name
         assert trial.name.startswith(f"Tuning trial {trial.number}: ")
         assert by_id[trial.job_id].recipe == Recipe.from_dict(trial.recipe)
-    # The best settings, trained again as a normal run: tested once, with its bundle.
-    best = runner.status(state.best_job_id)
-    assert best.result is not None and best.result.metrics, best.error
-    assert best.recipe == Recipe.from_dict(state.best.recipe)
-    assert runner.meta(best.job_id).name.startswith("Best settings found (")
-    assert runner.artifact(best.job_id, BUNDLE_FILE) is not None
-    assert best.job_id in by_id and not validation_only_job(runner.jobs_dir / best.job_id)
 
 
 @pytest.mark.slow
@@ -259,7 +259,7 @@ def test_cli_tune_refuses_unusable_input_with_one_plain_line(churn_csv: Path) ->
 
 @pytest.mark.slow
 def test_cli_tune_prints_trials_and_a_summary_and_writes_the_best_bundle(
-    churn_csv: Path, tmp_path: Path
+    churn_csv: Path, tmp_path: Path, workspace: Path
 ) -> None:
     out = tmp_path / "best.zip"
     done = run_cli(
@@ -283,7 +283,27 @@ def test_cli_tune_prints_trials_and_a_summary_and_writes_the_best_bundle(
     assert summary["best_recipe"]["target"] == "churn"
     assert summary["validation_loss"] > 0 and summary["test_metrics"]
     assert summary["bundle"] == str(out) and zipfile.is_zipfile(out)
-    assert summary["best_job_id"] and summary["best_trial"] >= 1
+    # The best settings, trained again as a normal run: tested once, with its bundle; the
+    # tries are runs of the same search, never tested.
+    runner = LocalJobRunner(workspace)
+    state = read_state(study_folder(summary["study_id"]))
+    assert state.phase == StudyPhase.FINISHED and state.best_job_id == summary["best_job_id"]
+    assert summary["trials"] == len(state.trials) and state.best.number == summary["best_trial"]
+    best = runner.status(state.best_job_id)
+    assert best.result is not None and best.result.metrics == summary["test_metrics"]
+    assert (
+        best.recipe
+        == Recipe.from_dict(state.best.recipe)
+        == Recipe.from_dict(summary["best_recipe"])
+    )
+    assert runner.meta(best.job_id).name.startswith("Best settings found (")
+    assert runner.artifact(best.job_id, BUNDLE_FILE) is not None
+    assert not validation_only_job(runner.jobs_dir / best.job_id)
+    grouped = {s.job_id for s in experiment_runs(runner.list_jobs(), state.study_id)}
+    assert grouped == {best.job_id, *(t.job_id for t in state.trials)}
+    for trial in state.trials:
+        assert validation_only_job(runner.jobs_dir / trial.job_id)
+        assert not (runner.jobs_dir / trial.job_id / TEST_OUTPUTS_FILE).exists()
 
 
 # --- the Design page's panel --------------------------------------------------------------------

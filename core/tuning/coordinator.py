@@ -205,11 +205,13 @@ def run_study(
     pruner: optuna.pruners.BasePruner | None = None,
     first_params: Sequence[dict[str, Any]] | None = None,
     poll_seconds: float = POLL_SECONDS,
+    train_best: bool = True,
 ) -> StudyState:
     """Search the settings for the study in ``folder``, then train the best as its own run.
 
     ``on_trial`` is told each trial's final record as it ends (the CLI prints it);
     ``first_params`` are the first trials to try (by default the person's own recipe).
+    ``train_best=False`` ends after the search: the best recipe is in the state, untested.
     Returns the final state (also in ``state.json``).
     """
     settings = read_settings(folder)
@@ -227,6 +229,9 @@ def run_study(
     search.save(folder)
     try:
         _search(runner, folder, search, study, on_trial, poll_seconds)
+        if not train_best and _best_number(study) is not None:
+            search.save(folder, phase=StudyPhase.FINISHED, finished_at=time.time())
+            return search.state
         return _train_best(runner, folder, search, study, poll_seconds)
     except BaseException as error:
         for live in search.live.values():  # leave no trial training for nobody

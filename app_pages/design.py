@@ -27,6 +27,7 @@ from ui.recipe_form import (
 )
 from ui.state import current_dataset, current_recipe, set_recipe
 from ui.text import escape_markdown, show_error
+from ui.tuning import tuning_section
 
 TEXT = Texts("pages.design")
 
@@ -129,7 +130,9 @@ def main() -> None:
         if st.session_state["recipe_problem"] is None and recipe.target is not None:
             st.page_link("app_pages/train.py", label=TEXT["next"], icon=":material/arrow_forward:")
         recipe_files(recipe)
-    experiment_section(recipe, current_dataset(), ready=st.session_state["recipe_problem"] is None)
+    ready = st.session_state["recipe_problem"] is None
+    tuning_section(recipe, current_dataset(), ready=ready)
+    experiment_section(recipe, current_dataset(), ready=ready)
 
 
 try:

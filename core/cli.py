@@ -10,6 +10,10 @@ Engineers and the benchmarks drive Trainboard without a browser:
   ``train DATA --recipe FILE`` trains with a recipe downloaded from the Design page (or a
   run's ``recipe.json``), checked against the data first (:mod:`core.model.recipe_fit`):
   the same data, recipe and seed give the same test metrics as the run in the app;
+- ``tune DATA --target COLUMN --budget MINUTES`` searches good settings (:mod:`core.tuning`):
+  each try is a run of the job runner, one line per try on stderr; the best settings are
+  trained again and tested, their bundle written to ``--out``, and the last stdout line is
+  one JSON object (best recipe, its validation loss, its test metrics, tries, pruned);
 - ``predict BUNDLE.zip DATA.csv`` scores new rows with an exported bundle.
 
 Exit status: 0 on success, 2 on unusable input (one ``error:`` line on stderr,
@@ -111,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where to write the bundle (default: {DEFAULT_BUNDLE} in the current folder)",
     )
 
+    _add_tune_parser(commands)
+
     predict = commands.add_parser("predict", help="Score new rows with an exported bundle.")
     predict.add_argument("bundle", type=Path, help="bundle .zip written by train")
     predict.add_argument("data", type=Path, help="CSV or .xlsx file with the same columns")
@@ -130,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "profile": _profile,
         "recipe": _recipe,
         "train": _train,
+        "tune": _tune,
         "predict": _predict,
     }
     try:
@@ -320,6 +327,89 @@ def _train(args: argparse.Namespace) -> int:
     summary["diagnosis"] = summaries([Diagnosis.from_dict(d) for d in result.diagnosis])
     if tracked is not None:
         summary["mlflow_run_id"] = tracked.run_id
+    print(json.dumps(json_ready(summary), allow_nan=False))
+    return EXIT_OK
+
+
+def _add_tune_parser(commands: argparse._SubParsersAction) -> None:
+    tune = commands.add_parser(
+        "tune", help="Search good settings within a time budget, then train and export the best."
+    )
+    tune.add_argument("data", type=Path, help="CSV file (.csv or .csv.gz) or Excel workbook")
+    tune.add_argument("--target", help="column to predict (default: the recipe's)")
+    tune.add_argument("--recipe", type=Path, help="recipe JSON to start from (default: default)")
+    tune.add_argument(
+        "--budget", type=float, required=True, help="minutes to search (e.g. 2, 5 or 15)"
+    )
+    tune.add_argument("--epochs", type=int, help="most passes per try (overrides the recipe)")
+    tune.add_argument(
+        "--max-trials", type=int, help="stop after this many tries, even with time left"
+    )
+    tune.add_argument("--seed", type=int, help="random seed of the recipe and of the search")
+    tune.add_argument(
+        "--out",
+        type=Path,
+        help=f"where to write the best run's bundle (default: {DEFAULT_BUNDLE})",
+    )
+    tune.set_defaults(sheet=None)
+
+
+def _tune(args: argparse.Namespace) -> int:
+    """Search settings with the job runner (each try is a run), then export the best run."""
+    import shutil
+
+    from core.bundle.layout import model_card_beside
+    from core.errors import TrainingError
+    from core.files import json_ready
+    from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE, get_runner
+    from core.tuning.coordinator import run_study
+    from core.tuning.launch import create_study, hold_lock
+    from core.tuning.study_files import StudyPhase, TrialRecord
+
+    recipe, _frame, _profile, out = _checked_training_input(args)
+    runner = get_runner()
+    folder = create_study(
+        args.data, args.data.name, recipe, args.budget, seed=args.seed, max_trials=args.max_trials
+    )
+    hold_lock(folder)  # this process is the search's: pages see it live, not interrupted
+
+    def report_trial(trial: TrialRecord) -> None:
+        value = "-" if trial.value is None else f"{trial.value:.4f}"
+        print(
+            f"trial {trial.number:>3}  {trial.state.value:<9}  val_loss {value}  "
+            f"({trial.epochs} passes)  {trial.name}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    print(f"info: searching for {args.budget:g} minutes; each try is a run", file=sys.stderr)
+    state = run_study(runner, folder, on_trial=report_trial)
+    best = state.best
+    if state.phase != StudyPhase.FINISHED or best is None or state.best_job_id is None:
+        raise TrainingError(state.message or "The search found no settings to keep.")
+    status = runner.status(state.best_job_id)
+    bundle = runner.artifact(state.best_job_id, BUNDLE_FILE)
+    if status.result is None or bundle is None:
+        raise TrainingError(status.error or "The best settings' run produced no bundle.")
+    shutil.copyfile(bundle, out)
+    card = runner.artifact(state.best_job_id, MODEL_CARD_FILE)
+    if card is not None:
+        shutil.copyfile(card, model_card_beside(out))
+    print(status.result.message, file=sys.stderr)
+    summary = {
+        "best_recipe": best.recipe,
+        "validation_loss": best.value,
+        "test_metrics": status.result.metrics,
+        "primary_metric": status.result.primary_metric,
+        "verdict": status.result.verdict,
+        "trials": len(state.trials),
+        "pruned": sum(1 for t in state.trials if t.state.value == "pruned"),
+        "cut_short": sum(1 for t in state.trials if t.state.value == "cut_short"),
+        "best_trial": best.number,
+        "best_job_id": state.best_job_id,
+        "study_id": state.study_id,
+        "bundle": str(out),
+    }
     print(json.dumps(json_ready(summary), allow_nan=False))
     return EXIT_OK
 

@@ -45,6 +45,11 @@ from core.portable.target import TargetEncoder
 from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
+# The verdict of a run trained with evaluate_on_test=False (a settings search's trial).
+UNTESTED_VERDICT = (
+    "Not tested: this run was one try of a settings search, judged on its validation rows only. "
+    "The test rows are kept for the best settings, which are trained again as a run of their own."
+)
 
 # Told which tail step starts (a JobPhase after training) and, where it can be counted,
 # how far it is: (phase, done, total), e.g. (PACKAGING, 2, 4). The job process writes it
@@ -98,8 +103,13 @@ def train_run(
     stop_event: threading.Event | None = None,
     profile: DataProfile | None = None,
     on_phase: PhaseCallback | None = None,
+    evaluate_on_test: bool = True,
 ) -> TrainedRun:
-    """Train and evaluate one model on a clean table (as returned by ``read_table``)."""
+    """Train and evaluate one model on a clean table (as returned by ``read_table``).
+
+    With ``evaluate_on_test=False`` (a settings search's trial) the test rows are never
+    scored: the result holds the training history and how it ended, nothing more.
+    """
     started = time.perf_counter()
     keras.utils.set_random_seed(recipe.seed)
     data = prepare(frame, recipe, profile)
@@ -142,8 +152,12 @@ def train_run(
         n_test=int(len(data.x_test)),
         trained_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
+    if evaluate_on_test:
+        evaluated = _evaluate(model, data, recipe, outcome, on_phase or _no_phase)
+    else:
+        evaluated = _untested(data, outcome)
     result = replace(
-        _evaluate(model, data, recipe, outcome, on_phase or _no_phase),
+        evaluated,
         seconds=round(time.perf_counter() - started, 3),
         batch_size=batch_size,
         data=summary,
@@ -161,7 +175,28 @@ def train_run(
         result=result,
         column_profiles={c.name: c.to_dict() for c in data.profile.columns},
         preview_frame=data.test_frame.head(PREVIEW_ROWS).copy(),
-        test_outputs=_test_outputs(model, data),
+        test_outputs=_test_outputs(model, data) if evaluate_on_test else None,
+    )
+
+
+def _untested(data: PreparedData, outcome: TrainingOutcome) -> RunResult:
+    """A trial's result: how training went, with no score on the test rows (never looked at)."""
+    task = data.task
+    return RunResult(
+        task=task.task,
+        target=task.target,
+        class_labels=list(task.class_labels),
+        primary_metric=task.spec.headline_metric,
+        metrics={},
+        baselines={},
+        verdict=UNTESTED_VERDICT,
+        feature_importance=[],
+        epochs_run=outcome.epochs_run,
+        best_epoch=outcome.best_epoch,
+        stopped_because=outcome.stopped_because,
+        message=outcome.message,
+        warnings=list(data.warnings),
+        history=list(outcome.history),
     )
 
 

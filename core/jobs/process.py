@@ -305,7 +305,10 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
         # its start-up lines would only fill log.txt with alarming noise such as cuInit).
         import_tensorflow_quietly()
         from core.pipeline import load_table, save_run, train_run
+        from core.tuning.study_files import validation_only_job
 
+        # A settings search's trial is judged on its validation rows only: never tested.
+        validation_only = validation_only_job(job_dir)
         run = train_run(
             load_table(job_dir / DATA_FILE),
             recipe,
@@ -313,6 +316,7 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
             on_epoch=on_epoch,
             stop_event=StopMarker(job_dir / STOP_FILE),
             on_phase=on_phase,
+            evaluate_on_test=not validation_only,
         )
         if run.outcome.divergence:
             print(f"Diverged: {run.outcome.divergence}.", file=sys.stderr)
@@ -320,7 +324,7 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
         status.update(
             batches=run.outcome.batches, batches_after_stop=run.outcome.batches_after_stop
         )
-        result = save_run(run, job_dir / BUNDLE_FILE, on_phase)
+        result = run.result if validation_only else save_run(run, job_dir / BUNDLE_FILE, on_phase)
         write_job_json(job_dir / RESULT_FILE, result.to_dict())
     except TrainboardError as error:
         print(f"Training could not finish: {error}", file=sys.stderr)

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.jobs.experiments import ExperimentTag
-from core.jobs.states import RESTARTABLE_STATES, TAIL_PHASES, JobPhase, JobState, job_phase
+from core.jobs.states import (
+    RESTARTABLE_STATES,
+    TAIL_PHASES,
+    JobPhase,
+    JobState,
+    RunnerKind,
+    job_phase,
+)
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult
 
@@ -50,6 +57,9 @@ class JobStatus:
     step: str | None = None
     step_done: int | None = None
     step_total: int | None = None
+    # What ran it ("local" or "ray") and, on Ray, Ray's own id for it (the submission id).
+    runner: str = RunnerKind.LOCAL
+    runner_id: str | None = None
 
     @property
     def is_active(self) -> bool:

@@ -78,7 +78,6 @@ def submission_id(job_id: str) -> str:
     return f"{SUBMISSION_PREFIX}{job_id}"
 
 
-@functools.lru_cache(maxsize=4)
 def ray_client(address: str | None = None) -> Any:
     """A Ray job submission client for the cluster at ``address`` (``RAY_ADDRESS`` if None).
 
@@ -89,6 +88,11 @@ def ray_client(address: str | None = None) -> Any:
     TrainingError
         If Ray is not installed or the cluster cannot be reached, in plain words.
     """
+    return _client_for(address or os.environ.get("RAY_ADDRESS") or None)
+
+
+@functools.lru_cache(maxsize=4)
+def _client_for(address: str | None) -> Any:
     try:
         from ray.job_submission import JobSubmissionClient
     except ImportError as error:
@@ -130,8 +134,9 @@ def cluster_resources(client: Any) -> dict[str, float]:
             continue
         for name, amount in (getattr(node, "resources_total", None) or {}).items():
             totals[name] = totals.get(name, 0.0) + float(amount)
-    with _facts_lock:
-        _facts[address] = (time.monotonic(), totals)
+    if totals.get("CPU", 0.0) > 0:  # a node still starting up reports none yet: ask again
+        with _facts_lock:
+            _facts[address] = (time.monotonic(), totals)
     return dict(totals)
 
 
@@ -280,7 +285,7 @@ def ray_job_alive(info: dict[str, Any]) -> bool:
     if not isinstance(sid, str):
         return False
     try:
-        status = ray_status(ray_client(os.environ.get("RAY_ADDRESS") or None), sid)
+        status = ray_status(ray_client(), sid)
     except Exception:
         return False
     if status is None:

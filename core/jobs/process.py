@@ -222,6 +222,11 @@ def run_job(job_dir: Path, lock_fd: int | None = None) -> int:
         os.nice(JOB_NICENESS)
     except OSError:
         pass  # not allowed here: run at the normal priority
+    # A large file to predict (core.jobs.predictions) takes no training slot.
+    from core.jobs.predict_process import PREDICT_KIND, run_prediction
+
+    if info.get("kind") == PREDICT_KIND:
+        return run_prediction(job_dir, info, status)
 
     slot_fd = _wait_for_slot(job_dir, info)
     if slot_fd is None:

@@ -58,6 +58,7 @@ from core.jobs.job_files import (
     settled_state,
     tail_step,
 )
+from core.jobs.predictions import PredictionJobsMixin
 from core.jobs.process import (
     BUNDLE_FILE,
     DATA_FILE,
@@ -108,7 +109,7 @@ UNKNOWN_RUNNER = (
 # --- the local runner ------------------------------------------------------------------------
 
 
-class LocalJobRunner(RunFilesMixin):
+class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
     """Runs each job as its own process on this machine; state lives in the workspace folder.
 
     Parameters

@@ -30,6 +30,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ from core.jobs.process import (
     job_folders,
     write_job_json,
 )
-from core.jobs.states import JobState, RunnerKind, _Words, check_job_id, new_job_id, no_such_run
+from core.jobs.states import JobState, RunnerKind, check_job_id, new_job_id, no_such_run
 from core.portable.outputs import PREDICT_BATCH_ROWS
 
 PREDICT_KIND = "predict"
@@ -70,7 +71,7 @@ PREDICTION_NOT_STARTED = (
 )
 
 
-class PredictionStep(_Words):
+class PredictionStep(str, Enum):
     """What a running prediction is doing, in order (``status.json``'s ``step``)."""
 
     READING = "reading"

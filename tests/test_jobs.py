@@ -568,6 +568,27 @@ def test_stop_cancels_a_queued_job(workspace: Path, runner_kind: str) -> None:
         os.close(slot)
 
 
+@pytest.mark.usefixtures("ray_cluster")
+def test_a_job_ray_holds_back_for_resources_is_queued_then_cancelled_on_stop(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asking for more CPUs than the 2-CPU test cluster has: Ray keeps the job pending (its
+    process never starts), the run reads queued, and Stop cancels the run at once."""
+    from core.jobs.ray_runner import ray_client, ray_status
+
+    monkeypatch.setenv("TRAINBOARD_RAY_CPUS", "3")
+    runner = make_runner("ray", workspace)
+    job_id = runner.submit(churn_csv_bytes(50), "churn.csv", tiny_recipe(epochs=2))
+    time.sleep(3.0)  # Ray would have started it by now if it could
+    status = runner.status(job_id)
+    assert (status.state, status.queue_position, status.runner) == ("queued", 1, "ray")
+    assert ray_status(ray_client(), status.runner_id) == "PENDING"
+    runner.stop(job_id)
+    cancelled = wait_for(runner, job_id, lambda s: not s.is_active, 30)
+    assert cancelled.state == "cancelled" and cancelled.error
+    assert not (workspace / "jobs" / job_id / "log.txt").exists()  # its process never ran
+
+
 # --- slow tests: real training in real job processes ------------------------------------------
 
 

@@ -1,8 +1,8 @@
 """Prediction as a job: a large file predicted outside the web server, on either runner.
 
-A real bundle is trained once (tiny data, few passes); the jobs are real job processes
-(and, for the Ray runner, real Ray jobs on a local cluster). The page flow is driven with
-AppTest against the real local runner: upload, predict as a job, watch, download.
+A real bundle is trained once (tiny data, few passes); the jobs are real job processes.
+The page flow is driven with AppTest against the real local runner: upload, predict as a
+job, watch, download. (A prediction job on Ray: tests/test_e2e_ray.py.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from helpers import csv_bytes, mixed_frame, tiny_recipe
-from ray_support import ray_cluster  # noqa: F401 (the fixture, by name)
 from test_jobs import kill_leftover_processes, make_runner
 
 from core.errors import TrainingError
@@ -83,15 +82,13 @@ def test_unknown_prediction_ids_are_no_such_run(workspace: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("runner_kind", ["local", "ray"])
 def test_a_prediction_job_writes_exactly_what_predict_file_gives(
-    request: pytest.FixtureRequest, workspace: Path, bundle: Path, runner_kind: str
+    workspace: Path, bundle: Path
 ) -> None:
+    """(On Ray: tests/test_e2e_ray.py predicts a large file through the page.)"""
     from core.bundle.loading import load_bundle
 
-    if runner_kind == "ray":
-        request.getfixturevalue("ray_cluster")
-    runner = make_runner(runner_kind, workspace)
+    runner = make_runner("local", workspace)
     n = CHUNK_ROWS + 500  # two chunks: the second one partly filled
     data = rows_to_predict(n)
     assert not runs_in_session(len(data))
@@ -99,7 +96,7 @@ def test_a_prediction_job_writes_exactly_what_predict_file_gives(
     seen: list[PredictionStatus] = []
     final = wait_until_ended(runner, prediction_id, seen)
     assert final.state == JobState.FINISHED, final.error
-    assert final.runner == runner_kind
+    assert final.runner == "local"
     # Progress by chunks of rows, only forwards, ending at every usable row.
     done = [status.rows_done for status in seen]
     assert done == sorted(done) and final.rows_done == final.rows_total > CHUNK_ROWS

@@ -220,10 +220,12 @@ class RayJobRunner(LocalJobRunner):
             raise TrainingError(NO_CLUSTER.format(reason=_short(error))) from error
 
     def stop(self, job_id: str) -> None:
-        """As the local runner; a job Ray still holds back for resources is cancelled there.
+        """As the local runner; a job Ray still holds back for resources is cancelled at once.
 
         Its process never started, so nothing would see the stop marker until the cluster
-        had room: Ray drops the pending Ray job, and the job reads "cancelled".
+        had room: the run is marked "cancelled" here, and Ray is asked to stop its Ray job
+        (Ray does so when the job would start; the process, should it start first, finds
+        the run no longer queued and exits without training).
         """
         super().stop(job_id)
         job_dir = self._job_dir(job_id)

@@ -108,9 +108,8 @@ def stop_ray_jobs(workspace: Path) -> None:
     from core.files import read_json
     from core.jobs.ray_runner import ray_client, ray_status
 
-    client = ray_client()
     for folder in (workspace / "jobs").glob("*"):
         info = read_json(folder / "job.json")
         sid = info.get("runner_id") if isinstance(info, dict) else None
-        if isinstance(sid, str) and ray_status(client, sid) in {"PENDING", "RUNNING"}:
-            client.stop_job(sid)
+        if isinstance(sid, str) and ray_status(ray_client(), sid) in {"PENDING", "RUNNING"}:
+            ray_client().stop_job(sid)

@@ -496,6 +496,24 @@ def test_the_runner_is_chosen_in_one_place_and_ray_only_loads_when_chosen(
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_an_unreachable_ray_cluster_is_a_plain_message_said_at_once_the_second_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("TRAINBOARD_RUNNER", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"http://127.0.0.1:{port}")
+    with pytest.raises(TrainingError, match="cannot reach it.*ray start --head"):
+        get_runner()
+    started = time.monotonic()
+    with pytest.raises(TrainingError, match="cannot reach it"):
+        get_runner()
+    assert time.monotonic() - started < 0.5  # remembered: pages do not wait for it again
+
+
 @pytest.mark.usefixtures("ray_cluster")
 def test_the_ray_runner_sizes_itself_from_the_cluster(
     workspace: Path, monkeypatch: pytest.MonkeyPatch

@@ -105,7 +105,10 @@ def job_is_alive(job_dir: Path) -> bool:
     worker on another machine cannot hold a lock this machine sees reliably.
     """
     info = read_json(job_dir / JOB_FILE)
-    if isinstance(info, dict) and info.get("runner") == RunnerKind.RAY:
+    # Without RAY_ADDRESS (the server went back to the local runner) the lock is the answer:
+    # right on one machine, and never a wait for a cluster nobody pointed at.
+    ray = isinstance(info, dict) and info.get("runner") == RunnerKind.RAY
+    if ray and os.environ.get("RAY_ADDRESS"):
         try:
             from core.jobs.ray_runner import ray_job_alive  # only where Ray ran jobs
         except ImportError:  # Ray is not installed here: the lock is all there is

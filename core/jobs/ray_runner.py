@@ -58,6 +58,8 @@ LIVE_RAY_STATUSES = frozenset({"PENDING", "RUNNING"})
 SUBMIT_GRACE_SECONDS = 30.0
 # The cluster's size is asked once a minute at most (a page asks for a runner on every rerun).
 CLUSTER_FACTS_SECONDS = 60.0
+# How long an unreachable cluster is remembered as such before it is asked again.
+FAILURE_MEMORY_SECONDS = 60.0
 # Settings passed on to every job process, wherever it runs.
 FORWARDED_PREFIXES = ("TRAINBOARD_", "MLFLOW_", "TF_")
 
@@ -71,6 +73,13 @@ NO_RAY = (
     'installed. Install it with: pip install -e ".[ray]" (or unset TRAINBOARD_RUNNER).'
 )
 BAD_RESOURCES = "{name} must be a number of at least {least}, not '{value}'."
+
+
+# Cluster facts and failures to reach a cluster, per address: not any person's state, so
+# shared by every session of the server.
+_facts_lock = threading.Lock()
+_facts: dict[str, tuple[float, dict[str, float]]] = {}
+_failures: dict[str | None, tuple[float, TrainingError]] = {}
 
 
 def submission_id(job_id: str) -> str:
@@ -88,7 +97,19 @@ def ray_client(address: str | None = None) -> Any:
     TrainingError
         If Ray is not installed or the cluster cannot be reached, in plain words.
     """
-    return _client_for(address or os.environ.get("RAY_ADDRESS") or None)
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    with _facts_lock:
+        failed = _failures.get(address)
+    # A cluster that is down can take 40 s to say so (Ray retries a host:6379 address): say
+    # it again at once for a while instead of making every page wait that long each time.
+    if failed is not None and time.monotonic() - failed[0] < FAILURE_MEMORY_SECONDS:
+        raise failed[1]
+    try:
+        return _client_for(address)
+    except TrainingError as error:
+        with _facts_lock:
+            _failures[address] = (time.monotonic(), error)
+        raise
 
 
 @functools.lru_cache(maxsize=4)
@@ -99,17 +120,13 @@ def _client_for(address: str | None) -> Any:
         raise TrainingError(NO_RAY) from error
     try:
         return JobSubmissionClient(address)
-    except Exception as error:  # Ray raises ConnectionError, ValueError, RuntimeError...
+    except Exception as error:  # Ray raises ConnectionError, ValueError, RpcError...
         raise TrainingError(NO_CLUSTER.format(reason=_short(error))) from error
 
 
 def _short(error: BaseException) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return text[:200]
-
-
-_facts_lock = threading.Lock()
-_facts: dict[str, tuple[float, dict[str, float]]] = {}
 
 
 def cluster_resources(client: Any) -> dict[str, float]:

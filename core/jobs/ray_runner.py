@@ -250,12 +250,12 @@ class RayJobRunner(LocalJobRunner):
             return
         info = read_json(job_dir / JOB_FILE)
         sid = info.get("runner_id") if isinstance(info, dict) else None
-        if not isinstance(sid, str) or ray_status(self.client, sid) != "PENDING":
-            return
         try:
+            if not isinstance(sid, str) or ray_status(self.client, sid) != "PENDING":
+                return
             self.client.stop_job(sid)
-        except Exception:
-            return  # it started meanwhile: its process sees the stop marker instead
+        except Exception:  # unreachable, or it started meanwhile: the stop marker will do
+            return
         raw = read_json(job_dir / STATUS_FILE)
         # No pid: its process never started, so nothing else will write this status.
         if isinstance(raw, dict) and raw.get("state") == JobState.QUEUED and "pid" not in raw:

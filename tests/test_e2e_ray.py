@@ -38,13 +38,14 @@ from e2e_support import (  # noqa: E402
     upload,
     wait_idle,
 )
-from test_e2e import RUN_END_TIMEOUT_MS, epoch_text, start_training  # noqa: E402
+from test_e2e import RUN_END_TIMEOUT_MS, start_training  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 pytest_plugins = ["e2e_support"]  # browser and page
 
 SAMPLES = PROJECT_ROOT / "sample_data"
-FIRST_EPOCH_TIMEOUT_MS = 180_000  # a Ray job starts its process, which imports TensorFlow
+# A Ray job starts its process, which imports TensorFlow, trains, tests and packages.
+RUN_START_AND_END_TIMEOUT_MS = 300_000
 
 
 @pytest.fixture(scope="module")
@@ -91,14 +92,13 @@ def test_train_and_predict_on_ray(ray_app_server: AppServer, page: Page, tmp_pat
         set_number(page, "epochs", max_epochs)
         wait_idle(page)
 
+        # The page follows the run on its own until it ends (3 short passes may all end
+        # between two redraws, so no single pass is awaited: journey 1 watches live passes).
         job_id = start_training(page)
-        expect(page.get_by_text(epoch_text(max_epochs, range(1, max_epochs + 1)))).to_be_visible(
-            timeout=FIRST_EPOCH_TIMEOUT_MS
-        )
         finished = page.get_by_text(
             re.compile(rf"^Training finished all {max_epochs} passes over the data")
         )
-        expect(finished).to_be_visible(timeout=RUN_END_TIMEOUT_MS)
+        expect(finished).to_be_visible(timeout=RUN_START_AND_END_TIMEOUT_MS)
 
         # The run's status says it ran on Ray, with Ray's own id for it.
         status = LocalJobRunner(ray_app_server.workspace).status(job_id)

@@ -1,17 +1,23 @@
-"""Step 6: score new rows with the model just trained or with a bundle file, or try one row."""
+"""Step 6: score new rows with the model just trained or with a bundle file, or try one row.
+
+A large file is predicted by a job (``ui.predict_job``; the rule is
+``core.jobs.predictions.runs_in_session``), a small one in the session."""
 
 import hashlib
+from pathlib import Path
 
 import streamlit as st
 
 from core.errors import TrainboardError
 from core.i18n import Texts
+from core.jobs.predictions import runs_in_session
 from core.model.tasks import task_spec
 from core.portable.outputs import output_columns
 from core.portable.predicting import WARNING
 from ui.data import UPLOAD_TYPES
 from ui.decisions import chosen_threshold
 from ui.jobs import finished_result, runner
+from ui.predict_job import follow_prediction_job, start_prediction_job
 from ui.state import current_job_id
 from ui.text import escape_markdown, show_error
 from ui.whatif import TEXT as WHATIF_TEXT
@@ -70,50 +76,65 @@ def loaded_model(source: str, bundle: bytes | None):
     from core.bundle.writer import load_bundle  # imports TensorFlow: only when the user predicts
 
     with st.spinner(TEXT["loading"]):
-        if source == "trained":
-            path = runner().artifact(current_job_id(), "bundle.zip")
-            if path is None:
-                raise TrainboardError(TEXT["no_model"])
-            model = load_bundle(path)
-        else:
-            model = load_bundle(bundle)
+        model = load_bundle(trained_bundle() if source == "trained" else bundle)
     st.session_state["loaded_model"] = (key, model)
     return model
 
 
+def trained_bundle() -> Path:
+    """The path of the current run's bundle (TrainboardError when it has none)."""
+    path = runner().artifact(current_job_id(), "bundle.zip")
+    if path is None:
+        raise TrainboardError(TEXT["no_model"])
+    return path
+
+
+def threshold_text(task: str, class_labels: list[str], used: float | None) -> str | None:
+    """Yes/no models: which outcome is predicted from which probability."""
+    if not task_spec(task).yes_no or used is None:
+        return None
+    return TEXT["threshold"].format(positive=f"“{class_labels[1]}”", threshold=f"{used:.2f}")
+
+
 def predict(source: str, bundle: bytes | None, upload) -> None:
-    """Read the rows, predict them and keep the result for this session."""
-    model = loaded_model(source, bundle)
+    """Predict the rows: a large file as a job, a small one here (kept for this session)."""
     data = upload.getvalue()
     # The run just trained predicts with the threshold chosen for it; a bundle with its own.
     threshold = model_key(source, bundle)[2]
+    made_for = (model_key(source, bundle), hashlib.sha256(data).hexdigest())
+    if not runs_in_session(len(data)):
+        model_file = trained_bundle() if source == "trained" else bundle
+        start_prediction_job(model_file, upload, threshold, made_for)
+        return
+    model = loaded_model(source, bundle)
     with st.spinner(TEXT["predicting"]):
         predictions = model.predict_file(data, name=upload.name, threshold=threshold)
     used = threshold if threshold is not None else model.decision_threshold
     st.session_state["predictions"] = {
         "name": upload.name,
-        "for": (model_key(source, bundle), hashlib.sha256(data).hexdigest()),
+        "for": made_for,
         "frame": predictions.frame,
         "headline": predictions.headline(model.target),
         "notes": [(note.level, note.message) for note in predictions.notes],
         "answers": output_columns(model.task, model.class_labels),
         "csv": predictions.to_csv(),
-        "threshold": None
-        if not task_spec(model.task).yes_no
-        else TEXT["threshold"].format(
-            positive=f"“{model.class_labels[1]}”", threshold=f"{used:.2f}"
-        ),
+        "threshold": threshold_text(model.task, model.class_labels, used),
     }
 
 
 def show_predictions(source: str, bundle: bytes | None, upload) -> None:
     """Preview and download of the last predictions, if they belong to this model and file."""
+    made_for = (model_key(source, bundle), hashlib.sha256(upload.getvalue()).hexdigest())
     done = st.session_state.get("predictions")
-    if not done or done["for"] != (
-        model_key(source, bundle),
-        hashlib.sha256(upload.getvalue()).hexdigest(),
-    ):
-        return
+    if not done or done["for"] != made_for:
+        done = follow_prediction_job(made_for)  # a large file's job: its progress, or its end
+        if done is None:
+            return
+        done["answers"] = output_columns(done["task"], done["class_labels"])
+        done["threshold"] = threshold_text(
+            done["task"], done["class_labels"], done["used_threshold"]
+        )
+        st.session_state["predictions"] = done
     st.success(escape_markdown(done["headline"]))
     for level, message in done["notes"]:
         (st.warning if level == WARNING else st.info)(escape_markdown(message))

@@ -2,7 +2,10 @@
 
 Fast tests build job folders by hand (or hold a concurrency slot so a real job process
 stays queued and never loads TensorFlow). Slow tests run the real training of
-``core.pipeline.train_and_export`` on a few hundred synthetic rows.
+``core.pipeline.train_and_export`` on a few hundred synthetic rows. The tests of a job's
+life (progress, stop within a batch, a killed worker read as interrupted, queueing beyond
+the slots) run with both runners: the local one and the Ray runner against a real local
+Ray cluster (``ray_support.ray_cluster``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import fcntl
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -20,6 +25,7 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 from helpers import churn_csv_bytes, jid, tiny_recipe
+from ray_support import ray_cluster, stop_ray_jobs  # noqa: F401 (the fixture, by name)
 
 from core.errors import TrainingError
 from core.files import write_json_atomic
@@ -42,12 +48,38 @@ from core.jobs.states import (
     job_phase,
     new_job_id,
 )
-from core.jobs.status import JobStatus
+from core.jobs.status import JobRunner, JobStatus
 from core.model.diagnosis import CODES
 from core.model.recipe import Recipe
 from core.results import ColumnImportance, EpochReport, RunResult
 
 WAIT_SECONDS = 240  # upper bound for one job to start and train on a busy 2-core machine
+RUNNERS = ["local", "ray"]
+
+
+def make_runner(kind: str, workspace: Path, max_concurrent: int = 1) -> JobRunner:
+    """The runner ``kind`` on ``workspace`` (the Ray one on the cluster at RAY_ADDRESS)."""
+    if kind == "ray":
+        from core.jobs.ray_runner import RayJobRunner
+
+        return RayJobRunner(workspace, max_concurrent=max_concurrent)
+    return LocalJobRunner(workspace, max_concurrent=max_concurrent)
+
+
+@pytest.fixture(params=RUNNERS)
+def runner_kind(request: pytest.FixtureRequest) -> str:
+    """Each runner in turn; for "ray", a real local Ray cluster is running."""
+    if request.param == "ray":
+        request.getfixturevalue("ray_cluster")
+    return request.param
+
+
+def kill_job_process(pid: int) -> None:
+    """SIGKILL a job's process (its whole group when it leads one), as a dying machine would."""
+    if os.getpgid(pid) == pid:
+        os.killpg(pid, signal.SIGKILL)
+    else:  # under Ray the process may share its group with Ray's own processes
+        os.kill(pid, signal.SIGKILL)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -77,6 +109,8 @@ def wait_for(
 
 def kill_leftover_processes(workspace: Path) -> None:
     """End every job process still alive under ``workspace`` (tests must not leak training)."""
+    if os.environ.get("RAY_ADDRESS"):
+        stop_ray_jobs(workspace)  # a Ray job still pending has no process to kill
     for folder in (workspace / "jobs").glob("*"):
         try:
             pid = json.loads((folder / "status.json").read_text()).get("pid")
@@ -84,7 +118,7 @@ def kill_leftover_processes(workspace: Path) -> None:
             continue
         if pid and (folder / "lock").exists() and _lock_held(folder / "lock"):
             try:
-                os.killpg(pid, signal.SIGKILL)
+                kill_job_process(pid)
             except ProcessLookupError:
                 pass
 
@@ -444,6 +478,61 @@ def test_defaults_come_from_the_environment(
         LocalJobRunner(tmp_path, max_concurrent=0)
 
 
+def test_the_runner_is_chosen_in_one_place_and_ray_only_loads_when_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRAINBOARD_RUNNER", "spark")
+    with pytest.raises(TrainingError, match="'local'.*'ray'"):
+        get_runner()
+    # The default runner never imports Ray (a laptop does not need it installed).
+    script = (
+        "import sys; from core.jobs.runner import get_runner, LocalJobRunner;"
+        "assert type(get_runner()) is LocalJobRunner;"
+        "assert not [m for m in sys.modules if m == 'ray' or m.startswith('ray.')]"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"TRAINBOARD_RUNNER", "RAY_ADDRESS"}}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_an_unreachable_ray_cluster_is_a_plain_message_said_at_once_the_second_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("TRAINBOARD_RUNNER", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"http://127.0.0.1:{port}")
+    with pytest.raises(TrainingError, match="cannot reach it.*ray start --head"):
+        get_runner()
+    started = time.monotonic()
+    with pytest.raises(TrainingError, match="cannot reach it"):
+        get_runner()
+    assert time.monotonic() - started < 0.5  # remembered: pages do not wait for it again
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_the_ray_runner_sizes_itself_from_the_cluster(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.jobs.ray_runner import RayJobRunner
+
+    monkeypatch.setenv("TRAINBOARD_RUNNER", "ray")
+    monkeypatch.delenv("TRAINBOARD_MAX_JOBS", raising=False)
+    runner = get_runner()
+    assert isinstance(runner, RayJobRunner)
+    # The test cluster has 2 CPUs and no GPU: two jobs of one CPU each, none asks for a GPU.
+    assert (runner.max_concurrent, runner.num_cpus, runner.num_gpus) == (2, 1.0, 0.0)
+    monkeypatch.setenv("TRAINBOARD_RAY_CPUS", "2")
+    assert RayJobRunner(workspace).max_concurrent == 1
+    monkeypatch.setenv("TRAINBOARD_RAY_CPUS", "lots")
+    with pytest.raises(TrainingError, match="TRAINBOARD_RAY_CPUS must be a number"):
+        RayJobRunner(workspace)
+
+
 def test_failed_submit_leaves_no_half_made_folder(workspace: Path) -> None:
     runner = LocalJobRunner(workspace, max_concurrent=1)
     with pytest.raises(TrainingError, match="could not be started"):
@@ -462,9 +551,9 @@ def test_atomic_json_write_leaves_no_temp_files(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
 
 
-def test_stop_cancels_a_queued_job(workspace: Path) -> None:
+def test_stop_cancels_a_queued_job(workspace: Path, runner_kind: str) -> None:
     """A job waiting for a slot is cancelled by stop(), without ever loading TensorFlow."""
-    runner = LocalJobRunner(workspace, max_concurrent=1)
+    runner = make_runner(runner_kind, workspace)
     slot = hold_lock(workspace / "slots" / "slot-0.lock")  # "another job" holds the only slot
     try:
         data = churn_csv_bytes(50)
@@ -492,18 +581,46 @@ def test_stop_cancels_a_queued_job(workspace: Path) -> None:
         assert cancelled.started_at is None and cancelled.result is None
         assert [s.job_id for s in runner.list_jobs()] == [job_id]
         assert "tensorflow" not in (folder / "log.txt").read_text().lower()
+        assert cancelled.runner == runner_kind
     finally:
         os.close(slot)
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_a_job_ray_holds_back_for_resources_is_queued_then_cancelled_on_stop(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asking for more CPUs than the 2-CPU test cluster has: Ray keeps the job pending (its
+    process never starts), the run reads queued, and Stop cancels the run at once."""
+    from core.jobs.ray_runner import ray_client, ray_status
+
+    monkeypatch.setenv("TRAINBOARD_RAY_CPUS", "3")
+    runner = make_runner("ray", workspace)
+    job_id = runner.submit(churn_csv_bytes(50), "churn.csv", tiny_recipe(epochs=2))
+    time.sleep(3.0)  # Ray would have started it by now if it could
+    status = runner.status(job_id)
+    assert (status.state, status.queue_position, status.runner) == ("queued", 1, "ray")
+    assert ray_status(ray_client(), status.runner_id) == "PENDING"
+    runner.stop(job_id)
+    cancelled = wait_for(runner, job_id, lambda s: not s.is_active, 30)
+    assert cancelled.state == "cancelled" and cancelled.error
+    assert not (workspace / "jobs" / job_id / "log.txt").exists()  # its process never ran
 
 
 # --- slow tests: real training in real job processes ------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def finished_job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, list]]:
-    """One real job, watched from submission to the end (shared by the tests that read it)."""
+@pytest.fixture(scope="module", params=RUNNERS)
+def finished_job(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, str, list, str]]:
+    """One real job per runner, watched from submission to the end (shared by the tests
+    that read it)."""
+    kind = request.param
+    if kind == "ray":
+        request.getfixturevalue("ray_cluster")
     workspace = tmp_path_factory.mktemp("finished") / "workspace"
-    runner = LocalJobRunner(workspace, max_concurrent=1)
+    runner = make_runner(kind, workspace)
     try:
         job_id = runner.submit(
             churn_csv_bytes(400),
@@ -512,16 +629,19 @@ def finished_job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
         )
         seen: list[JobStatus] = []
         wait_for(runner, job_id, lambda s: not s.is_active, seen=seen)
-        yield workspace, job_id, seen
+        yield workspace, job_id, seen, kind
     finally:
         kill_leftover_processes(workspace)
 
 
 @pytest.mark.slow
 def test_job_reports_progress_then_finishes_with_a_bundle(finished_job) -> None:
-    workspace, job_id, seen = finished_job
-    runner = LocalJobRunner(workspace, max_concurrent=1)
+    workspace, job_id, seen, kind = finished_job
+    runner = make_runner(kind, workspace)
     final = runner.status(job_id)
+    # The status says what ran the job, with Ray's own id on Ray.
+    assert final.runner == kind
+    assert final.runner_id == (f"trainboard-{job_id}" if kind == "ray" else None)
     log = (workspace / "jobs" / job_id / "log.txt").read_text(errors="replace")
     assert final.state == "finished", (final.error, log[-3000:])
     if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") == "3":  # unless someone asked for them
@@ -558,18 +678,20 @@ def test_job_reports_progress_then_finishes_with_a_bundle(finished_job) -> None:
 
 @pytest.mark.slow
 def test_finished_job_reads_the_same_after_a_restart(finished_job) -> None:
-    workspace, job_id, _ = finished_job
-    before = LocalJobRunner(workspace, max_concurrent=1).status(job_id)
-    after_restart = LocalJobRunner(workspace, max_concurrent=4)  # a brand-new runner
+    workspace, job_id, _, kind = finished_job
+    before = make_runner(kind, workspace).status(job_id)
+    after_restart = make_runner(kind, workspace, max_concurrent=4)  # a brand-new runner
     assert after_restart.status(job_id) == before
     assert after_restart.list_jobs() == [before]
 
 
 @pytest.mark.slow
-def test_stop_ends_training_within_one_batch_then_goes_through_the_tail(workspace: Path) -> None:
+def test_stop_ends_training_within_one_batch_then_goes_through_the_tail(
+    workspace: Path, runner_kind: str
+) -> None:
     """A real job of many passes of dozens of batches: stopped mid-training, it runs one more
     batch (counted by the trainer, not timed), then says each tail step."""
-    runner = LocalJobRunner(workspace, max_concurrent=1)
+    runner = make_runner(runner_kind, workspace)
     job_id = runner.submit(
         churn_csv_bytes(600),
         "churn.csv",
@@ -617,9 +739,11 @@ def test_the_steps_after_training_are_reported_in_order_with_packagings_parts(
 
 
 @pytest.mark.slow
-def test_queued_job_waits_then_runs_when_the_killed_one_frees_its_slot(workspace: Path) -> None:
+def test_queued_job_waits_then_runs_when_the_killed_one_frees_its_slot(
+    workspace: Path, runner_kind: str
+) -> None:
     """One slot: the second job queues; killing the first reads "interrupted" and frees the slot."""
-    runner = LocalJobRunner(workspace, max_concurrent=1)
+    runner = make_runner(runner_kind, workspace)
     first = runner.submit(
         churn_csv_bytes(600),
         "long.csv",
@@ -638,13 +762,13 @@ def test_queued_job_waits_then_runs_when_the_killed_one_frees_its_slot(workspace
 
     pid = json.loads((workspace / "jobs" / first / "status.json").read_text())["pid"]
     killed_at = time.time()
-    os.killpg(pid, signal.SIGKILL)  # as if the machine went down mid-training
+    kill_job_process(pid)  # as if the machine went down mid-training
     gone = wait_for(runner, first, lambda s: s.state != "running", timeout=15)
     assert gone.state == "interrupted"
     assert gone.error == INTERRUPTED_MESSAGE
     assert gone.epoch >= 1 and gone.eta_seconds is None and gone.result is None
     # A brand-new runner (a restarted server) sees the same.
-    assert LocalJobRunner(workspace, max_concurrent=1).status(first).state == "interrupted"
+    assert make_runner(runner_kind, workspace).status(first).state == "interrupted"
 
     done = wait_for(runner, second, lambda s: not s.is_active)
     assert done.state == "finished", done.error

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.errors import TrainboardError
 from core.files import read_json
-from core.jobs.process import LOCK_FILE, RECIPE_FILE, RESULT_FILE, STATUS_FILE, lock_is_held
+from core.jobs.process import RECIPE_FILE, RESULT_FILE, STATUS_FILE, job_is_alive
 from core.jobs.states import JobState
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult
@@ -24,10 +24,11 @@ def settled_state(job_dir: Path, raw: Any) -> tuple[dict[str, Any], JobState]:
             state = JobState(raw["state"])
         except (TypeError, KeyError, ValueError):  # not a dict, or not a known state
             return {}, JobState.INTERRUPTED
-        if not state.is_active or lock_is_held(job_dir / LOCK_FILE):
+        if not state.is_active or job_is_alive(job_dir):
             return raw, state
-        # The lock is free. The process writes its final state before it exits, so it may
-        # have ended just after the first read: read once more before calling it interrupted.
+        # The process is gone (its lock is free, or Ray says it ended). It writes its final
+        # state before it exits, so it may have ended just after the first read: read once
+        # more before calling it interrupted.
         raw = read_json(job_dir / STATUS_FILE)
     return (raw if isinstance(raw, dict) else {}), JobState.INTERRUPTED
 

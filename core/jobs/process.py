@@ -33,7 +33,7 @@ from typing import Any
 from core.bundle.layout import model_card_beside
 from core.errors import TrainboardError
 from core.files import read_json, write_json_atomic
-from core.jobs.states import JobPhase, JobState, check_job_id, is_job_id
+from core.jobs.states import JobPhase, JobState, RunnerKind, check_job_id, is_job_id
 from core.model.recipe import Recipe
 from core.quiet_tensorflow import import_tensorflow_quietly
 from core.results import EpochReport
@@ -96,6 +96,27 @@ def lock_is_held(lock_path: Path) -> bool:
         os.close(fd)
 
 
+def job_is_alive(job_dir: Path) -> bool:
+    """Whether the process of the job in ``job_dir`` is alive (queued or working).
+
+    The one liveness rule, by the runner the job's ``job.json`` names: a local job is alive
+    while its process holds the folder's ``lock``; a Ray job while the Ray cluster says its
+    Ray job is pending or running (:func:`core.jobs.ray_runner.ray_job_alive`), because a
+    worker on another machine cannot hold a lock this machine sees reliably.
+    """
+    info = read_json(job_dir / JOB_FILE)
+    # Without RAY_ADDRESS (the server went back to the local runner) the lock is the answer:
+    # right on one machine, and never a wait for a cluster nobody pointed at.
+    ray = isinstance(info, dict) and info.get("runner") == RunnerKind.RAY
+    if ray and os.environ.get("RAY_ADDRESS"):
+        try:
+            from core.jobs.ray_runner import ray_job_alive  # only where Ray ran jobs
+        except ImportError:  # Ray is not installed here: the lock is all there is
+            return lock_is_held(job_dir / LOCK_FILE)
+        return ray_job_alive(info)
+    return lock_is_held(job_dir / LOCK_FILE)
+
+
 def default_max_concurrent() -> int:
     """Jobs allowed to train at once: ``TRAINBOARD_MAX_JOBS``, else 1 on <= 2 cores, else half."""
     configured = os.environ.get("TRAINBOARD_MAX_JOBS", "").strip()
@@ -121,10 +142,10 @@ def queue_counts(jobs_dir: Path, job_id: str, created_at: float) -> tuple[int, i
             continue
         state = status.get("state")
         if state == JobState.RUNNING:
-            training += lock_is_held(folder / LOCK_FILE)
+            training += job_is_alive(folder)
         elif state == JobState.QUEUED:
             other_key = (as_float(info.get("created_at")), folder.name)
-            if other_key < (created_at, job_id) and lock_is_held(folder / LOCK_FILE):
+            if other_key < (created_at, job_id) and job_is_alive(folder):
                 ahead += 1
     return ahead, training
 
@@ -204,6 +225,11 @@ def run_job(job_dir: Path, lock_fd: int | None = None) -> int:
         os.nice(JOB_NICENESS)
     except OSError:
         pass  # not allowed here: run at the normal priority
+    # A large file to predict (core.jobs.predictions) takes no training slot.
+    from core.jobs.predict_process import PREDICT_KIND, run_prediction
+
+    if info.get("kind") == PREDICT_KIND:
+        return run_prediction(job_dir, info, status)
 
     slot_fd = _wait_for_slot(job_dir, info)
     if slot_fd is None:

@@ -3,9 +3,10 @@
 A click, a page change, a browser refresh or a restart of the web server must
 never kill a training run, so the Train page only *submits* a job and then
 polls its progress (about once a second). Pages talk to a :class:`JobRunner`;
-:class:`LocalJobRunner` runs jobs as separate processes on this machine, and a
-cluster executor can replace it later (change :func:`get_runner`) without
-touching any page.
+:class:`LocalJobRunner` runs jobs as separate processes on this machine, and
+:class:`core.jobs.ray_runner.RayJobRunner` as Ray jobs on a Ray cluster (chosen
+by ``TRAINBOARD_RUNNER=ray`` in :func:`get_runner`, the one place that knows),
+without any page knowing which.
 
 Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
 
@@ -57,6 +58,7 @@ from core.jobs.job_files import (
     settled_state,
     tail_step,
 )
+from core.jobs.predictions import PredictionJobsMixin
 from core.jobs.process import (
     BUNDLE_FILE,
     DATA_FILE,
@@ -78,7 +80,7 @@ from core.jobs.process import (
     write_job_json,
 )
 from core.jobs.run_files import RESTART_NO_DATA, RunFilesMixin
-from core.jobs.states import JobState, check_job_id, new_job_id, no_such_run
+from core.jobs.states import JobState, RunnerKind, check_job_id, new_job_id, no_such_run
 from core.jobs.status import JobRunner, JobStatus
 from core.model.recipe import Recipe
 from core.results import history_from_dicts
@@ -96,11 +98,18 @@ _JOB_FILES = frozenset(
 
 RESTART_ACTIVE = "This run is still going; there is nothing to start again."
 
+# The setting that picks the runner (get_runner), and its values.
+RUNNER_VARIABLE = "TRAINBOARD_RUNNER"
+UNKNOWN_RUNNER = (
+    "TRAINBOARD_RUNNER is set to '{value}', which Trainboard does not know. Use 'local' (the "
+    "default: jobs run on this machine) or 'ray' (jobs run on the Ray cluster at RAY_ADDRESS)."
+)
+
 
 # --- the local runner ------------------------------------------------------------------------
 
 
-class LocalJobRunner(RunFilesMixin):
+class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
     """Runs each job as its own process on this machine; state lives in the workspace folder.
 
     Parameters
@@ -112,6 +121,8 @@ class LocalJobRunner(RunFilesMixin):
         Jobs allowed to train at the same time (the others wait, "queued"). Defaults to
         :func:`default_max_concurrent`.
     """
+
+    kind = RunnerKind.LOCAL
 
     def __init__(self, workspace: Path | None = None, max_concurrent: int | None = None) -> None:
         if workspace is None:
@@ -187,6 +198,7 @@ class LocalJobRunner(RunFilesMixin):
                     "max_epochs": recipe.training.max_epochs,
                     "max_concurrent": self.max_concurrent,
                     "data_fingerprint": meta.data_sha256,
+                    **self._runner_record(job_id),
                 },
             )
             os.rename(staging, job_dir)
@@ -204,6 +216,10 @@ class LocalJobRunner(RunFilesMixin):
             if lock_fd is not None:
                 os.close(lock_fd)  # the child keeps its own copy of the lock
         return job_id
+
+    def _runner_record(self, job_id: str) -> dict[str, Any]:
+        """What ``job.json`` says about the runner of ``job_id`` (read back by job_is_alive)."""
+        return {"runner": self.kind}
 
     def _start_process(self, job_dir: Path, lock_fd: int) -> None:
         env = dict(os.environ)
@@ -324,6 +340,8 @@ class LocalJobRunner(RunFilesMixin):
             recipe=read_recipe(job_dir),
             data_fingerprint=info.get("data_fingerprint") or None,
             experiment=ExperimentTag.from_dict(read_json(job_dir / EXPERIMENT_FILE)),
+            runner=str(info.get("runner") or RunnerKind.LOCAL),
+            runner_id=info.get("runner_id") if isinstance(info.get("runner_id"), str) else None,
             **tail_step(raw) if state == JobState.RUNNING else {},
         )
 
@@ -381,7 +399,20 @@ def get_runner() -> JobRunner:
     """The job runner pages should use (cheap to create: it is just a folder).
 
     Pages call this on each run of the script instead of keeping a runner in a
-    module global shared by every user. Swap the returned class here to move
-    training to a cluster.
+    module global shared by every user. ``TRAINBOARD_RUNNER=ray`` runs every job on
+    the Ray cluster at ``RAY_ADDRESS`` (:mod:`core.jobs.ray_runner`, imported only
+    then); unset or ``local``, jobs run on this machine.
+
+    Raises
+    ------
+    TrainingError
+        If ``TRAINBOARD_RUNNER`` names no runner, or the Ray cluster cannot be used.
     """
+    choice = os.environ.get(RUNNER_VARIABLE, "").strip().lower() or RunnerKind.LOCAL
+    if choice == RunnerKind.RAY:
+        from core.jobs.ray_runner import RayJobRunner
+
+        return RayJobRunner()
+    if choice != RunnerKind.LOCAL:
+        raise TrainingError(UNKNOWN_RUNNER.format(value=choice[:40]))
     return LocalJobRunner()

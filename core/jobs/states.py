@@ -93,6 +93,13 @@ def job_phase(
     return JobPhase(state.value)
 
 
+class RunnerKind(_Words):
+    """What ran a job, recorded in its ``job.json`` as ``runner`` (pages never need it)."""
+
+    LOCAL = "local"  # a process on the web server's machine (core.jobs.runner)
+    RAY = "ray"  # a Ray job on a Ray cluster (core.jobs.ray_runner)
+
+
 # --- job ids ---------------------------------------------------------------------------------
 
 # A job id is a capability: whoever has it can watch, stop and download the run. So it holds

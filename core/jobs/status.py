@@ -12,12 +12,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.jobs.experiments import ExperimentTag
-from core.jobs.states import RESTARTABLE_STATES, TAIL_PHASES, JobPhase, JobState, job_phase
+from core.jobs.states import (
+    RESTARTABLE_STATES,
+    TAIL_PHASES,
+    JobPhase,
+    JobState,
+    RunnerKind,
+    job_phase,
+)
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult
 
 if TYPE_CHECKING:  # core.jobs.catalog reads JobStatus: import its types for hints only
     from core.jobs.catalog import RunMeta
+    from core.jobs.predictions import PredictionStatus
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,9 @@ class JobStatus:
     step: str | None = None
     step_done: int | None = None
     step_total: int | None = None
+    # What ran it ("local" or "ray") and, on Ray, Ray's own id for it (the submission id).
+    runner: str = RunnerKind.LOCAL
+    runner_id: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -136,4 +147,22 @@ class JobRunner(Protocol):
 
     def delete(self, job_id: str) -> None:
         """Remove an ended run and its files; refuses a queued or training run."""
+        ...
+
+    def submit_prediction(
+        self, bundle: bytes | Path, rows: bytes, rows_name: str, *, threshold: float | None = None
+    ) -> str:
+        """Start predicting a large file with a bundle as a job; return its id."""
+        ...
+
+    def prediction_status(self, prediction_id: str) -> PredictionStatus:
+        """The current status of one prediction job."""
+        ...
+
+    def stop_prediction(self, prediction_id: str) -> None:
+        """Ask a prediction job to stop. Safe to call twice."""
+        ...
+
+    def predictions_file(self, prediction_id: str) -> Path | None:
+        """The finished prediction job's ``predictions.csv``, else None."""
         ...

@@ -29,7 +29,7 @@ from core.evaluation.error_ranges import error_by_range
 from core.evaluation.importance import permutation_importance
 from core.evaluation.intervals import measure_uncertainty
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, TestOutputs
-from core.evaluation.verdict import verdict
+from core.evaluation.verdict import verdict_message
 from core.files import write_atomically
 from core.jobs.states import JobPhase
 from core.model.choices import CLASS_WEIGHTS
@@ -42,7 +42,7 @@ from core.portable import outputs as portable_outputs
 from core.portable.preprocess import Preprocessor
 from core.portable.reading import read_table
 from core.portable.target import TargetEncoder
-from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
+from core.results import ColumnImportance, DataSummary, EpochReport, RunResult, texts_of
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
 # The verdict of a run trained with evaluate_on_test=False (a settings search's trial).
@@ -253,6 +253,7 @@ def _evaluate(
         message=outcome.message,
         warnings=list(data.warnings),
         history=list(outcome.history),
+        texts=texts_of(verdict=outcome.text, message=outcome.text),
     )
     if model is None:
         return replace(result, baselines=compare()[1])
@@ -292,6 +293,7 @@ def _evaluate(
         labels,
         seed=recipe.seed,
     )
+    said = verdict_message(task.task, metrics, baselines, labels, uncertainty)
     return replace(
         result,
         metrics=metrics,
@@ -300,7 +302,8 @@ def _evaluate(
         feature_importance=[ColumnImportance.from_dict(row) for row in importance],
         intervals=uncertainty.intervals,
         uncertainty=uncertainty.to_dict(),
-        verdict=verdict(task.task, metrics, baselines, labels, uncertainty),
+        verdict=said.render(),
+        texts={**result.texts, **texts_of(verdict=said)},
     )
 
 

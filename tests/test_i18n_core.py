@@ -1,0 +1,183 @@
+"""Core's messages in Simplified Chinese: the training doctor, the verdict, how a run ended,
+and text stored in English that is read back in Chinese."""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import cache
+
+import pytest
+from test_diagnosis import RECIPE, all_findings, comparison, healthy_curves, history
+
+from core.i18n import Message, catalog, language
+from core.model.diagnosis import Diagnosis, diagnose
+from core.results import RunResult
+
+
+@cache
+def english_sentences() -> frozenset[str]:
+    """Every run of three or more English words in the English catalog's texts."""
+    found = set()
+    for text in catalog("en").values():
+        for literal, *_ in string.Formatter().parse(text):
+            for piece in re.split(r"[()\[\].,:;!?\"'“”→]", literal or ""):
+                words = piece.split()
+                if len(words) >= 3 and any(w.isalpha() and len(w) > 2 for w in words):
+                    found.add(" ".join(words))
+    return frozenset(found)
+
+
+def assert_chinese(text: str, *terms: str) -> None:
+    """``text`` holds each of ``terms`` and no English sentence from the English catalog."""
+    for term in terms:
+        assert term in text, f"{term!r} not in {text!r}"
+    flat = " ".join(text.split())
+    leaked = [s for s in english_sentences() if s in flat]
+    assert not leaked, f"English left in {text!r}: {leaked[:3]}"
+
+
+# What each diagnosis must say in the words Chinese ML material uses.
+EXPECTED_TERMS = {
+    "overfitting": ("过拟合", "验证集", "训练集"),
+    "underfitting": ("欠拟合",),
+    "diverged": ("发散", "学习率"),
+    "oscillating": ("学习率", "批量大小"),
+    "plateau": ("早停",),
+    "no_better_than_baseline": ("逻辑回归", "简单模型"),
+    "healthy": ("验证集",),
+    "validation_below_training": ("验证集", "训练集"),
+}
+
+
+def every_diagnosis() -> dict[str, Diagnosis]:
+    found = {d.code: d for d in all_findings(RECIPE)}
+    found.update(
+        {
+            d.code: d
+            for d in diagnose(
+                history(*healthy_curves()),
+                RECIPE,
+                stopped_because="completed",
+                comparison=comparison(0.9, 0.7),
+            )
+        }
+    )
+    train, _ = healthy_curves()
+    below = diagnose(history(train, train * 0.85), RECIPE, stopped_because="early_stopped")
+    found.update({d.code: d for d in below if d.code == "validation_below_training"})
+    return found
+
+
+def test_every_diagnosis_reads_in_chinese() -> None:
+    found = every_diagnosis()
+    assert set(EXPECTED_TERMS) <= set(found), sorted(found)
+    with language("zh"):
+        for code, terms in EXPECTED_TERMS.items():
+            diagnosis = found[code]
+            assert_chinese(diagnosis.title + diagnosis.message, *terms)
+            for fix in diagnosis.fixes:
+                assert_chinese(fix.label)
+    # The same objects still read in English outside the block.
+    assert found["overfitting"].title == "The network is memorising the training rows"
+
+
+def test_a_diagnosis_stored_in_english_reads_in_chinese() -> None:
+    made = every_diagnosis()["overfitting"]
+    stored = made.to_dict()  # what result.json holds, written by an English job process
+    assert stored["message"].startswith("Since pass")
+    again = Diagnosis.from_dict(stored)
+    with language("zh"):
+        assert_chinese(again.message, "过拟合")
+        assert again.fixes and "Dropout" in again.fixes[0].label
+        assert again.fixes[0].label == "加大 Dropout（0.5）"
+
+
+def test_a_diagnosis_stored_before_languages_keeps_its_text() -> None:
+    old = {"code": "plateau", "severity": "warning", "title": "Old title", "message": "Old text."}
+    again = Diagnosis.from_dict(old)
+    with language("zh"):
+        assert (again.title, again.message) == ("Old title", "Old text.")
+    assert Diagnosis.from_dict(again.to_dict()).message == "Old text."
+
+
+VERDICT_BASELINES = {
+    "majority class": {"accuracy": 0.70, "roc_auc": 0.5, "confusion_matrix": [[70, 0], [30, 0]]},
+    "logistic regression": {
+        "accuracy": 0.76,
+        "roc_auc": 0.84,
+        "confusion_matrix": [[60, 10], [14, 16]],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("auc", "terms"),
+    [(0.90, ("准确率", "逻辑回归", "而且优于")), (0.78, ("准确率", "逻辑回归", "但简单的"))],
+)
+def test_the_verdict_reads_in_chinese(auc: float, terms: tuple[str, ...]) -> None:
+    from core.evaluation.verdict import verdict, verdict_message
+
+    network = {"accuracy": 0.79, "roc_auc": auc}
+    message = verdict_message("binary", network, VERDICT_BASELINES, ["No", "Yes"])
+    assert message.render("en") == verdict("binary", network, VERDICT_BASELINES, ["No", "Yes"])
+    assert message.render("en").startswith("Better than always guessing 'No'")
+    with language("zh"):
+        text = verdict("binary", network, VERDICT_BASELINES, ["No", "Yes"])
+    assert_chinese(text, *terms, "“No”", "9 个百分点")
+    # Kept as data, it comes back and renders the same.
+    assert Message.from_dict(message.to_dict()).render("zh") == text
+
+
+def test_a_verdict_without_the_constant_baseline_starts_with_a_capital() -> None:
+    from core.evaluation.verdict import verdict
+
+    baselines = {"linear regression": {"mae": 13.0, "r2": None}}
+    sentence = verdict("regression", {"mae": 12.93, "r2": 0.72}, baselines, [])
+    assert sentence.startswith("Better than a simple linear regression (typical error 12.9")
+    with language("zh"):
+        assert_chinese(verdict("regression", {"mae": 12.93, "r2": 0.72}, baselines, []), "线性回归")
+
+
+def stored_result(**changes: object) -> RunResult:
+    from core.evaluation.verdict import verdict_message
+
+    said = verdict_message(
+        "binary", {"accuracy": 0.79, "roc_auc": 0.9}, VERDICT_BASELINES, ["No", "Yes"]
+    )
+    ended = Message("core.model.training.completed", {"epochs": 12, "best": 9})
+    values = {
+        "task": "binary",
+        "target": "churn",
+        "class_labels": ["No", "Yes"],
+        "primary_metric": "roc_auc",
+        "metrics": {"accuracy": 0.79, "roc_auc": 0.9},
+        "baselines": VERDICT_BASELINES,
+        "verdict": said.render("en"),
+        "feature_importance": [],
+        "epochs_run": 12,
+        "best_epoch": 9,
+        "stopped_because": "completed",
+        "message": ended.render("en"),
+        "texts": {"verdict": said.to_dict(), "message": ended.to_dict()},
+    }
+    values.update(changes)
+    return RunResult(**values)
+
+
+def test_a_stored_result_reads_in_the_readers_language() -> None:
+    stored = RunResult.from_dict(stored_result().to_dict())
+    assert stored.verdict.startswith("Better than always guessing")  # kept in English
+    assert stored.verdict_text == stored.verdict
+    with language("zh"):
+        assert_chinese(stored.verdict_text, "逻辑回归")
+        assert_chinese(stored.message_text, "第 9 轮")
+
+
+def test_an_older_result_without_messages_still_reads() -> None:
+    document = stored_result().to_dict()
+    del document["texts"]
+    older = RunResult.from_dict(document)
+    with language("zh"):
+        assert older.verdict_text == document["verdict"]
+        assert older.message_text == document["message"]

@@ -253,7 +253,7 @@ def _evaluate(
         message=outcome.message,
         warnings=list(data.warnings),
         history=list(outcome.history),
-        texts=texts_of(verdict=outcome.text, message=outcome.text),
+        texts=texts_of(verdict=outcome.text, message=outcome.text, warnings=list(data.notes)),
     )
     if model is None:
         return replace(result, baselines=compare()[1])

@@ -205,9 +205,11 @@ class RunResult:
     def warning_texts(self) -> list[str]:
         """The data warnings in the current language."""
         kept = self.texts.get("warnings")
-        kept = kept if isinstance(kept, list) and len(kept) == len(self.warnings) else []
+        # Notes appended later (the tracking note) have no message: they keep their text.
+        kept = kept if isinstance(kept, list) and len(kept) <= len(self.warnings) else []
         return [
-            _rendered(kept[i] if kept else None, warning) for i, warning in enumerate(self.warnings)
+            _rendered(kept[i] if i < len(kept) else None, warning)
+            for i, warning in enumerate(self.warnings)
         ]
 
     def to_dict(self) -> dict[str, Any]:

@@ -181,3 +181,77 @@ def test_an_older_result_without_messages_still_reads() -> None:
     with language("zh"):
         assert older.verdict_text == document["verdict"]
         assert older.message_text == document["message"]
+
+
+# --- the data check ---------------------------------------------------------------------------
+
+
+def test_the_settings_named_in_warnings_are_the_recipes_labels() -> None:
+    from core.model.fields import field_specs
+    from core.model.recipe import Recipe
+
+    every_label = {spec.label for spec in field_specs(Recipe)}
+    for name in ("setting_drop", "setting_test", "setting_validation", "setting_balance"):
+        named = catalog("en")[f"core.data.health.{name}"]
+        assert named.strip('"') in every_label, named
+
+
+def test_health_warnings_read_in_chinese_and_stored_ones_follow_the_reader() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from core.data.profiling import profile_table
+
+    rng = np.random.default_rng(7)
+    n = 300
+    usage = rng.normal(50, 15, n)
+    frame = pd.DataFrame(
+        {
+            "usage": usage.round(1),
+            "plan": rng.choice(["basic", "plus"], n),
+            "fraud": ["Yes" if i % 50 == 0 else "No" for i in range(n)],
+            "age": [("unknown" if i % 40 == 0 else str(20 + i % 50)) for i in range(n)],
+        }
+    )
+    frame.loc[frame.index[:200], "usage"] = np.nan
+    profile = profile_table(frame, "fraud", test_fraction=0.1)
+    found = {w.code: w for w in profile.warnings}
+    assert {"class_imbalance", "many_missing", "small_test_set", "mostly_numbers"} <= set(found)
+    expected = {
+        "class_imbalance": ("“Yes”", "“平衡少见的结果”"),
+        "many_missing": ("“usage”", "为空"),
+        "small_test_set": ("测试集", "“用于最终测试的行”"),
+        "mostly_numbers": ("第 1 行：“unknown”", "个单元格"),
+    }
+    with language("zh"):
+        for code, terms in expected.items():
+            assert_chinese(found[code].message, *terms)
+    # A warning kept in a run's result (written by an English job) reads in Chinese.
+    stored = stored_result(
+        warnings=[w.text.render("en") for w in profile.warnings],
+        texts={"warnings": [w.text.to_dict() for w in profile.warnings]},
+    )
+    again = RunResult.from_dict(stored.to_dict())
+    assert again.warning_texts == again.warnings
+    with language("zh"):
+        for text in again.warning_texts:
+            assert_chinese(text)
+
+
+def test_a_leak_warning_reads_in_chinese() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from core.data.profiling import profile_table
+
+    rng = np.random.default_rng(5)
+    n = 600
+    income = rng.lognormal(10, 0.5, n)
+    granted = np.where(rng.random(n) < 1 / (1 + np.exp(-(np.log(income) - 10) / 0.5)), "yes", "no")
+    frame = pd.DataFrame({"income": income.round(0), "granted": granted})
+    frame["status_code"] = frame["granted"].map({"yes": "G1", "no": "R0"})
+    profile = profile_table(frame, "granted")
+    (leak,) = [w for w in profile.warnings if w.code == "leakage"]
+    assert "Columns to leave out" in leak.message
+    with language("zh"):
+        assert_chinese(leak.message, "“status_code”", "“不参与训练的列”", "失效")

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 VERDICT_TEMPLATES = Texts("core.evaluation.verdict")
 
 
-def _m(name: str, **params: Any) -> Message:
+def _m(name: str, /, **params: Any) -> Message:
     VERDICT_TEMPLATES[name]  # an unknown name fails here, where it is written
     return Message(VERDICT_TEMPLATES.key(name), params)
 

@@ -16,7 +16,7 @@ from core.i18n import Message, Texts
 MESSAGES = Texts("core.model.diagnosis")
 
 
-def message(name: str, **params: Any) -> Message:
+def message(name: str, /, **params: Any) -> Message:
     """The doctor's sentence ``name`` with its figures, kept as a message."""
     MESSAGES[name]  # an unknown name fails here, where it is written, not when shown
     return Message(MESSAGES.key(name), params)

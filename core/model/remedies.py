@@ -41,7 +41,7 @@ EPOCHS_FACTOR = 2  # still improving at the limit: double the limit (early stopp
 LABELS = Texts("core.model.remedies")
 
 
-def _label(name: str, **params: Any) -> Message:
+def _label(name: str, /, **params: Any) -> Message:
     LABELS[name]  # an unknown name fails here, where it is written
     return Message(LABELS.key(name), params)
 

@@ -31,6 +31,7 @@ from core.evaluation.intervals import measure_uncertainty
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, TestOutputs
 from core.evaluation.verdict import verdict_message
 from core.files import write_atomically
+from core.i18n import DEFAULT_LANGUAGE
 from core.jobs.states import JobPhase
 from core.model.choices import CLASS_WEIGHTS
 from core.model.diagnosis import diagnose_run
@@ -238,6 +239,7 @@ def _evaluate(
         }
         return outputs, scores
 
+    ended = outcome.text.render(DEFAULT_LANGUAGE) if outcome.text else outcome.message
     result = RunResult(
         task=task.task,
         target=task.target,
@@ -245,13 +247,14 @@ def _evaluate(
         primary_metric=spec.headline_metric,
         metrics={},
         baselines={},
-        verdict=outcome.message,  # no model: how training ended is all there is to say
+        # Sentences are stored in English and, in ``texts``, as messages for any reader.
+        verdict=ended,  # no model: how training ended is all there is to say
         feature_importance=[],
         epochs_run=outcome.epochs_run,
         best_epoch=outcome.best_epoch,
         stopped_because=outcome.stopped_because,
-        message=outcome.message,
-        warnings=list(data.warnings),
+        message=ended,
+        warnings=[note.render(DEFAULT_LANGUAGE) for note in data.notes],
         history=list(outcome.history),
         texts=texts_of(verdict=outcome.text, message=outcome.text, warnings=list(data.notes)),
     )
@@ -302,7 +305,7 @@ def _evaluate(
         feature_importance=[ColumnImportance.from_dict(row) for row in importance],
         intervals=uncertainty.intervals,
         uncertainty=uncertainty.to_dict(),
-        verdict=said.render(),
+        verdict=said.render(DEFAULT_LANGUAGE),
         texts={**result.texts, **texts_of(verdict=said)},
     )
 

@@ -10,11 +10,12 @@ plain JSON values. No TensorFlow here: pages import this module.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from core.files import json_ready
-from core.i18n import Message
+from core.i18n import DEFAULT_LANGUAGE, Message
 
 # Field metadata: "bulky" fields are left out of the CLI's summary (chart data, curves);
 # "metrics_file" fields are what the bundle's metrics.json holds.
@@ -121,10 +122,32 @@ class DataSummary:
 
 
 def _rendered(stored: Any, fallback: str) -> str:
-    """A stored message in the current language, or ``fallback`` when there is none."""
-    if isinstance(stored, dict) and stored.get("key"):
-        return Message.from_dict(stored).render()
-    return fallback
+    """A stored message in the current language, or ``fallback`` (the stored English
+    sentence) when there is none, or when the message no longer says what the sentence says
+    (the sentence was changed after the run: the sentence wins)."""
+    if not isinstance(stored, Mapping) or not stored.get("key"):
+        return fallback
+    message = Message.from_dict(stored)
+    if fallback and message.render(DEFAULT_LANGUAGE) != fallback:
+        return fallback
+    return message.render()
+
+
+def rendered(stored: Any, fallback: str) -> str:
+    """A stored message (``Message.to_dict()``) in the current language, or ``fallback``
+    (the sentence a result stored before languages holds)."""
+    return _rendered(stored, fallback)
+
+
+def warnings_in_language(warnings: list[str], texts: Mapping[str, Any] | None) -> list[str]:
+    """A result's ``warnings`` in the current language, from its ``texts``."""
+    kept = (texts or {}).get("warnings")
+    # Notes appended later (the tracking note) have no message: they keep their text.
+    kept = kept if isinstance(kept, list) and len(kept) <= len(warnings) else []
+    return [
+        _rendered(kept[i] if i < len(kept) else None, str(warning))
+        for i, warning in enumerate(warnings)
+    ]
 
 
 def texts_of(
@@ -204,13 +227,7 @@ class RunResult:
     @property
     def warning_texts(self) -> list[str]:
         """The data warnings in the current language."""
-        kept = self.texts.get("warnings")
-        # Notes appended later (the tracking note) have no message: they keep their text.
-        kept = kept if isinstance(kept, list) and len(kept) <= len(self.warnings) else []
-        return [
-            _rendered(kept[i] if i < len(kept) else None, warning)
-            for i, warning in enumerate(self.warnings)
-        ]
+        return warnings_in_language(self.warnings, self.texts)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values: what ``result.json`` holds (nested reports become dicts)."""

@@ -255,3 +255,36 @@ def test_a_leak_warning_reads_in_chinese() -> None:
     assert "Columns to leave out" in leak.message
     with language("zh"):
         assert_chinese(leak.message, "“status_code”", "“不参与训练的列”", "失效")
+
+
+def test_the_small_test_warning_is_stored_in_english_and_read_in_chinese() -> None:
+    import numpy as np
+
+    from core.evaluation.intervals import measure_uncertainty, small_test_advice
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 40)
+    outputs = np.clip(y * 0.6 + rng.random(40) * 0.4, 0, 1)
+    noise = measure_uncertainty("binary", y, np.c_[1 - outputs, outputs], {}, ["n", "y"], seed=0)
+    stored = noise.to_dict()
+    assert stored["warning"].startswith("The final test has only 40 rows")
+    assert noise.advice == stored["warning"]
+    with language("zh"):
+        assert_chinese(small_test_advice(stored), "最终测试集只有 40 行", "“用于最终测试的行”")
+    older = {k: v for k, v in stored.items() if k != "warning_message"}
+    with language("zh"):
+        assert small_test_advice(older) == stored["warning"]
+
+
+def test_measure_names_follow_the_language() -> None:
+    from core.evaluation.measures import METRIC_LABELS, metric_label
+
+    assert METRIC_LABELS["f1"][0] == "F1 score" and metric_label("recall") == "Recall"
+    with language("zh"):
+        names = {key: label for key, (label, _) in METRIC_LABELS.items()}
+        assert (names["accuracy"], names["precision"], names["recall"]) == (
+            "准确率",
+            "精确率",
+            "召回率",
+        )
+        assert names["f1"] == "F1 值" and "交叉熵" in names["log_loss"]

@@ -316,9 +316,14 @@ def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
 
 
 def export_run(
-    run: TrainedRun, bundle_path: Path, on_phase: PhaseCallback | None = None
+    run: TrainedRun,
+    bundle_path: Path,
+    on_phase: PhaseCallback | None = None,
+    language: str | None = None,
 ) -> RunResult:
     """Write the run's bundle (when it has a usable model) and return its result.
+
+    ``language`` is the model card's ("en", "zh"; default: the current language).
 
     The model card is also written beside the bundle, named after it (see
     :func:`core.bundle.layout.model_card_beside`). The result names the bundle written
@@ -333,7 +338,10 @@ def export_run(
     report_phase = on_phase or _no_phase
     report_phase(JobPhase.PACKAGING, None, None)
     report = write_bundle(
-        run, bundle_path, on_step=lambda part, total: report_phase(JobPhase.PACKAGING, part, total)
+        run,
+        bundle_path,
+        on_step=lambda part, total: report_phase(JobPhase.PACKAGING, part, total),
+        language=language,
     )
     if report.model_card:
         write_atomically(model_card_beside(bundle_path), report.model_card)

@@ -20,6 +20,7 @@ def english_sentences() -> frozenset[str]:
     """Every run of three or more English words in the English catalog's texts."""
     found = set()
     for text in catalog("en").values():
+        text = re.sub(r"`[^`]*`", " ", text)  # code (file names, commands) is not English
         for literal, *_ in string.Formatter().parse(text):
             for piece in re.split(r"[()\[\].,:;!?\"'“”→]", literal or ""):
                 words = piece.split()
@@ -288,3 +289,34 @@ def test_measure_names_follow_the_language() -> None:
             "召回率",
         )
         assert names["f1"] == "F1 值" and "交叉熵" in names["log_loss"]
+
+
+def test_choice_labels_are_the_tables_own_in_english_and_chinese_in_chinese() -> None:
+    from core.model.choices import ACTIVATIONS, CLASS_WEIGHTS, OPTIMIZERS, choice_label
+    from core.portable.choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING, SCALINGS
+
+    tables = {
+        "optimizer": OPTIMIZERS,
+        "activation": ACTIVATIONS,
+        "class_weight": CLASS_WEIGHTS,
+        "numeric_missing": NUMERIC_MISSING,
+        "categorical_missing": CATEGORICAL_MISSING,
+        "scaling": SCALINGS,
+        "encoding": ENCODINGS,
+    }
+    for setting, table in tables.items():
+        for value, choice in table.items():
+            assert catalog("en")[f"core.choices.{setting}.{value}"] == choice.label
+            assert choice_label(setting, value, choice.label) == choice.label
+    with language("zh"):
+        assert choice_label("encoding", "onehot", "x") == "每个类别一个输入（独热编码）"
+        assert "随机梯度下降" in choice_label("optimizer", "sgd", "x")
+
+
+def test_task_words_are_the_specs_own() -> None:
+    from core.model.tasks import TASKS
+
+    for spec in TASKS.values():
+        assert catalog("en")[f"core.model.tasks.describe_{spec.name}"] == spec.description
+        with language("zh"):
+            assert_chinese(spec.describe(3), "预测")

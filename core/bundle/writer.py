@@ -142,6 +142,7 @@ def write_bundle(
     run: TrainedRun,
     path: str | os.PathLike[str],
     on_step: Callable[[int, int], None] | None = None,
+    language: str | None = None,
 ) -> BundleReport:
     """Write the export bundle of a trained run to ``path`` (a ``.zip``).
 
@@ -155,6 +156,8 @@ def write_bundle(
         Called with (part, ``PACKAGING_STEPS``) as each part starts (the Keras file,
         the SavedModel, the TFLite file, the report, then zipping and checking the whole),
         so a page can say how far packaging is.
+    language
+        The language of the model card ("en", "zh"; default: the current language).
 
     Raises
     ------
@@ -200,7 +203,9 @@ def write_bundle(
         report.files = sorted(
             entry.name + ("/" if entry.is_dir() else "") for entry in staging.iterdir()
         ) + [MODEL_CARD]
-        report.model_card = render_model_card(run, files=report.files, left_out=report.left_out)
+        report.model_card = render_model_card(
+            run, files=report.files, left_out=report.left_out, language_code=language
+        )
         _write_text(staging / MODEL_CARD, report.model_card)
         report.files.sort()
         step(PACKAGING_STEPS, PACKAGING_STEPS)

@@ -320,3 +320,13 @@ def test_task_words_are_the_specs_own() -> None:
         assert catalog("en")[f"core.model.tasks.describe_{spec.name}"] == spec.description
         with language("zh"):
             assert_chinese(spec.describe(3), "预测")
+
+
+def test_numbers_use_the_marks_of_the_language() -> None:
+    from babel.numbers import format_decimal
+
+    from core.evaluation.formatting import format_number
+
+    with language("zh"):
+        assert format_number(12345.6) == format_decimal(12346, locale="zh_Hans_CN") == "12,346"
+        assert format_number(0.1234, "percent") == "12.3%"

@@ -41,18 +41,13 @@ from core.bundle.safety import extract_all, open_archive
 from core.errors import BundleError
 from core.evaluation.decisions import decision_document
 from core.files import dump_json
-from core.i18n import language
+from core.i18n import Texts, language
 from core.portable.decision import SCHEMA_KEY, check_threshold, threshold_from_schema
 from core.portable.tasks import PREDICTION, TASK_OUTPUTS, probability_column
 from core.report import ReportRun, run_report
 from core.results import RunResult, history_from_dicts
 
-TEXT = {
-    "not_binary": "Only a yes/no model has a decision threshold; this bundle predicts {what}.",
-    "bad_threshold": "The decision threshold cannot be used: {why}",
-    "check_failed": "The bundle with the new threshold did not predict as expected ({why}). "
-    "Download the bundle with the usual threshold, and report this.",
-}
+TEXT = Texts("core.bundle.threshold")  # the catalog runs.po
 
 
 def bundle_with_threshold(

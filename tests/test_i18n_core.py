@@ -330,3 +330,40 @@ def test_numbers_use_the_marks_of_the_language() -> None:
     with language("zh"):
         assert format_number(12345.6) == format_decimal(12346, locale="zh_Hans_CN") == "12,346"
         assert format_number(0.1234, "percent") == "12.3%"
+
+
+def test_the_report_of_a_stored_run_reads_in_chinese() -> None:
+    from core.model.recipe import Recipe
+    from core.report import ReportRun, run_report
+
+    made = every_diagnosis()["overfitting"]
+    stored = stored_result(diagnosis=[made.to_dict()]).to_dict()
+    stored["metrics"] = {}  # no charts needed: the sentences are what is checked
+    run = ReportRun.from_result(stored, Recipe(target="churn"))
+    english = run_report(run)
+    assert '<html lang="en">' in english and "The network is memorising" in english
+    with language("zh"):
+        page = run_report(run)
+    assert '<html lang="zh-Hans">' in page
+    for term in ("一句话结论", "网络在死记训练集（过拟合）", "训练诊断", "报告生成于"):
+        assert term in page, term
+    assert "The network is memorising" not in page and "In one sentence" not in page
+
+
+def test_glossary_titles_and_summaries_read_in_chinese() -> None:
+    from core import glossary
+    from core.glossary import GLOSSARY, SECTION_TITLES, Section, Term, get_entry
+
+    facts = glossary._FACTS
+    for term, entry in GLOSSARY.items():
+        assert catalog("en")[f"core.glossary.{term.value}.title"] == entry.title
+        assert catalog("en")[f"core.glossary.{term.value}.short"].format_map(facts) == entry.short
+    assert get_entry(Term.OVERFITTING).title == "Overfitting and underfitting"
+    with language("zh"):
+        assert get_entry(Term.OVERFITTING).title == "过拟合与欠拟合"
+        assert get_entry(Term.LEARNING_RATE).title == "学习率"
+        assert get_entry(Term.ONE_HOT).title == "独热编码"
+        assert "随机梯度下降" in get_entry(Term.OPTIMIZER).title
+        assert_chinese(get_entry(Term.CROSS_ENTROPY).short, "损失函数")
+        assert SECTION_TITLES[Section.DATA] == "准备数据"
+        assert glossary.search("过拟合")[0].id == Term.OVERFITTING

@@ -74,6 +74,8 @@ from core.bundle.safety import check_model_config, read_model_config
 from core.bundle.training_code import write_training_code
 from core.errors import BundleError
 from core.files import atomic_path
+from core.i18n import current_language
+from core.i18n import language as in_language
 from core.portable.outputs import model_outputs, predict_frame, to_safe_csv
 from core.portable.preprocess import Preprocessor
 from core.report import ReportRun, run_report
@@ -199,7 +201,8 @@ def write_bundle(
             staging / METRICS_JSON, dump_json(metrics_document(run, report.checks, report.left_out))
         )
         step(4, PACKAGING_STEPS)
-        _write_report(run, staging, report)
+        with in_language(language or current_language()):  # the report in the card's language
+            _write_report(run, staging, report)
         report.files = sorted(
             entry.name + ("/" if entry.is_dir() else "") for entry in staging.iterdir()
         ) + [MODEL_CARD]

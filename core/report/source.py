@@ -264,8 +264,20 @@ class ReportRun:
 
     @property
     def diagnosis(self) -> list[dict[str, Any]]:
-        """The training doctor's findings: ``code``, ``severity``, ``title``, ``message``."""
-        return [dict(d) for d in self.result.get("diagnosis") or [] if isinstance(d, Mapping)]
+        """The training doctor's findings: ``code``, ``severity``, ``title``, ``message``
+        (title and message in the current language when the result kept them as messages)."""
+        from core.model.diagnosis_rules import Diagnosis
+
+        found = []
+        for stored in self.result.get("diagnosis") or []:
+            if not isinstance(stored, Mapping):
+                continue
+            finding = dict(stored)
+            if "code" in finding and "message" in finding:
+                read = Diagnosis.from_dict(finding)
+                finding.update(title=read.title, message=read.message)
+            found.append(finding)
+        return found
 
     @property
     def importance(self) -> list[tuple[str, float, float]]:

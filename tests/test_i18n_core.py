@@ -367,3 +367,24 @@ def test_glossary_titles_and_summaries_read_in_chinese() -> None:
         assert_chinese(get_entry(Term.CROSS_ENTROPY).short, "损失函数")
         assert SECTION_TITLES[Section.DATA] == "准备数据"
         assert glossary.search("过拟合")[0].id == Term.OVERFITTING
+
+
+def test_recipe_settings_read_in_chinese_and_their_english_is_the_recipes() -> None:
+    from core.model.fields import CHOICE_SETTINGS, field_specs, spec_for
+    from core.model.recipe import LayerConfig, Recipe
+
+    specs = field_specs(Recipe) + field_specs(LayerConfig, prefix="layer.")
+    for spec in specs:
+        assert catalog("en")[f"core.recipe.{spec.path}.label"] == spec.label
+        assert catalog("en")[f"core.recipe.{spec.path}.help"] == spec.help
+        table = CHOICE_SETTINGS.get(spec.path)
+        for value, text in (spec.choice_help or {}).items():
+            assert catalog("en")[f"core.choices.{table}.{value}.help"] == text
+    assert {s.path for s in specs if s.choices} == set(CHOICE_SETTINGS)
+    with language("zh"):
+        assert spec_for("training.learning_rate").label == "学习率（留空 = 自动）"
+        assert spec_for("training.batch_size").label.startswith("批量大小")
+        encoding = spec_for("preprocessing.categorical_encoding")
+        assert "独热编码" in encoding.choices["onehot"] and "独热编码" in encoding.full_help
+        for spec in field_specs(Recipe):
+            assert_chinese(spec.label + spec.full_help)

@@ -388,3 +388,13 @@ def test_recipe_settings_read_in_chinese_and_their_english_is_the_recipes() -> N
         assert "独热编码" in encoding.choices["onehot"] and "独热编码" in encoding.full_help
         for spec in field_specs(Recipe):
             assert_chinese(spec.label + spec.full_help)
+
+
+def test_picture_captions_read_in_chinese() -> None:
+    from core.glossary import illustration_caption
+    from core.glossary.terms import ILLUSTRATION_CAPTIONS, Illustration
+
+    for picture, text in ILLUSTRATION_CAPTIONS.items():
+        assert catalog("en")[f"core.glossary.caption.{picture.value}"] == text
+    with language("zh"):
+        assert_chinese(illustration_caption(Illustration.LOSS_CURVES), "早停", "耐心值")

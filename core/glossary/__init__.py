@@ -220,4 +220,9 @@ def illustration_caption(illustration: Illustration) -> str:
     }
     if illustration == Illustration.LEARNING_RATES:
         values["steps"] = LEARNING_RATE_STEPS
-    return ILLUSTRATION_CAPTIONS[illustration].format_map(values)
+    caption = ILLUSTRATION_CAPTIONS[illustration]
+    if current_language() != DEFAULT_LANGUAGE:  # the caption in glossary.po, when it has one
+        caption = catalog(current_language()).get(
+            f"core.glossary.caption.{Illustration(illustration).value}", caption
+        )
+    return caption.format_map(values)

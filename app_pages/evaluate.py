@@ -97,7 +97,7 @@ def main() -> None:
         return
     _, result = found
     st.subheader(TEXT["verdict"])
-    st.info(escape_markdown(result.verdict), icon=":material/lightbulb:")
+    st.info(escape_markdown(result.verdict_text), icon=":material/lightbulb:")
     show_diagnoses(result.diagnosis, "evaluate_doctor", codes=[NO_BETTER_THAN_BASELINE])
     if not result.has_model:
         st.warning(TEXT["no_model"])
@@ -132,7 +132,7 @@ def main() -> None:
     )
     if result.warnings:
         with st.expander(TEXT["notes"]):
-            for note in result.warnings:
+            for note in result.warning_texts:
                 st.warning(escape_markdown(note))
     st.page_link("app_pages/export.py", label=TEXT["next"], icon=":material/arrow_forward:")
 

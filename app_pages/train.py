@@ -82,7 +82,7 @@ def outcome(status) -> None:
         # The result's own sentence says how it ended; its box says whether that is good news.
         stopped_because = result.stopped_because if result else None
         box = {"stopped_by_user": st.warning, "diverged": st.error}.get(stopped_because, st.success)
-        box(escape_markdown((result.message if result else "") or TEXT["finished"]))
+        box(escape_markdown((result.message_text if result else "") or TEXT["finished"]))
         if result is not None and result.has_model:
             st.page_link(
                 "app_pages/evaluate.py", label=TEXT["to_evaluate"], icon=":material/arrow_forward:"

@@ -16,6 +16,9 @@ Engineers and the benchmarks drive Trainboard without a browser:
   one JSON object (best recipe, its validation loss, its test metrics, tries, pruned);
 - ``predict BUNDLE.zip DATA.csv`` scores new rows with an exported bundle.
 
+Every command takes ``--lang en|zh``: the language of its messages (the ``error:`` line,
+the notes, the run's verdict and diagnosis in the JSON). Without it they are English.
+
 Exit status: 0 on success, 2 on unusable input (one ``error:`` line on stderr,
 never a traceback), 1 on an unexpected failure. Every check that can fail on the
 user's input (the files, the outputs, the recipe, the target column) runs before
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import TrainboardError
+from core.i18n import LANGUAGES, Texts, set_language
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,11 +52,10 @@ EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
 DATA_HELP = "CSV file (.csv or .csv.gz) or Excel workbook (.xlsx)"
 SHEET_HELP = "the sheet to read from an Excel workbook (default: the first one)"
-# Printed like a note ("info: ..."), so a reader of stderr finds only the headline and notes.
-DECISION_LINE = (
-    "info: decision threshold {threshold:.2f}: '{label}' is predicted when its probability is "
-    "at least that."
-)
+# Every message of the command line: keys of the catalog "core.cli" (core.po). The decision
+# line is printed like a note ("info: ..."), so a reader of stderr finds only the headline
+# and notes.
+TEXT = Texts("core.cli")
 
 DEFAULT_BUNDLE = "model.zip"  # written in the current folder unless --out says otherwise
 BUNDLE_SUFFIX = ".zip"
@@ -73,14 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="trainboard", description="Train and use neural networks on CSV data.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    # Every command takes --lang, wherever it is written after the command's name.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=sorted(LANGUAGES), help=TEXT["lang_help"])
 
-    profile = commands.add_parser("profile", help="Print the column profile and warnings as JSON.")
+    profile = commands.add_parser(
+        "profile", parents=[common], help="Print the column profile and warnings as JSON."
+    )
     profile.add_argument("data", type=Path, help=DATA_HELP)
     profile.add_argument("--sheet", help=SHEET_HELP)
     profile.add_argument("--target", help="column to predict (adds the task and target checks)")
 
     recipe = commands.add_parser(
         "recipe",
+        parents=[common],
         help="Print a recipe as JSON: the default one, or the one the app starts from for DATA.",
     )
     recipe.add_argument(
@@ -94,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print every setting (meaning, default, allowed values) as Markdown instead",
     )
 
-    train = commands.add_parser("train", help="Train a model and export it.")
+    train = commands.add_parser("train", parents=[common], help="Train a model and export it.")
     train.add_argument("data", type=Path, help=DATA_HELP)
     train.add_argument("--sheet", help=SHEET_HELP)
     train.add_argument(
@@ -115,9 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where to write the bundle (default: {DEFAULT_BUNDLE} in the current folder)",
     )
 
-    _add_tune_parser(commands)
+    _add_tune_parser(commands, common)
 
-    predict = commands.add_parser("predict", help="Score new rows with an exported bundle.")
+    predict = commands.add_parser(
+        "predict", parents=[common], help="Score new rows with an exported bundle."
+    )
     predict.add_argument("bundle", type=Path, help="bundle .zip written by train")
     predict.add_argument("data", type=Path, help="CSV or .xlsx file with the same columns")
     predict.add_argument("--sheet", help=SHEET_HELP)
@@ -132,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (see the module docstring)."""
     args = build_parser().parse_args(argv)
+    if args.lang:
+        set_language(args.lang)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "profile": _profile,
         "recipe": _recipe,
@@ -145,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(f"error: {TEXT['interrupted']}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         # The reader of stdout went away (`trainboard recipe --explain | head`): not an error
@@ -162,7 +175,7 @@ def _check_file(path: Path) -> None:
     from core.errors import UnusableDataError
 
     if not path.is_file():
-        raise UnusableDataError(f"There is no file at '{path}'. Check the path and try again.")
+        raise UnusableDataError(TEXT["no_file"].format(path=path))
 
 
 def _check_output(path: Path, example_name: str, suffix: str | None = None) -> Path:
@@ -172,26 +185,22 @@ def _check_output(path: Path, example_name: str, suffix: str | None = None) -> P
     """
     from core.errors import UnusableDataError
 
-    fix = "Choose another place with --out."
     if path.is_dir():
         raise UnusableDataError(
-            f"'{path}' is a folder. Give --out a file name, for example '{path / example_name}'."
+            TEXT["out_is_folder"].format(path=path, example=path / example_name)
         )
     if suffix is not None and path.suffix.lower() != suffix:
+        example = path.with_suffix(suffix).name
         raise UnusableDataError(
-            f"'{path}' does not end in {suffix}. Give --out a name ending in {suffix}, "
-            f"for example '{path.with_suffix(suffix).name}'."
+            TEXT["out_suffix"].format(path=path, suffix=suffix, example=example)
         )
     folder = path.parent
     if not folder.exists():
-        raise UnusableDataError(
-            f"The folder '{folder}' does not exist. Create it first, or choose another place "
-            "with --out."
-        )
+        raise UnusableDataError(TEXT["out_no_folder"].format(folder=folder))
     if not folder.is_dir():
-        raise UnusableDataError(f"'{folder}' is a file, not a folder. {fix}")
+        raise UnusableDataError(TEXT["out_not_folder"].format(folder=folder))
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UnusableDataError(f"There is no permission to write '{path}'. {fix}")
+        raise UnusableDataError(TEXT["out_no_permission"].format(path=path))
     return path
 
 
@@ -220,9 +229,9 @@ def _read_recipe(path: Path) -> tuple[Recipe, MadeFor]:
         with path.open("rb") as handle:
             content = handle.read(MAX_RECIPE_BYTES + 1)  # the size check needs no more
     except FileNotFoundError:
-        raise RecipeError(f"There is no recipe file at '{path}'. Check the path.") from None
+        raise RecipeError(TEXT["no_recipe_file"].format(path=path)) from None
     except OSError:
-        raise RecipeError(f"The recipe file '{path}' cannot be read. Check the path.") from None
+        raise RecipeError(TEXT["recipe_unreadable"].format(path=path)) from None
     return load_recipe_file(content)
 
 
@@ -263,8 +272,7 @@ def _checked_training_input(
     _check_file(args.data)
     recipe, made_for = _read_recipe(args.recipe) if args.recipe else (Recipe(), MadeFor())
     if args.target is None and recipe.target is None:
-        where = "the recipe names none" if args.recipe else "there is no --recipe naming one"
-        raise RecipeError(f"Say which column to predict with --target ({where}).")
+        raise RecipeError(TEXT["no_target_in_recipe" if args.recipe else "no_target"])
     changes: dict = {"target": args.target or recipe.target}
     if args.epochs is not None:
         changes["training.max_epochs"] = args.epochs
@@ -281,9 +289,11 @@ def _checked_training_input(
     if args.recipe:  # the same check as the Design page's upload, in the same words
         problems = check_recipe_fits(recipe, profile, made_for)
         if problems:
+            said = " ".join(problem.message for problem in problems)
             raise RecipeError(
-                f"The recipe '{args.recipe.name}' does not fit '{args.data.name}': "
-                + " ".join(problem.message for problem in problems)
+                TEXT["recipe_misfit"].format(
+                    recipe=args.recipe.name, data=args.data.name, problems=said
+                )
             )
     return recipe, frame, profile, out
 
@@ -314,8 +324,11 @@ def _train(args: argparse.Namespace) -> int:
 
     run = train_run(frame, recipe, data_name=args.data.name, on_epoch=report_epoch, profile=profile)
     result = export_run(run, out)
-    print(result.message, file=sys.stderr)
+    print(result.message_text, file=sys.stderr)
     summary = result.summary()
+    # The sentences in the language asked for (the result itself keeps them in English).
+    summary.update(verdict=result.verdict_text, message=result.message_text)
+    summary["warnings"] = result.warning_texts
     # Also logged to MLflow when MLFLOW_TRACKING_URI is set; a failure to log is a warning.
     tracked = log_finished_run(
         result.to_dict(), recipe, data_path=args.data, data_name=args.data.name
@@ -331,9 +344,11 @@ def _train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_tune_parser(commands: argparse._SubParsersAction) -> None:
+def _add_tune_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     tune = commands.add_parser(
-        "tune", help="Search good settings within a time budget, then train and export the best."
+        "tune",
+        parents=[common],
+        help="Search good settings within a time budget, then train and export the best.",
     )
     tune.add_argument("data", type=Path, help="CSV file (.csv or .csv.gz) or Excel workbook")
     tune.add_argument("--target", help="column to predict (default: the recipe's)")
@@ -423,7 +438,7 @@ def _predict(args: argparse.Namespace) -> int:
     if not args.bundle.is_file():
         from core.errors import BundleError
 
-        raise BundleError(f"There is no bundle at '{args.bundle}'. Check the path and try again.")
+        raise BundleError(TEXT["no_bundle"].format(path=args.bundle))
     from core.quiet_tensorflow import import_tensorflow_quietly
 
     import_tensorflow_quietly()
@@ -431,11 +446,12 @@ def _predict(args: argparse.Namespace) -> int:
 
     summary = predict_command(args.bundle, args.data, out, sheet=args.sheet)
     # For people: what was predicted and what the model had to guess (also in the JSON).
-    print(f"{summary['headline']} Written to {summary['out']}.", file=sys.stderr)
+    written = TEXT["written_to"].format(headline=summary["headline"], out=summary["out"])
+    print(written, file=sys.stderr)
     if summary.get("decision_threshold") is not None:
         label = list(summary["prediction_counts"])[-1]  # counts are in class order
         print(
-            DECISION_LINE.format(threshold=summary["decision_threshold"], label=label),
+            TEXT["decision_line"].format(threshold=summary["decision_threshold"], label=label),
             file=sys.stderr,
         )
     for note in summary["notes"]:

@@ -29,8 +29,9 @@ from core.evaluation.error_ranges import error_by_range
 from core.evaluation.importance import permutation_importance
 from core.evaluation.intervals import measure_uncertainty
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE, TestOutputs
-from core.evaluation.verdict import verdict
+from core.evaluation.verdict import verdict_message
 from core.files import write_atomically
+from core.i18n import DEFAULT_LANGUAGE
 from core.jobs.states import JobPhase
 from core.model.choices import CLASS_WEIGHTS
 from core.model.diagnosis import diagnose_run
@@ -42,7 +43,7 @@ from core.portable import outputs as portable_outputs
 from core.portable.preprocess import Preprocessor
 from core.portable.reading import read_table
 from core.portable.target import TargetEncoder
-from core.results import ColumnImportance, DataSummary, EpochReport, RunResult
+from core.results import ColumnImportance, DataSummary, EpochReport, RunResult, texts_of
 
 PREVIEW_ROWS = 64  # raw test rows kept with a run, to verify every exported artifact
 # The verdict of a run trained with evaluate_on_test=False (a settings search's trial).
@@ -238,6 +239,7 @@ def _evaluate(
         }
         return outputs, scores
 
+    ended = outcome.text.render(DEFAULT_LANGUAGE) if outcome.text else outcome.message
     result = RunResult(
         task=task.task,
         target=task.target,
@@ -245,14 +247,16 @@ def _evaluate(
         primary_metric=spec.headline_metric,
         metrics={},
         baselines={},
-        verdict=outcome.message,  # no model: how training ended is all there is to say
+        # Sentences are stored in English and, in ``texts``, as messages for any reader.
+        verdict=ended,  # no model: how training ended is all there is to say
         feature_importance=[],
         epochs_run=outcome.epochs_run,
         best_epoch=outcome.best_epoch,
         stopped_because=outcome.stopped_because,
-        message=outcome.message,
-        warnings=list(data.warnings),
+        message=ended,
+        warnings=[note.render(DEFAULT_LANGUAGE) for note in data.notes],
         history=list(outcome.history),
+        texts=texts_of(verdict=outcome.text, message=outcome.text, warnings=list(data.notes)),
     )
     if model is None:
         return replace(result, baselines=compare()[1])
@@ -292,6 +296,7 @@ def _evaluate(
         labels,
         seed=recipe.seed,
     )
+    said = verdict_message(task.task, metrics, baselines, labels, uncertainty)
     return replace(
         result,
         metrics=metrics,
@@ -300,7 +305,8 @@ def _evaluate(
         feature_importance=[ColumnImportance.from_dict(row) for row in importance],
         intervals=uncertainty.intervals,
         uncertainty=uncertainty.to_dict(),
-        verdict=verdict(task.task, metrics, baselines, labels, uncertainty),
+        verdict=said.render(DEFAULT_LANGUAGE),
+        texts={**result.texts, **texts_of(verdict=said)},
     )
 
 
@@ -310,9 +316,14 @@ def load_table(data_path: Path | str, sheet: str | None = None) -> pd.DataFrame:
 
 
 def export_run(
-    run: TrainedRun, bundle_path: Path, on_phase: PhaseCallback | None = None
+    run: TrainedRun,
+    bundle_path: Path,
+    on_phase: PhaseCallback | None = None,
+    language: str | None = None,
 ) -> RunResult:
     """Write the run's bundle (when it has a usable model) and return its result.
+
+    ``language`` is the model card's ("en", "zh"; default: the current language).
 
     The model card is also written beside the bundle, named after it (see
     :func:`core.bundle.layout.model_card_beside`). The result names the bundle written
@@ -327,7 +338,10 @@ def export_run(
     report_phase = on_phase or _no_phase
     report_phase(JobPhase.PACKAGING, None, None)
     report = write_bundle(
-        run, bundle_path, on_step=lambda part, total: report_phase(JobPhase.PACKAGING, part, total)
+        run,
+        bundle_path,
+        on_step=lambda part, total: report_phase(JobPhase.PACKAGING, part, total),
+        language=language,
     )
     if report.model_card:
         write_atomically(model_card_beside(bundle_path), report.model_card)

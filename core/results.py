@@ -10,10 +10,12 @@ plain JSON values. No TensorFlow here: pages import this module.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from core.files import json_ready
+from core.i18n import DEFAULT_LANGUAGE, Message
 
 # Field metadata: "bulky" fields are left out of the CLI's summary (chart data, curves);
 # "metrics_file" fields are what the bundle's metrics.json holds.
@@ -119,6 +121,51 @@ class DataSummary:
         return cls(**_from_known_fields(cls, data))
 
 
+def _rendered(stored: Any, fallback: str) -> str:
+    """A stored message in the current language, or ``fallback`` (the stored English
+    sentence) when there is none, or when the message no longer says what the sentence says
+    (the sentence was changed after the run: the sentence wins)."""
+    if not isinstance(stored, Mapping) or not stored.get("key"):
+        return fallback
+    message = Message.from_dict(stored)
+    if fallback and message.render(DEFAULT_LANGUAGE) != fallback:
+        return fallback
+    return message.render()
+
+
+def rendered(stored: Any, fallback: str) -> str:
+    """A stored message (``Message.to_dict()``) in the current language, or ``fallback``
+    (the sentence a result stored before languages holds)."""
+    return _rendered(stored, fallback)
+
+
+def warnings_in_language(warnings: list[str], texts: Mapping[str, Any] | None) -> list[str]:
+    """A result's ``warnings`` in the current language, from its ``texts``."""
+    kept = (texts or {}).get("warnings")
+    # Notes appended later (the tracking note) have no message: they keep their text.
+    kept = kept if isinstance(kept, list) and len(kept) <= len(warnings) else []
+    return [
+        _rendered(kept[i] if i < len(kept) else None, str(warning))
+        for i, warning in enumerate(warnings)
+    ]
+
+
+def texts_of(
+    verdict: Message | None = None,
+    message: Message | None = None,
+    warnings: list[Message | None] | None = None,
+) -> dict[str, Any]:
+    """The ``texts`` of a :class:`RunResult` from its messages (None: no key for it)."""
+    texts: dict[str, Any] = {}
+    if verdict is not None:
+        texts["verdict"] = verdict.to_dict()
+    if message is not None:
+        texts["message"] = message.to_dict()
+    if warnings is not None:
+        texts["warnings"] = [w.to_dict() if w is not None else None for w in warnings]
+    return texts
+
+
 @dataclass(frozen=True)
 class RunResult:
     """Everything a finished run reports (``result.json``).
@@ -156,11 +203,31 @@ class RunResult:
     # The training doctor's findings (core.model.diagnosis.Diagnosis.to_dict()); the CLI
     # prints their short form.
     diagnosis: list[dict[str, Any]] = field(default_factory=list, metadata=_BULKY)
+    # The sentences above kept as messages (core.i18n.Message.to_dict()), so a stored run is
+    # read in the reader's language: "verdict", "message" and "warnings" (one per warning,
+    # None where a warning has no key). A result written before languages has none of them:
+    # the *_text readers fall back to the stored English sentences.
+    texts: dict[str, Any] = field(default_factory=dict, metadata=_BULKY)
 
     @property
     def has_model(self) -> bool:
         """Whether the run produced a model worth evaluating (it has test scores)."""
         return bool(self.metrics)
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict in the current language (the stored sentence for an older result)."""
+        return _rendered(self.texts.get("verdict"), self.verdict)
+
+    @property
+    def message_text(self) -> str:
+        """How training ended, in the current language."""
+        return _rendered(self.texts.get("message"), self.message)
+
+    @property
+    def warning_texts(self) -> list[str]:
+        """The data warnings in the current language."""
+        return warnings_in_language(self.warnings, self.texts)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values: what ``result.json`` holds (nested reports become dicts)."""

@@ -259,6 +259,37 @@ def test_model_card_is_plain_escaped_and_complete(exported) -> None:
     assert "## Intended use and limits" in card
 
 
+def test_model_card_in_chinese_and_its_threshold_section_rewritten_in_chinese(exported) -> None:
+    from test_i18n_core import assert_chinese
+
+    from core.bundle.card import card_language, render_model_card
+    from core.bundle.threshold import card_with_threshold
+
+    item = exported["binary"]
+    card = render_model_card(
+        item.run, files=item.report.files, left_out=item.report.left_out, language_code="zh"
+    )
+    assert card.startswith("# 模型说明：预测“churn”")
+    assert card_language(card) == "zh" and card_language(item.report.model_card) == "en"
+    # The parts of the card a product manager reads, before the engineers' serving section.
+    readable = card.split("## 如何预测新数据")[0]
+    assert_chinese(readable, "学习率", "交叉熵", "准确率", "测试集", "逻辑回归", "**结论：**")
+    assert "## 是/否的判定" in card and "## 训练方式" in card
+    # Re-exported with another threshold, the section stays Chinese and replaces its own.
+    decisions = item.run.result.evaluation.get("decisions")
+    again = card_with_threshold(card, 0.3, decisions, "churn", item.run.task.class_labels)
+    assert again.count("## 是/否的判定") == 1 and "**0.30**" in again
+    assert "## The yes/no decision" not in again
+    # The card written at export follows the current language by default.
+    from core.i18n import language
+
+    with language("zh"):
+        default = render_model_card(
+            item.run, files=item.report.files, left_out=item.report.left_out
+        )
+    assert default == card
+
+
 def test_model_card_gives_every_score_its_range_and_says_the_test_is_small(exported) -> None:
     result = exported["binary"].run.result
     card = exported["binary"].report.model_card

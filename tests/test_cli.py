@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -454,3 +455,27 @@ def test_tensorflow_is_imported_without_a_word(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
+
+
+# --- languages ------------------------------------------------------------------------------
+
+
+def test_the_error_line_is_in_the_language_asked_for(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    out = str(tmp_path / "model.zip")
+    chinese = _assert_plain_error(
+        run_cli("train", str(missing), "--target", "churn", "--out", out, "--lang", "zh"),
+        "没有文件",
+        str(missing),
+    )
+    assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", chinese.replace(str(missing), ""))
+    english = _assert_plain_error(
+        run_cli("train", str(missing), "--target", "churn", "--out", out),
+        f"There is no file at '{missing}'",
+    )
+    assert english == f"error: There is no file at '{missing}'. Check the path and try again."
+
+
+def test_an_unknown_language_is_a_usage_error() -> None:
+    done = run_cli("profile", "data.csv", "--lang", "fr")
+    assert done.returncode == 2 and "error:" in done.stderr and "--lang" in done.stderr

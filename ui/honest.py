@@ -121,9 +121,9 @@ def show_uncertainty(result: RunResult) -> None:
         *comparison_lines(result),
     ]
     st.caption("  \n".join(escape_markdown(line) for line in lines))
-    if noise.warning:
+    if noise.advice:
         st.warning(
-            TEXT["small_test_line"].format(advice=escape_markdown(noise.warning)),
+            TEXT["small_test_line"].format(advice=escape_markdown(noise.advice)),
             icon=":material/warning:",
         )
 

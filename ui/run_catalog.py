@@ -193,7 +193,7 @@ def run_summary(status: JobStatus, row: RunRow) -> None:
                 TEXT["baseline"].format(name=escape_markdown(head.baseline_name.capitalize())),
                 _number(head.baseline_value),
             )
-        st.info(escape_markdown(result.verdict), icon=":material/lightbulb:")
+        st.info(escape_markdown(result.verdict_text), icon=":material/lightbulb:")
         if result.best_epoch:
             st.caption(TEXT["best_epoch"].format(best=result.best_epoch, epochs=result.epochs_run))
         st.page_link(

@@ -29,9 +29,12 @@ from core.bundle.serving_card import serving_section
 from core.evaluation.decision_text import outcome_sentences
 from core.evaluation.decisions import DecisionCurve
 from core.evaluation.formatting import NOT_AVAILABLE
+from core.evaluation.intervals import small_test_advice
 from core.evaluation.measures import METRIC_LABELS, format_metric, metric_label
+from core.evaluation.verdict import baseline_message
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts, current_language, language
 from core.markdown import escape_markdown as md
-from core.model.choices import ACTIVATIONS, OPTIMIZERS
+from core.model.choices import ACTIVATIONS, OPTIMIZERS, choice_label
 from core.portable.choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING, SCALINGS
 from core.portable.decision import DEFAULT_THRESHOLD, SCHEMA_KEY
 from core.portable.tasks import PREDICTION, probability_column
@@ -41,14 +44,22 @@ if TYPE_CHECKING:  # the pipeline imports TensorFlow; the card only reads the ru
     from core.pipeline import TrainedRun
 
 MAX_LISTED_VALUES = 12
-# The yes/no decision has its own section, so a bundle re-exported with another threshold
-# (core.bundle.threshold) replaces exactly that section.
-DECISION_HEADING = "## The yes/no decision"
-RANGES_NOTE = (
-    "In brackets: the range each score would likely fall in on other rows like the {n} test "
-    "rows ({confidence:.0%} of bootstrap resamples of the test rows). Scores whose ranges "
-    "overlap a lot may not really differ."
-)
+# Every sentence of the card: keys of the catalog "core.bundle.card" (card.po). The card is
+# written in one language, chosen at export (``render_model_card(..., language=)``).
+TEXT = Texts("core.bundle.card")
+# The yes/no decision has its own section (heading ``decision_heading``), so a bundle
+# re-exported with another threshold (core.bundle.threshold) replaces exactly that section,
+# in the card's own language.
+
+
+def card_language(card: str) -> str:
+    """The language a card was written in, read from its decision heading or title."""
+    for code in LANGUAGES:
+        with language(code):
+            heading, title = TEXT["decision_heading"], TEXT["title"].split("{")[0]
+        if heading in card.split("\n") or card.startswith(title):
+            return code
+    return DEFAULT_LANGUAGE
 
 
 def quoted(value: Any) -> str:
@@ -68,8 +79,10 @@ def render_model_card(
     *,
     files: Sequence[str],
     left_out: Mapping[str, str],
+    language_code: str | None = None,
 ) -> str:
-    """The model card of a trained run, as markdown.
+    """The model card of a trained run, as markdown, in ``language_code`` (default: the
+    current language).
 
     Parameters
     ----------
@@ -79,7 +92,14 @@ def render_model_card(
         Names of the files in the bundle (folders end with "/").
     left_out
         Format -> plain reason, for formats that could not be written or verified.
+    language_code
+        "en" or "zh": the language the card is written in.
     """
+    with language(language_code or current_language()):
+        return _model_card(run, files, left_out)
+
+
+def _model_card(run: TrainedRun, files: Sequence[str], left_out: Mapping[str, str]) -> str:
     task = run.task
     data = run.result.data
     if data is None:
@@ -97,7 +117,7 @@ def render_model_card(
         _data_section(data, run.preprocessor, run.column_profiles),
         _training_section(run.recipe, task, run.result.batch_size),
         _quality_section(run.result),
-        _warnings_section(list(run.result.warnings)),
+        _warnings_section(run.result.warning_texts),
         _limits_section(data, run.preprocessor),
         _files_section(files, left_out),
         _usage_section(task),
@@ -111,25 +131,25 @@ def render_model_card(
 
 
 def _what_it_predicts(task: Any, preprocessor: Any) -> str:
-    lines = [f"# Model card: predicting {quoted(task.target)}", ""]
+    lines = [TEXT["title"].format(target=quoted(task.target)), ""]
     lines.append(
-        f"This model is {md(task.describe())}: from {len(preprocessor.input_columns)} column(s) "
-        f"of a row, it predicts the column {quoted(task.target)}."
+        TEXT["describes"].format(
+            task=md(task.describe()),
+            n=len(preprocessor.input_columns),
+            target=quoted(task.target),
+        )
     )
     labels = [str(label) for label in task.class_labels]
     outputs = task.spec.outputs
     if not outputs.predicts_class:
-        lines.append(f"Its answer is a number in the same units as {quoted(task.target)}.")
+        lines.append(TEXT["answer_number"].format(target=quoted(task.target)))
     else:
         listed = ", ".join(quoted(label) for label in labels)
-        lines.append(f"Possible outcomes, in the order the model reports them: {listed}.")
+        lines.append(TEXT["outcomes"].format(listed=listed))
         example = quoted(probability_column(labels[-1] if labels else "…"))
         # A yes/no answer follows the decision threshold (next section), not the likelier side.
-        answer = "its answer" if outputs.single_probability else "the most likely outcome"
-        lines.append(
-            f"For each row it gives {answer} (column `{PREDICTION}`) and how likely each "
-            f"outcome is, from 0 to 1 (columns such as {example})."
-        )
+        answer = TEXT["its_answer" if outputs.single_probability else "most_likely"]
+        lines.append(TEXT["gives"].format(answer=answer, column=PREDICTION, example=example))
     return "\n".join(lines)
 
 
@@ -142,59 +162,49 @@ def decision_section(
     """
     labels = [str(label) for label in labels]
     chosen = abs(threshold - DEFAULT_THRESHOLD) > 1e-9
-    lines = [
-        DECISION_HEADING,
-        "",
-        f"The model answers {quoted(labels[1])} when the probability of {quoted(labels[1])} is "
-        f"at least **{threshold:.2f}**, and {quoted(labels[0])} otherwise.",
-    ]
+    rule = TEXT["decision_rule"].format(
+        positive=quoted(labels[1]), negative=quoted(labels[0]), threshold=f"{threshold:.2f}"
+    )
+    lines = [TEXT["decision_heading"], "", rule]
     if chosen:
-        lines.append(
-            f"This threshold was chosen in Trainboard instead of the usual {DEFAULT_THRESHOLD}: "
-            "a lower threshold catches more, at the price of more false alarms."
-        )
+        lines.append(TEXT["decision_chosen"].format(usual=DEFAULT_THRESHOLD))
     else:
-        lines.append(
-            "This is the usual threshold; a lower one catches more, at the price of more false "
-            "alarms, and a higher one raises fewer alarms but misses more."
-        )
+        lines.append(TEXT["decision_usual"])
     if decisions:
         outcome = DecisionCurve.from_dict(dict(decisions)).at(threshold)
-        lines += ["", "On the test rows, at this threshold:", ""]
+        lines += ["", TEXT["decision_on_test"], ""]
         lines += [f"- {md(sentence)}" for sentence in outcome_sentences(outcome, target, labels)]
-    lines += [
-        "",
-        f"The threshold is saved in `{SCHEMA_JSON}` (`{SCHEMA_KEY}`); `{PREDICT_SCRIPT}` and "
-        "Trainboard predict with it.",
-    ]
+    saved = TEXT["decision_saved"].format(schema=SCHEMA_JSON, key=SCHEMA_KEY, script=PREDICT_SCRIPT)
+    lines += ["", saved]
     return "\n".join(lines)
 
 
 def _data_section(info: DataSummary, preprocessor: Any, profiles: Mapping[str, Any]) -> str:
     rows = [
-        ("Data file", md(info.name or "(not named)")),
-        ("Rows", _count(info.rows)),
-        ("Columns", _count(info.columns)),
+        (TEXT["data_file"], md(info.name or TEXT["not_named"])),
+        (TEXT["rows"], _count(info.rows)),
+        (TEXT["columns"], _count(info.columns)),
         (
-            "Rows used to learn / check while learning / test",
+            TEXT["split"],
             " / ".join(_count(n) for n in (info.n_train, info.n_validation, info.n_test)),
         ),
-        ("Trained on", _date(info.trained_at)),
+        (TEXT["trained_on"], _date(info.trained_at)),
     ]
-    lines = ["## The data it learned from", "", "| | |", "| --- | --- |"]
+    lines = [TEXT["data_heading"], "", "| | |", "| --- | --- |"]
     lines += [f"| {label} | {value} |" for label, value in rows]
-    lines += ["", "Columns the model uses:", ""]
+    lines += ["", TEXT["columns_used"], ""]
     kinds = preprocessor.column_kinds()
     for name in preprocessor.input_columns:
         kind = str((profiles.get(name) or {}).get("kind") or kinds.get(name, ""))
-        lines.append(f"- {quoted(name)} ({md(kind)})")
+        shown = TEXT[f"kind_{kind}"] if f"kind_{kind}" in TEXT else kind
+        lines.append(f"- {quoted(name)} ({md(shown)})")
     return "\n".join(lines)
 
 
 def _date(value: Any) -> str:
     """An ISO time stamp as "2026-11-29 16:11 UTC" (other text is shown as it is)."""
     if not value:
-        return "date unknown"
+        return TEXT["date_unknown"]
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
@@ -212,28 +222,36 @@ def _count(value: Any) -> str:
 def _training_section(recipe: Any, task: Any, batch_size: Any) -> str:
     """How the data was prepared and the network trained, in the choices' own words."""
     if recipe is None:
-        return "## How it was trained\n\nThe recipe of this run is not available."
+        return f"{TEXT['training_heading']}\n\n{TEXT['no_recipe']}"
     prep, network, training = recipe.preprocessing, recipe.model, recipe.training
     layers = ", ".join(
-        f"{layer.units} ({ACTIVATIONS[layer.activation].label})" for layer in network.hidden_layers
+        f"{layer.units} ({_chosen('activation', layer.activation, ACTIVATIONS)})"
+        for layer in network.hidden_layers
     )
     optimizer = OPTIMIZERS[training.optimizer]
-    batch = "all training rows" if optimizer.full_batch else _count(batch_size)
+    batch = TEXT["all_rows"] if optimizer.full_batch else _count(batch_size)
+    loss_key = "loss_" + task.spec.loss_name.replace(" ", "_").replace("-", "_")
     rows = [
-        ("Empty cells in number columns", NUMERIC_MISSING[prep.numeric_missing].label),
-        ("Empty cells in category columns", CATEGORICAL_MISSING[prep.categorical_missing].label),
-        ("Scaling of number columns", SCALINGS[prep.numeric_scaling].label),
-        ("Categories become", ENCODINGS[prep.categorical_encoding].label),
-        ("Hidden layers (neurons)", layers or "none: a plain linear model"),
-        ("Learning method", optimizer.label),
-        ("Learning rate", f"{training.effective_learning_rate:g}"),
-        ("Rows per adjustment (batch)", batch),
-        ("Error it learned to reduce (loss)", task.spec.loss_name),
-        ("Random seed", str(recipe.seed)),
+        (
+            TEXT["numeric_missing"],
+            _chosen("numeric_missing", prep.numeric_missing, NUMERIC_MISSING),
+        ),
+        (
+            TEXT["categorical_missing"],
+            _chosen("categorical_missing", prep.categorical_missing, CATEGORICAL_MISSING),
+        ),
+        (TEXT["scaling"], _chosen("scaling", prep.numeric_scaling, SCALINGS)),
+        (TEXT["encoding"], _chosen("encoding", prep.categorical_encoding, ENCODINGS)),
+        (TEXT["layers"], layers or TEXT["no_layers"]),
+        (TEXT["optimizer"], _chosen("optimizer", training.optimizer, OPTIMIZERS)),
+        (TEXT["learning_rate"], f"{training.effective_learning_rate:g}"),
+        (TEXT["batch"], batch),
+        (TEXT["loss"], TEXT[loss_key] if loss_key in TEXT else task.spec.loss_name),
+        (TEXT["seed"], str(recipe.seed)),
     ]
-    lines = ["## How it was trained", "", "| | |", "| --- | --- |"]
+    lines = [TEXT["training_heading"], "", "| | |", "| --- | --- |"]
     lines += [f"| {label} | {md(value)} |" for label, value in rows]
-    lines += ["", f"The full recipe is in `{RECIPE_JSON}`."]
+    lines += ["", TEXT["full_recipe"].format(file=RECIPE_JSON)]
     return "\n".join(lines)
 
 
@@ -241,27 +259,26 @@ def _quality_section(result: RunResult) -> str:
     metrics = result.metrics
     baselines = result.baselines
     primary = result.primary_metric
-    lines = ["## How good it is", ""]
-    lines.append(
-        "Measured on test rows the model never saw while learning, and compared with simple "
-        "models fitted on the same rows (a model is only useful if it beats them)."
-    )
+    lines = [TEXT["quality_heading"], ""]
+    lines.append(TEXT["quality_intro"])
     if result.verdict:
-        lines += ["", f"**Verdict:** {md(result.verdict)}"]
+        lines += ["", TEXT["verdict"].format(verdict=md(result.verdict_text))]
     keys = [key for key, value in metrics.items() if _is_number(value)]
     if not keys:
-        lines += ["", "No test results are available for this run."]
+        lines += ["", TEXT["no_results"]]
         return "\n".join(lines)
     names = [str(name) for name in baselines]
     uncertainty = result.uncertainty or {}
     baseline_ranges = uncertainty.get("baseline_intervals") or {}
     lines += [
         "",
-        "| Measure | This model | " + " | ".join(f"Baseline: {md(n)}" for n in names) + " |",
+        f"| {TEXT['measure']} | {TEXT['this_model']} | "
+        + " | ".join(TEXT["baseline_column"].format(name=md(_baseline(n))) for n in names)
+        + " |",
         "| --- | --- | " + " | ".join("---" for _ in names) + " |",
     ]
     for key in sorted(keys, key=lambda k: (k != primary, list(metrics).index(k))):
-        label = md(metric_label(key)) + (" (main measure)" if key == primary else "")
+        label = md(metric_label(key)) + (TEXT["main_measure"] if key == primary else "")
         cells = [ranged(metrics[key], result.intervals.get(key), key)] + [
             ranged((baselines[n] or {}).get(key), baseline_ranges.get(n, {}).get(key), key)
             for n in names
@@ -270,17 +287,23 @@ def _quality_section(result: RunResult) -> str:
     if uncertainty:
         lines += [
             "",
-            RANGES_NOTE.format(
+            TEXT["ranges_note"].format(
                 n=_count(uncertainty.get("n_test")),
                 confidence=float(uncertainty.get("confidence") or 0.95),
             ),
         ]
-    if uncertainty.get("warning"):
-        lines += ["", f"**Small test set:** {md(uncertainty['warning'])}"]
+    advice = small_test_advice(uncertainty)
+    if advice:
+        lines += ["", TEXT["small_test"].format(warning=md(advice))]
     explained = [key for key in keys if key in METRIC_LABELS]
     if explained:
-        lines += ["", "What the measures mean:", ""]
-        lines += [f"- **{md(METRIC_LABELS[k][0])}**: {md(METRIC_LABELS[k][1])}." for k in explained]
+        lines += ["", TEXT["measures_meaning"], ""]
+        lines += [
+            TEXT["measure_line"].format(
+                label=md(METRIC_LABELS[k][0]), meaning=md(METRIC_LABELS[k][1])
+            )
+            for k in explained
+        ]
     return "\n".join(lines)
 
 
@@ -289,9 +312,9 @@ def _is_number(value: Any) -> bool:
 
 
 def _warnings_section(warnings: list[str]) -> str:
-    lines = ["## Warnings from the health check", ""]
+    lines = [TEXT["warnings_heading"], ""]
     if not warnings:
-        return "\n".join(lines + ["None."])
+        return "\n".join(lines + [TEXT["none"]])
     return "\n".join(lines + [f"- {md(text)}" for text in warnings])
 
 
@@ -302,35 +325,26 @@ def _limits_section(info: DataSummary, preprocessor: Any) -> str:
         if getattr(spec, "impute", getattr(spec, "missing", "")) == "drop_rows"
     ]
     lines = [
-        "## Intended use and limits",
+        TEXT["limits_heading"],
         "",
-        "- Use it on rows like the ones it learned from: the same columns with the same meaning, "
-        "from the same kind of source, with values in a similar range.",
-        f"- It learned from data as it was when it was trained ({_date(info.trained_at)}). "
-        "If things change (new products, prices, customers, rules), its answers can quietly get "
-        "worse: check it again on recent rows from time to time.",
-        "- It finds patterns, not causes: a column that helps the prediction does not mean "
-        "changing that column changes the outcome.",
-        "- Categories it never saw are treated as “other”, and numbers far outside the training "
-        "range give unreliable answers.",
-        "- Its quality is an estimate from the test rows above; on a small test set the real "
-        "quality can differ noticeably.",
-        "- Do not use it alone for decisions about people (credit, hiring, insurance...): check "
-        "first that it treats groups of people fairly, and keep a person in the decision.",
+        TEXT["limit_like_rows"],
+        TEXT["limit_drift"].format(date=_date(info.trained_at)),
+        TEXT["limit_causes"],
+        TEXT["limit_unseen"],
+        TEXT["limit_estimate"],
+        TEXT["limit_people"],
     ]
     if drops:
         listed = ", ".join(quoted(name) for name in drops[:MAX_LISTED_VALUES])
-        lines.append(
-            f"- Rows with an empty cell in {listed} get no prediction (the recipe leaves them out)."
-        )
+        lines.append(TEXT["limit_drop_rows"].format(listed=listed))
     return "\n".join(lines)
 
 
 def _files_section(files: Sequence[str], left_out: Mapping[str, str]) -> str:
     lines = [
-        "## Files in this bundle",
+        TEXT["files_heading"],
         "",
-        "| File | What it is | How to use it |",
+        f"| {TEXT['file']} | {TEXT['what_it_is']} | {TEXT['how_to_use']} |",
         "| --- | --- | --- |",
     ]
     present = set(files)
@@ -338,38 +352,30 @@ def _files_section(files: Sequence[str], left_out: Mapping[str, str]) -> str:
         if name in present or name.rstrip("/") in present:
             lines.append(f"| `{name}` | {what} | {how} |")
     if left_out:
-        lines += ["", "Formats left out of this bundle (each was checked and did not pass):", ""]
+        lines += ["", TEXT["left_out"], ""]
         lines += [f"- `{name}`: {md(reason)}" for name, reason in left_out.items()]
-    lines += [
-        "",
-        f"Every network file takes one input: a table of numbers made from the raw columns by "
-        f"`{RUNTIME_PACKAGE}` (the statistics are in `{SCHEMA_JSON}`); the SavedModel can also "
-        "take the raw columns (see the last section). Each file was loaded back and checked to "
-        "give the same predictions as the trained model before it was included.",
-    ]
+    lines += ["", TEXT["files_note"].format(runtime=RUNTIME_PACKAGE, schema=SCHEMA_JSON)]
     return "\n".join(lines)
 
 
 def _usage_section(task: Any) -> str:
-    extra = " and one `probability_…` column per outcome" if task.spec.predicts_class else ""
+    extra = TEXT["usage_probability"] if task.spec.predicts_class else ""
     return "\n".join(
         [
-            "## How to predict new rows",
+            TEXT["usage_heading"],
             "",
-            "Unzip the bundle, then in that folder (Python 3.10 or newer):",
+            TEXT["usage_unzip"],
             "",
             "```",
             f"pip install -r {REQUIREMENTS_TXT}",
             f"python {PREDICT_SCRIPT} new_data.csv",
             "```",
             "",
-            f"The new file needs the columns listed above (other columns are kept as they are). "
-            f"The script writes `{DEFAULT_PREDICTIONS}` in the current folder: every input "
-            f"column, then `{PREDICTION}`{extra}. Use `--out other.csv` to choose the file, or "
-            f"`--out -` to print the table. On unusable input it stops with one line starting "
-            f"with `error:` that says what to fix.",
+            TEXT["usage_script"].format(
+                predictions=DEFAULT_PREDICTIONS, column=PREDICTION, extra=extra
+            ),
             "",
-            "From Python:",
+            TEXT["usage_python"],
             "",
             "```python",
             "import json, keras",
@@ -385,3 +391,13 @@ def _usage_section(task: Any) -> str:
             "```",
         ]
     )
+
+
+def _baseline(name: str) -> str:
+    """A baseline's plain name in the card's language."""
+    return baseline_message(name).render()
+
+
+def _chosen(setting: str, value: str, table: Mapping[str, Any]) -> str:
+    """A recipe choice's plain label in the card's language."""
+    return choice_label(setting, value, table[value].label)

@@ -7,7 +7,10 @@ here, so they cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+from core.i18n import Texts
 
 # Raised when the contents or meaning of a bundle change; a reader refuses other versions.
 BUNDLE_FORMAT = 1
@@ -39,69 +42,44 @@ OPTIONAL_FORMATS = (SAVED_MODEL, MODEL_TFLITE)
 # Without these a bundle cannot predict anything.
 REQUIRED_FILES = (MODEL_KERAS, SCHEMA_JSON)
 
-# File -> (what it is, how to use it); the order is the order of the model card's table.
-BUNDLE_FILES: dict[str, tuple[str, str]] = {
-    PREDICT_SCRIPT: (
-        "A ready-to-run script that predicts new rows from a CSV file.",
-        f"`python {PREDICT_SCRIPT} new_data.csv` (see below).",
-    ),
-    REQUIREMENTS_TXT: (
-        "The Python packages the script needs.",
-        f"`pip install -r {REQUIREMENTS_TXT}`",
-    ),
-    TRAIN_SCRIPT: (
-        "The code behind this run: a readable script that trains the same network again with "
-        "plain pandas, scikit-learn and Keras (no Trainboard needed).",
-        f"`python {TRAIN_SCRIPT} training_data.csv`",
-    ),
-    TRAIN_NOTEBOOK: (
-        "The same code as a Jupyter notebook, one stage per cell with explanations.",
-        f"Open it in Jupyter or VS Code: `jupyter lab {TRAIN_NOTEBOOK}`",
-    ),
-    RUNTIME_PACKAGE + "/": (
-        "The code that reads a CSV and turns raw columns into the model's inputs "
-        "(the same code Trainboard used while training).",
-        f"`from {RUNTIME_PACKAGE}.predicting import predict_file`",
-    ),
-    MODEL_KERAS: (
-        "The trained network, in Keras 3 format.",
-        f'`keras.saving.load_model("{MODEL_KERAS}", safe_mode=True)`',
-    ),
-    SAVED_MODEL + "/": (
-        "The same network as a TensorFlow SavedModel (for TensorFlow Serving and other tools): "
-        f"`{DEFAULT_SIGNATURE}` takes the prepared table of numbers, `{RAW_SIGNATURE}` the raw "
-        "columns by name (see below).",
-        f'`tf.saved_model.load("{SAVED_MODEL}").signatures["{RAW_SIGNATURE}"]`',
-    ),
-    MODEL_TFLITE: (
-        "The same network for phones and small devices (LiteRT, formerly TensorFlow Lite).",
-        "Any LiteRT / TensorFlow Lite interpreter.",
-    ),
-    SCHEMA_JSON: (
-        "The input columns, their kinds, known categories, typical values and training "
-        "ranges, the classes, the fitted preprocessing statistics and the software versions "
-        "used.",
-        "Read it to know what data the model expects.",
-    ),
-    RECIPE_JSON: (
-        "Every setting used for this run (preprocessing, network, training).",
-        "Load it in Trainboard to train again the same way.",
-    ),
-    METRICS_JSON: (
-        "Test results, the simple baselines they were compared with, and the verdict.",
-        "Machine-readable copy of the results in this card.",
-    ),
-    HISTORY_CSV: (
-        "The learning curves, one row per pass over the training data (epoch).",
-        "Open it in a spreadsheet to plot the curves.",
-    ),
-    REPORT_HTML: (
-        "A report to share: the verdict, scores with their ranges, the learning curves, which "
-        "columns matter and the recipe, with interactive charts. One self-contained file.",
-        "Open it in any browser (no internet needed), or send it by e-mail.",
-    ),
-    MODEL_CARD: ("This card.", "Read it first."),
+# File -> the catalog name of its texts; the order is the order of the model card's table.
+# Each has "<name>_what" (what it is) and "<name>_how" (how to use it) in the catalog
+# "core.bundle.layout" (card.po), with the file names as placeholders.
+_FILE_TEXTS = {
+    PREDICT_SCRIPT: "predict",
+    REQUIREMENTS_TXT: "requirements",
+    TRAIN_SCRIPT: "train_script",
+    TRAIN_NOTEBOOK: "train_notebook",
+    RUNTIME_PACKAGE + "/": "runtime",
+    MODEL_KERAS: "keras",
+    SAVED_MODEL + "/": "saved_model",
+    MODEL_TFLITE: "tflite",
+    SCHEMA_JSON: "schema",
+    RECIPE_JSON: "recipe",
+    METRICS_JSON: "metrics",
+    HISTORY_CSV: "history",
+    REPORT_HTML: "report",
+    MODEL_CARD: "card",
 }
+_TEXT = Texts("core.bundle.layout")
+
+
+class _BundleFiles(Mapping[str, tuple[str, str]]):
+    """File -> (what it is, how to use it), in the current language at each read."""
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        key = _FILE_TEXTS[name]
+        names = {"file": name.rstrip("/"), "default": DEFAULT_SIGNATURE, "raw": RAW_SIGNATURE}
+        return _TEXT[f"{key}_what"].format(**names), _TEXT[f"{key}_how"].format(**names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FILE_TEXTS)
+
+    def __len__(self) -> int:
+        return len(_FILE_TEXTS)
+
+
+BUNDLE_FILES: Mapping[str, tuple[str, str]] = _BundleFiles()
 
 
 def bundle_file_name(job_id: str) -> str:

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.bundle.card import DECISION_HEADING, decision_section
+from core.bundle.card import TEXT as TEXT_CARD
+from core.bundle.card import card_language, decision_section
 from core.bundle.contents import synthetic_rows
 from core.bundle.layout import (
     HISTORY_CSV,
@@ -40,17 +41,13 @@ from core.bundle.safety import extract_all, open_archive
 from core.errors import BundleError
 from core.evaluation.decisions import decision_document
 from core.files import dump_json
+from core.i18n import Texts, language
 from core.portable.decision import SCHEMA_KEY, check_threshold, threshold_from_schema
 from core.portable.tasks import PREDICTION, TASK_OUTPUTS, probability_column
 from core.report import ReportRun, run_report
 from core.results import RunResult, history_from_dicts
 
-TEXT = {
-    "not_binary": "Only a yes/no model has a decision threshold; this bundle predicts {what}.",
-    "bad_threshold": "The decision threshold cannot be used: {why}",
-    "check_failed": "The bundle with the new threshold did not predict as expected ({why}). "
-    "Download the bundle with the usual threshold, and report this.",
-}
+TEXT = Texts("core.bundle.threshold")  # the catalog runs.po
 
 
 def bundle_with_threshold(
@@ -167,8 +164,11 @@ def card_with_threshold(
     ``decisions`` is the run's decision curve (``DecisionCurve.to_dict()``), when known:
     the section then says what the threshold means on the test rows.
     """
-    section = decision_section(threshold, decisions, target, class_labels)
-    return replace_section(card, DECISION_HEADING, section)
+    # The section is written in the card's own language, and replaces its own heading.
+    with language(card_language(card)):
+        section = decision_section(threshold, decisions, target, class_labels)
+        heading = TEXT_CARD["decision_heading"]
+    return replace_section(card, heading, section)
 
 
 def replace_section(card: str, heading: str, section: str) -> str:

@@ -74,6 +74,8 @@ from core.bundle.safety import check_model_config, read_model_config
 from core.bundle.training_code import write_training_code
 from core.errors import BundleError
 from core.files import atomic_path
+from core.i18n import current_language
+from core.i18n import language as in_language
 from core.portable.outputs import model_outputs, predict_frame, to_safe_csv
 from core.portable.preprocess import Preprocessor
 from core.report import ReportRun, run_report
@@ -142,6 +144,7 @@ def write_bundle(
     run: TrainedRun,
     path: str | os.PathLike[str],
     on_step: Callable[[int, int], None] | None = None,
+    language: str | None = None,
 ) -> BundleReport:
     """Write the export bundle of a trained run to ``path`` (a ``.zip``).
 
@@ -155,6 +158,8 @@ def write_bundle(
         Called with (part, ``PACKAGING_STEPS``) as each part starts (the Keras file,
         the SavedModel, the TFLite file, the report, then zipping and checking the whole),
         so a page can say how far packaging is.
+    language
+        The language of the model card ("en", "zh"; default: the current language).
 
     Raises
     ------
@@ -196,11 +201,14 @@ def write_bundle(
             staging / METRICS_JSON, dump_json(metrics_document(run, report.checks, report.left_out))
         )
         step(4, PACKAGING_STEPS)
-        _write_report(run, staging, report)
+        with in_language(language or current_language()):  # the report in the card's language
+            _write_report(run, staging, report)
         report.files = sorted(
             entry.name + ("/" if entry.is_dir() else "") for entry in staging.iterdir()
         ) + [MODEL_CARD]
-        report.model_card = render_model_card(run, files=report.files, left_out=report.left_out)
+        report.model_card = render_model_card(
+            run, files=report.files, left_out=report.left_out, language_code=language
+        )
         _write_text(staging / MODEL_CARD, report.model_card)
         report.files.sort()
         step(PACKAGING_STEPS, PACKAGING_STEPS)

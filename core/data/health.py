@@ -25,11 +25,14 @@ This module needs only the column profiles and the task (types in
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from core.data.leaks import find_leaks
 from core.data.profile_types import ColumnProfile, HealthWarning, TaskInfo
+from core.i18n import Message, Texts
 from core.portable.preprocess import label_text
 from core.portable.reading import normalise_label, scan_numbers
 
@@ -37,12 +40,21 @@ HEAVY_MISSING_SHARE = 0.40
 RARE_CLASS_SHARE = 0.05
 MIN_TEST_ROWS = 100
 LEAKAGE_SAMPLE = 5000
+# Kinds of column the model cannot use: each has its sentence ``left_out_<kind>``.
+LEFT_OUT_KINDS = ("identifier", "constant", "empty", "text", "date")
 LEAKAGE = "leakage"  # the code of a possible-leak warning (pages offer to leave the column out)
 SAMPLE = 1000  # values looked at for dates and free text
 MOSTLY_NUMBERS_SHARE = 0.10  # categories with at most this share of non-number cells: say so
 CELLS_NAMED = 3  # cells quoted (row and text) in a message about cells
-_SETTING_BALANCE = '"Balance rare outcomes"'
-_SETTING_TEST = '"Rows for the final test"'
+# Every sentence of this module: keys of the catalog "core.data.health" (data.po), kept as
+# messages so a stored warning is read in the reader's language. The settings are named as
+# the recipe labels them (tests/test_i18n_core.py checks the English names agree).
+TEXT = Texts("core.data.health")
+
+
+def _m(name: str, /, **params: Any) -> Message:
+    TEXT[name]  # an unknown name fails here, where it is written
+    return Message(TEXT.key(name), params)
 
 
 def health_warnings(
@@ -109,8 +121,7 @@ def target_warnings(
             HealthWarning(
                 "target_missing",
                 target,
-                f"{n_left_out} rows have no value in '{target}' and are left out: a model can only "
-                "learn from rows whose outcome is known.",
+                _m("target_missing", n=n_left_out, target=target),
                 "info" if n_left_out / len(df) <= 0.2 else "warning",
             )
         )
@@ -123,25 +134,32 @@ def target_warnings(
                 HealthWarning(
                     "class_imbalance",
                     target,
-                    f"Only {shares.min():.1%} of the rows have '{label}' in '{target}'. A model "
-                    "can look accurate while rarely predicting it; turn on the "
-                    f"{_SETTING_BALANCE} setting so these rows count more while learning.",
+                    _m(
+                        "class_imbalance",
+                        share=f"{shares.min():.1%}",
+                        label=label,
+                        target=target,
+                        setting=_m("setting_balance"),
+                    ),
                 )
             )
     n_test = int(round(test_fraction * n_usable))
     if n_test < MIN_TEST_ROWS:
         if 0.4 * n_usable >= MIN_TEST_ROWS:
-            fix = f"add more rows, or raise {_SETTING_TEST} (for example to 30%)."
+            fix = _m("fix_raise_test", setting=_m("setting_test"))
         else:
-            fix = "add more rows: even the largest test share would hold fewer than "
-            fix += f"{MIN_TEST_ROWS} rows."
+            fix = _m("fix_more_rows", minimum=MIN_TEST_ROWS)
         found.append(
             HealthWarning(
                 "small_test_set",
                 None,
-                f"With {n_usable} usable rows and {test_fraction:.0%} kept for the final test, the "
-                f"test will have only about {n_test} rows: too few to trust its score, because a "
-                f"few lucky or unlucky rows change it a lot. To get a score you can rely on, {fix}",
+                _m(
+                    "small_test_set",
+                    n_usable=n_usable,
+                    test_share=f"{test_fraction:.0%}",
+                    n_test=n_test,
+                    fix=fix,
+                ),
             )
         )
     return found
@@ -158,28 +176,15 @@ def column_warnings(column: ColumnProfile, values: pd.Series) -> list[HealthWarn
         The column's raw values.
     """
     name, kind = column.name, column.kind
-    reasons = {
-        "identifier": "looks like an identifier (almost every row has its own value), so it "
-        "cannot teach the model anything that carries over to new rows",
-        "constant": "has the same value in every row, so it cannot help tell rows apart",
-        "empty": "has no values at all",
-        "text": "holds free text (long, mostly different sentences), which this model cannot read",
-        "date": "holds dates, which the model cannot use directly (tip: add columns such as the "
-        "month or the age in days to your file instead)",
-    }
-    if kind in reasons:
-        return [
-            HealthWarning(kind, name, f"Column '{name}' {reasons[kind]}. It is left out.", "info")
-        ]
+    if kind in LEFT_OUT_KINDS:
+        return [HealthWarning(kind, name, _m(f"left_out_{kind}", name=name), "info")]
     found = []
     if column.missing_share > HEAVY_MISSING_SHARE:
         found.append(
             HealthWarning(
                 "many_missing",
                 name,
-                f"Column '{name}' is {column.missing_share:.0%} empty. Empty cells are filled in "
-                "before training, but so many guesses can mislead the model: consider leaving "
-                "the column out, or fill in the missing values in your file.",
+                _m("many_missing", name=name, share=f"{column.missing_share:.0%}"),
             )
         )
     if kind == "categorical":
@@ -203,8 +208,7 @@ def _mostly_numbers(name: str, values: pd.Series) -> list[HealthWarning]:
         HealthWarning(
             "mostly_numbers",
             name,
-            f"Column '{name}' holds numbers except for {cells}, so it is treated as categories. "
-            "To use it as numbers, correct or empty those cells in your file.",
+            _m("mostly_numbers", name=name, cells=cells),
         )
     ]
 
@@ -223,27 +227,22 @@ def not_number_warnings(not_numbers: dict[str, dict]) -> list[HealthWarning]:
     for name, cells in not_numbers.items():
         count = int(cells["count"])
         what = _cells_text(count, cells["rows"], cells["values"])
-        verb = "is" if count == 1 else "are"
-        found.append(
-            HealthWarning(
-                "not_numbers",
-                name,
-                f"Column '{name}' holds numbers, but {what} {verb} not a number. "
-                f"{'It is' if count == 1 else 'They are'} read as empty, so the column is still "
-                f"used as numbers; correct {'that cell' if count == 1 else 'those cells'} in your "
-                "file to use the values.",
-            )
-        )
+        key = "not_numbers_one" if count == 1 else "not_numbers_many"
+        found.append(HealthWarning("not_numbers", name, _m(key, name=name, cells=what)))
     return found
 
 
-def _cells_text(count: int, rows: list[int], values: list[str]) -> str:
+def _cells_text(count: int, rows: list[int], values: list[str]) -> Message:
     """``"2 cells (row 12: 'n.a.', row 80: 'tbd')"``: row 1 is the first row below the header."""
     pairs = list(zip(rows, values, strict=True))[:CELLS_NAMED]
-    named = [f"row {row:,}: '{value}'" for row, value in pairs]
-    more = f", and {count - len(named):,} more" if count > len(named) else ""
-    noun = "1 cell" if count == 1 else f"{count:,} cells"
-    return f"{noun} ({', '.join(named)}{more})"
+    named = [
+        _m("cell_first" if i == 0 else "cell_next", row=f"{row:,}", value=str(value))
+        for i, (row, value) in enumerate(pairs)
+    ]
+    more = _m("cells_more", n=f"{count - len(named):,}") if count > len(named) else ""
+    if count == 1:
+        return _m("cells_one", named=named, more=more)
+    return _m("cells_many", count=f"{count:,}", named=named, more=more)
 
 
 def leakage_warnings(
@@ -254,7 +253,7 @@ def leakage_warnings(
     Each warning names the column, says why it looks like a leak and how to leave it out.
     """
     report = find_leaks(df, task, candidates, usable)
-    return [HealthWarning(LEAKAGE, c.column, report.message(c)) for c in report.leaks]
+    return [HealthWarning(LEAKAGE, c.column, report.message_of(c)) for c in report.leaks]
 
 
 def _label_keys(values: pd.Series) -> pd.Series:

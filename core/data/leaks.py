@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.profile_types import ColumnProfile, TaskInfo
-from core.model.recipe import Recipe
+from core.i18n import Message, Texts
 from core.portable.reading import normalise_label, parse_numbers
 
 SAMPLE_ROWS = 5000  # rows looked at: enough to tell a leak from noise, fast on any table
@@ -67,28 +67,11 @@ SUSPICIOUS_SCORE = {"roc_auc": 0.97, "accuracy": 0.97, "r2": 0.95}
 TOWER_RATIO = 3.0
 # ... and beyond this many times the others are noise (shuffle drops of 1e-17): "no other".
 ALONE_RATIO = 100.0
-# The setting that leaves a column out, named as the recipe labels it.
-DROP_SETTING = f'"{Recipe.model_fields["drop_columns"].json_schema_extra["label"]}"'
 
-# All user-facing sentences of this module, in one place for translation.
-MESSAGES = {
-    "near_perfect": "Column '{column}' alone predicts '{target}' almost perfectly. That usually "
-    "means it is only known after the outcome (or is a copy of it), so a model using it would "
-    "fail on new rows. If '{column}' is not known at the moment you predict, add it to "
-    f"{DROP_SETTING}.",
-    "dominant": "Column '{column}' may leak the outcome: alone it reaches {share:.0%} of what all "
-    "columns together predict about '{target}', and the other columns cannot make up for it "
-    "(without it the score falls by {drop:.0%}). A column filled in only after the outcome (a "
-    "refund, a final grade, a closing date) looks like this, and a model relying on it fails on "
-    "new rows. If '{column}' is not known at the moment you predict, add it to "
-    f"{DROP_SETTING}.",
-    "suspicious": "A test {metric} of {score} is suspiciously high for business data, and "
-    "column '{column}' carries most of it{why}. If '{column}' is only known after the outcome, "
-    "the model will fail on new rows: add it to {setting} and train again.",
-    "why_check": " (the data check flagged it as a possible leak)",
-    "why_importance": " (shuffling it costs {times:.0f} times more than any other column)",
-    "why_alone": " (the model relies on no other column)",
-}
+# All user-facing sentences of this module: keys of the catalog "core.data.leaks" (data.po).
+MESSAGES = Texts("core.data.leaks")
+# The setting that leaves a column out, as its catalog names it (the recipe's label).
+DROP_SETTING_KEY = "core.data.health.setting_drop"
 
 
 @dataclass(frozen=True)
@@ -121,12 +104,21 @@ class LeakReport:
         return [c for c in self.columns if c.flagged]
 
     def message(self, check: ColumnLeakCheck) -> str:
+        """The plain warning for a flagged column, in the current language."""
+        return self.message_of(check).render()
+
+    def message_of(self, check: ColumnLeakCheck) -> Message:
         """The plain warning for a flagged column: what it means and how to leave it out."""
         share = check.alone / self.full if self.full > 0 else 1.0
         drop = (self.full - check.without) / self.full if check.without is not None else 0.0
-        return MESSAGES[check.reason or "dominant"].format(
-            column=check.column, target=self.target, share=min(share, 1.0), drop=drop
-        )
+        params = {
+            "column": check.column,
+            "target": self.target,
+            "share": float(min(share, 1.0)),
+            "drop": float(drop),
+            "setting": Message(DROP_SETTING_KEY),
+        }
+        return Message(MESSAGES.key(check.reason or "dominant"), params)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -404,6 +396,6 @@ def suspicious_score(
         score=format_metric(float(score), metric),
         column=column,
         why=why,
-        setting=DROP_SETTING,
+        setting=Message(DROP_SETTING_KEY).render(),
     )
     return ScoreSuspicion(str(metric), float(score), column, reason, message)

@@ -13,20 +13,36 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.files import json_ready
+from core.i18n import Message
 from core.model.tasks import TaskSpec, task_spec
 
 
 @dataclass(frozen=True)
 class HealthWarning:
-    """Something about the data a person should know, with what to do about it."""
+    """Something about the data a person should know, with what to do about it.
+
+    ``text`` is the sentence as a message; ``message`` is it in the current language.
+    """
 
     code: str
     column: str | None
-    message: str
+    text: Message
     severity: str = "warning"  # "info" | "warning"
 
+    @property
+    def message(self) -> str:
+        """The warning in the current language."""
+        return self.text.render()
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The warning with its sentence in the current language and as a message."""
+        return {
+            "code": self.code,
+            "column": self.column,
+            "message": self.message,
+            "severity": self.severity,
+            "text": self.text.to_dict(),
+        }
 
 
 @dataclass(frozen=True)

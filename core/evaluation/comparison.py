@@ -38,6 +38,7 @@ from core.evaluation.test_outputs import (
     paired_differences,
     same_rows,
 )
+from core.i18n import Texts
 from core.model.differences import SettingDifference, differing_settings
 from core.model.recipe import Recipe
 from core.results import EpochReport, RunResult
@@ -46,42 +47,7 @@ if TYPE_CHECKING:
     from core.jobs.status import JobStatus
 
 # All user-facing sentences of this module, in one place for translation.
-TEXT = {
-    "run_name": "Run {letter}",
-    "unknown_target": "an unknown column",
-    "same_split": "All runs learned from the same data and were tested on the same rows.",
-    "same_data_other_split": "The runs used the same data but split it differently (another "
-    "seed or other split settings), so they were tested on different rows: part of any "
-    "difference in scores comes from which rows landed in the test.",
-    "other_data": "The runs learned from different data, so their scores were measured on "
-    "different rows: part of any difference comes from the data itself.",
-    "unknown_data": "Some runs do not record which data they learned from, so it cannot be "
-    "confirmed that they were tested on the same rows.",
-    "other_target": "The runs predict different things ({targets}), so their scores cannot be "
-    "compared; their curves and settings are shown.",
-    "other_task": "The runs predict '{target}' in different ways (for example as a category "
-    "in one and as a number in another), so their scores cannot be compared.",
-    "unfinished": "{names}: no test scores yet (the run has not finished with a model).",
-    "method": "How differences are judged: each run's {confidence:.0%} range comes from "
-    "resampling its own test rows {resamples:,} times; a difference counts as larger than the "
-    "noise only when the two ranges do not overlap. This is cautious: a small real "
-    "difference can still read as within the noise. (A paired comparison on the same "
-    "resampled rows needs runs tested on the same rows that kept their test predictions.)",
-    "method_paired": "How differences are judged: the runs were tested on the same rows, so "
-    "both were scored on the same {resamples:,} resamples of those rows; a difference counts as "
-    "larger than the noise only when its own {confidence:.0%} range leaves out zero (a paired "
-    "bootstrap).",
-    "no_ranges": "Some runs have no range for their scores, so whether a difference is more "
-    "than luck cannot be said for them.",
-    "outcomes": {
-        "better": "better than {reference}, by more than the noise",
-        "worse": "worse than {reference}, by more than the noise",
-        "noise": "within the noise of {reference}",
-        "unknown": "no range to judge the difference",
-    },
-    "headline": "{run}: {metric} {value} against {reference_value} for {reference} "
-    "({signed}) — {outcome}.",
-}
+TEXT = Texts("core.evaluation.comparison")  # the catalog runs.po
 
 
 class DataMatch(str, Enum):
@@ -190,7 +156,7 @@ class RunComparison:
 
 def outcome_text(outcome: str, reference: str) -> str:
     """A plain phrase for an outcome against the reference run ("within the noise of Run A")."""
-    return TEXT["outcomes"][outcome].format(reference=reference)
+    return TEXT[f"outcome_{outcome}"].format(reference=reference)
 
 
 # --- building the runs -----------------------------------------------------------------------

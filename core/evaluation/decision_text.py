@@ -11,27 +11,17 @@ from collections.abc import Sequence
 
 from core.evaluation.decisions import PER_ROWS, BestThreshold, ThresholdOutcome
 from core.evaluation.formatting import format_number
+from core.i18n import Texts
 
-TEXT = {
-    "precision": "Of every 100 {noun} flagged as {target} {positive}, about {n} really are.",
-    "precision_none": "At this threshold the model flags none of the {noun} as {target} "
-    "{positive}.",
-    "recall": "You catch {share} of the {noun} whose {target} is {positive} "
-    "({caught:,} of {positives:,} in the test rows).",
-    "recall_none": "The test rows hold no {noun} whose {target} is {positive}, so there is "
-    "nothing to catch.",
-    "flagged": "You flag {share} of all {noun} ({flagged:,} of {total:,}); {false_alarms} "
-    "among them, and you miss {missed} whose {target} is {positive}.",
-    "false_alarm": ("false alarm", "false alarms"),
-    "best": "With a right catch worth {value} and a false alarm costing {cost}, the best "
-    "threshold is {threshold}: about {per_rows} per {rows:,} {noun} scored.",
-    "no_gain": "With a right catch worth {value} and a false alarm costing {cost}, no threshold "
-    "pays off on the test rows: acting on nobody is best. Check the amounts.",
-}
+# Every sentence of this module: keys of the catalog "core.evaluation.decision_text".
+TEXT = Texts("core.evaluation.decision_text")
 
 
 def outcome_sentences(
-    outcome: ThresholdOutcome, target: str, class_labels: Sequence[str], noun: str = "rows"
+    outcome: ThresholdOutcome,
+    target: str,
+    class_labels: Sequence[str],
+    noun: str | None = None,
 ) -> list[str]:
     """What the decision at one threshold means, in three plain sentences.
 
@@ -44,10 +34,10 @@ def outcome_sentences(
     class_labels
         The two outcomes; the second is the one flagged.
     noun
-        What a row is, in the plural ("customers"); "rows" by default.
+        What a row is, in the plural ("customers"); "rows" (in the current language) by default.
     """
     names = {
-        "noun": noun,
+        "noun": noun or TEXT["rows"],
         "target": target,
         "positive": f"“{class_labels[1]}”",
     }
@@ -72,7 +62,7 @@ def outcome_sentences(
             share=format_number(outcome.flagged_share, kind="percent"),
             flagged=outcome.flagged,
             total=outcome.total,
-            false_alarms=_count(outcome.false_positives, *TEXT["false_alarm"]),
+            false_alarms=_count(outcome.false_positives),
             missed=f"{outcome.false_negatives:,}",
             **names,
         )
@@ -80,12 +70,15 @@ def outcome_sentences(
     return sentences
 
 
-def _count(n: int, singular: str, plural: str) -> str:
-    return f"{n:,} {singular if n == 1 else plural}"
+def _count(n: int) -> str:
+    return TEXT["false_alarm_one" if n == 1 else "false_alarm_many"].format(n=f"{n:,}")
 
 
 def best_sentence(
-    best: BestThreshold, value_of_catch: float, cost_of_false_alarm: float, noun: str = "rows"
+    best: BestThreshold,
+    value_of_catch: float,
+    cost_of_false_alarm: float,
+    noun: str | None = None,
 ) -> str:
     """The best threshold for these amounts, or that none pays off, in one sentence."""
     amounts = {
@@ -98,6 +91,6 @@ def best_sentence(
         threshold=f"{best.threshold:.2f}",
         per_rows=format_number(best.per_rows, "amount"),
         rows=PER_ROWS,
-        noun=noun,
+        noun=noun or TEXT["rows"],
         **amounts,
     )

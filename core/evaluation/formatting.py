@@ -9,7 +9,12 @@ zero is written "0.000", never "-0.000".
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
+
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+from core.i18n import BABEL_LOCALES, DEFAULT_LANGUAGE, current_language
 
 NOT_AVAILABLE = "—"
 
@@ -21,8 +26,14 @@ def format_number(value: Any, kind: str = "score") -> str:
     ("12,346"), hundreds with one ("123.5"), tiny non-zero values with three significant
     digits ("0.000123"), everything else with three decimals ("0.873"); "percent" (a share
     written as a percentage: "12.3%"); or "amount" (money or counts a person typed: "250",
-    "1,234", "12.50"). A missing or undefined value is "—".
+    "1,234", "12.50"). A missing or undefined value is "—". The decimal and thousands
+    marks are the current language's (Babel's CLDR data; English and Chinese both write
+    "12,345.6").
     """
+    return _in_locale(_format(value, kind))
+
+
+def _format(value: Any, kind: str) -> str:
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return NOT_AVAILABLE
     if not math.isfinite(value):
@@ -42,6 +53,19 @@ def format_number(value: Any, kind: str = "score") -> str:
     else:
         text = f"{value:.3f}"
     return _no_negative_zero(text)
+
+
+@cache
+def _marks(language_code: str) -> dict[int, str] | None:
+    """The translation from Python's "," and "." to the language's marks (None: the same)."""
+    locale = BABEL_LOCALES.get(language_code, BABEL_LOCALES[DEFAULT_LANGUAGE])
+    group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+    return None if (group, decimal) == (",", ".") else str.maketrans({",": group, ".": decimal})
+
+
+def _in_locale(text: str) -> str:
+    marks = _marks(current_language())
+    return text.translate(marks) if marks else text
 
 
 def _no_negative_zero(text: str) -> str:

@@ -20,6 +20,7 @@ units. Everything returned is JSON-ready (floats, lists, dicts, None).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,28 +34,19 @@ from core.evaluation.bootstrap import (
     bootstrap_scores,
     percentile_range,
 )
-from core.evaluation.measures import HIGHER_IS_BETTER, format_metric, metric_label
-from core.model.recipe import Recipe
+from core.evaluation.measures import HIGHER_IS_BETTER, format_metric
+from core.i18n import DEFAULT_LANGUAGE, Message, Texts
 from core.model.tasks import task_spec
 
 # Above this width (on a 0-1 scale) the headline metric is too rough to compare runs.
 MAX_HEADLINE_WIDTH = 0.10
 
-# The setting that sizes the final test, named as the recipe labels it.
-TEST_SETTING = Recipe.model_fields["split"].annotation.model_fields["test_fraction"]
-TEST_SETTING_LABEL = f'"{TEST_SETTING.json_schema_extra["label"]}"'
 
-# All user-facing sentences of this module, in one place for translation.
-MESSAGES = {
-    "small_test": "The final test has only {n:,} rows, so its scores are rough: the {metric} "
-    "could be anywhere from {low} to {high} (95% range). Differences smaller than that, between "
-    "runs or against the simple models, mean little. Raise {setting} or add more rows to get a "
-    "score you can rely on.",
-    # When every resample gives the same score (a perfect score, often) a range says nothing.
-    "small_test_rows": "The final test has only {n:,} rows, so its scores are rough: on so few "
-    "rows even a perfect score says little, and differences between runs or against the simple "
-    "models mean little. Raise {setting} or add more rows to get a score you can rely on.",
-}
+# All user-facing sentences of this module: keys of the catalog "core.evaluation.intervals"
+# (measures.po). The small-test warning is kept as a message too, so a stored run reads in
+# the reader's language.
+MESSAGES = Texts("core.evaluation.intervals")
+TEST_SETTING_KEY = "core.data.health.setting_test"
 
 
 @dataclass(frozen=True)
@@ -92,7 +84,13 @@ class Uncertainty:
     intervals: dict[str, list[float] | None]
     baseline_intervals: dict[str, dict[str, list[float] | None]] = field(default_factory=dict)
     comparisons: dict[str, dict[str, Comparison]] = field(default_factory=dict)
-    warning: str | None = None
+    warning: str | None = None  # in English, for readers that predate languages
+    warning_message: dict[str, Any] | None = None  # the warning as a Message.to_dict()
+
+    @property
+    def advice(self) -> str | None:
+        """The small-test warning in the current language (None without one)."""
+        return small_test_advice(self.to_dict())
 
     def outcome(self, baseline: str, metric: str) -> str | None:
         """The outcome against ``baseline`` on ``metric``: better, worse, noise (or None)."""
@@ -113,6 +111,7 @@ class Uncertainty:
                 for name, metrics in self.comparisons.items()
             },
             "warning": self.warning,
+            "warning_message": self.warning_message,
         }
 
     @classmethod
@@ -130,7 +129,19 @@ class Uncertainty:
             baseline_intervals=dict(data.get("baseline_intervals") or {}),
             comparisons=comparisons,
             warning=data.get("warning"),
+            warning_message=data.get("warning_message"),
         )
+
+
+def small_test_advice(uncertainty: Mapping[str, Any] | None) -> str | None:
+    """A stored run's small-test warning (``result["uncertainty"]``) in the current language;
+    a result stored before languages gives its English sentence."""
+    uncertainty = uncertainty or {}
+    stored = uncertainty.get("warning_message")
+    if isinstance(stored, Mapping) and stored.get("key"):
+        return Message.from_dict(stored).render()
+    warning = uncertainty.get("warning")
+    return str(warning) if warning else None
 
 
 def _compare(
@@ -150,18 +161,19 @@ def _compare(
 
 def _small_test_warning(
     n: int, headline: str, interval: list[float] | None, min_rows: int
-) -> str | None:
+) -> Message | None:
     if interval is None:
         return None
     width = interval[1] - interval[0]
     if n >= min_rows and width <= MAX_HEADLINE_WIDTH:
         return None
     low, high = format_metric(interval[0], headline), format_metric(interval[1], headline)
+    setting = Message(TEST_SETTING_KEY)
     if low == high:
-        return MESSAGES["small_test_rows"].format(n=n, setting=TEST_SETTING_LABEL)
-    return MESSAGES["small_test"].format(
-        n=n, metric=metric_label(headline), low=low, high=high, setting=TEST_SETTING_LABEL
-    )
+        return Message(MESSAGES.key("small_test_rows"), {"n": n, "setting": setting})
+    metric = Message(f"core.evaluation.measures.{headline}")
+    params = {"n": n, "metric": metric, "low": low, "high": high, "setting": setting}
+    return Message(MESSAGES.key("small_test"), params)
 
 
 def measure_uncertainty(
@@ -228,6 +240,7 @@ def measure_uncertainty(
         comparisons[name] = found
     intervals = ranges("")
     headline = task_spec(task).headline_metric
+    warning = _small_test_warning(len(y), headline, intervals.get(headline), min_rows)
     return Uncertainty(
         n_test=len(y),
         resamples=resamples,
@@ -236,5 +249,6 @@ def measure_uncertainty(
         intervals=intervals,
         baseline_intervals={name: ranges(name) for name in baseline_outputs},
         comparisons=comparisons,
-        warning=_small_test_warning(len(y), headline, intervals.get(headline), min_rows),
+        warning=None if warning is None else warning.render(DEFAULT_LANGUAGE),
+        warning_message=None if warning is None else warning.to_dict(),
     )

@@ -7,48 +7,50 @@ writing its value), so a score reads the same everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.evaluation.formatting import format_number
+from core.i18n import Texts
+
+# Every metric key, in the order tables list them. Its plain-language label and one-line
+# explanation are catalog texts "core.evaluation.measures.<key>" and "<key>_help"
+# (measures.po), looked up in the current language.
+METRIC_KEYS = (
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "weighted_f1",
+    "roc_auc",
+    "log_loss",
+    "average_precision",
+    "mae",
+    "rmse",
+    "r2",
+    "mape",
+    "median_absolute_error",
+)
+_TEXT = Texts("core.evaluation.measures")
+
+
+class _MetricLabels(Mapping[str, tuple[str, str]]):
+    """metric key -> (plain name, meaning), in the current language at each read."""
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        if key not in METRIC_KEYS:
+            raise KeyError(key)
+        return _TEXT[key], _TEXT[f"{key}_help"]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(METRIC_KEYS)
+
+    def __len__(self) -> int:
+        return len(METRIC_KEYS)
+
 
 # Plain-language label and one-line explanation of every metric key.
-METRIC_LABELS: dict[str, tuple[str, str]] = {
-    "accuracy": ("Accuracy", "Share of rows where the predicted outcome is the right one"),
-    "precision": (
-        "Precision",
-        "Of the rows the model flags, the share that really are that outcome",
-    ),
-    "recall": ("Recall", "Of the rows that really are that outcome, the share the model finds"),
-    "f1": ("F1 score", "A balance of precision and recall: 1.0 is perfect, 0 is useless"),
-    "weighted_f1": ("Weighted F1", "F1 averaged over outcomes, weighting common outcomes more"),
-    "roc_auc": (
-        "ROC AUC",
-        "How well the model ranks positives above negatives: 0.5 is guessing, 1.0 is perfect",
-    ),
-    "log_loss": (
-        "Log loss",
-        "How confident and right the probabilities are: lower is better, 0 is perfect",
-    ),
-    "average_precision": (
-        "Average precision",
-        "Area under the precision-recall curve: 1.0 is perfect",
-    ),
-    "mae": ("Typical error (MAE)", "Average size of the error, in the target's own units"),
-    "rmse": ("RMSE", "Like the typical error, but big misses count extra"),
-    "r2": (
-        "R²",
-        "Share of the ups and downs in the target the model explains: "
-        "0 is no better than the average, 1.0 is perfect",
-    ),
-    "mape": (
-        "Percentage error (MAPE)",
-        "Average error as a share of the actual value: 0.10 means 10%",
-    ),
-    "median_absolute_error": (
-        "Median error",
-        "Half the rows are off by less than this, in the target's own units",
-    ),
-}
+METRIC_LABELS: Mapping[str, tuple[str, str]] = _MetricLabels()
 # Errors and losses go down as the model gets better; every other metric goes up.
 LOWER_IS_BETTER = {"log_loss", "mae", "rmse", "mape", "median_absolute_error"}
 HIGHER_IS_BETTER = {key: key not in LOWER_IS_BETTER for key in METRIC_LABELS}

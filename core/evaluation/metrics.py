@@ -27,19 +27,11 @@ import numpy as np
 from sklearn import metrics as skm
 
 from core.errors import TrainingError
+from core.i18n import Texts
 from core.portable.tasks import widen_yes_no
 
-# All user-facing sentences of this module, in one place for translation.
-MESSAGES = {
-    "mape_zero": "Not shown: some actual values are zero, and a percentage of zero is meaningless.",
-    "mape_sign": "Not shown: the actual values are partly negative and partly positive, so "
-    "percentages around zero would be misleading.",
-    "mape_tiny": "Not shown: some actual values are tiny compared with the typical value, and "
-    "their percentage errors would swamp the average.",
-    "bad_predictions": "The model's predictions contain invalid numbers (not-a-number or "
-    "infinity), which usually means training became unstable. Lower the learning rate or scale "
-    "the numeric columns, then train again.",
-}
+# All user-facing sentences of this module: keys of the catalog "core.evaluation.metrics".
+MESSAGES = Texts("core.evaluation.metrics")
 
 MAPE_MIN_ABS = 1e-9  # an actual value this close to zero makes MAPE meaningless
 MAPE_MIN_RELATIVE = 1e-3  # ... and so does one this small relative to the median |value|

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.evaluation.measures import HIGHER_IS_BETTER, UNIT_METRICS
+from core.i18n import Message, Texts
 from core.model.tasks import TaskSpec, task_spec
 
 SAME_TOLERANCE = 0.005  # "about the same" within this (metrics on a 0-1 scale)
@@ -23,47 +24,27 @@ SAME_TOLERANCE = 0.005  # "about the same" within this (metrics on a 0-1 scale)
 if TYPE_CHECKING:
     from core.evaluation.intervals import Uncertainty
 
-# All user-facing sentences of this module, in one place for translation.
-VERDICT_TEMPLATES = {
-    "majority_better": "Better than always guessing '{label}' by {points} points of accuracy "
-    "({ours} vs {theirs})",
-    "majority_same": "About as accurate as always guessing '{label}' ({ours} vs {theirs})",
-    "majority_worse": "Less accurate than always guessing '{label}' ({ours} vs {theirs})",
-    "average_better": "Typical error {ours} per row, smaller than the {theirs} you get by always "
-    "predicting the average value",
-    "average_same": "Typical error {ours} per row, about the same as always predicting the "
-    "average value ({theirs})",
-    "average_worse": "Typical error {ours} per row, larger than the {theirs} you get by always "
-    "predicting the average value",
-    "simple_better": "{joiner} better than a simple {model} ({metric} {ours} vs {theirs}).",
-    "simple_same": "{joiner} about as good as a simple {model} ({metric} {ours} vs {theirs}).",
-    "simple_worse": "{joiner} a simple {model} does better ({metric} {theirs} vs {ours}): prefer "
-    "the simpler model, or try more data or more epochs.",
-    "linear_better": "{joiner} it explains more of the ups and downs than a simple linear "
-    "regression (R² {ours} vs {theirs}, where 1 is perfect).",
-    "linear_same": "{joiner} it explains about as much of the ups and downs as a simple linear "
-    "regression (R² {ours} vs {theirs}, where 1 is perfect).",
-    "linear_worse": "{joiner} a simple linear regression explains more of the ups and downs (R² "
-    "{theirs} vs {ours}, where 1 is perfect): prefer the simpler model, or try more data or more "
-    "epochs.",
-    "majority_noise": "Not clearly more accurate than always guessing '{label}' ({ours} vs "
-    "{theirs}: the difference is within the noise of {n} test rows)",
-    "average_noise": "Typical error {ours} per row, not clearly smaller than the {theirs} you get "
-    "by always predicting the average value (the difference is within the noise of {n} test rows)",
-    "simple_noise": "{joiner} not clearly better or worse than a simple {model} ({metric} {ours} "
-    "vs {theirs}: the difference is within the noise of {n} test rows).",
-    "linear_noise": "{joiner} not clearly better or worse than a simple linear regression at "
-    "explaining the ups and downs (R² {ours} vs {theirs}: the difference is within the noise of "
-    "{n} test rows).",
-    "and": "and",
-    "but": "but",
-    "metric_accuracy": "accuracy",
-    "metric_roc_auc": "ROC AUC",
-    "metric_mae": "typical error",
-    "metric_r2": "R²",
-    "no_baseline": "No simpler model could be trained on this split, so there is nothing to "
-    "compare the network with.",
-}
+# All user-facing sentences of this module: keys of the catalog "core.evaluation.verdict"
+# (verdict.po). The verdict is kept as a Message, so a stored run is read in the reader's
+# language.
+VERDICT_TEMPLATES = Texts("core.evaluation.verdict")
+
+
+def _m(name: str, /, **params: Any) -> Message:
+    VERDICT_TEMPLATES[name]  # an unknown name fails here, where it is written
+    return Message(VERDICT_TEMPLATES.key(name), params)
+
+
+def baseline_message(name: str) -> Message:
+    """A baseline's plain name ("logistic regression") as a message; an unknown name is kept."""
+    key = "baseline_" + name.replace(" ", "_")
+    return _m(key) if key in VERDICT_TEMPLATES else Message.verbatim(name)
+
+
+def metric_message(metric: str) -> Message:
+    """A measure's name as the verdict says it ("accuracy"), as a message."""
+    key = f"metric_{metric}"
+    return _m(key) if key in VERDICT_TEMPLATES else Message.verbatim(metric)
 
 
 def _compare(
@@ -120,7 +101,7 @@ def _vs_constant(
     class_labels: list[str],
     noise: Uncertainty | None,
     name: str,
-) -> tuple[str, bool] | None:
+) -> tuple[Message, bool] | None:
     """First half of the verdict, against always giving the same answer (or None)."""
     metric = spec.constant_metric
     if metrics.get(metric) is None or constant.get(metric) is None:
@@ -129,13 +110,18 @@ def _vs_constant(
     n = f"{noise.n_test:,}" if noise is not None else ""
     ours, theirs = _fmt_pair(metrics[metric], constant[metric], metric, outcome)
     if not spec.predicts_class:
-        text = VERDICT_TEMPLATES[f"average_{outcome}"].format(ours=ours, theirs=theirs, n=n)
+        text = _m(f"average_{outcome}", ours=ours, theirs=theirs, n=n)
     else:
         # The constant guess is the class its confusion-matrix column is full of.
         guessed = int(np.asarray(constant["confusion_matrix"]).sum(axis=0).argmax())
         points = round(float(ours.rstrip("%")) - float(theirs.rstrip("%")), 4)
-        text = VERDICT_TEMPLATES[f"majority_{outcome}"].format(
-            label=class_labels[guessed], points=f"{points:g}", ours=ours, theirs=theirs, n=n
+        text = _m(
+            f"majority_{outcome}",
+            label=class_labels[guessed],
+            points=f"{points:g}",
+            ours=ours,
+            theirs=theirs,
+            n=n,
         )
     return text, outcome == "better"
 
@@ -147,7 +133,7 @@ def _vs_simple(
     first_is_good: bool | None,
     noise: Uncertainty | None,
     name: str,
-) -> tuple[str, bool] | None:
+) -> tuple[Message, bool] | None:
     """Second half of the verdict, against logistic/linear regression (or None)."""
     metric = spec.headline_metric
     if metrics.get(metric) is None or simple.get(metric) is None:
@@ -157,18 +143,18 @@ def _vs_simple(
     outcome = _compare(metrics[metric], simple[metric], metric, noise, name)
     ours, theirs = _fmt_pair(metrics[metric], simple[metric], metric, outcome)
     good = outcome in ("better", "same")
-    t = VERDICT_TEMPLATES
-    joiner = "" if first_is_good is None else t["and" if first_is_good == good else "but"]
+    joiner = "" if first_is_good is None else _m("and" if first_is_good == good else "but")
     key = f"linear_{outcome}" if metric == "r2" else f"simple_{outcome}"
-    text = t[key].format(
+    text = _m(
+        key,
         joiner=joiner,
-        model=spec.simple_baseline,
-        metric=t[f"metric_{metric}"],
+        model=baseline_message(spec.simple_baseline),
+        metric=metric_message(metric),
         ours=ours,
         theirs=theirs,
         n=f"{noise.n_test:,}" if noise is not None else "",
     )
-    return text.strip(), good
+    return text, good
 
 
 def verdict(
@@ -178,7 +164,18 @@ def verdict(
     class_labels: list[str],
     uncertainty: Uncertainty | None = None,
 ) -> str:
-    """One plain sentence: is the network better than the simple baselines?
+    """One plain sentence, in the current language: see :func:`verdict_message`."""
+    return verdict_message(task, metrics, baselines, class_labels, uncertainty).render()
+
+
+def verdict_message(
+    task: str,
+    metrics: dict[str, Any],
+    baselines: dict[str, dict[str, Any]],
+    class_labels: list[str],
+    uncertainty: Uncertainty | None = None,
+) -> Message:
+    """One plain sentence, kept as a message: is the network better than the simple baselines?
 
     Part one compares with the constant baseline: accuracy against always guessing
     the majority class (a constant guess always has ROC AUC 0.5, so accuracy is the
@@ -191,20 +188,20 @@ def verdict(
     """
     spec = task_spec(task)
     constant_name, simple_name = spec.baselines
-    parts = []
+    first = second = None
     if constant_name in baselines:
         first = _vs_constant(
             spec, metrics, baselines[constant_name], class_labels, uncertainty, constant_name
         )
-        parts += [first] if first else []
     if simple_name in baselines:
-        first_is_good = parts[0][1] if parts else None
+        first_is_good = first[1] if first else None
         second = _vs_simple(
             spec, metrics, baselines[simple_name], first_is_good, uncertainty, simple_name
         )
-        parts += [second] if second else []
-    if not parts:
-        return VERDICT_TEMPLATES["no_baseline"]
-    sentence = ", ".join(text for text, _ in parts)
-    sentence = sentence[0].upper() + sentence[1:]
-    return sentence if sentence.endswith(".") else sentence + "."
+    if first and second:
+        return _m("both", first=first[0], second=second[0])
+    if first:
+        return _m("constant_only", first=first[0])
+    if second:
+        return _m("simple_only", second=second[0])
+    return _m("no_baseline")

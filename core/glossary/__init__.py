@@ -39,6 +39,7 @@ from core.glossary.terms import (
     Section,
     Term,
 )
+from core.i18n import DEFAULT_LANGUAGE, catalog, current_language
 from core.model.choices import OPTIMIZERS
 from core.model.recipe import (
     AUTO_BATCH_MAX,
@@ -95,6 +96,26 @@ def _filled(entry: GlossaryEntry, facts: dict[str, str]) -> GlossaryEntry:
     )
 
 
+def in_language(entry: GlossaryEntry) -> GlossaryEntry:
+    """``entry`` with the fields the catalog has for it (``core.glossary.<id>.<field>``, in
+    glossary.po) in the current language. So far the titles and short lines are translated;
+    the longer fields stay as written in the entry modules (English)."""
+    code = current_language()
+    if code == DEFAULT_LANGUAGE:
+        return entry
+    texts = catalog(code)
+    changes = {}
+    for name in TRANSLATED_FIELDS:
+        text = texts.get(f"core.glossary.{entry.id.value}.{name}")
+        if text:
+            changes[name] = text.format_map(_FACTS) if name != "title" else text
+    return replace(entry, **changes) if changes else entry
+
+
+# The entry fields with catalog texts (tests/test_i18n_core.py checks the English ones agree).
+TRANSLATED_FIELDS = ("title", "short")
+
+
 def _build() -> dict[Term, GlossaryEntry]:
     facts = _facts()
     every = (
@@ -111,7 +132,9 @@ def _build() -> dict[Term, GlossaryEntry]:
 
 
 # Every entry by id, in Learn-page order (section by section). Built once at import: read-only.
+# The entries are English; the readers below give them in the current language.
 GLOSSARY: dict[Term, GlossaryEntry] = _build()
+_FACTS = _facts()
 
 # Which entry explains each recipe setting (dotted names as in core.model.fields; a hidden
 # layer's own settings are "layer.<name>"). The Design page shows the entry one click away.
@@ -149,7 +172,7 @@ def get_entry(term: Term | str) -> GlossaryEntry:
         If no entry has that id.
     """
     try:
-        return GLOSSARY[Term(term)]
+        return in_language(GLOSSARY[Term(term)])
     except ValueError:
         raise KeyError(f"No glossary entry '{term}'.") from None
 
@@ -157,12 +180,12 @@ def get_entry(term: Term | str) -> GlossaryEntry:
 def term_for_setting(path: str) -> GlossaryEntry | None:
     """The entry that explains the recipe setting ``path`` (e.g. ``"training.optimizer"``)."""
     term = SETTING_TERMS.get(path)
-    return GLOSSARY[term] if term is not None else None
+    return in_language(GLOSSARY[term]) if term is not None else None
 
 
 def entries_in(section: Section) -> list[GlossaryEntry]:
     """The entries of one section, in page order."""
-    return [entry for entry in GLOSSARY.values() if entry.section == section]
+    return [in_language(entry) for entry in GLOSSARY.values() if entry.section == section]
 
 
 def search(query: str) -> list[GlossaryEntry]:
@@ -171,9 +194,10 @@ def search(query: str) -> list[GlossaryEntry]:
     An empty query returns every entry.
     """
     words = query.casefold().split()
+    every = [in_language(entry) for entry in GLOSSARY.values()]
     if not words:
-        return list(GLOSSARY.values())
-    found = [e for e in GLOSSARY.values() if all(w in e.text().casefold() for w in words)]
+        return every
+    found = [e for e in every if all(w in e.text().casefold() for w in words)]
     # Entries named by the query come before those that merely mention it.
     return sorted(found, key=lambda e: not e.is_named_by(query))
 
@@ -196,4 +220,9 @@ def illustration_caption(illustration: Illustration) -> str:
     }
     if illustration == Illustration.LEARNING_RATES:
         values["steps"] = LEARNING_RATE_STEPS
-    return ILLUSTRATION_CAPTIONS[illustration].format_map(values)
+    caption = ILLUSTRATION_CAPTIONS[illustration]
+    if current_language() != DEFAULT_LANGUAGE:  # the caption in glossary.po, when it has one
+        caption = catalog(current_language()).get(
+            f"core.glossary.caption.{Illustration(illustration).value}", caption
+        )
+    return caption.format_map(values)

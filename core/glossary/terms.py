@@ -9,8 +9,11 @@ a spelled-out string.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
+
+from core.i18n import Texts
 
 
 class Term(str, Enum):
@@ -50,14 +53,22 @@ class Section(str, Enum):
     SCORES = "scores"
 
 
-# Section headings, in plain words (translated with the entries).
-SECTION_TITLES: dict[Section, str] = {
-    Section.NETWORK: "How a network is built",
-    Section.TRAINING: "How it learns",
-    Section.OVERFITTING: "Learning the pattern, not the noise",
-    Section.DATA: "Preparing the data",
-    Section.SCORES: "Is it any good? The scores",
-}
+class _SectionTitles(Mapping[Section, str]):
+    """Section headings in plain words, in the current language (catalog
+    ``core.glossary.section.<section>``, glossary.po)."""
+
+    def __getitem__(self, section: Section) -> str:
+        return _SECTIONS[Section(section).value]
+
+    def __iter__(self) -> Iterator[Section]:
+        return iter(Section)
+
+    def __len__(self) -> int:
+        return len(Section)
+
+
+_SECTIONS = Texts("core.glossary.section")
+SECTION_TITLES: Mapping[Section, str] = _SectionTitles()
 
 
 class Illustration(str, Enum):

@@ -169,17 +169,73 @@ class Message:
     params: dict[str, Any] = field(default_factory=dict)
 
     def render(self, language_code: str | None = None) -> str:
-        """The sentence in ``language_code`` (default: the current language)."""
-        return gettext(self.key, language_code, **self.params)
+        """The sentence in ``language_code`` (default: the current language).
+
+        A parameter that is itself a :class:`Message` (or a list of them, written one after
+        the other) is rendered in the same language, so a sentence can be built of parts.
+        The format spec ``capital`` writes a part with its first letter in capitals
+        (``"{first:capital}"``: English sentences that may start with any of their parts).
+        """
+        code = language_code or current_language()
+        params = {name: _nested(value, code) for name, value in self.params.items()}
+        return gettext(self.key, code, **params)
 
     def __str__(self) -> str:
         return self.render()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form: ``{"key": ..., "params": {...}}``."""
-        return {"key": self.key, "params": dict(self.params)}
+        return {"key": self.key, "params": {k: _stored(v) for k, v in self.params.items()}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Message:
-        """The inverse of :meth:`to_dict`."""
-        return cls(str(data["key"]), dict(data.get("params") or {}))
+        """The inverse of :meth:`to_dict` (nested messages come back as messages)."""
+        params = data.get("params") or {}
+        return cls(str(data["key"]), {k: _restored(v) for k, v in params.items()})
+
+    @classmethod
+    def verbatim(cls, text: str) -> Message:
+        """A text kept as it is in every language: what an older result stored without a key."""
+        return cls(VERBATIM_KEY, {"text": text})
+
+
+# The one key whose text is its parameter, in every language.
+VERBATIM_KEY = "core.i18n.verbatim"
+
+
+class _Part:
+    """A nested message, formatted in the language of the message around it."""
+
+    def __init__(self, parts: list[Message], language_code: str) -> None:
+        self.parts, self.language_code = parts, language_code
+
+    def __format__(self, spec: str) -> str:
+        text = "".join(part.render(self.language_code) for part in self.parts)
+        if spec == "capital":
+            text = text.strip()
+            return text[:1].upper() + text[1:]
+        return format(text, spec)
+
+
+def _nested(value: Any, language_code: str) -> Any:
+    if isinstance(value, Message):
+        return _Part([value], language_code)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Message) for v in value):
+        return _Part(list(value), language_code)
+    return value
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, Message):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Message) for v in value):
+        return [_stored(v) for v in value]
+    return value
+
+
+def _restored(value: Any) -> Any:
+    if isinstance(value, Mapping) and set(value) == {"key", "params"}:
+        return Message.from_dict(value)
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        return [_restored(v) for v in value]
+    return value

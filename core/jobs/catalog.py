@@ -20,6 +20,7 @@ from typing import Any
 from core.errors import TrainingError
 from core.evaluation.measures import LOWER_IS_BETTER
 from core.files import file_sha256, read_json, write_json_atomic
+from core.i18n import Texts
 from core.jobs.states import JobPhase, JobState
 from core.jobs.status import JobStatus
 from core.model.recipe import Recipe
@@ -37,19 +38,7 @@ OPTIMIZER_NAMES = {
     "adagrad": "Adagrad",
 }
 
-TEXT = {
-    "layers": "{optimizer}, {n} layers",
-    "one_layer": "{optimizer}, 1 layer",
-    "no_layer": "{optimizer}, no hidden layer",
-    "learning_rate": "learning rate {rate:g}",
-    "dropout": "dropout {dropout:g}",
-    "no_dropout": "no dropout",
-    "summary": "{optimizer}, learning rate {rate:g}, layers {units}, dropout {dropout}, "
-    "up to {epochs} epochs",
-    "empty_name": "A run's name cannot be empty. Type a few words that tell this run apart.",
-    "long_name": "A run's name can have at most {limit} characters; this one has {n}.",
-    "delete_active": "This run is still {state}. Stop it on the Train page first, then delete it.",
-}
+TEXT = Texts("core.jobs.catalog")  # the catalog runs.po
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.errors import RecipeError
+from core.i18n import Texts
 from core.model.fields import spec_for
 from core.model.recipe import Recipe
 
@@ -30,18 +31,7 @@ if TYPE_CHECKING:
 EXPERIMENT_FILE = "experiment.json"  # in each job folder of an experiment
 MIN_VALUES, MAX_VALUES = 2, 5
 
-MESSAGES = {
-    "unknown_setting": "'{setting}' cannot be varied in an experiment; choose one of: {known}.",
-    "count": "Choose between {low} and {high} different values to compare (you gave {n}).",
-    "repeated": "The value {value} is given twice; each run of an experiment tries another value.",
-    "not_a_choice": "'{value}' is not one of the learning methods: choose from {known}.",
-    "not_a_number": "'{value}' is not a number. Write numbers such as 0.001 or 0.01.",
-    "not_whole": "'{value}' is not a whole number of neurons.",
-    "no_layers": "The recipe has no hidden layer, so there are no neurons or dropout to vary. "
-    "Add a hidden layer first.",
-    "invalid": "The value {value} does not work for {label}: {problem}",
-    "no_target": "Choose the column to predict before starting an experiment.",
-}
+MESSAGES = Texts("core.jobs.experiments")  # the catalog runs.po
 
 
 @dataclass(frozen=True)

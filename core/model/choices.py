@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from core.i18n import DEFAULT_LANGUAGE, catalog, gettext
 from core.portable.choices import Choice
 
 
@@ -139,3 +140,12 @@ def helps_of(table: dict[str, Choice]) -> dict[str, str]:
 def optimizers_using(setting: str) -> tuple[str, ...]:
     """The optimizers a training setting ("batch_size", "momentum") applies to."""
     return tuple(value for value, choice in OPTIMIZERS.items() if setting in choice.settings)
+
+
+def choice_label(setting: str, value: str, english: str) -> str:
+    """A choice's plain label in the current language: the catalog text
+    ``core.choices.<setting>.<value>`` (choices.po), or ``english`` (the table's label) when
+    it has none. ``core.portable.choices`` ships in bundles without the catalogs, so the
+    translation is looked up here, by the table entry's value."""
+    key = f"core.choices.{setting}.{value}"
+    return gettext(key) if key in catalog(DEFAULT_LANGUAGE) else english

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from core.evaluation.verdict import VERDICT_TEMPLATES, _compare, _fmt_pair
+from core.evaluation.verdict import _compare, _fmt_pair, metric_message
 from core.model.recipe import Recipe
 from core.model.tasks import TASKS, task_spec
 
@@ -336,7 +336,8 @@ class BaselineComparison:
 
     @property
     def metric_label(self) -> str:
-        return VERDICT_TEMPLATES.get(f"metric_{self.metric}", self.metric)
+        """The measure's name as the verdict says it, in the current language."""
+        return metric_message(self.metric).render()
 
     def formatted(self) -> tuple[str, str]:
         """(network, baseline) formatted as the verdict prints them."""

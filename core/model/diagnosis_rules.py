@@ -14,9 +14,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from core.evaluation.verdict import baseline_message, metric_message
+from core.i18n import Message
 from core.model import curves, remedies
 from core.model.curves import Curves
-from core.model.diagnosis_text import MESSAGES
+from core.model.diagnosis_text import message as _m
 from core.model.recipe import Recipe
 from core.model.remedies import Fix
 
@@ -53,10 +55,12 @@ class Diagnosis:
     severity : {"problem", "warning", "info", "ok"}
         ``problem``: the model is unusable or a simpler one is better; ``warning``: it
         can be improved; ``info``: an explanation; ``ok``: healthy.
-    title : str
-        A short headline, e.g. "The network is memorising the training rows".
-    message : str
-        Plain sentences for a product manager, with the figures behind the finding.
+    headline : Message
+        A short headline, e.g. "The network is memorising the training rows"; ``title``
+        is it in the current language.
+    text : Message
+        Plain sentences for a product manager, with the figures behind the finding;
+        ``message`` is it in the current language.
     since_epoch : int or None
         The pass (1-based) where the problem started, when it has one.
     fixes : tuple of Fix
@@ -65,35 +69,65 @@ class Diagnosis:
 
     code: str
     severity: Severity
-    title: str
-    message: str
+    headline: Message
+    text: Message
     since_epoch: int | None = None
     fixes: tuple[Fix, ...] = field(default_factory=tuple)
 
+    @property
+    def title(self) -> str:
+        """The headline in the current language."""
+        return self.headline.render()
+
+    @property
+    def message(self) -> str:
+        """The sentences in the current language."""
+        return self.text.render()
+
     def summary(self) -> dict[str, str]:
-        """``{"code": ..., "message": ...}``: what the CLI's JSON summary lists."""
+        """``{"code": ..., "message": ...}``: what the CLI's JSON summary lists (the message
+        in the current language: the CLI's ``--lang``)."""
         return {"code": self.code, "message": self.message}
 
     def to_dict(self) -> dict[str, Any]:
+        """What a result stores: the English title and message (for readers that predate
+        languages) and both as messages (``title_message``, ``text``)."""
         return {
             "code": self.code,
             "severity": self.severity,
-            "title": self.title,
-            "message": self.message,
+            "title": self.headline.render("en"),
+            "message": self.text.render("en"),
+            "title_message": self.headline.to_dict(),
+            "text": self.text.to_dict(),
             "since_epoch": self.since_epoch,
             "fixes": [fix.to_dict() for fix in self.fixes],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Diagnosis:
+        """Read a stored finding; one stored before languages keeps its English text."""
         return cls(
             code=str(data["code"]),
             severity=data.get("severity", "warning"),
-            title=str(data.get("title", "")),
-            message=str(data["message"]),
+            headline=_stored_message(data.get("title_message"), data.get("title", "")),
+            text=_stored_message(data.get("text"), data["message"]),
             since_epoch=data.get("since_epoch"),
             fixes=tuple(Fix.from_dict(f) for f in data.get("fixes") or ()),
         )
+
+
+def _stored_message(stored: Any, fallback: Any) -> Message:
+    if isinstance(stored, Mapping) and stored.get("key"):
+        return Message.from_dict(stored)
+    return Message.verbatim(str(fallback))
+
+
+def _joined(*parts: Message | None) -> Message:
+    """Sentences written one after the other (English parts carry their leading space)."""
+    return Message(JOINED_KEY, {"parts": [p for p in parts if p is not None]})
+
+
+JOINED_KEY = "core.model.diagnosis.joined"
 
 
 def findings(
@@ -128,14 +162,12 @@ def diverged(run: Curves, recipe: Recipe) -> Diagnosis:
     old = recipe.training.effective_learning_rate
     fix = remedies.learning_rate_fix(recipe, 1 / remedies.DIVERGED_LR_FACTOR)
     new = fix.changes["training.learning_rate"] if fix else old
-    why = MESSAGES["diverged_nan"] if run.non_finite else ""
-    message = MESSAGES["diverged"].format(
-        epoch=run.diverged_at, why=why, new=f"{new:g}", old=f"{old:g}"
-    )
+    why = _m("diverged_nan") if run.non_finite else ""
+    message = _m("diverged", epoch=run.diverged_at, why=why, new=f"{new:g}", old=f"{old:g}")
     return Diagnosis(
         DIVERGED,
         "problem",
-        MESSAGES["diverged_title"],
+        _m("diverged_title"),
         message,
         since_epoch=run.diverged_at,
         fixes=remedies.collect(fix),
@@ -146,7 +178,8 @@ def _overfitting(run: Curves, recipe: Recipe) -> Diagnosis | None:
     sign = curves.overfitting_sign(run)
     if sign is None:
         return None
-    message = MESSAGES["overfitting"].format(
+    first = _m(
+        "overfitting",
         since=run.best_epoch + 1,
         best_val=curves.fmt(run.val_loss[run.best_index]),
         val=curves.fmt(sign.val_now),
@@ -154,13 +187,14 @@ def _overfitting(run: Curves, recipe: Recipe) -> Diagnosis | None:
         best_train=curves.fmt(run.loss[run.best_index]),
         train=curves.fmt(sign.train_now),
     )
-    if sign.gap > 0:
-        message += MESSAGES["overfitting_gap"].format(gap=f"{sign.gap * 100:.0f}")
-    message += MESSAGES["overfitting_kept"].format(best=run.best_epoch)
+    gap = _m("overfitting_gap", gap=f"{sign.gap * 100:.0f}") if sign.gap > 0 else None
+    kept = _m("overfitting_kept", best=run.best_epoch)
     saved = curves.epochs_saved(run, recipe, run.best_index)
+    early = None
     if not recipe.training.early_stopping and saved is not None:
         stop, n, seconds = saved
-        message += MESSAGES["overfitting_saved"].format(stop=stop, saved=n, time=_time(seconds))
+        early = _m("overfitting_saved", stop=stop, saved=n, time=_time(seconds))
+    message = _joined(first, gap, kept, early)
     fixes = remedies.collect(
         remedies.dropout_fix(recipe),
         remedies.l2_fix(recipe),
@@ -168,7 +202,7 @@ def _overfitting(run: Curves, recipe: Recipe) -> Diagnosis | None:
         remedies.early_stopping_fix(recipe),
     )
     return Diagnosis(
-        OVERFITTING, "warning", MESSAGES["overfitting_title"], message, run.best_epoch + 1, fixes
+        OVERFITTING, "warning", _m("overfitting_title"), message, run.best_epoch + 1, fixes
     )
 
 
@@ -188,27 +222,27 @@ def _underfitting(
     more_epochs = remedies.more_epochs_fix(recipe) if run.stopped_because == "completed" else None
     flat = None if overfitting else curves.high_and_flat(run, reference_loss)
     if flat is not None:
-        message = MESSAGES["underfitting_flat"].format(
+        message = _m(
+            "underfitting_flat",
             window=flat.window,
             train=curves.fmt(flat.train),
             val=curves.fmt(flat.val),
             reference=curves.fmt(reference_loss),
         )
         fixes = remedies.collect(bigger, remedies.add_layer_fix(recipe), faster, more_epochs)
-        return Diagnosis(
-            UNDERFITTING, "warning", MESSAGES["underfitting_title"], message, None, fixes
-        )
+        return Diagnosis(UNDERFITTING, "warning", _m("underfitting_title"), message, None, fixes)
     improving = curves.still_improving(run)
     if improving is not None and more_epochs is not None:
         start, end, window = improving
-        message = MESSAGES["underfitting_improving"].format(
+        message = _m(
+            "underfitting_improving",
             limit=run.epochs[-1],
             start=curves.fmt(start),
             end=curves.fmt(end),
             passes=_last_passes(window),
         )
         return Diagnosis(
-            UNDERFITTING, "warning", MESSAGES["underfitting_title"], message, None, (more_epochs,)
+            UNDERFITTING, "warning", _m("underfitting_title"), message, None, (more_epochs,)
         )
     # Only a network *below* the simple model is underfitting: with its direct path from
     # the inputs it can express any straight-line model, so falling short means it has not
@@ -220,11 +254,9 @@ def _underfitting(
         and not overfitting
         and not curves.memorising(run)
     ):
-        message = MESSAGES["underfitting_baseline"].format(model=comparison.baseline_name)
+        message = _m("underfitting_baseline", model=baseline_message(comparison.baseline_name))
         fixes = remedies.collect(bigger, faster, more_epochs)
-        return Diagnosis(
-            UNDERFITTING, "warning", MESSAGES["underfitting_title"], message, None, fixes
-        )
+        return Diagnosis(UNDERFITTING, "warning", _m("underfitting_title"), message, None, fixes)
     return None
 
 
@@ -232,8 +264,9 @@ def _oscillating(run: Curves, recipe: Recipe, batch_size: int | None) -> Diagnos
     swing = curves.zigzag(run)
     if swing is None:
         return None
-    message = MESSAGES["oscillating"].format(
-        which=MESSAGES[f"which_{swing.which}"],
+    message = _m(
+        "oscillating",
+        which=_m(f"which_{swing.which}"),
         reversals=swing.reversals,
         steps=swing.steps,
         swing=f"{swing.size * 100:.0f}",
@@ -243,7 +276,7 @@ def _oscillating(run: Curves, recipe: Recipe, batch_size: int | None) -> Diagnos
         remedies.larger_batch_fix(recipe, batch_size),
     )
     return Diagnosis(
-        OSCILLATING, "warning", MESSAGES["oscillating_title"], message, swing.since_epoch, fixes
+        OSCILLATING, "warning", _m("oscillating_title"), message, swing.since_epoch, fixes
     )
 
 
@@ -252,7 +285,8 @@ def _plateau(run: Curves, recipe: Recipe) -> Diagnosis | None:
     if found is None:
         return None
     settled, stop, saved, seconds = found
-    message = MESSAGES["plateau"].format(
+    message = _m(
+        "plateau",
         tolerance=f"{curves.PLATEAU_TOLERANCE * 100:g}",
         settled=settled,
         saved=saved,
@@ -261,7 +295,7 @@ def _plateau(run: Curves, recipe: Recipe) -> Diagnosis | None:
     fixes = remedies.collect(
         remedies.early_stopping_fix(recipe) or remedies.stop_sooner_fix(recipe, stop)
     )
-    return Diagnosis(PLATEAU, "warning", MESSAGES["plateau_title"], message, settled, fixes)
+    return Diagnosis(PLATEAU, "warning", _m("plateau_title"), message, settled, fixes)
 
 
 def _no_better_than_baseline(
@@ -272,21 +306,21 @@ def _no_better_than_baseline(
         return None
     ours, theirs = comparison.formatted()
     values = {
-        "model": comparison.baseline_name,
-        "metric": comparison.metric_label,
+        "model": baseline_message(comparison.baseline_name),
+        "metric": metric_message(comparison.metric),
         "ours": ours,
         "theirs": theirs,
     }
     if comparison.outcome == "uncertain":
         low, high = comparison.formatted_interval()
-        message = MESSAGES["no_better_uncertain"].format(**values, low=low, high=high)
+        message = _m("no_better_uncertain", **values, low=low, high=high)
     else:
-        message = MESSAGES[f"no_better_{comparison.outcome}"].format(**values)
+        message = _m(f"no_better_{comparison.outcome}", **values)
     severity: Severity = "problem" if comparison.outcome == "worse" else "warning"
     return Diagnosis(
         NO_BETTER_THAN_BASELINE,
         severity,
-        MESSAGES["no_better_title"],
+        _m("no_better_title"),
         message,
         None,
         remedies.collect(remedies.simple_model_fix(recipe)),
@@ -300,36 +334,48 @@ def _validation_below_training(run: Curves, recipe: Recipe) -> Diagnosis | None:
     train, val = below
     dropout = max((layer.dropout for layer in recipe.model.hidden_layers), default=0.0)
     if dropout > 0:
-        message = MESSAGES["below_dropout"].format(
-            val=curves.fmt(val), train=curves.fmt(train), share=f"{dropout * 100:.0f}"
+        message = _m(
+            "below_dropout",
+            val=curves.fmt(val),
+            train=curves.fmt(train),
+            share=f"{dropout * 100:.0f}",
         )
     else:
-        message = MESSAGES["below_plain"].format(val=curves.fmt(val), train=curves.fmt(train))
-    return Diagnosis(VALIDATION_BELOW_TRAINING, "info", MESSAGES["below_title"], message)
+        message = _m("below_plain", val=curves.fmt(val), train=curves.fmt(train))
+    return Diagnosis(VALIDATION_BELOW_TRAINING, "info", _m("below_title"), message)
 
 
 def healthy(run: Curves, comparison: curves.BaselineComparison | None) -> Diagnosis:
     """Nothing wrong: say what went well, in figures."""
     key = "healthy" if run.finished else "healthy_live"
-    message = MESSAGES[key].format(
+    message = _m(
+        key,
         first=curves.fmt(run.val_loss[0]),
         best=curves.fmt(run.val_loss[run.best_index]),
         best_epoch=run.best_epoch,
     )
     if comparison is not None and comparison.outcome == "better":
         ours, theirs = comparison.formatted()
-        message += MESSAGES["healthy_baseline"].format(
-            model=comparison.baseline_name, metric=comparison.metric_label, ours=ours, theirs=theirs
+        beats = _m(
+            "healthy_baseline",
+            model=baseline_message(comparison.baseline_name),
+            metric=metric_message(comparison.metric),
+            ours=ours,
+            theirs=theirs,
         )
-    return Diagnosis(HEALTHY, "ok", MESSAGES["healthy_title"], message)
+        message = _joined(message, beats)
+    return Diagnosis(HEALTHY, "ok", _m("healthy_title"), message)
 
 
-def _last_passes(n: int) -> str:
-    return MESSAGES["last_pass"] if n == 1 else MESSAGES["last_passes"].format(n=n)
+def _last_passes(n: int) -> Message:
+    return _m("last_pass") if n == 1 else _m("last_passes", n=n)
 
 
-def _time(seconds: float | None) -> str:
+def _time(seconds: float | None) -> Message | str:
     if not seconds or not np.isfinite(seconds) or seconds < 1:
         return ""
-    text = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
-    return MESSAGES["time"].format(seconds=text)
+    if seconds < 90:
+        text = _m("seconds", n=f"{seconds:.0f}")
+    else:
+        text = _m("minutes", n=f"{seconds / 60:.0f}")
+    return _m("time", seconds=text)

@@ -13,20 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.i18n import Texts
 from core.model.fields import FieldSpec, field_specs, spec_for
 from core.model.recipe import LayerConfig, Recipe
 
 # All user-facing words of this module, in one place for translation.
-TEXT = {
-    "unknown": "unknown",
-    "automatic": "automatic",
-    "automatic_rate": "automatic ({rate:g})",
-    "on": "on",
-    "off": "off",
-    "none": "none",
-    "no_layers": "none (a linear model)",
-    "layers": "Hidden layers (neurons per layer)",
-}
+TEXT = Texts("core.model.differences")  # the catalog runs.po
 
 _FIELDS_WITHOUT_A_ROW = {"model.hidden_layers"}  # shown as layer rows below
 

@@ -7,11 +7,13 @@ order, so the pages draw their widgets from the recipe itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from core.i18n import DEFAULT_LANGUAGE, catalog, current_language
+from core.model.choices import choice_label
 from core.model.recipe import LayerConfig, Recipe
 
 
@@ -80,22 +82,60 @@ def field_specs(section: type[BaseModel], prefix: str = "") -> list[FieldSpec]:
                 d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in default
             ]
         specs.append(
-            FieldSpec(
-                path=path,
-                label=extra.get("label", name),
-                help=info.description or "",
-                kind=kind,
-                default=default,
-                group=extra.get("group", "advanced"),
-                choices=choices,
-                choice_help=extra.get("choice_help"),
-                minimum=minimum,
-                maximum=maximum,
-                exclusive_minimum=exclusive,
-                exclusive_maximum=exclusive_max,
+            _in_language(
+                FieldSpec(
+                    path=path,
+                    label=extra.get("label", name),
+                    help=info.description or "",
+                    kind=kind,
+                    default=default,
+                    group=extra.get("group", "advanced"),
+                    choices=choices,
+                    choice_help=extra.get("choice_help"),
+                    minimum=minimum,
+                    maximum=maximum,
+                    exclusive_minimum=exclusive,
+                    exclusive_maximum=exclusive_max,
+                )
             )
         )
     return specs
+
+
+# Recipe setting -> the name of its choice table in the catalog (core.choices.<name>.<value>).
+CHOICE_SETTINGS = {
+    "preprocessing.numeric_missing": "numeric_missing",
+    "preprocessing.categorical_missing": "categorical_missing",
+    "preprocessing.numeric_scaling": "scaling",
+    "preprocessing.categorical_encoding": "encoding",
+    "training.optimizer": "optimizer",
+    "training.class_weight": "class_weight",
+    "layer.activation": "activation",
+}
+
+
+def _in_language(spec: FieldSpec) -> FieldSpec:
+    """``spec`` with its words in the current language: the catalog texts
+    ``core.recipe.<path>.label`` / ``.help`` (recipe.po) and, for a choice, each option's
+    ``core.choices.<table>.<value>`` / ``.help``. The recipe's own English declarations stay
+    the source; tests/test_i18n_core.py checks the English catalog says the same."""
+    code = current_language()
+    if code == DEFAULT_LANGUAGE:
+        return spec
+    texts = catalog(code)
+    changes: dict[str, Any] = {
+        "label": texts.get(f"core.recipe.{spec.path}.label") or spec.label,
+        "help": texts.get(f"core.recipe.{spec.path}.help") or spec.help,
+    }
+    table = CHOICE_SETTINGS.get(spec.path)
+    if table and spec.choices:
+        changes["choices"] = {v: choice_label(table, v, text) for v, text in spec.choices.items()}
+    if table and spec.choice_help:
+        changes["choice_help"] = {
+            v: texts.get(f"core.choices.{table}.{v}.help") or text
+            for v, text in spec.choice_help.items()
+        }
+    return replace(spec, **changes)
 
 
 def _kind_of(annotation: Any, choices: dict | None) -> str:

@@ -8,6 +8,7 @@ rows), then transform all three. Everything random is seeded from the recipe.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,22 +16,23 @@ from sklearn.model_selection import train_test_split
 
 from core.data.profiling import DataProfile, TaskInfo, profile_table
 from core.errors import RecipeError, UnusableDataError
+from core.i18n import Message, Texts
 from core.model.recipe import Recipe
 from core.portable.preprocess import USABLE_KINDS, Preprocessor
 from core.portable.reading import MIN_ROWS
 from core.portable.target import TargetEncoder
 
-NOTES = {
-    "no_target": "Choose the column to predict (the target) before training.",
-    "stratify_off": "Some outcomes of '{target}' are too rare to keep the same mix in every set; "
-    "the rows were split at random instead.",
-    "dropped_rows": "{n} training rows with empty cells were left out, as the recipe says.",
-    "few_left": "Only {n} rows are left to learn from after leaving out rows with empty cells. "
-    "Fill empty cells instead of leaving rows out, or use more data.",
-    "too_small": "Only {n} rows are left to learn from after setting aside the rows for checking "
-    "progress and for the final test; at least {minimum} are needed. Use more data, or lower "
-    '"Rows for checking progress" and "Rows for the final test".',
-}
+# Every sentence of this module: keys of the catalog "core.model.preparation" (data.po).
+NOTES = Texts("core.model.preparation")
+
+
+_SETTING_VALIDATION = Message("core.data.health.setting_validation")
+_SETTING_TEST = Message("core.data.health.setting_test")
+
+
+def _note(name: str, /, **params: Any) -> Message:
+    NOTES[name]  # an unknown name fails here, where it is written
+    return Message(NOTES.key(name), params)
 
 
 @dataclass
@@ -48,7 +50,12 @@ class PreparedData:
     y_test: np.ndarray
     test_frame: pd.DataFrame  # raw test rows (usable ones), for importance and verification
     profile: DataProfile
-    warnings: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)  # the data's warnings, as messages
+
+    @property
+    def warnings(self) -> list[str]:
+        """The data's warnings in the current language."""
+        return [note.render() for note in self.notes]
 
 
 def prepare(
@@ -64,12 +71,12 @@ def prepare(
         If the target or the remaining rows cannot be used.
     """
     if recipe.target is None:
-        raise RecipeError(NOTES["no_target"])
+        raise RecipeError(_note("no_target").render())
     target = recipe.target
     if profile is None:
         profile = profile_table(frame, target, test_fraction=recipe.split.test_fraction)
     task = profile.task
-    notes = [w.message for w in profile.warnings]
+    notes = [w.text for w in profile.warnings]
     frame = frame[frame[target].notna()].reset_index(drop=True)
 
     dropped = set(recipe.drop_columns) | {target}
@@ -83,7 +90,7 @@ def prepare(
 
     train_idx, val_idx, test_idx, stratified = _split(len(frame), y_all, recipe)
     if task.spec.predicts_class and recipe.split.stratify and not stratified:
-        notes.append(NOTES["stratify_off"].format(target=target))
+        notes.append(_note("stratify_off", target=target))
     train_raw, val_raw, test_raw = (
         frame.iloc[i].reset_index(drop=True) for i in (train_idx, val_idx, test_idx)
     )
@@ -95,13 +102,15 @@ def prepare(
         x, usable = preprocessor.transform(raw)
         y = target_encoder.encode(raw[target])
         if part == "train" and not usable.all():
-            notes.append(NOTES["dropped_rows"].format(n=int((~usable).sum())))
+            notes.append(_note("dropped_rows", n=int((~usable).sum())))
         arrays.append((x[usable], y[usable], raw[usable].reset_index(drop=True)))
     (x_train, y_train, _), (x_val, y_val, _), (x_test, y_test, test_frame) = arrays
     if len(x_train) < MIN_ROWS or len(x_val) == 0 or len(x_test) == 0:
         any_dropped = len(x_train) + len(x_val) + len(x_test) < len(frame)
         note = "few_left" if any_dropped else "too_small"
-        raise UnusableDataError(NOTES[note].format(n=len(x_train), minimum=MIN_ROWS))
+        settings = {"validation": _SETTING_VALIDATION, "test": _SETTING_TEST}
+        text = _note(note, n=len(x_train), minimum=MIN_ROWS, **settings)
+        raise UnusableDataError(text.render())
     return PreparedData(
         task=task,
         preprocessor=preprocessor,
@@ -114,7 +123,7 @@ def prepare(
         y_test=y_test,
         test_frame=test_frame,
         profile=profile,
-        warnings=notes,
+        notes=notes,
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from core import __version__
 from core.data.profile_types import DataProfile, TaskInfo
 from core.errors import RecipeError
+from core.i18n import Texts
 from core.model.recipe import Recipe
 from core.model.tasks import TASKS, task_spec
 
@@ -35,27 +36,7 @@ ABOUT_KEY = "about"
 RECIPE_SUFFIX = ".recipe.json"
 DEFAULT_RECIPE_NAME = "trainboard"  # file stem when there is no data name to use
 
-TEXT = {
-    "too_large": "The file is {size} KB; a recipe is a few KB (at most {cap} KB). Choose the "
-    "recipe file downloaded from Trainboard.",
-    "not_text": "The file is not text (UTF-8). Choose the .json recipe file downloaded from "
-    "Trainboard.",
-    "not_json": "The file is not valid JSON (line {line}, column {column}): {reason}. Choose "
-    "the recipe file downloaded from Trainboard, or fix the file.",
-    "unreadable_json": "The file cannot be read as a recipe: {reason}. Choose the recipe file "
-    "downloaded from Trainboard.",
-    "too_deep": "The file is not a recipe: its JSON is nested far too deeply.",
-    "not_object": "The file is JSON but not a recipe: a recipe is a set of named settings "
-    "between {{ and }}.",
-    "bad_about": 'The recipe\'s "about" block is damaged: {reason}. Download the recipe again.',
-    "newer_format": "This recipe was saved by a newer Trainboard ({version}, recipe format "
-    "{found}); this one ({ours}) reads format {supported}. Update Trainboard to use it.",
-    "target_missing": "The recipe predicts the column '{target}', but this data has no column "
-    "with that name.",
-    "drop_missing": "The recipe leaves out {columns}, which this data does not have.",
-    "task_differs": "The recipe was made for predicting {made} in '{target}', but in this data "
-    "'{target}' is {found}.",
-}
+TEXT = Texts("core.model.recipe_fit")  # the catalog runs.po
 
 
 @dataclass(frozen=True)

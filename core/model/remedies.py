@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.i18n import Message, Texts
 from core.model.fields import spec_for
 from core.model.recipe import LayerConfig, Recipe
 
@@ -36,39 +37,51 @@ MAX_SUGGESTED_LAYERS = 4  # tabular data rarely gains from deeper networks
 BATCH_FACTOR = 4  # averaging over 4x the rows halves the noise of each step (sqrt(4))
 EPOCHS_FACTOR = 2  # still improving at the limit: double the limit (early stopping ends it)
 
-LABELS = {
-    "lower_lr": "Lower the learning rate to {value}",
-    "higher_lr": "Raise the learning rate to {value}",
-    "more_dropout": "Add more dropout ({value})",
-    "stronger_l2": "Stronger weight penalty (L2 {value})",
-    "fewer_units": "Fewer neurons ({value})",
-    "more_units": "More neurons ({value})",
-    "add_layer": "Add a hidden layer ({value} neurons)",
-    "early_stopping": "Turn on early stopping",
-    "more_epochs": "Allow more passes ({value})",
-    "stop_sooner": "Stop after {value} passes",
-    "larger_batch": "Larger batches ({value} rows)",
-    "simple_model": "Use a simple model (no hidden layers)",
-}
+# The fixes' labels: keys of the catalog "core.model.remedies" (doctor.po).
+LABELS = Texts("core.model.remedies")
+
+
+def _label(name: str, /, **params: Any) -> Message:
+    LABELS[name]  # an unknown name fails here, where it is written
+    return Message(LABELS.key(name), params)
 
 
 @dataclass(frozen=True)
 class Fix:
-    """A one-click change to the recipe: a short label and dotted settings -> new values."""
+    """A one-click change to the recipe: a short label and dotted settings -> new values.
 
-    label: str
+    ``text`` is the label as a message (shown in the reader's language: ``label``).
+    """
+
+    text: Message
     changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The label in the current language."""
+        return self.text.render()
 
     def apply(self, recipe: Recipe) -> Recipe:
         """The recipe with this fix applied (validated; raises ``RecipeError`` if invalid)."""
         return recipe.with_changes(**self.changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "changes": dict(self.changes)}
+        """The English label (for older readers), the label as a message, the changes."""
+        return {
+            "label": self.text.render("en"),
+            "label_message": self.text.to_dict(),
+            "changes": dict(self.changes),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fix:
-        return cls(label=str(data["label"]), changes=dict(data.get("changes") or {}))
+        stored = data.get("label_message")
+        text = (
+            Message.from_dict(stored)
+            if isinstance(stored, dict) and stored.get("key")
+            else Message.verbatim(str(data["label"]))
+        )
+        return cls(text=text, changes=dict(data.get("changes") or {}))
 
 
 def _round(value: float) -> float:
@@ -103,7 +116,7 @@ def learning_rate_fix(recipe: Recipe, factor: float) -> Fix | None:
     if math.isclose(value, current) or (factor > 1 and value <= current):
         return None
     key = "lower_lr" if value < current else "higher_lr"
-    return Fix(LABELS[key].format(value=f"{value:g}"), {"training.learning_rate": value})
+    return Fix(_label(key, value=f"{value:g}"), {"training.learning_rate": value})
 
 
 def dropout_fix(recipe: Recipe) -> Fix | None:
@@ -116,7 +129,7 @@ def dropout_fix(recipe: Recipe) -> Fix | None:
     if all(layer.dropout >= value for layer in layers):
         return None
     return Fix(
-        LABELS["more_dropout"].format(value=f"{value:g}"),
+        _label("more_dropout", value=f"{value:g}"),
         {"model.hidden_layers": _layers(recipe, dropout=value)},
     )
 
@@ -129,7 +142,7 @@ def l2_fix(recipe: Recipe) -> Fix | None:
     )
     if value <= current:
         return None
-    return Fix(LABELS["stronger_l2"].format(value=f"{value:g}"), {"model.l2": value})
+    return Fix(_label("stronger_l2", value=f"{value:g}"), {"model.l2": value})
 
 
 def _units_fix(recipe: Recipe, factor: float, key: str) -> Fix | None:
@@ -150,7 +163,7 @@ def _units_fix(recipe: Recipe, factor: float, key: str) -> Fix | None:
         layer.model_copy(update={"units": units}).model_dump(mode="json")
         for layer, units in zip(layers, new_units, strict=True)
     ]
-    label = LABELS[key].format(value=", ".join(str(u) for u in new_units))
+    label = _label(key, value=", ".join(str(u) for u in new_units))
     return Fix(label, {"model.hidden_layers": changed})
 
 
@@ -171,7 +184,7 @@ def add_layer_fix(recipe: Recipe) -> Fix | None:
         return None
     new = (layers[-1] if layers else LayerConfig()).model_dump(mode="json")
     return Fix(
-        LABELS["add_layer"].format(value=new["units"]),
+        _label("add_layer", value=new["units"]),
         {"model.hidden_layers": [*_layers(recipe), new]},
     )
 
@@ -180,7 +193,7 @@ def early_stopping_fix(recipe: Recipe) -> Fix | None:
     """Early stopping switched on, when it is off."""
     if recipe.training.early_stopping:
         return None
-    return Fix(LABELS["early_stopping"], {"training.early_stopping": True})
+    return Fix(_label("early_stopping"), {"training.early_stopping": True})
 
 
 def more_epochs_fix(recipe: Recipe) -> Fix | None:
@@ -190,7 +203,7 @@ def more_epochs_fix(recipe: Recipe) -> Fix | None:
     if value <= current:
         return None
     return Fix(
-        LABELS["more_epochs"].format(value=value),
+        _label("more_epochs", value=value),
         {"training.max_epochs": value, "training.early_stopping": True},
     )
 
@@ -200,7 +213,7 @@ def stop_sooner_fix(recipe: Recipe, epochs: int) -> Fix | None:
     value = int(_clamp("training.max_epochs", epochs))
     if value >= recipe.training.max_epochs:
         return None
-    return Fix(LABELS["stop_sooner"].format(value=value), {"training.max_epochs": value})
+    return Fix(_label("stop_sooner", value=value), {"training.max_epochs": value})
 
 
 def larger_batch_fix(recipe: Recipe, batch_size: int | None) -> Fix | None:
@@ -211,14 +224,14 @@ def larger_batch_fix(recipe: Recipe, batch_size: int | None) -> Fix | None:
     value = int(_clamp("training.batch_size", current * BATCH_FACTOR))
     if value <= current:
         return None
-    return Fix(LABELS["larger_batch"].format(value=f"{value:,}"), {"training.batch_size": value})
+    return Fix(_label("larger_batch", value=f"{value:,}"), {"training.batch_size": value})
 
 
 def simple_model_fix(recipe: Recipe) -> Fix | None:
     """No hidden layers: the network becomes a plain logistic/linear model."""
     if not recipe.model.hidden_layers:
         return None
-    return Fix(LABELS["simple_model"], {"model.hidden_layers": []})
+    return Fix(_label("simple_model"), {"model.hidden_layers": []})
 
 
 def collect(*fixes: Fix | None) -> tuple[Fix, ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.i18n import gettext
 from core.portable.tasks import TASK_OUTPUTS, TaskOutputs
 
 
@@ -59,8 +60,10 @@ class TaskSpec:
         return (self.constant_baseline, self.simple_baseline)
 
     def describe(self, n_classes: int) -> str:
-        """Plain words for the task, e.g. ``"predicting one of 4 categories"``."""
-        return self.description.format(n=n_classes)
+        """Plain words for the task in the current language, e.g. ``"predicting one of 4
+        categories"`` (``description`` is the English text, catalog key
+        ``core.model.tasks.describe_<name>``)."""
+        return gettext(f"core.model.tasks.describe_{self.name}", n=n_classes)
 
     def output_units(self, n_classes: int) -> int:
         """Units of the network's output layer."""

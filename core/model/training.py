@@ -21,6 +21,7 @@ from typing import Protocol
 import keras
 import numpy as np
 
+from core.i18n import Message, Texts
 from core.model.recipe import TrainingConfig
 from core.model.tasks import task_spec
 from core.results import EpochReport
@@ -33,20 +34,10 @@ DIVERGED = "diverged"
 # A loss this many times above the first one means the weights are blowing up.
 EXPLODING_FACTOR = 1e4
 
-MESSAGES = {
-    COMPLETED: "Training finished all {epochs} passes over the data. The best version (pass "
-    "{best}) was kept.",
-    EARLY_STOPPED: "Training stopped after {epochs} passes because the model had not improved for "
-    "{patience} passes. The best version (pass {best}) was kept.",
-    STOPPED_BY_USER: "Training was stopped on request after {epochs} passes. The best version so "
-    "far (pass {best}) was kept.",
-    STOPPED_BY_USER + "_empty": "Training was stopped on request before the first pass over the "
-    "data finished, so there is no model yet. Start again and let it run at least one pass.",
-    # No figures here ("rose from 0.69 to 2.72e+06" means nothing to a product manager): the
-    # log keeps them (TrainingOutcome.divergence).
-    DIVERGED: "Training went wrong in pass {epochs}: the error grew out of control instead of "
-    "shrinking. The learning rate is probably too high: try one 10 times lower ({suggestion}).",
-}
+# How a run ended, one sentence per reason: keys of the catalog "core.model.training"
+# (training.po). No figures in the blow-up sentence ("rose from 0.69 to 2.72e+06" means
+# nothing to a product manager): the log keeps them (TrainingOutcome.divergence).
+MESSAGES = Texts("core.model.training")
 
 
 class StopSignal(Protocol):
@@ -61,7 +52,7 @@ class TrainingOutcome:
     """How a training run ended, and what it produced."""
 
     stopped_because: str
-    message: str
+    message: str  # ``text`` in the language of the process that trained (English in a job)
     epochs_run: int
     best_epoch: int | None
     history: list[EpochReport] = field(default_factory=list)
@@ -70,6 +61,7 @@ class TrainingOutcome:
     # Stopped on request: batches that ran once the request was seen (the one it interrupted).
     batches_after_stop: int | None = None
     divergence: str = ""  # what blew up, with the figures (for the log, not the message)
+    text: Message | None = None  # the message as data, shown later in the reader's language
 
     @property
     def has_model(self) -> bool:
@@ -259,18 +251,19 @@ def _outcome(monitor: TrainingMonitor, config: TrainingConfig, seconds: float) -
     best = monitor.best_epoch
     if reason == DIVERGED:
         rate = config.effective_learning_rate
-        message = MESSAGES[DIVERGED].format(
-            epochs=epochs + 1,
-            suggestion=f"{rate / 10:g} instead of {rate:g}",
-        )
+        figures = {"epochs": epochs + 1, "new": f"{rate / 10:g}", "old": f"{rate:g}"}
+        text = Message(MESSAGES.key(DIVERGED), figures)
         best = None
     elif reason == STOPPED_BY_USER and best is None:
-        message = MESSAGES[STOPPED_BY_USER + "_empty"]
+        text = Message(MESSAGES.key(STOPPED_BY_USER + "_empty"))
     else:
-        message = MESSAGES[reason].format(epochs=epochs, best=best, patience=config.patience)
+        text = Message(
+            MESSAGES.key(reason), {"epochs": epochs, "best": best, "patience": config.patience}
+        )
     return TrainingOutcome(
         stopped_because=reason,
-        message=message,
+        message=text.render(),
+        text=text,
         epochs_run=epochs,
         best_epoch=best,
         history=monitor.history,

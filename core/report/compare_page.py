@@ -15,6 +15,7 @@ from typing import Any
 
 from core.errors import TrainboardError
 from core.evaluation.measures import HIGHER_IS_BETTER, LOWER_IS_BETTER, METRIC_LABELS
+from core.i18n import Texts
 from core.model.fields import field_specs
 from core.model.recipe import Recipe
 from core.model.tasks import task_spec
@@ -24,54 +25,7 @@ from core.report.render import Charts, render_page
 from core.report.run_page import TEXT as RUN_TEXT
 from core.report.source import ReportRun
 
-TEXT = {
-    "title": "Trainboard report: comparing {n} runs",
-    "eyebrow": "Trainboard comparison report",
-    "heading": "Comparing {n} runs",
-    "too_few": "A comparison needs at least two runs; pick another run to compare with.",
-    "runs": "The runs",
-    "run": "Run",
-    "data": "Data",
-    "target": "Predicting",
-    "trained": "Trained",
-    "passes": "Passes (kept)",
-    "headline": "Headline score",
-    "time": "Time",
-    "same_data": "All runs used the same data file and column to predict, so their scores "
-    "can be compared.",
-    "other_data": "These runs were trained on different data ({names}): their scores come "
-    "from different test rows, so read differences with care.",
-    "other_target": "These runs predict different things ({names}): their scores cannot be "
-    "compared, so only how each run learned is shown side by side.",
-    "settings": "What was changed",
-    "settings_intro": "Only the settings that differ between the runs; everything else was "
-    "the same.",
-    "settings_none": "The runs used exactly the same recipe: any difference in their scores "
-    "comes from chance (or the data).",
-    "setting": "Setting",
-    "scores": "Scores against {reference}",
-    "scores_intro": "Each run's test scores, and its difference from {reference}. A "
-    "difference is larger than the noise only when its range leaves out zero.",
-    "measure": "Measure",
-    "difference": "Difference",
-    "better": "better, larger than the noise",
-    "worse": "worse, larger than the noise",
-    "noise": "within the noise",
-    "no_range": "",
-    "no_ranges": "These runs have no uncertainty ranges, so whether a difference is larger "
-    "than the noise cannot be judged here.",
-    "same": "the same",
-    "score_chart": "{label} of each run",
-    "curves": "How they learned",
-    "curves_intro": "Validation error per pass (solid) and training error (dotted), one "
-    "colour per run; the star marks the pass each run kept. Click a name in the legend to "
-    "hide or show its line.",
-    "verdicts": "Each run in one sentence",
-    "lower": "(lower is better)",
-    "changed": "changed",
-    "footer": RUN_TEXT["footer"],
-    "generated": RUN_TEXT["generated"],
-}
+TEXT = Texts("core.report.compare_page")  # the catalog report.po
 
 
 def comparison_report(runs: Sequence[ReportRun]) -> str:
@@ -221,7 +175,7 @@ def difference(reference: ReportRun, other: ReportRun, key: str) -> dict[str, st
         else:
             improved = (gap > 0) == HIGHER_IS_BETTER.get(key, True)
             found["outcome"] = "better" if improved else "worse"
-    found["outcome_text"] = TEXT[found["outcome"]]
+    found["outcome_text"] = "" if found["outcome"] == "no_range" else TEXT[found["outcome"]]
     return found
 
 

@@ -13,60 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from babel.dates import format_skeleton
+
 from core.evaluation import measures
 from core.evaluation.formatting import NOT_AVAILABLE
 from core.evaluation.measures import LOWER_IS_BETTER, METRIC_LABELS, format_metric
+from core.i18n import BABEL_LOCALES, DEFAULT_LANGUAGE, Texts, current_language
 from core.model.choices import OPTIMIZERS
 from core.model.fields import FieldSpec, field_specs, spec_for
 from core.model.recipe import LayerConfig, Recipe
 from core.model.tasks import task_spec
 from core.report.source import USUAL_THRESHOLD, ReportRun
 
-TEXT = {
-    "stopped_completed": "It used every pass it was allowed ({epochs}).",
-    "stopped_early_stopped": "It stopped after {epochs} passes because the validation error "
-    "had stopped improving.",
-    "stopped_stopped_by_user": "It was stopped on request after {epochs} passes.",
-    "stopped_diverged": "It stopped after {epochs} passes because the errors blew up.",
-    "best_epoch": "The model kept is the one from pass {best}, where the validation error was "
-    "lowest.",
-    "duration": "Training and testing took {seconds}.",
-    "threshold_rule": "The model answers “{positive}” when the probability of “{positive}” is "
-    "at least {threshold}, and “{negative}” otherwise.",
-    "threshold_usual": "This is the usual threshold. A lower one catches more of the "
-    "“{positive}” rows at the price of more false alarms; a higher one raises fewer alarms "
-    "but misses more.",
-    "threshold_chosen": "This threshold was chosen instead of the usual {usual}: a lower "
-    "threshold catches more, at the price of more false alarms.",
-    "precision": "Of every 100 rows flagged as “{positive}”, about {n} really are.",
-    "precision_none": "At this threshold no test row is flagged as “{positive}”.",
-    "recall": "It catches {share} of the rows that really are “{positive}” ({caught:,} of "
-    "{positives:,} test rows).",
-    "recall_none": "The test rows hold no “{positive}” row, so there is nothing to catch.",
-    "false_alarms": "It raises {false_alarms} and misses {missed} among {total:,} test rows.",
-    "false_alarm": ("{n:,} false alarm", "{n:,} false alarms"),
-    "missed": ("{n:,} “{positive}” row", "{n:,} “{positive}” rows"),
-    "importance_none": "Which columns matter could not be measured for this run.",
-    "auto": "automatic",
-    "auto_learning_rate": "automatic ({value:g}, the usual rate for this learning method)",
-    "auto_batch": "automatic ({value:,} rows, chosen from the size of the data)",
-    "none_left_out": "none",
-    "yes": "yes",
-    "no": "no",
-    "layers_none": "none (a plain linear model)",
-    "layers_one": "1 hidden layer of {sizes} neurons; {style}",
-    "layers_same": "{n} hidden layers of {sizes} neurons; {style}",
-    "layer": "{units:,} neurons ({style})",
-    "layer_style": "{activation}, dropout {dropout:g}",
-    "kind_numeric": "Number",
-    "kind_categorical": "Category",
-    "kind_boolean": "Yes/no",
-    "kind_date": "Date",
-    "kind_text": "Free text",
-    "kind_identifier": "Identifier",
-    "kind_constant": "Same value everywhere",
-    "kind_empty": "Empty",
-}
+TEXT = Texts("core.report.content")  # the catalog report.po
 # The recipe's sections, in the order a reader follows a run.
 RECIPE_SECTIONS = {
     "": "The run",
@@ -226,8 +185,7 @@ def threshold_sentences(run: ReportRun) -> list[str]:
 
 
 def _plural(key: str, n: int, **names: str) -> str:
-    singular, plural = TEXT[key]
-    return (singular if n == 1 else plural).format(n=n, **names)
+    return TEXT[f"{key}_{'one' if n == 1 else 'many'}"].format(n=n, **names)
 
 
 def format_when(timestamp: str) -> str:
@@ -237,7 +195,12 @@ def format_when(timestamp: str) -> str:
     except ValueError:
         return timestamp
     zone = " UTC" if when.utcoffset() is not None and not when.utcoffset() else ""
-    return f"{when.day} {when:%b %Y, %H:%M}{zone}"
+    code = current_language()
+    if code == DEFAULT_LANGUAGE:
+        return f"{when.day} {when:%b %Y, %H:%M}{zone}"
+    # Other languages write the date their own way (Babel's CLDR data: "2026年12月1日").
+    day = format_skeleton("yMMMd", when, locale=BABEL_LOCALES[code])
+    return f"{day} {when:%H:%M}{zone}"
 
 
 # --- the data ----------------------------------------------------------------------------

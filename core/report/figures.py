@@ -14,18 +14,9 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-TEXT = {
-    "epoch": "Pass over the training data (epoch)",
-    "loss_axis": "Error: {loss} (lower is better)",
-    "training": "Training rows",
-    "validation": "Validation rows",
-    "kept": "kept: pass {epoch}",
-    "network": "Your network",
-    "range": "range {low} – {high}",
-    "importance_axis": "Drop in {metric} when the column is shuffled",
-    "run_training": "{name} (training)",
-    "run_validation": "{name} (validation)",
-}
+from core.i18n import Texts
+
+TEXT = Texts("core.report.figures")  # the catalog report.po
 # Colour-blind-safe palette (Okabe-Ito), blue and orange first as in the app.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 GREY = "#8a949e"

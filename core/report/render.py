@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from core.i18n import current_language
 from core.portable.outputs import write_atomically
 from core.report.content import format_when
 
@@ -100,6 +101,10 @@ class Charts:
         return script_json(charts)
 
 
+# The page's ``lang`` attribute per language (BCP 47), for screen readers and fonts.
+HTML_LANGUAGES = {"en": "en", "zh": "zh-Hans"}
+
+
 def render_page(
     template: str, context: Mapping[str, Any], charts: Charts, text: Mapping[str, str]
 ) -> str:
@@ -115,6 +120,7 @@ def render_page(
         charts_json=Markup(charts.as_json()),
         config_json=Markup(script_json(CHART_CONFIG)),
         generated_at=format_when(datetime.now(timezone.utc).isoformat(timespec="minutes")),
+        language=HTML_LANGUAGES.get(current_language(), current_language()),
     )
 
 

@@ -5,66 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from core.evaluation.measures import LOWER_IS_BETTER, METRIC_LABELS
+from core.i18n import Texts
 from core.model.tasks import task_spec
 from core.report import content
 from core.report.figures import Bar, CurveSeries, importance_bars, learning_curves, score_bars
 from core.report.render import Charts, render_page
 from core.report.source import ReportRun
 
-TEXT = {
-    "title": "Trainboard report: predicting {target}",
-    "eyebrow": "Trainboard model report",
-    "heading": "Predicting “{target}”",
-    "meta_data": "Data: {name}",
-    "meta_run": "Run: {name}",
-    "meta_trained": "Trained {when}",
-    "verdict": "In one sentence",
-    "no_model": "This run produced no usable model.",
-    "headline": "Headline score: {label} {value}{range}. {meaning}.",
-    "headline_range": " (likely between {low} and {high})",
-    "scores": "How good is it?",
-    "scores_intro": "Measured on {n_test} test rows the model never saw while learning. The "
-    "simple baselines were fitted on exactly the same rows as the network.",
-    "score_chart": "{label}: your network against the simple baselines",
-    "ranges_note": "Ranges: 95% of re-drawn test sets would give a score in this range "
-    "(bootstrap over the test rows). Two scores whose ranges overlap a lot may not really "
-    "differ.",
-    "measure": "Measure",
-    "network": "Your network",
-    "meaning": "What it means",
-    "lower": "(lower is better)",
-    "threshold": "The yes/no decision",
-    "on_test_rows": "On the test rows, at this threshold:",
-    "curves": "How it learned",
-    "curves_intro": "Each pass over the training rows (an epoch) adjusts the network. The "
-    "training rows show what it learns; the validation rows, which it never learns from, show "
-    "whether that carries over to new data. Hover over a chart to read its values.",
-    "loss_title": "Error while learning: {loss} (lower is better)",
-    "metric_title": "{metric} while learning ({direction})",
-    "higher": "higher is better",
-    "lower_better": "lower is better",
-    "doctor": "The training doctor",
-    "no_diagnosis": "Too few passes were run to read the learning curves.",
-    "importance": "Which columns matter",
-    "importance_intro": "How much the test score ({metric}) drops when a column's values are "
-    "shuffled, so the model cannot use it. Longer bars matter more; bars near zero barely "
-    "matter. Whiskers show how much the drop varied between shuffles.",
-    "importance_none": content.TEXT["importance_none"],
-    "data": "The data",
-    "data_warnings": "Warnings about the data",
-    "columns": "Columns",
-    "column": "Column",
-    "kind": "Kind",
-    "empty": "Empty cells",
-    "use": "Used as",
-    "recipe": "How it was made (the recipe)",
-    "recipe_intro": "Every setting of this run, in the words Trainboard uses. Settings marked "
-    "“changed” differ from Trainboard's defaults.",
-    "changed": "changed",
-    "footer": "Made with Trainboard. This file is self-contained: it opens offline in any "
-    "browser, and its charts are interactive (hover, zoom, download as an image).",
-    "generated": "Report generated {when}.",
-}
+TEXT = Texts("core.report.run_page")  # the catalog report.po
 SEVERITY_ORDER = ("problem", "warning", "info", "ok")
 
 

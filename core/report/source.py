@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core.evaluation.intervals import small_test_advice
 from core.model.recipe import Recipe
 from core.model.tasks import TASKS
-from core.results import RunResult
+from core.results import RunResult, rendered, warnings_in_language
 
 if TYPE_CHECKING:  # the pipeline imports TensorFlow; a report only reads its attributes
     from core.pipeline import TrainedRun
@@ -106,7 +107,9 @@ class ReportRun:
             name=name or "",
             data=dict(result.get("data") or {}),
             columns=dict(columns or {}),
-            warnings=tuple(result.get("warnings") or ()),
+            warnings=tuple(
+                warnings_in_language(list(result.get("warnings") or ()), result.get("texts"))
+            ),
             threshold=threshold,
         )
 
@@ -184,12 +187,15 @@ class ReportRun:
     @property
     def uncertainty_warning(self) -> str | None:
         """A plain sentence when the test set is too small to tell scores apart."""
-        warning = (self.result.get("uncertainty") or {}).get("warning")
-        return str(warning) if warning else None
+        return small_test_advice(self.result.get("uncertainty"))
 
     @property
     def verdict(self) -> str:
-        return str(self.result.get("verdict") or self.result.get("message") or "")
+        """The verdict (or, without a model, how training ended) in the current language."""
+        texts = self.result.get("texts") or {}
+        if self.result.get("verdict"):
+            return rendered(texts.get("verdict"), str(self.result["verdict"]))
+        return rendered(texts.get("message"), str(self.result.get("message") or ""))
 
     # --- the decision threshold (yes/no models) ----------------------------------------
 
@@ -258,8 +264,20 @@ class ReportRun:
 
     @property
     def diagnosis(self) -> list[dict[str, Any]]:
-        """The training doctor's findings: ``code``, ``severity``, ``title``, ``message``."""
-        return [dict(d) for d in self.result.get("diagnosis") or [] if isinstance(d, Mapping)]
+        """The training doctor's findings: ``code``, ``severity``, ``title``, ``message``
+        (title and message in the current language when the result kept them as messages)."""
+        from core.model.diagnosis_rules import Diagnosis
+
+        found = []
+        for stored in self.result.get("diagnosis") or []:
+            if not isinstance(stored, Mapping):
+                continue
+            finding = dict(stored)
+            if "code" in finding and "message" in finding:
+                read = Diagnosis.from_dict(finding)
+                finding.update(title=read.title, message=read.message)
+            found.append(finding)
+        return found
 
     @property
     def importance(self) -> list[tuple[str, float, float]]:

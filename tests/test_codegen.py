@@ -24,6 +24,14 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from test_pages import (  # noqa: F401 - runner is a fixture
+    classification_result,
+    finished_run,
+    go,
+    no_exception,
+    open_app,
+    runner,
+)
 
 from core.bundle.layout import BUNDLE_FILES, TRAIN_NOTEBOOK, TRAIN_SCRIPT
 from core.bundle.training_code import (
@@ -39,14 +47,6 @@ from core.model.preparation import prepare
 from core.model.recipe import Recipe
 from core.pipeline import load_table, train_run
 from core.results import DataSummary, RunResult
-from tests.test_pages import (  # noqa: F401 - runner is a fixture
-    classification_result,
-    finished_run,
-    go,
-    no_exception,
-    open_app,
-    runner,
-)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
 RUFF = Path(sys.executable).with_name("ruff")

@@ -17,6 +17,14 @@ from types import SimpleNamespace
 import pytest
 from helpers import mixed_frame, tiny_recipe
 from plotly.offline import get_plotlyjs
+from test_pages import (  # noqa: F401 - runner is a fixture
+    classification_result,
+    finished_run,
+    go,
+    no_exception,
+    open_app,
+    runner,
+)
 
 import core.bundle.writer as bundle_writer
 from core.bundle.layout import BUNDLE_FILES, MODEL_CARD, REPORT_HTML
@@ -25,14 +33,6 @@ from core.model.choices import OPTIMIZERS
 from core.pipeline import train_run
 from core.report import ReportRun, comparison_report, run_report, write_report
 from core.report.compare_page import difference, setting_differences
-from tests.test_pages import (  # noqa: F401 - runner is a fixture
-    classification_result,
-    finished_run,
-    go,
-    no_exception,
-    open_app,
-    runner,
-)
 
 HOSTILE_COLUMN = '</script><script>alert("column")</script>'
 HOSTILE_DATA = "<img src=x onerror=alert(1)>.csv"
@@ -310,9 +310,8 @@ def test_the_bundle_ships_the_report_and_survives_a_failing_one(runs, tmp_path, 
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_reports_open_offline_in_a_browser_and_draw_their_charts(runs, tmp_path: Path) -> None:
+    from e2e_support import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
     from playwright.sync_api import sync_playwright
-
-    from tests.e2e_support import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
     pages = {
         "run": run_report(runs["binary"].report),

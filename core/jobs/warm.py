@@ -60,6 +60,7 @@ WORKER_LOG = "worker.log"
 HANDOFF_SECONDS = 5.0  # the worker answers at once; a silent one is stuck and is replaced
 IDLE_SECONDS = 3600.0  # a worker nobody used for this long leaves (it holds TensorFlow's memory)
 POLL_SECONDS = 0.5
+READY_LINE = "Warm worker {pid} is listening"  # in worker.log once it takes jobs
 TAKEN = b"taken\n"
 REFUSED = b"refused\n"
 _MAX_MESSAGE = 4096
@@ -205,6 +206,8 @@ def serve(workspace: Path, max_concurrent: int | None = None) -> int:
         fcntl.flock(worker_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return 0  # another warm worker is already here
+    os.ftruncate(worker_lock, 0)
+    os.write(worker_lock, str(os.getpid()).encode())  # for an operator (and tests) to find it
     lower_priority()
     slots = max(1, max_concurrent or default_max_concurrent())
     waiting_since = time.monotonic()
@@ -220,8 +223,6 @@ def serve(workspace: Path, max_concurrent: int | None = None) -> int:
         time.sleep(POLL_SECONDS)
     started = time.perf_counter()
     load_training_code()
-    print(f"Warm worker {os.getpid()}: ready in {time.perf_counter() - started:.1f}s.", flush=True)
-
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind(address)
@@ -229,6 +230,8 @@ def serve(workspace: Path, max_concurrent: int | None = None) -> int:
         return 0  # the address is taken: another worker listens there
     listener.listen(8)
     listener.settimeout(POLL_SECONDS)
+    seconds = time.perf_counter() - started
+    print(f"{READY_LINE.format(pid=os.getpid())} (loaded in {seconds:.1f}s)", flush=True)
     job: tuple[Path, int] | None = None
     while job is None:
         if should_leave():

@@ -221,20 +221,23 @@ def write_saved_model(
     """
     from core.bundle import formats
 
+    loaded: list[Any] = []  # the SavedModel loaded once, for both signatures' checks
+
     def step() -> float:
         endpoint = raw_endpoint(
             run.model, run.preprocessor, run.task.task, list(run.task.class_labels)
         )
         formats.export_saved_model(run.model, folder, endpoints={RAW_SIGNATURE: endpoint})
+        loaded.append(formats.load_saved_model(folder))
         return formats.check_outputs(
-            formats.saved_model_outputs(folder, features),
+            formats.saved_model_outputs(loaded[0], features),
             np.asarray(run.model.predict(features, verbose=0)),
         )
 
     try:
         difference = formats.run_checked(step, "Writing the TensorFlow SavedModel")
         raw_difference = formats.run_checked(
-            lambda: verify_raw_signature(run, folder, rows),
+            lambda: verify_raw_signature(run, loaded[0], rows),
             f"Checking the {RAW_SIGNATURE} signature",
         )
         return SavedModelCheck(difference=difference, raw_difference=raw_difference)
@@ -245,8 +248,10 @@ def write_saved_model(
     return SavedModelCheck(difference=difference, raw_reason=reason)
 
 
-def verify_raw_signature(run: TrainedRun, folder: Path, rows: pd.DataFrame) -> float:
+def verify_raw_signature(run: TrainedRun, folder: Path | Any, rows: pd.DataFrame) -> float:
     """Largest difference between ``serving_raw`` and the bundle's predictions.
+
+    ``folder`` may be the SavedModel already loaded.
 
     Raises
     ------
@@ -266,7 +271,8 @@ def verify_raw_signature(run: TrainedRun, folder: Path, rows: pd.DataFrame) -> f
     else:
         columns = [PREDICTION]
     expected = expected_table[columns].to_numpy(dtype=np.float64)
-    signature = tf.saved_model.load(str(folder)).signatures[RAW_SIGNATURE]
+    loaded = tf.saved_model.load(str(folder)) if isinstance(folder, (str, Path)) else folder
+    signature = loaded.signatures[RAW_SIGNATURE]
     actual = raw_outputs(signature, raw_tensors(preprocessor, check_rows), task)
     if actual.shape != expected.shape:
         raise FormatCheckFailed(f"it gives {actual.shape} outputs instead of {expected.shape}")

@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from core.evaluation.metrics import finite_or_none, normalised_probabilities
+from core.i18n import Texts
 from core.model.tasks import task_spec
 
 
@@ -123,13 +124,8 @@ MAX_CELLS = 2_000_000  # sample rows x features shuffled at once: bounds the row
 MIN_ROWS = 500  # ... but never fewer sample rows than this (or the test rows, if fewer)
 COPIES_CELLS = 8_000_000  # shuffled copies predicted together, in cells (about 32 MB of float32)
 
-NOTES = {
-    "grouped": "This table has {columns:,} input columns, too many to shuffle one by one: they "
-    "were first shuffled in {groups} groups of neighbouring columns, then the {scored} columns "
-    "of the groups that mattered most were shuffled one by one (those are the ones listed). The "
-    "other {rest:,} columns are not listed: no group of them changed the score by more than "
-    "{rest_max}.",
-}
+# User-facing text in the gettext catalogs (core/i18n/locales/*/speed.po).
+TEXT = Texts("evaluation.importance")
 
 
 @dataclass(frozen=True)
@@ -235,7 +231,7 @@ def block_importance(
         chosen.append(index)
     found = measure([column for i in sorted(chosen) for column in members[i]])
     rest = [groups[i]["importance"] for i in range(len(groups)) if i not in chosen]
-    note = NOTES["grouped"].format(
+    note = TEXT["grouped"].format(
         columns=len(columns),
         groups=len(groups),
         scored=len(found),

@@ -63,6 +63,14 @@ _WHITESPACE = (
 # Characters TensorFlow accepts in a signature's input name (a placeholder's op name).
 _NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.\-]+")
 OUTPUT_PROBABILITIES = "probabilities"
+# One input per column stops being practical (a request naming every column; minutes to build
+# and check, about 0.1 s a column) beyond this many columns: then serving_raw is left out.
+RAW_MAX_COLUMNS = 300
+RAW_TOO_WIDE = (
+    "the table has {columns:,} input columns, more than the {limit} a signature with one input "
+    "per column can serve in practice; send the prepared matrix to serving_default, or use "
+    "predict.py, which takes the raw columns"
+)
 OUTPUT_PREDICTION = "prediction"
 
 
@@ -221,6 +229,11 @@ def write_saved_model(
     """
     from core.bundle import formats
 
+    columns = len(run.preprocessor.input_columns)
+    if columns > RAW_MAX_COLUMNS:
+        difference = formats.verify_saved_model(run.model, folder, features)
+        reason = RAW_TOO_WIDE.format(columns=columns, limit=RAW_MAX_COLUMNS)
+        return SavedModelCheck(difference=difference, raw_reason=reason)
     loaded: list[Any] = []  # the SavedModel loaded once, for both signatures' checks
 
     def step() -> float:

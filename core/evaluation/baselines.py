@@ -57,7 +57,8 @@ def baseline_outputs(
     """
     spec = task_spec(task)
     constant_name, simple_name = spec.baselines
-    X_test = np.asarray(X_test, dtype=np.float64)
+    # Always a copy of our own: the logistic pipeline below scales it in place.
+    X_test = np.array(X_test, dtype=np.float64)
     if not spec.predicts_class:
         X_train = np.asarray(X_train, dtype=np.float64)
         y_train = np.asarray(y_train, dtype=np.float64).reshape(-1)
@@ -77,7 +78,9 @@ def baseline_outputs(
             )
         if len(np.unique(y_train[rows])) > 1:
             logistic = make_pipeline(
-                StandardScaler(),
+                # In place (copy=False): it only ever scales float64 copies made here, and a
+                # second copy of the sampled rows was a peak of a million-row run.
+                StandardScaler(copy=False),
                 LogisticRegression(max_iter=LOGISTIC_MAX_ITER, random_state=seed),
             )
             with warnings.catch_warnings():
@@ -85,7 +88,7 @@ def baseline_outputs(
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 # Only the sampled rows in float64: a float64 copy of the whole matrix
                 # (twice the float32 one) was the peak of a million-row run.
-                logistic.fit(np.asarray(X_train[rows], dtype=np.float64), y_train[rows])
+                logistic.fit(np.array(X_train[rows], dtype=np.float64), y_train[rows])
             logistic_proba = _proba_in_class_order(logistic, X_test, k)
     return {constant_name: prior_proba, simple_name: logistic_proba}
 

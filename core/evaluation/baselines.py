@@ -57,10 +57,9 @@ def baseline_outputs(
     """
     spec = task_spec(task)
     constant_name, simple_name = spec.baselines
-    # Always a copy of our own: the logistic pipeline below scales it in place.
-    X_test = np.array(X_test, dtype=np.float64)
     if not spec.predicts_class:
         X_train = np.asarray(X_train, dtype=np.float64)
+        X_test = np.asarray(X_test, dtype=np.float64)
         y_train = np.asarray(y_train, dtype=np.float64).reshape(-1)
         average = DummyRegressor(strategy="mean").fit(X_train, y_train)
         linear = Ridge(alpha=RIDGE_ALPHA).fit(X_train, y_train)
@@ -89,7 +88,9 @@ def baseline_outputs(
                 # Only the sampled rows in float64: a float64 copy of the whole matrix
                 # (twice the float32 one) was the peak of a million-row run.
                 logistic.fit(np.array(X_train[rows], dtype=np.float64), y_train[rows])
-            logistic_proba = _proba_in_class_order(logistic, X_test, k)
+            # A float64 copy of our own (scaled in place), made only now: the sampled rows'
+            # copy is gone by then, so the two never add up.
+            logistic_proba = _proba_in_class_order(logistic, np.array(X_test, dtype=np.float64), k)
     return {constant_name: prior_proba, simple_name: logistic_proba}
 
 

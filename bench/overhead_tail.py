@@ -73,7 +73,7 @@ def measure_run(csv_path: Path, target: str, epochs: int | None = None) -> dict[
     )
     trained = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        save_run(run, Path(folder) / "bundle.zip", on_phase)
+        result = save_run(run, Path(folder) / "bundle.zip", on_phase)
     ended = time.perf_counter()
     times = dict(marks)
     steps = {
@@ -100,7 +100,7 @@ def measure_run(csv_path: Path, target: str, epochs: int | None = None) -> dict[
         "steps": steps,
         "step_ratios": {name: seconds / fit for name, seconds in steps.items()} if fit else {},
         "total_seconds": ended - started,
-        "left_out": run.result.export.get("left_out") if run.result.export else None,
+        "left_out": (result.export or {}).get("left_out"),  # formats the bundle went without
     }
 
 

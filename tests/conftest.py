@@ -21,6 +21,10 @@ from core.tracking import EXPERIMENT_VARIABLE, TRACKING_URI_VARIABLE
 # banners); Python-level warnings and all errors still show. setdefault: a developer who wants the
 # full log can still run `TF_CPP_MIN_LOG_LEVEL=0 pytest ...`.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The app keeps a warm worker (core.jobs.warm: a process loading TensorFlow for the next job) in
+# its workspace. Pages opened by tests would each start one in their own workspace, loading
+# TensorFlow on the shared cores for nothing; tests/test_warm.py starts its workers itself.
+os.environ.setdefault("TRAINBOARD_WARM_WORKER", "0")
 
 
 @pytest.fixture(autouse=True)

@@ -187,6 +187,22 @@ def test_overhead_quick_writes_ratio_and_scale_rows(tmp_path: Path) -> None:
         assert size[key] > 0, key
     assert size["peak_rss_mb"] >= size["rss_after_import_mb"]
     assert len(size["epoch_seconds"]) == 2
+    assert size["memory_ratio"] > 0
+    # Start -> first pass: the warm worker, a cold job and a bare import, side by side.
+    start = report["start"]
+    assert start["warm_median"] > 0 and start["cold_median"] > 0 and start["import_median"] > 0
+    assert start["warm_vs_import"] == start["warm_median"] / start["import_median"]
+    # The tail step by step, with its ratio to the fit; columns against the data's growth.
+    (tail,) = report["tail"]
+    assert tail["file"] == "penguins.csv" and tail["epochs"] == 3
+    assert set(tail["steps"]) == {"testing", "comparing", "keras+schema", "saved_model"} | {
+        "tflite",
+        "report",
+        "card+zip+check",
+    }
+    assert tail["tail_seconds"] == pytest.approx(sum(tail["steps"].values()))
+    assert [row["columns"] - 1 for row in report["columns"]] == [20, 200]
+    assert report["columns"][1]["data_growth"] == 10
 
 
 @pytest.mark.slow

@@ -209,3 +209,22 @@ def test_suspicion_reads_typed_importance_rows_too():
     run["feature_importance"] = [Row("grade", 0.5), Row("income", 0.02)]
     found = suspicious_score(run | {"primary_metric": "r2", "metrics": {"r2": 0.97}})
     assert found is not None and found.column == "grade" and found.metric == "r2"
+
+
+def test_skills_are_scikit_learns_scores_computed_without_its_per_call_checks() -> None:
+    from sklearn.metrics import r2_score, roc_auc_score
+
+    from core.data.leaks import _skill
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    scores = rng.random((300, 3)).round(1)  # many ties: counted half, as scikit-learn does
+    macro = np.mean([roc_auc_score(y == c, scores[:, c]) for c in range(3)])
+    assert _skill(y, scores, 3) == pytest.approx(2 * macro - 1, abs=1e-12)
+    yes = rng.integers(0, 2, 200)
+    two = rng.random((200, 2)).round(2)
+    assert _skill(yes, two, 2) == pytest.approx(2 * roc_auc_score(yes, two[:, 1]) - 1, abs=1e-12)
+    values = rng.normal(size=100)
+    guesses = values + rng.normal(size=100)
+    assert _skill(values, guesses, 0) == pytest.approx(r2_score(values, guesses), abs=1e-12)
+    assert _skill(np.ones(5), np.arange(5.0), 0) == 0.0  # no spread: no skill to measure

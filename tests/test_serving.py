@@ -316,3 +316,19 @@ def test_the_card_section_keeps_user_text_inside_its_code_blocks() -> None:
     assert json.loads(body)["instances"] == [{"x_b": 1.0, "kind": "```rm -rf"}]
     left_out = serving_section(run, included=False, reason="it differs <b>")
     assert "no `serving_raw` signature" in left_out and "\\<b\\>" in left_out
+
+
+@pytest.mark.slow
+def test_a_table_too_wide_for_one_input_per_column_ships_without_serving_raw(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tensorflow as tf
+
+    monkeypatch.setattr(serving, "RAW_MAX_COLUMNS", 2)  # the test tables have more columns
+    run, path, report = _export("binary", tmp_path)
+    columns = len(run.preprocessor.input_columns)
+    assert f"{columns:,} input columns, more than the 2" in report.left_out[SAVED_MODEL_RAW]
+    assert SAVED_MODEL in report.checks and SAVED_MODEL_RAW not in report.checks
+    loaded = tf.saved_model.load(str(tmp_path / "unzipped" / SAVED_MODEL))
+    assert RAW_SIGNATURE not in loaded.signatures and DEFAULT_SIGNATURE in loaded.signatures
+    assert f"no `{RAW_SIGNATURE}` signature" in report.model_card

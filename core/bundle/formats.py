@@ -110,11 +110,21 @@ def export_saved_model(
     archive.write_out(str(folder), verbose=False)
 
 
-def saved_model_outputs(folder: Path, features: np.ndarray) -> np.ndarray:
-    """Outputs of the ``serving_default`` signature of a SavedModel on a feature matrix."""
+def load_saved_model(folder: Path) -> Any:
+    """The SavedModel in ``folder``, loaded once for all of its checks."""
     import tensorflow as tf
 
-    loaded = tf.saved_model.load(str(folder))
+    return tf.saved_model.load(str(folder))
+
+
+def saved_model_outputs(folder: Path | Any, features: np.ndarray) -> np.ndarray:
+    """Outputs of the ``serving_default`` signature of a SavedModel on a feature matrix.
+
+    ``folder`` may be the SavedModel already loaded (:func:`load_saved_model`).
+    """
+    import tensorflow as tf
+
+    loaded = load_saved_model(folder) if isinstance(folder, (str, Path)) else folder
     signature = loaded.signatures["serving_default"]
     _, named_inputs = signature.structured_input_signature
     if len(named_inputs) != 1:

@@ -63,6 +63,14 @@ _WHITESPACE = (
 # Characters TensorFlow accepts in a signature's input name (a placeholder's op name).
 _NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.\-]+")
 OUTPUT_PROBABILITIES = "probabilities"
+# One input per column stops being practical (a request naming every column; minutes to build
+# and check, about 0.1 s a column) beyond this many columns: then serving_raw is left out.
+RAW_MAX_COLUMNS = 300
+RAW_TOO_WIDE = (
+    "the table has {columns:,} input columns, more than the {limit} a signature with one input "
+    "per column can serve in practice; send the prepared matrix to serving_default, or use "
+    "predict.py, which takes the raw columns"
+)
 OUTPUT_PREDICTION = "prediction"
 
 
@@ -221,20 +229,28 @@ def write_saved_model(
     """
     from core.bundle import formats
 
+    columns = len(run.preprocessor.input_columns)
+    if columns > RAW_MAX_COLUMNS:
+        difference = formats.verify_saved_model(run.model, folder, features)
+        reason = RAW_TOO_WIDE.format(columns=columns, limit=RAW_MAX_COLUMNS)
+        return SavedModelCheck(difference=difference, raw_reason=reason)
+    loaded: list[Any] = []  # the SavedModel loaded once, for both signatures' checks
+
     def step() -> float:
         endpoint = raw_endpoint(
             run.model, run.preprocessor, run.task.task, list(run.task.class_labels)
         )
         formats.export_saved_model(run.model, folder, endpoints={RAW_SIGNATURE: endpoint})
+        loaded.append(formats.load_saved_model(folder))
         return formats.check_outputs(
-            formats.saved_model_outputs(folder, features),
+            formats.saved_model_outputs(loaded[0], features),
             np.asarray(run.model.predict(features, verbose=0)),
         )
 
     try:
         difference = formats.run_checked(step, "Writing the TensorFlow SavedModel")
         raw_difference = formats.run_checked(
-            lambda: verify_raw_signature(run, folder, rows),
+            lambda: verify_raw_signature(run, loaded[0], rows),
             f"Checking the {RAW_SIGNATURE} signature",
         )
         return SavedModelCheck(difference=difference, raw_difference=raw_difference)
@@ -245,8 +261,10 @@ def write_saved_model(
     return SavedModelCheck(difference=difference, raw_reason=reason)
 
 
-def verify_raw_signature(run: TrainedRun, folder: Path, rows: pd.DataFrame) -> float:
+def verify_raw_signature(run: TrainedRun, folder: Path | Any, rows: pd.DataFrame) -> float:
     """Largest difference between ``serving_raw`` and the bundle's predictions.
+
+    ``folder`` may be the SavedModel already loaded.
 
     Raises
     ------
@@ -266,7 +284,8 @@ def verify_raw_signature(run: TrainedRun, folder: Path, rows: pd.DataFrame) -> f
     else:
         columns = [PREDICTION]
     expected = expected_table[columns].to_numpy(dtype=np.float64)
-    signature = tf.saved_model.load(str(folder)).signatures[RAW_SIGNATURE]
+    loaded = tf.saved_model.load(str(folder)) if isinstance(folder, (str, Path)) else folder
+    signature = loaded.signatures[RAW_SIGNATURE]
     actual = raw_outputs(signature, raw_tensors(preprocessor, check_rows), task)
     if actual.shape != expected.shape:
         raise FormatCheckFailed(f"it gives {actual.shape} outputs instead of {expected.shape}")

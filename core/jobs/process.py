@@ -79,6 +79,20 @@ def write_job_json(path: Path, data: Any) -> None:
     write_json_atomic(path, data, private=True)
 
 
+def lower_priority() -> None:
+    """Run at the jobs' priority (``JOB_NICENESS``); a process already lower stays so.
+
+    Absolute, not ``os.nice``'s increment: a warm worker lowers itself while it loads and
+    then runs a job through :func:`run_job`, which must not lower it twice.
+    """
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        if current < JOB_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, 0, JOB_NICENESS)
+    except OSError:
+        pass  # not allowed here: run at the normal priority
+
+
 def lock_is_held(lock_path: Path) -> bool:
     """True if some process holds the flock on ``lock_path`` (i.e. the job is alive)."""
     try:
@@ -178,6 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     # The runner takes the job's lock before the job is visible and hands it over as
     # this file descriptor, so the lock is held without a gap.
     run.add_argument("--lock-fd", type=int, default=None, help=argparse.SUPPRESS)
+    # A warm worker (core.jobs.warm): loads TensorFlow, then waits for a job to run.
+    commands.add_parser("warm", help="wait, warm, for the next job", add_help=False)
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["warm"]:
+        from core.jobs.warm import main as warm_main
+
+        return warm_main(argv[1:])
     args = parser.parse_args(argv)
     job_dir = args.job_dir.resolve()
     check_job_id(job_dir.name)  # only ever a folder the runner made
@@ -221,10 +243,7 @@ def run_job(job_dir: Path, lock_fd: int | None = None) -> int:
     info = info if isinstance(info, dict) else {}
     status = _StatusWriter(job_dir)
     status.update()  # records this process's id (lets an operator find and end it)
-    try:
-        os.nice(JOB_NICENESS)
-    except OSError:
-        pass  # not allowed here: run at the normal priority
+    lower_priority()
     # A large file to predict (core.jobs.predictions) takes no training slot.
     from core.jobs.predict_process import PREDICT_KIND, run_prediction
 

@@ -82,6 +82,7 @@ from core.jobs.process import (
 from core.jobs.run_files import RESTART_NO_DATA, RunFilesMixin
 from core.jobs.states import JobState, RunnerKind, check_job_id, new_job_id, no_such_run
 from core.jobs.status import JobRunner, JobStatus
+from core.jobs.warm import hand_over, start_warm_worker, warm_worker_wanted
 from core.model.recipe import Recipe
 from core.results import history_from_dicts
 
@@ -120,11 +121,16 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
     max_concurrent
         Jobs allowed to train at the same time (the others wait, "queued"). Defaults to
         :func:`default_max_concurrent`.
+    warm
+        Keep a warm worker (:mod:`core.jobs.warm`, TensorFlow loaded) to start jobs without
+        waiting for the import; off by default, on in the app (:func:`get_runner`).
     """
 
     kind = RunnerKind.LOCAL
 
-    def __init__(self, workspace: Path | None = None, max_concurrent: int | None = None) -> None:
+    def __init__(
+        self, workspace: Path | None = None, max_concurrent: int | None = None, warm: bool = False
+    ) -> None:
         if workspace is None:
             workspace = Path(os.environ.get("TRAINBOARD_WORKSPACE") or "workspace")
         # Absolute, because the job process runs with another working directory.
@@ -135,6 +141,7 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
             raise ValueError("max_concurrent must be at least 1")
         self.max_concurrent = int(max_concurrent)
         self.jobs_dir = self.workspace / "jobs"
+        self.warm = warm
 
     # -- submitting ------------------------------------------------------------------------
 
@@ -222,6 +229,24 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
         return {"runner": self.kind}
 
     def _start_process(self, job_dir: Path, lock_fd: int) -> None:
+        # A job that can start now goes to the warm worker if there is one (a queued one
+        # would only hold TensorFlow's memory while it waits); otherwise it starts cold.
+        if not (
+            self.warm and self._starts_now(job_dir) and hand_over(self.workspace, job_dir, lock_fd)
+        ):
+            self._start_cold(job_dir, lock_fd)
+        self.keep_warm()
+
+    def _starts_now(self, job_dir: Path) -> bool:
+        ahead, training = queue_counts(self.jobs_dir, job_dir.name, time.time())
+        return ahead + training < self.max_concurrent
+
+    def keep_warm(self) -> None:
+        """Start the workspace's warm worker if this runner keeps one and none is waiting."""
+        if self.warm:
+            start_warm_worker(self.workspace, self._job_environment(), self.max_concurrent)
+
+    def _job_environment(self) -> dict[str, str]:
         env = dict(os.environ)
         # The repository may not be installed: make `core` importable from its root.
         env["PYTHONPATH"] = os.pathsep.join(
@@ -229,6 +254,10 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
         )
         env["PYTHONUNBUFFERED"] = "1"  # the log shows progress as it happens
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return env
+
+    def _start_cold(self, job_dir: Path, lock_fd: int) -> None:
+        env = self._job_environment()
         command = [
             sys.executable,
             "-m",
@@ -415,4 +444,6 @@ def get_runner() -> JobRunner:
         return RayJobRunner()
     if choice != RunnerKind.LOCAL:
         raise TrainingError(UNKNOWN_RUNNER.format(value=choice[:40]))
-    return LocalJobRunner()
+    runner = LocalJobRunner(warm=warm_worker_wanted())
+    runner.keep_warm()  # the first job of the session already finds TensorFlow loaded
+    return runner

@@ -77,7 +77,8 @@ def prepare(
         profile = profile_table(frame, target, test_fraction=recipe.split.test_fraction)
     task = profile.task
     notes = [w.text for w in profile.warnings]
-    frame = frame[frame[target].notna()].reset_index(drop=True)
+    if frame[target].isna().any():  # a copy of the table only when rows must go
+        frame = frame[frame[target].notna()].reset_index(drop=True)
 
     dropped = set(recipe.drop_columns) | {target}
     kinds = {
@@ -103,7 +104,10 @@ def prepare(
         y = target_encoder.encode(raw[target])
         if part == "train" and not usable.all():
             notes.append(_note("dropped_rows", n=int((~usable).sum())))
-        arrays.append((x[usable], y[usable], raw[usable].reset_index(drop=True)))
+        if usable.all():  # the usual case: no copies (a million rows: hundreds of MB)
+            arrays.append((x, y, raw))
+        else:
+            arrays.append((x[usable], y[usable], raw[usable].reset_index(drop=True)))
     (x_train, y_train, _), (x_val, y_val, _), (x_test, y_test, test_frame) = arrays
     if len(x_train) < MIN_ROWS or len(x_val) == 0 or len(x_test) == 0:
         any_dropped = len(x_train) + len(x_val) + len(x_test) < len(frame)

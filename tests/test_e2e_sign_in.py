@@ -163,6 +163,7 @@ def test_runs_belong_to_the_person_who_signed_in(
         bob.goto(open_runs)
         expect(bob.get_by_role("heading", name="Sign in to Trainboard")).to_be_visible()
         expect(bob.locator('[data-testid="stSidebarNav"]')).to_have_count(0)
+        expect(keyed_button(bob, "sign_in")).to_be_visible()
         screenshot(bob, "sign_in_gate")
 
         # Alice signs in and trains a tiny run.

@@ -379,3 +379,22 @@ def test_a_browser_is_known_by_its_xsrf_token_whatever_the_mask() -> None:
     assert token.hex() not in browser_id(first)  # the token itself is never stored
     for garbage in (None, "", "2|zz|yy|1", "1|abc", "2||00|1"):
         assert browser_id(garbage) is None
+
+
+def test_the_runs_of_a_settings_search_belong_to_whoever_started_it(fake, workspace) -> None:
+    """A search submits its trials from its own process: it passes its starter on."""
+    from types import SimpleNamespace
+
+    from core.tuning import coordinator
+    from core.tuning.launch import create_study
+    from core.tuning.study_files import TuningNote, read_settings
+
+    folder = create_study(churn_csv_bytes(40), "churn.csv", tiny_recipe(epochs=2), 1)
+    write_json_atomic(folder / OWNER_FILE, ALICE.to_dict())  # as start_study(owner=...) does
+    search = SimpleNamespace(settings=read_settings(folder), records=[])
+    note = TuningNote(search.settings.study_id, 1, TuningNote.TRIAL)
+    job_id = coordinator._submit(fake, folder, search, tiny_recipe(epochs=2), note, "Trial 1")
+    assert fake.statuses[job_id].owner == ALICE
+    mine = ViewerRunner(fake, Viewer(AccessMode.SIGNED_IN, ALICE))
+    assert [job.job_id for job in mine.list_jobs()] == [job_id]
+    assert ViewerRunner(fake, Viewer(AccessMode.SIGNED_IN, BOB)).list_jobs() == []

@@ -222,6 +222,9 @@ class ViewerRunner:
             raise no_such_run(job_id)
         return status
 
+    def keep_warm(self) -> None:
+        self._runner.keep_warm()  # no run involved: the workspace's warm worker only
+
     def submit(
         self, data: bytes | Path, data_name: str, recipe: Recipe, *, notes: dict | None = None
     ) -> str:

@@ -11,6 +11,7 @@ import streamlit as st
 from core.i18n import Texts
 from ui.language import install_language
 from ui.sidebar import show_sidebar
+from ui.sign_in import account_box, require_sign_in
 from ui.state import init_session, sync_job_with_url
 
 # (file, key of its title in TEXT, icon, url path). The first page is the home page:
@@ -34,6 +35,7 @@ HOME_ALIASES = ["start"]
 st.set_page_config(page_title="Trainboard", layout="wide")
 # The language first: every text drawn from here on (page titles too) is looked up in it.
 install_language()
+require_sign_in()  # on a team server with sign-in, nothing else is drawn before it
 init_session()
 sync_job_with_url()
 pages = [
@@ -56,3 +58,4 @@ page.run()
 # column to predict chosen on the Data page). It still sits under the page links: Streamlit
 # keeps its own sidebar blocks in place, whatever order the script draws them in.
 show_sidebar()
+account_box()

@@ -19,6 +19,7 @@ from ui.run_catalog import (
     show_notice,
     try_again,
 )
+from ui.run_keeping import keeping_notes, pin_toggle
 from ui.run_reports import comparison_report_button, report_button
 from ui.text import escape_markdown, show_error
 
@@ -31,6 +32,7 @@ def open_run(status, row) -> None:
     run_summary(status, row)
     run_curves(status)
     rename_box(row)
+    pin_toggle(row)
     left, middle, right = st.columns(3)
     with left:
         try_again(status, row)
@@ -45,6 +47,7 @@ def main() -> None:
     st.title(PAGE["title"])
     st.caption(PAGE["intro"])
     show_notice()
+    keeping_notes()
     runs = load_runs()
     if not runs:
         st.info(TEXT["none"])

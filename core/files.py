@@ -13,10 +13,12 @@ arrays, NaN and infinities, paths) into plain JSON values.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,10 +29,13 @@ from typing import Any
 
 import numpy as np
 
+from core.i18n import Texts
 from core.portable.outputs import usual_file_mode
 
 __all__ = [
     "atomic_path",
+    "copy_private",
+    "disk_full_message",
     "dump_json",
     "json_ready",
     "read_json",
@@ -84,6 +89,39 @@ def write_atomically(
 def write_json_atomic(path: str | os.PathLike[str], data: Any, *, private: bool = False) -> None:
     """Write ``data`` as JSON (see :func:`json_ready`), all or nothing."""
     write_atomically(path, dump_json(data), private=private)
+
+
+def copy_private(source: bytes | os.PathLike[str], target: os.PathLike[str]) -> None:
+    """Write ``source`` (bytes, or a file to copy) to ``target``, readable by its owner only.
+
+    The file is created with mode 0600 from its first byte (never world-readable for a
+    moment), and all or nothing: a reader sees the whole copy or none.
+    """
+    with atomic_path(target, private=True) as temporary, open(temporary, "wb") as out:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            out.write(bytes(source))
+        else:
+            with open(source, "rb") as handle:
+                shutil.copyfileobj(handle, out, 1 << 20)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+# A full disk, or a full quota on a shared server: both mean "free some space".
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+TEXT = Texts("core.files")
+
+
+def disk_full_message(error: BaseException) -> str | None:
+    """The plain sentence for ``error`` when it means the disk is full, else None.
+
+    Writes go through :func:`atomic_path`, so after this error nothing is half-written: the
+    message can say so.
+    """
+    for cause in (error, error.__cause__, error.__context__):
+        if isinstance(cause, OSError) and cause.errno in _DISK_FULL_ERRNOS:
+            return TEXT["disk_full"]
+    return None
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

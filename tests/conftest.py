@@ -2,8 +2,10 @@
 
 Kept deliberately small: it quiets TensorFlow's C++ start-up chatter, gives every test its own
 empty workspace folder and offers the one small CSV file on disk that several suites train on
-(``churn_csv``; the data and recipes themselves are in ``helpers.py``). It changes no default,
-patches no function and skips nothing, so a test behaves here as it would in the app.
+(``churn_csv``; the data and recipes themselves are in ``helpers.py``). It patches no function
+and skips nothing, so a test behaves here as it would in the app. It changes one default: old
+runs are not removed automatically (many tests plant runs dated months ago), except in the tests
+of that removal, which set their own limits (``tests/test_retention.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 import pytest
 from helpers import churn_table, write_csv
 
+from core.jobs.access import ACCESS_VARIABLE, ADMINS_VARIABLE
+from core.jobs.retention import KEEP_DAYS_VARIABLE, MAX_GB_VARIABLE
 from core.tracking import EXPERIMENT_VARIABLE, TRACKING_URI_VARIABLE
 
 # TensorFlow reads this once, when it is first imported, so it must be set before any test module
@@ -55,6 +59,19 @@ def no_experiment_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     monkeypatch.delenv(TRACKING_URI_VARIABLE, raising=False)
     monkeypatch.delenv(EXPERIMENT_VARIABLE, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def keep_every_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No automatic removal of old runs (0 = no limit), and no access setting of the developer's.
+
+    Tests plant finished runs with fixed dates in the past; a runner starting would otherwise
+    remove them as too old. The retention tests pass their own limits.
+    """
+    monkeypatch.setenv(KEEP_DAYS_VARIABLE, "0")
+    monkeypatch.setenv(MAX_GB_VARIABLE, "0")
+    monkeypatch.delenv(ACCESS_VARIABLE, raising=False)
+    monkeypatch.delenv(ADMINS_VARIABLE, raising=False)
 
 
 @pytest.fixture

@@ -122,14 +122,23 @@ def _stop_group(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def run_streamlit(workspace: Path, log_path: Path) -> Iterator[AppServer]:
-    """Run ``streamlit run app.py`` on a free port until the block ends.
+def run_streamlit(
+    workspace: Path,
+    log_path: Path,
+    *,
+    port: int | None = None,
+    secrets: Path | None = None,
+    env_vars: dict[str, str] | None = None,
+) -> Iterator[AppServer]:
+    """Run ``streamlit run app.py`` on a free port (or ``port``) until the block ends.
 
     Training jobs are started by the server as detached processes in their own sessions; they
     write into ``workspace``, which the caller deletes afterwards (a pytest tmp folder), and the
-    tests let every job end (finish or stop) before the server goes.
+    tests let every job end (finish or stop) before the server goes. ``secrets`` is a
+    ``secrets.toml`` to read instead of the repository's (e.g. an ``[auth]`` section: sign-in),
+    ``env_vars`` more settings for the server (e.g. ``TRAINBOARD_ADMINS``).
     """
-    port = free_port()
+    port = port or free_port()
     env = dict(os.environ)
     env.update(
         {
@@ -137,6 +146,7 @@ def run_streamlit(workspace: Path, log_path: Path) -> Iterator[AppServer]:
             "TRAINBOARD_MAX_JOBS": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONUNBUFFERED": "1",
+            **(env_vars or {}),
         }
     )
     command = [
@@ -154,6 +164,8 @@ def run_streamlit(workspace: Path, log_path: Path) -> Iterator[AppServer]:
         "--browser.gatherUsageStats",
         "false",
     ]
+    if secrets is not None:
+        command += ["--secrets.files", str(secrets)]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command,

@@ -27,6 +27,7 @@ from core.errors import TrainingError
 from core.evaluation import metrics as evaluation
 from core.evaluation.baselines import baseline_metrics
 from core.evaluation.verdict import verdict
+from core.jobs.access import OWNER_FILE, Owner
 from core.jobs.catalog import RunMeta, check_deletable, clean_run_name, default_run_name
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE, RESTART_NO_DATA
 from core.jobs.states import JobPhase, check_job_id, no_such_run
@@ -184,12 +185,13 @@ class FakeRunner:
         self.inputs: dict[str, tuple[bytes, str, Recipe]] = {}
         self.deleted: list[str] = []
 
-    def submit(self, data, data_name, recipe) -> str:
+    def submit(self, data, data_name, recipe, *, notes=None) -> str:
         job_id = jid(f"job{len(self.submitted) + 1}")
         self.submitted.append((data, data_name, recipe))
         if isinstance(recipe, Recipe):
             self.recipes[job_id] = recipe
-        self.statuses[job_id] = job_status(job_id, "queued", queue_position=1)
+        owner = Owner.from_dict((notes or {}).get(OWNER_FILE))  # as the real runner records it
+        self.statuses[job_id] = replace(job_status(job_id, "queued", queue_position=1), owner=owner)
         return job_id
 
     def status(self, job_id: str) -> JobStatus:
@@ -198,9 +200,9 @@ class FakeRunner:
             raise no_such_run(job_id)
         return self.statuses[job_id]
 
-    def restart(self, job_id: str) -> str:
+    def restart(self, job_id: str, *, notes=None) -> str:
         self.restarted.append(job_id)
-        return self.submit(b"", self.status(job_id).data_name, None)
+        return self.submit(b"", self.status(job_id).data_name, None, notes=notes)
 
     def stop(self, job_id: str) -> None:
         self.stopped.append(job_id)
@@ -236,6 +238,10 @@ class FakeRunner:
 
     def rename(self, job_id: str, name: str) -> RunMeta:
         self.metas[job_id] = replace(self.meta(job_id), name=clean_run_name(name))
+        return self.metas[job_id]
+
+    def pin(self, job_id: str, pinned: bool) -> RunMeta:
+        self.metas[job_id] = replace(self.meta(job_id), pinned=pinned)
         return self.metas[job_id]
 
     def delete(self, job_id: str) -> None:

@@ -354,7 +354,8 @@ def test_the_design_page_starts_a_search_and_shows_its_tries_and_the_best(
     fake.statuses[jid("best")] = job_status(jid("best"), "finished", result=classification_result())
     started: list[tuple[str, Recipe, float]] = []
 
-    def start(data: bytes, name: str, recipe: Recipe, budget: float) -> str:
+    def start(data: bytes, name: str, recipe: Recipe, budget: float, owner=None) -> str:
+        assert owner is not None  # the search's runs will belong to whoever started it
         started.append((name, recipe, budget))
         return _fake_search(workspace, recipe, StudyPhase.FINISHED, jid("best"))[0].name
 

@@ -16,10 +16,20 @@ if TYPE_CHECKING:  # the runner module is imported lazily: pages that never trai
 
 
 def runner() -> JobRunner:
-    """The job runner (imported lazily: pages that never train do not load it)."""
+    """The job runner as this person may use it (imported lazily: pages that never train
+    do not load it). Which runs they may list and open is decided in ``core.jobs.access``."""
     import core.jobs.runner
+    from core.jobs.access import ViewerRunner
+    from ui.sign_in import current_viewer
 
-    return core.jobs.runner.get_runner()
+    return ViewerRunner(core.jobs.runner.get_runner(), current_viewer())
+
+
+def listing_note() -> str | None:
+    """Why the list of runs shows what it shows, in plain words (None on a personal server)."""
+    from ui.sign_in import current_viewer
+
+    return current_viewer().listing_note()
 
 
 def job_status(job_id: str | None) -> JobStatus | None:

@@ -8,8 +8,10 @@ Session keys: ``runs_table_<n>`` (the table's selection; its key, kept in
 ``runs_table_key``, changes with the list of runs: see :func:`table_key`), ``runs_table_ids``
 and ``runs_table_generation`` (the list the key was made for, and its number),
 ``runs_rename`` / ``runs_rename_for`` (the name box and the run it was filled for),
-``runs_delete_pending`` (the run whose deletion awaits confirmation) and ``runs_notice``
-(what the last action did, as markdown with the run's name escaped, shown once).
+``runs_delete_pending`` (the run whose deletion awaits confirmation), ``runs_notice`` (what
+the last action did, as markdown with the run's name escaped, shown once) and
+``runs_notice_error`` (an action's error, shown once; the keep toggle is in
+:mod:`ui.run_keeping`).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def runs_frame(rows: list[RunRow]) -> pd.DataFrame:
                 if head and head.baseline_name
                 else None,
                 cols["fingerprint"]: (row.data_sha256 or "")[:SHA_SHOWN] or None,
+                cols["pinned"]: row.pinned,
             }
         )
     return pd.DataFrame(records, columns=list(cols.values()))
@@ -149,6 +152,9 @@ def show_notice() -> None:
     notice = st.session_state.pop("runs_notice", None)
     if notice:
         st.success(notice, icon=":material/check_circle:")  # its names are escaped already
+    problem = st.session_state.pop("runs_notice_error", None)
+    if problem:
+        st.error(escape_markdown(problem))
 
 
 def compare(statuses: list[JobStatus]) -> None:

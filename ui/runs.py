@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from core.i18n import Texts
-from ui.jobs import is_active
+from ui.jobs import is_active, listing_note
 from ui.state import current_job_id, set_job_id
 
 TEXT = Texts("ui.runs")
@@ -43,6 +43,9 @@ def runs_table(jobs: list[Any], polled: bool) -> None:
         stays blank.
     """
     st.subheader(TEXT["recent"])
+    note = listing_note()
+    if note:  # a shared server lists only this browser's or this user's runs: say so
+        st.caption(note)
     if not jobs:
         st.caption(TEXT["recent_none"])
         return

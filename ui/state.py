@@ -22,16 +22,27 @@ job_id
     a second tab finds it again.
 loaded_model, predictions
     The Predict page's loaded bundle and last predictions (per session, never shared).
+browser_id
+    Who started this session's runs when the browser sent no token to know it by
+    (:func:`browser_owner`).
 """
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import secrets
 from dataclasses import dataclass
 
 import streamlit as st
 
+from core.jobs.access import Owner
 from core.model.recipe import Recipe
+
+# Streamlit's XSRF cookie: one random token per browser, kept for the browser's session and
+# sent with every request, page loads and reruns alike (the value is re-masked each time;
+# the token inside stays the same).
+XSRF_COOKIE = "_streamlit_xsrf"
 
 
 def _defaults() -> dict[str, object]:
@@ -134,3 +145,40 @@ def sync_job_with_url() -> None:
             st.session_state["predictions"] = None
     elif st.session_state.get("job_id"):
         st.query_params["job"] = st.session_state["job_id"]
+
+
+def _xsrf_token(cookie: str | None) -> bytes | None:
+    """The token inside Streamlit's XSRF cookie ("2|mask|masked token|time"), or None."""
+    parts = (cookie or "").strip("\"'").split("|")
+    if len(parts) != 4 or parts[0] != "2":
+        return None
+    try:
+        mask, masked = binascii.a2b_hex(parts[1]), binascii.a2b_hex(parts[2])
+    except (binascii.Error, ValueError):
+        return None
+    if not mask or not masked:
+        return None
+    return bytes(byte ^ mask[index % len(mask)] for index, byte in enumerate(masked))
+
+
+def browser_id(xsrf_cookie: str | None) -> str | None:
+    """The id of the browser that sent ``xsrf_cookie`` (a digest of its token), or None."""
+    token = _xsrf_token(xsrf_cookie)
+    if token is None:
+        return None
+    return hashlib.sha256(b"trainboard-browser\n" + token).hexdigest()[:32]
+
+
+def browser_owner() -> Owner:
+    """This browser, as the owner of the runs it starts (on a server without sign-in).
+
+    Its id is a digest of the browser's XSRF token, so a page refresh or a second tab of
+    the same browser keeps seeing its runs, and the token itself is never stored. Without
+    that cookie (XSRF protection turned off) it is this Streamlit session's own random id.
+    """
+    from_cookie = browser_id(st.context.cookies.get(XSRF_COOKIE))
+    if from_cookie is not None:
+        return Owner(kind="browser", id=from_cookie)
+    if not st.session_state.get("browser_id"):
+        st.session_state["browser_id"] = secrets.token_hex(16)
+    return Owner(kind="browser", id=st.session_state["browser_id"])

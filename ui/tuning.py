@@ -35,6 +35,7 @@ from core.tuning.study_files import (
 )
 from ui.jobs import runner
 from ui.recipe_form import forget_setting_widgets
+from ui.sign_in import current_viewer
 from ui.state import set_job_id, set_recipe
 from ui.text import escape_markdown, show_error
 
@@ -93,7 +94,7 @@ def _start_form(recipe: Recipe, dataset: Dataset) -> None:
 
         try:
             st.session_state[SESSION_KEY] = launch.start_study(
-                dataset.data, dataset.name, recipe, budget
+                dataset.data, dataset.name, recipe, budget, owner=current_viewer().owner
             )
             st.session_state["tuning_used"] = False
         except TrainboardError as error:

@@ -49,6 +49,8 @@ class RunMeta:
     data_name: str
     data_sha256: str | None  # None only when the job folder has lost its data file
     target: str | None
+    # Kept from automatic removal (core.jobs.retention) until the person lets it go.
+    pinned: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +70,7 @@ class RunMeta:
             data_name=str(data.get("data_name") or ""),
             data_sha256=sha if isinstance(sha, str) and sha else None,
             target=target if isinstance(target, str) and target else None,
+            pinned=data.get("pinned") is True,
         )
 
 
@@ -154,7 +157,7 @@ def new_run_meta(data_path: Path, data_name: str, recipe: Recipe | None) -> RunM
 
 def write_meta(job_dir: Path, meta: RunMeta) -> None:
     """Write ``meta.json`` in ``job_dir``, all or nothing."""
-    write_json_atomic(job_dir / META_FILE, meta.to_dict())
+    write_json_atomic(job_dir / META_FILE, meta.to_dict(), private=True)
 
 
 def read_meta(job_dir: Path) -> RunMeta | None:
@@ -247,6 +250,7 @@ class RunRow:
     seconds: float
     best_epoch: int | None
     headline: Headline | None
+    pinned: bool = False
 
 
 def run_row(status: JobStatus, meta: RunMeta | None, recipe: Recipe | None) -> RunRow:
@@ -268,4 +272,5 @@ def run_row(status: JobStatus, meta: RunMeta | None, recipe: Recipe | None) -> R
         seconds=status.elapsed_seconds,
         best_epoch=result.best_epoch if result else None,
         headline=headline(result),
+        pinned=bool(meta and meta.pinned),
     )

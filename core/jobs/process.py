@@ -32,7 +32,7 @@ from typing import Any
 
 from core.bundle.layout import model_card_beside
 from core.errors import TrainboardError
-from core.files import read_json, write_json_atomic
+from core.files import disk_full_message, read_json, write_json_atomic
 from core.jobs.states import JobPhase, JobState, RunnerKind, check_job_id, is_job_id
 from core.model.recipe import Recipe
 from core.quiet_tensorflow import import_tensorflow_quietly
@@ -259,6 +259,20 @@ def run_job(job_dir: Path, lock_fd: int | None = None) -> int:
         return _train(job_dir, info, status)
     finally:
         os.close(slot_fd)  # frees the slot for the next queued job at once
+        _remove_old_runs(job_dir.parent)
+
+
+def _remove_old_runs(jobs_dir: Path) -> None:
+    """After a job ends its bundle may take the workspace past its cap: apply the policy."""
+    from core.jobs.retention import RetentionPolicy, RetentionSettingError, sweep
+
+    try:
+        report = sweep(jobs_dir, RetentionPolicy.from_env())
+    except (RetentionSettingError, OSError) as error:
+        print(f"Old runs were not cleaned up: {error}", file=sys.stderr)
+        return
+    if report.removed:
+        print(f"Removed {len(report.removed)} old run(s) to keep the workspace in bounds.")
 
 
 def _take_job_lock(job_dir: Path, lock_fd: int | None) -> int | None:
@@ -373,14 +387,14 @@ def _train(job_dir: Path, info: dict[str, Any], status: _StatusWriter) -> int:
         write_job_json(job_dir / RESULT_FILE, result.to_dict())
     except TrainboardError as error:
         print(f"Training could not finish: {error}", file=sys.stderr)
-        status.update(state=JobState.FAILED, error=str(error), finished_at=time.time())
+        message = disk_full_message(error) or str(error)  # e.g. the model could not be saved
+        status.update(state=JobState.FAILED, error=message, finished_at=time.time())
         return 1
-    except Exception:
+    except Exception as error:
         # The traceback is for engineers (log.txt); the user sees a plain sentence.
         traceback.print_exc()
-        status.update(
-            state=JobState.FAILED, error=UNEXPECTED_FAILURE_MESSAGE, finished_at=time.time()
-        )
+        message = disk_full_message(error) or UNEXPECTED_FAILURE_MESSAGE
+        status.update(state=JobState.FAILED, error=message, finished_at=time.time())
         return 1
     # Teams that track experiments in MLflow get the run there too (nothing unless configured);
     # a failure to log is a note in the run, never a failed run.

@@ -1,8 +1,8 @@
 """A run's own files, as the Runs page uses them: name, recipe, data, and deleting the run.
 
 :class:`RunFilesMixin` gives :class:`core.jobs.runner.LocalJobRunner` the runner methods of
-the Runs page (``meta``, ``rename``, ``delete``, ``recipe``, ``run_inputs``). The rules they
-apply (the default name, what a valid name is, which runs may be deleted) are in
+the Runs page (``meta``, ``rename``, ``pin``, ``delete``, ``recipe``, ``run_inputs``). The
+rules they apply (the default name, what a valid name is, which runs may be deleted) are in
 :mod:`core.jobs.catalog`; this module only reads and writes the job folder.
 """
 
@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from core.errors import TrainingError
-from core.files import read_json
+from core.files import disk_full_message, read_json
 from core.jobs.catalog import (
     RunMeta,
     check_deletable,
@@ -31,6 +31,10 @@ from core.model.recipe import Recipe
 RESTART_NO_DATA = (
     "This run's copy of the data or of its settings is missing or damaged, so it cannot be "
     "started again. Upload the data again and start a new run."
+)
+SAVE_FAILED = (
+    "The change could not be saved ({error}). Check that the workspace folder is writable, "
+    "then try again."
 )
 DELETE_FAILED = (
     "The run could not be deleted ({error}). Check that the workspace folder is writable, "
@@ -103,9 +107,20 @@ class RunFilesMixin:
             If the name is empty or too long (a plain sentence says which).
         """
         cleaned = clean_run_name(name)
+        return self._change_meta(job_id, name=cleaned)
+
+    def pin(self, job_id: str, pinned: bool) -> RunMeta:
+        """Keep the run from automatic removal (:mod:`core.jobs.retention`), or let it go."""
+        return self._change_meta(job_id, pinned=bool(pinned))
+
+    def _change_meta(self, job_id: str, **changes: object) -> RunMeta:
         job_dir = self._job_dir(job_id)
-        meta = RunMeta(**{**self.meta(job_id).to_dict(), "name": cleaned})
-        write_meta(job_dir, meta)
+        meta = RunMeta(**{**self.meta(job_id).to_dict(), **changes})
+        try:
+            write_meta(job_dir, meta)
+        except OSError as error:
+            message = disk_full_message(error) or SAVE_FAILED.format(error=error)
+            raise TrainingError(message) from error
         return meta
 
     def delete(self, job_id: str) -> None:
@@ -123,9 +138,20 @@ class RunFilesMixin:
         if job_dir.is_symlink() or job_dir.resolve().parent != self.jobs_dir.resolve():
             raise no_such_run(job_id)  # never follow a link out of the workspace
         check_deletable(self._read_status(job_dir, allow_damaged=True))
-        doomed = self.jobs_dir / f".deleted-{job_id}"
         try:
-            os.rename(job_dir, doomed)
+            remove_run_folder(job_dir)
         except OSError as error:
             raise TrainingError(DELETE_FAILED.format(error=error)) from error
-        shutil.rmtree(doomed, ignore_errors=True)
+
+
+def remove_run_folder(job_dir: Path) -> None:
+    """Remove a run's folder: renamed to a hidden name first, so no list shows it half-gone.
+
+    Raises
+    ------
+    OSError
+        If the folder cannot be renamed (nothing was removed then).
+    """
+    doomed = job_dir.parent / f".deleted-{job_dir.name}"
+    os.rename(job_dir, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)

@@ -18,7 +18,8 @@ Everything about a job lives in one folder, ``<workspace>/jobs/<job_id>/``::
     log.txt        the process's output  stop          a stop request (marker)
     lock           held (flock) by the job's process for as long as it lives
     experiment.json  and other notes given to submit(): who the job belongs to
-    meta.json      the run's name, data fingerprint and target (core.jobs.catalog)
+    meta.json      the run's name, data fingerprint, target and "keep" pin (core.jobs.catalog)
+    owner.json     who started it, a note from submit() (core.jobs.access)
 
 Status is read from these files only, so a new runner (after a server restart)
 sees every job exactly as before. A job whose status says queued or running but
@@ -47,7 +48,8 @@ from typing import Any
 
 from core.errors import TrainboardError, TrainingError
 from core.evaluation.test_outputs import TEST_OUTPUTS_FILE
-from core.files import read_json
+from core.files import copy_private, disk_full_message, read_json, write_atomically
+from core.jobs.access import read_owner
 from core.jobs.catalog import new_run_meta, read_meta, write_meta
 from core.jobs.experiments import EXPERIMENT_FILE, ExperimentTag
 from core.jobs.job_files import (
@@ -79,6 +81,7 @@ from core.jobs.process import (
     queue_counts,
     write_job_json,
 )
+from core.jobs.retention import sweep_if_due
 from core.jobs.run_files import RESTART_NO_DATA, RunFilesMixin
 from core.jobs.states import JobState, RunnerKind, check_job_id, new_job_id, no_such_run
 from core.jobs.status import JobRunner, JobStatus
@@ -142,6 +145,8 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
         self.max_concurrent = int(max_concurrent)
         self.jobs_dir = self.workspace / "jobs"
         self.warm = warm
+        # Old runs go when a runner starts (at most every few minutes) and after each job.
+        sweep_if_due(self.workspace)
 
     # -- submitting ------------------------------------------------------------------------
 
@@ -177,16 +182,13 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
         lock_fd = None
         renamed = False
         try:
-            staging.mkdir()
+            staging.mkdir(mode=0o700)  # the run's files are its owner's alone
             # Take the job's lock now and hand it to the process: the lock is held without
             # a gap from before "queued" is written, so the job never looks interrupted.
             lock_fd = os.open(staging / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                (staging / DATA_FILE).write_bytes(bytes(data))
-            else:
-                shutil.copyfile(Path(data), staging / DATA_FILE)
-            (staging / RECIPE_FILE).write_text(recipe.to_json(), encoding="utf-8")
+            copy_private(data, staging / DATA_FILE)
+            write_atomically(staging / RECIPE_FILE, recipe.to_json(), private=True)
             for name, content in (notes or {}).items():
                 write_job_json(staging / name, content)
             # Named and fingerprinted once, here: the Runs page reads it for every run.
@@ -213,6 +215,8 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
             self._start_process(job_dir, lock_fd)
         except BaseException as error:
             shutil.rmtree(job_dir if renamed else staging, ignore_errors=True)
+            if isinstance(error, OSError) and disk_full_message(error):
+                raise TrainingError(disk_full_message(error)) from error
             if isinstance(error, (OSError, subprocess.SubprocessError)):
                 raise TrainingError(
                     f"The training run could not be started ({error}). Check that the workspace "
@@ -371,6 +375,7 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
             experiment=ExperimentTag.from_dict(read_json(job_dir / EXPERIMENT_FILE)),
             runner=str(info.get("runner") or RunnerKind.LOCAL),
             runner_id=info.get("runner_id") if isinstance(info.get("runner_id"), str) else None,
+            owner=read_owner(job_dir),
             **tail_step(raw) if state == JobState.RUNNING else {},
         )
 
@@ -386,7 +391,7 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
         if not self._read_status(job_dir, allow_damaged=True).training_over:
             (job_dir / STOP_FILE).touch(exist_ok=True)
 
-    def restart(self, job_id: str) -> str:
+    def restart(self, job_id: str, *, notes: dict[str, Any] | None = None) -> str:
         """Start a new job from an ended job's own ``data.csv`` and ``recipe.json``.
 
         The page that started the first run may be long gone (a refresh forgets the
@@ -408,7 +413,8 @@ class LocalJobRunner(RunFilesMixin, PredictionJobsMixin):
             raise TrainingError(RESTART_NO_DATA)
         # A run of an experiment started again stays part of its experiment.
         tag = read_json(job_dir / EXPERIMENT_FILE)
-        notes = {EXPERIMENT_FILE: tag} if ExperimentTag.from_dict(tag) is not None else None
+        kept = {EXPERIMENT_FILE: tag} if ExperimentTag.from_dict(tag) is not None else {}
+        notes = {**kept, **(notes or {})}
         new_id = self.submit(data, status.data_name or DATA_FILE, recipe, notes=notes)
         named = read_meta(job_dir)
         if named is not None:  # the same run again: it keeps the name the person gave it

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.jobs.access import Owner
 from core.jobs.experiments import ExperimentTag
 from core.jobs.states import (
     RESTARTABLE_STATES,
@@ -61,6 +62,8 @@ class JobStatus:
     # What ran it ("local" or "ray") and, on Ray, Ray's own id for it (the submission id).
     runner: str = RunnerKind.LOCAL
     runner_id: str | None = None
+    # Who started it (owner.json; None for runs made before owners were recorded).
+    owner: Owner | None = None
 
     @property
     def is_active(self) -> bool:
@@ -117,8 +120,11 @@ class JobRunner(Protocol):
         """Ask a job to stop (a queued job is cancelled). Safe to call twice."""
         ...
 
-    def restart(self, job_id: str) -> str:
-        """Start a new job from an ended job's own data and recipe; return the new id."""
+    def restart(self, job_id: str, *, notes: dict[str, Any] | None = None) -> str:
+        """Start a new job from an ended job's own data and recipe; return the new id.
+
+        ``notes`` are added to the new job's own (e.g. ``owner.json``: who started it again).
+        """
         ...
 
     def list_jobs(self) -> list[JobStatus]:
@@ -165,4 +171,8 @@ class JobRunner(Protocol):
 
     def predictions_file(self, prediction_id: str) -> Path | None:
         """The finished prediction job's ``predictions.csv``, else None."""
+        ...
+
+    def pin(self, job_id: str, pinned: bool) -> RunMeta:
+        """Keep the run from automatic removal (``pinned``), or let it go again."""
         ...

@@ -35,6 +35,7 @@ import optuna
 
 from core.errors import TrainboardError
 from core.i18n import Texts
+from core.jobs.access import OWNER_FILE, read_owner
 from core.jobs.experiments import EXPERIMENT_FILE, ExperimentTag
 from core.jobs.status import JobRunner, JobStatus
 from core.model.curves import DIVERGED  # (core.model.training would load TensorFlow)
@@ -131,6 +132,9 @@ def _submit(
         EXPERIMENT_FILE: _tag(search.settings.study_id, index, name, len(search.records) + 1),
         TUNING_FILE: note.to_dict(),
     }
+    owner = read_owner(folder)  # the person who started the search owns its runs
+    if owner is not None:
+        notes[OWNER_FILE] = owner.to_dict()
     job_id = runner.submit(folder / DATA_FILE, search.settings.data_name, recipe, notes=notes)
     try:
         runner.rename(job_id, name)

@@ -24,6 +24,7 @@ from pathlib import Path
 from core.errors import TrainboardError, TrainingError
 from core.files import write_json_atomic
 from core.i18n import Texts
+from core.jobs.access import OWNER_FILE, Owner
 from core.jobs.states import check_job_id, new_job_id
 from core.model.recipe import Recipe
 from core.tuning.study_files import (
@@ -102,11 +103,18 @@ def start_study(
     *,
     seed: int | None = None,
     workspace: Path | None = None,
+    owner: Owner | None = None,
 ) -> str:
-    """Create a search and start its own process (it outlives the page); return its id."""
+    """Create a search and start its own process (it outlives the page); return its id.
+
+    ``owner`` (who started it, :mod:`core.jobs.access`) is kept in the search's folder and
+    given to each of its runs, so they belong to that person like any run they start.
+    """
     from core.jobs.runner import PROJECT_ROOT
 
     folder = create_study(data, data_name, recipe, budget_minutes, seed=seed, workspace=workspace)
+    if owner is not None:
+        write_json_atomic(folder / OWNER_FILE, owner.to_dict(), private=True)
     lock_fd = os.open(folder / LOCK_FILE, os.O_RDWR)
     try:
         # Held from now and handed to the process, so the search never looks interrupted.

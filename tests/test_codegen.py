@@ -82,6 +82,12 @@ VARIANTS = {
             "preprocessing.numeric_scaling": "robust",
         },
     ),
+    "quantile": ("penguins.csv", "species", {"preprocessing.numeric_scaling": "quantile"}),
+    "robust_clip_regression": (
+        "diamonds.csv",
+        "price",
+        {"preprocessing.numeric_scaling": "robust_clip"},
+    ),
     "most_frequent_unscaled": (
         "penguins.csv",
         "island",
@@ -183,7 +189,7 @@ def test_generated_scripts_pass_ruff_with_default_settings(rendered) -> None:
 def test_script_imports_no_trainboard_and_states_the_run(rendered) -> None:
     item = rendered["binary_dropped"]
     imported = re.findall(r"^(?:import|from) (\w+)", item.script, flags=re.MULTILINE)
-    assert set(imported) == {"argparse", "os", "keras", "numpy", "pandas", "sklearn"}
+    assert set(imported) == {"argparse", "os", "statistics", "keras", "numpy", "pandas", "sklearn"}
     namespace: dict = {}
     exec(_cell(item.script, "settings"), namespace)  # noqa: S102 - our own generated settings
     recipe = item.run.recipe

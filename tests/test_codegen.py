@@ -365,6 +365,34 @@ def test_script_builds_trainboards_network_with_the_same_starting_weights(
     assert ours.loss == theirs.loss
 
 
+@pytest.mark.parametrize(
+    ("sample", "target"), [("penguins.csv", "species"), ("telco_churn.csv", "churn")]
+)
+def test_script_smooths_the_answers_as_trainboard_does(rendered, sample, target) -> None:
+    from core.model.network import make_loss
+
+    base = rendered["multiclass_default"]
+    run = _prepared_run(sample, target, {"training.label_smoothing": 0.2}, base.folder)
+    script = render_training_script(run)
+    namespace: dict = {"__name__": "train", "DATA_PATH": str(run.path)}
+    for stage in ("imports", "settings", "load", "split", "prepare", "model"):
+        exec(_cell(script, stage), namespace)  # noqa: S102
+    assert namespace["LABEL_SMOOTHING"] == 0.2
+    theirs = make_loss(run.recipe.training, run.task.task)
+    rng = np.random.default_rng(0)
+    classes = len(run.task.class_labels)
+    y_true = rng.integers(0, classes, 16)
+    if run.task.task == "binary":
+        y_pred = rng.uniform(0.05, 0.95, (16, 1)).astype("float32")
+    else:
+        y_pred = rng.dirichlet(np.ones(classes), 16).astype("float32")
+    y_in = y_true.reshape(-1, 1).astype("float32") if run.task.task == "binary" else y_true
+    ours = float(np.mean(namespace["loss"](y_in, y_pred)))
+    plain = float(np.mean(namespace["keras"].losses.get(run.task.spec.loss)(y_in, y_pred)))
+    assert ours == pytest.approx(float(theirs(y_in, y_pred)), rel=1e-5)
+    assert abs(ours - plain) > 1e-3  # the smoothing is really applied
+
+
 def _cell(script: str, name: str) -> str:
     (cell,) = [c for c in split_cells(script) if c.name == name]
     return cell.source

@@ -255,6 +255,7 @@ def template_values(run: Any) -> dict[str, str]:
         "OUTPUT_ACTIVATION": literal(spec.output_activation),
         "LOSS_COMMENT": comment(LOSS_WHY[task.task]),
         "LOSS": literal(spec.loss),
+        "LABEL_SMOOTHING": literal(float(training.label_smoothing)),
         "LIVE_METRIC": literal(spec.live_metric),
         "OPTIMIZER_COMMENT": comment(f"{optimizer.label}: {optimizer.help}"),
         "KERAS_OPTIMIZER": literal(optimizer.keras_class),

@@ -303,6 +303,16 @@ class TrainingConfig(_Section):
         "advanced",
     )
 
+    label_smoothing: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.3,
+        description="For categories to predict: learn from slightly softened answers (with 0.1, "
+        "90% sure of the right outcome instead of 100%), so the network is less overconfident. "
+        "Ignored when predicting a number.",
+        json_schema_extra=_meta("Soften the answers learned from (label smoothing)", "advanced"),
+    )
+
     @property
     def effective_learning_rate(self) -> float:
         """The learning rate to use: the recipe's, or the optimizer's own default."""

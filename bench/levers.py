@@ -41,6 +41,7 @@ def fit_recipe(frame, recipe) -> dict[str, Any]:
     """``train_run`` up to the trained model, then the test score (no baselines, no importance)."""
     import keras
 
+    from core.model.embeddings import number_embedding
     from core.model.network import build_model, compile_model, export_model
     from core.model.preparation import prepare
     from core.model.training import fit
@@ -55,6 +56,7 @@ def fit_recipe(frame, recipe) -> dict[str, Any]:
         task.task,
         len(task.class_labels),
         recipe.seed,
+        number_embedding(data.preprocessor, data.x_train, recipe.model.number_embedding),
     )
     compile_model(network, recipe.training, task.task)
     outcome = fit(
@@ -189,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                             score(data.task.task, data.task.class_labels, y_test, hgb["outputs"])
                         )
                         seconds["hgb"].append(hgb["seconds"])
+                        print(f"{dataset} seed {seed} hgb: {metric}={scores['hgb'][-1]:.4f}")
             results.append(
                 {
                     "dataset": dataset,
@@ -200,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                     "epochs": epochs,
                 }
             )
+            # Written after every dataset, so a sweep cut short keeps what it measured.
+            payload = {"seeds": seeds, "max_rows": args.max_rows, "variants": variants}
+            write_results(args.name, {**payload, "results": results})
     headers = ["dataset", "metric", "HGB", DEFAULT, *(f"{v} (ratio)" for v in variants)]
     print("\nTest scores, mean over seeds (ratio to the default)")
     print(format_table(headers, summary_rows(results, list(variants))))

@@ -332,12 +332,14 @@ def test_script_prepares_exactly_the_inputs_trainboard_learned_from(rendered, na
             "seed": 7,
         },
         {"training.optimizer": "gradient_descent"},
+        {"model.number_embedding": "piecewise", "preprocessing.numeric_scaling": "quantile"},
     ],
-    ids=["default", "varied", "gradient descent"],
+    ids=["default", "varied", "gradient descent", "piecewise"],
 )
 def test_script_builds_trainboards_network_with_the_same_starting_weights(
     rendered, changes
 ) -> None:
+    from core.model.embeddings import number_embedding
     from core.model.network import build_model, compile_model
 
     base = rendered["multiclass_default"]
@@ -348,8 +350,16 @@ def test_script_builds_trainboards_network_with_the_same_starting_weights(
         exec(_cell(script, stage), namespace)  # noqa: S102
     ours = namespace["network"]
     recipe, task = run.recipe, run.task
+    embedding = number_embedding(
+        run.preprocessor, run.prepared.x_train, recipe.model.number_embedding
+    )
     theirs = build_model(
-        run.preprocessor.n_features, recipe.model, task.task, len(task.class_labels), recipe.seed
+        run.preprocessor.n_features,
+        recipe.model,
+        task.task,
+        len(task.class_labels),
+        recipe.seed,
+        embedding,
     )
     compile_model(theirs, recipe.training, task.task)
     assert [type(layer).__name__ for layer in ours.layers] == [

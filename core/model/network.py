@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import keras
 
-from core.model.choices import OPTIMIZERS
+from core.model.choices import NUMBER_EMBEDDINGS, OPTIMIZERS
+from core.model.embeddings import NumberEmbedding, embed_numbers
 from core.model.recipe import ModelConfig, TrainingConfig
 from core.model.tasks import task_spec
 from core.portable.target import TargetEncoder
 
 
 def build_model(
-    n_inputs: int, config: ModelConfig, task: str, n_classes: int, seed: int
+    n_inputs: int,
+    config: ModelConfig,
+    task: str,
+    n_classes: int,
+    seed: int,
+    embedding: NumberEmbedding | None = None,
 ) -> keras.Model:
     """A fresh, uncompiled network: inputs → hidden layers → task-shaped output.
 
-    Only built-in layers are used, so the saved model loads with
+    ``embedding`` (from :func:`core.model.embeddings.number_embedding`, fitted on the
+    training rows) adds the number columns' learned range features before the first hidden
+    layer; it is required when ``config.number_embedding`` asks for one and the data has
+    number columns. Only built-in layers are used, so the saved model loads with
     ``safe_mode=True`` anywhere.
     """
     regularizer = None
@@ -30,6 +39,8 @@ def build_model(
         regularizer = keras.regularizers.L1L2(l1=config.l1, l2=config.l2)
     inputs = keras.Input(shape=(n_inputs,), name="features", dtype="float32")
     x = inputs
+    if embedding is not None and NUMBER_EMBEDDINGS[config.number_embedding].bins:
+        x = embed_numbers(inputs, embedding, seed)
     for index, layer in enumerate(config.hidden_layers, start=1):
         x = keras.layers.Dense(
             layer.units,

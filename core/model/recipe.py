@@ -22,6 +22,7 @@ from core.errors import RecipeError
 from core.model.choices import (
     ACTIVATIONS,
     CLASS_WEIGHTS,
+    NUMBER_EMBEDDINGS,
     OPTIMIZERS,
     helps_of,
     labels_of,
@@ -208,6 +209,14 @@ class ModelConfig(_Section):
         'simple straight-line effects are easy to learn (a "wide and deep" network). Helps most '
         "on small or mostly simple data.",
         json_schema_extra=_meta("Direct path from inputs to the answer", "advanced"),
+    )
+    number_embedding: literal_of(NUMBER_EMBEDDINGS) = _choice(
+        NUMBER_EMBEDDINGS,
+        "none",
+        "How number columns enter the network: as they are, or also as learned features of "
+        "the range each value falls in (piecewise-linear encoding, Gorishniy et al. 2022).",
+        "How numbers enter the network",
+        "advanced",
     )
     batch_norm: bool = Field(
         False,

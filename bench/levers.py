@@ -13,13 +13,15 @@ Usage::
 
     python bench/levers.py --seeds 3 --max-rows 8000 \\
         --variant quantile:preprocessing.numeric_scaling=quantile \\
-        --variant robust_clip:preprocessing.numeric_scaling=robust_clip
+        --variant robust_clip:preprocessing.numeric_scaling=robust_clip > sweep.log
+    python bench/levers.py --summarise-logs sweep.log other.log   # tables from the output
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -35,6 +37,15 @@ from bench.quality import DATASETS, cap_rows, load_dataset  # noqa: E402
 from bench.reporting import format_table, write_results  # noqa: E402
 
 DEFAULT = "default"
+OVERALL_HEADERS = [
+    "recipe",
+    "median ratio to default",
+    "worst ratio to default",
+    "median ratio to HGB",
+    "worst ratio to HGB",
+    "runs better than default",
+    "median fit-time ratio",
+]
 
 
 def fit_recipe(frame, recipe) -> dict[str, Any]:
@@ -108,7 +119,8 @@ def summary_rows(results: list[dict[str, Any]], variants: list[str]) -> list[lis
     rows = []
     for r in results:
         base = statistics.fmean(r["scores"][DEFAULT])
-        row = [r["dataset"], r["metric"], f"{statistics.fmean(r['scores']['hgb']):.4f}"]
+        hgb = r["scores"].get("hgb")
+        row = [r["dataset"], r["metric"], f"{statistics.fmean(hgb):.4f}" if hgb else "-"]
         for name in [DEFAULT, *variants]:
             mean = statistics.fmean(r["scores"][name])
             ratio = "" if name == DEFAULT else f" ({mean / base:.4f})"
@@ -126,7 +138,8 @@ def overall(results: list[dict[str, Any]], variants: list[str]) -> list[list[Any
             mean = statistics.fmean(r["scores"][name])
             base = statistics.fmean(r["scores"][DEFAULT])
             to_default.append(mean / base)
-            to_hgb.append(mean / statistics.fmean(r["scores"]["hgb"]))
+            if r["scores"].get("hgb"):
+                to_hgb.append(mean / statistics.fmean(r["scores"]["hgb"]))
             time_ratio.append(sum(r["seconds"][name]) / sum(r["seconds"][DEFAULT]))
             wins += sum(v > b for v, b in zip(r["scores"][name], r["scores"][DEFAULT], strict=True))
         runs = sum(len(r["scores"][name]) for r in results)
@@ -135,13 +148,72 @@ def overall(results: list[dict[str, Any]], variants: list[str]) -> list[list[Any
                 name,
                 f"{statistics.median(to_default):.4f}",
                 f"{min(to_default):.4f}",
-                f"{statistics.median(to_hgb):.4f}",
-                f"{min(to_hgb):.4f}",
+                f"{statistics.median(to_hgb):.4f}" if to_hgb else "-",
+                f"{min(to_hgb):.4f}" if to_hgb else "-",
                 "-" if name == DEFAULT else f"{wins}/{runs}",
                 f"{statistics.median(time_ratio):.2f}",
             ]
         )
     return rows
+
+
+LOG_LINE = re.compile(
+    r"^(?P<dataset>\S+) seed (?P<seed>\d+) (?P<model>\S+): \w+=(?P<score>-?[\d.]+)"
+    r"(?: \((?P<epochs>\d+) epochs, (?P<seconds>[\d.]+)s\))?$"
+)
+
+
+def results_from_logs(paths: list[Path]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Results rebuilt from the printed lines of one or more sweeps (also ones cut short).
+
+    Only seeds where both the default and the variant finished count, so each ratio
+    compares the same splits.
+    """
+    runs: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}
+    metrics: dict[str, str] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            found = LOG_LINE.match(line.strip())
+            if found:
+                key = (found["dataset"], int(found["seed"]))
+                seconds = float(found["seconds"]) if found["seconds"] else 0.0
+                runs.setdefault(key, {})[found["model"]] = (float(found["score"]), seconds)
+                metrics[found["dataset"]] = line.split(": ", 1)[1].split("=", 1)[0]
+    variants = sorted({m for done in runs.values() for m in done} - {DEFAULT, "hgb"})
+    results = []
+    for dataset in dict.fromkeys(d for d, _ in runs):
+        for variant in variants:
+            seeds = [
+                seed
+                for (d, seed), done in sorted(runs.items())
+                if d == dataset and {DEFAULT, variant} <= set(done)
+            ]
+            if not seeds:
+                continue
+            # HGB comes from whichever sweep fitted it on these splits (same seed and cap).
+            with_hgb = all("hgb" in runs[(dataset, s)] for s in seeds)
+            models = [DEFAULT, variant, *(["hgb"] if with_hgb else [])]
+            results.append(
+                {
+                    "dataset": f"{dataset} ({len(seeds)} seeds)",
+                    "variant": variant,
+                    "metric": metrics[dataset],
+                    "scores": {m: [runs[(dataset, s)][m][0] for s in seeds] for m in models},
+                    "seconds": {m: [runs[(dataset, s)][m][1] for s in seeds] for m in models},
+                }
+            )
+    return results, variants
+
+
+def print_log_summary(paths: list[Path]) -> None:
+    """Per variant: each dataset's means and ratios, then medians and worst ratios."""
+    results, variants = results_from_logs(paths)
+    for variant in variants:
+        mine = [r for r in results if r["variant"] == variant]
+        headers = ["dataset", "metric", "HGB", DEFAULT, f"{variant} (ratio)"]
+        print(f"\n{variant}: test scores, mean over seeds (ratio to the default)")
+        print(format_table(headers, summary_rows(mine, [variant])))
+        print(format_table(OVERALL_HEADERS, overall(mine, [variant])))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +223,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rows", type=int, default=8000, help="row cap per dataset")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:CHANGES")
     parser.add_argument("--name", default="levers", help="results file name (without .json)")
+    parser.add_argument(
+        "--summarise-logs",
+        nargs="+",
+        type=Path,
+        metavar="LOG",
+        help="only summarise the printed output of earlier sweeps (also ones cut short)",
+    )
     args = parser.parse_args(argv)
+    if args.summarise_logs:
+        print_log_summary(args.summarise_logs)
+        return 0
     variants = dict(parse_variant(v, parser) for v in args.variant)
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     seeds = [42 + i for i in range(max(1, args.seeds))]
@@ -210,20 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nTest scores, mean over seeds (ratio to the default)")
     print(format_table(headers, summary_rows(results, list(variants))))
     print("\nAcross datasets")
-    print(
-        format_table(
-            [
-                "recipe",
-                "median ratio to default",
-                "worst ratio to default",
-                "median ratio to HGB",
-                "worst ratio to HGB",
-                "runs better than default",
-                "median fit-time ratio",
-            ],
-            overall(results, list(variants)),
-        )
-    )
+    print(format_table(OVERALL_HEADERS, overall(results, list(variants))))
     total = time.perf_counter() - started
     path = write_results(
         args.name,

@@ -106,6 +106,8 @@ def test_a_tiny_run_with_embeddings_trains_and_exports_every_format(tmp_path) ->
     report = write_bundle(run, tmp_path / "bundle.zip")
     assert report.left_out == {}
     assert set(report.checks) == {MODEL_KERAS, SAVED_MODEL, SAVED_MODEL_RAW, MODEL_TFLITE}
-    assert max(report.checks.values()) <= 1e-5
-    outputs = run.model.predict(run.preprocessor.transform(pd.DataFrame(run.preview_frame))[0])
+    features = run.preprocessor.transform(pd.DataFrame(run.preview_frame))[0]
+    outputs = run.model.predict(features, verbose=0)
     assert np.isfinite(outputs).all()
+    # Prices in their own units (about 1,000): TFLite's float32 rounds at the 7th digit.
+    assert max(report.checks.values()) <= 1e-6 * max(1.0, float(np.abs(outputs).max()))

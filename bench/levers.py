@@ -33,7 +33,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.competitors import real_target, run_hgb, score  # noqa: E402
-from bench.quality import DATASETS, cap_rows, load_dataset  # noqa: E402
+from bench.datasets import DATASETS, load_dataset, subsample  # noqa: E402
 from bench.reporting import format_table, write_results  # noqa: E402
 
 DEFAULT = "default"
@@ -245,14 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory() as workdir:
         for dataset in names:
-            _, target, _ = DATASETS[dataset]
+            target = DATASETS[dataset].target
             table = load_dataset(dataset, Path(workdir))
             scores: dict[str, list[float]] = {m: [] for m in [DEFAULT, "hgb", *variants]}
             seconds: dict[str, list[float]] = {m: [] for m in [DEFAULT, "hgb", *variants]}
             epochs: dict[str, list[int]] = {m: [] for m in [DEFAULT, *variants]}
             metric = None
             for seed in seeds:
-                frame = cap_rows(table, args.max_rows, seed)
+                frame = subsample(table, args.max_rows, seed)
                 base = Recipe(target=target, seed=seed)
                 for name, changes in [(DEFAULT, {}), *variants.items()]:
                     outcome = fit_recipe(frame, base.with_changes(**changes))

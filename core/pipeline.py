@@ -35,6 +35,7 @@ from core.i18n import DEFAULT_LANGUAGE
 from core.jobs.states import JobPhase
 from core.model.choices import CLASS_WEIGHTS
 from core.model.diagnosis import diagnose_run
+from core.model.embeddings import number_embedding
 from core.model.network import build_model, compile_model, export_model
 from core.model.preparation import PreparedData, prepare
 from core.model.recipe import Recipe
@@ -116,8 +117,9 @@ def train_run(
     data = prepare(frame, recipe, profile)
     task = data.task
     n_classes = len(task.class_labels)
+    embedding = number_embedding(data.preprocessor, data.x_train, recipe.model.number_embedding)
     network = build_model(
-        data.preprocessor.n_features, recipe.model, task.task, n_classes, recipe.seed
+        data.preprocessor.n_features, recipe.model, task.task, n_classes, recipe.seed, embedding
     )
     compile_model(network, recipe.training, task.task)
     batch_size = recipe.training.effective_batch_size(len(data.x_train))

@@ -82,6 +82,12 @@ VARIANTS = {
             "preprocessing.numeric_scaling": "robust",
         },
     ),
+    "quantile": ("penguins.csv", "species", {"preprocessing.numeric_scaling": "quantile"}),
+    "robust_clip_regression": (
+        "diamonds.csv",
+        "price",
+        {"preprocessing.numeric_scaling": "robust_clip"},
+    ),
     "most_frequent_unscaled": (
         "penguins.csv",
         "island",
@@ -183,7 +189,7 @@ def test_generated_scripts_pass_ruff_with_default_settings(rendered) -> None:
 def test_script_imports_no_trainboard_and_states_the_run(rendered) -> None:
     item = rendered["binary_dropped"]
     imported = re.findall(r"^(?:import|from) (\w+)", item.script, flags=re.MULTILINE)
-    assert set(imported) == {"argparse", "os", "keras", "numpy", "pandas", "sklearn"}
+    assert set(imported) == {"argparse", "os", "statistics", "keras", "numpy", "pandas", "sklearn"}
     namespace: dict = {}
     exec(_cell(item.script, "settings"), namespace)  # noqa: S102 - our own generated settings
     recipe = item.run.recipe
@@ -326,12 +332,14 @@ def test_script_prepares_exactly_the_inputs_trainboard_learned_from(rendered, na
             "seed": 7,
         },
         {"training.optimizer": "gradient_descent"},
+        {"model.number_embedding": "piecewise", "preprocessing.numeric_scaling": "quantile"},
     ],
-    ids=["default", "varied", "gradient descent"],
+    ids=["default", "varied", "gradient descent", "piecewise"],
 )
 def test_script_builds_trainboards_network_with_the_same_starting_weights(
     rendered, changes
 ) -> None:
+    from core.model.embeddings import number_embedding
     from core.model.network import build_model, compile_model
 
     base = rendered["multiclass_default"]
@@ -342,8 +350,16 @@ def test_script_builds_trainboards_network_with_the_same_starting_weights(
         exec(_cell(script, stage), namespace)  # noqa: S102
     ours = namespace["network"]
     recipe, task = run.recipe, run.task
+    embedding = number_embedding(
+        run.preprocessor, run.prepared.x_train, recipe.model.number_embedding
+    )
     theirs = build_model(
-        run.preprocessor.n_features, recipe.model, task.task, len(task.class_labels), recipe.seed
+        run.preprocessor.n_features,
+        recipe.model,
+        task.task,
+        len(task.class_labels),
+        recipe.seed,
+        embedding,
     )
     compile_model(theirs, recipe.training, task.task)
     assert [type(layer).__name__ for layer in ours.layers] == [
@@ -357,6 +373,34 @@ def test_script_builds_trainboards_network_with_the_same_starting_weights(
     for key in ("learning_rate", "momentum"):
         assert ours_config.get(key) == theirs_config.get(key), key
     assert ours.loss == theirs.loss
+
+
+@pytest.mark.parametrize(
+    ("sample", "target"), [("penguins.csv", "species"), ("telco_churn.csv", "churn")]
+)
+def test_script_smooths_the_answers_as_trainboard_does(rendered, sample, target) -> None:
+    from core.model.network import make_loss
+
+    base = rendered["multiclass_default"]
+    run = _prepared_run(sample, target, {"training.label_smoothing": 0.2}, base.folder)
+    script = render_training_script(run)
+    namespace: dict = {"__name__": "train", "DATA_PATH": str(run.path)}
+    for stage in ("imports", "settings", "load", "split", "prepare", "model"):
+        exec(_cell(script, stage), namespace)  # noqa: S102
+    assert namespace["LABEL_SMOOTHING"] == 0.2
+    theirs = make_loss(run.recipe.training, run.task.task)
+    rng = np.random.default_rng(0)
+    classes = len(run.task.class_labels)
+    y_true = rng.integers(0, classes, 16)
+    if run.task.task == "binary":
+        y_pred = rng.uniform(0.05, 0.95, (16, 1)).astype("float32")
+    else:
+        y_pred = rng.dirichlet(np.ones(classes), 16).astype("float32")
+    y_in = y_true.reshape(-1, 1).astype("float32") if run.task.task == "binary" else y_true
+    ours = float(np.mean(namespace["loss"](y_in, y_pred)))
+    plain = float(np.mean(namespace["keras"].losses.get(run.task.spec.loss)(y_in, y_pred)))
+    assert ours == pytest.approx(float(theirs(y_in, y_pred)), rel=1e-5)
+    assert abs(ours - plain) > 1e-3  # the smoothing is really applied
 
 
 def _cell(script: str, name: str) -> str:

@@ -82,6 +82,9 @@ CHOICES = [
     {"numeric_scaling": "minmax"},
     {"numeric_scaling": "robust"},
     {"numeric_scaling": "none"},
+    {"numeric_scaling": "robust_clip"},
+    {"numeric_scaling": "quantile"},
+    {"numeric_scaling": "quantile", "numeric_missing": "drop_rows"},
     {"categorical_encoding": "ordinal"},
     {"numeric_missing": "mean"},
     {"numeric_missing": "most_frequent"},
@@ -112,6 +115,27 @@ def test_the_graph_prepares_raw_columns_like_the_preprocessor(config) -> None:
     assert matrix.shape == expected.shape
     kept = expected_usable
     assert np.max(np.abs(matrix.numpy()[kept] - expected[kept])) <= 1e-6
+
+
+@pytest.mark.parametrize("scaling", ["quantile", "robust_clip"])
+def test_the_graph_scales_values_beyond_the_training_range_like_the_preprocessor(
+    scaling: str,
+) -> None:
+    import tensorflow as tf
+
+    frame = _table("binary")
+    preprocessor = Preprocessor.fit(
+        frame, {"tenure": "numeric", SPEND: "numeric"}, {"numeric_scaling": scaling}
+    )
+    spend = frame[SPEND].astype("float64")
+    far = [-1e9, spend.min() - 1.0, spend.min(), spend.median(), spend.max(), 1e12, np.nan]
+    rows = pd.DataFrame({"tenure": np.linspace(-1e6, 1e6, len(far)), SPEND: far})
+    expected, _ = preprocessor.transform(rows)
+    prepare = serving.raw_preparation(preprocessor)
+    tensors = serving.raw_tensors(preprocessor, rows)
+    matrix, _ = prepare({name: tf.constant(values) for name, values in tensors.items()})
+    assert np.max(np.abs(matrix.numpy() - expected)) <= 1e-6
+    assert np.all(np.abs(expected[:, 0]) <= 6.0)  # bounded however far the value lies
 
 
 def test_category_text_is_normalised_like_category_key() -> None:
@@ -231,12 +255,16 @@ PREPROCESSING_VARIANTS = [
         "numeric_missing": "drop_rows",
         "categorical_missing": "most_frequent",
     },
+    {"numeric_scaling": "quantile"},
+    {"numeric_scaling": "robust_clip"},
 ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "preprocessing", PREPROCESSING_VARIANTS, ids=["minmax-ordinal", "robust-fill", "none-drop"]
+    "preprocessing",
+    PREPROCESSING_VARIANTS,
+    ids=["minmax-ordinal", "robust-fill", "none-drop", "quantile", "robust_clip"],
 )
 def test_serving_raw_follows_every_preprocessing_choice(preprocessing, tmp_path: Path) -> None:
     run, path, report = _export("binary", tmp_path, **preprocessing)

@@ -7,7 +7,9 @@ input per raw column and applies the same preparation with TensorFlow ops, built
 the fitted preprocessor's state, so TensorFlow Serving needs no preparation code:
 
 * a number column is a float64 input; NaN (or an infinity) is an empty cell, filled
-  and scaled with the fitted values, with the "is empty" indicator where there is one;
+  and scaled with the fitted values (the quantile scaling's knots interpolated with
+  ``searchsorted``, smooth clipping as the same formula), with the "is empty" indicator
+  where there is one;
 * a category column is a string input; the text is trimmed, inner runs of whitespace
   become one space and letters are lower-cased, as :func:`category_key` does; an empty
   string or a missing marker ("N/A", "null", ...) is an empty cell; a value never seen
@@ -39,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from core.bundle.layout import RAW_SIGNATURE
+from core.portable.choices import SCALINGS
 from core.portable.decision import DEFAULT_THRESHOLD
 from core.portable.outputs import predict_frame
 from core.portable.preprocess import (
@@ -48,6 +51,7 @@ from core.portable.preprocess import (
     category_key,
     label_text,
 )
+from core.portable.preprocess_scaling import CLIP_BOUND, CLIP_LIMIT
 from core.portable.reading import MISSING_MARKERS, is_missing, parse_numbers
 from core.portable.tasks import PREDICTION, probability_column, task_outputs
 
@@ -300,7 +304,9 @@ def spelling_rows(preprocessor: Preprocessor) -> pd.DataFrame:
     columns: dict[str, list[Any]] = {}
     variants = 6
     for spec in preprocessor.numeric:
-        columns[spec.name] = [spec.fill, np.nan, spec.center + spec.scale, np.inf, 0.0, -1.5]
+        # Beyond the training range too: the quantile scaling and clipping treat it apart.
+        far = 10.0 * max(abs(spec.maximum or 0.0), abs(spec.minimum or 0.0), 1.0)
+        columns[spec.name] = [spec.fill, np.nan, spec.center + spec.scale, np.inf, far, -far]
     for spec in preprocessor.categorical:
         known = spec.categories or ["unknown"]
         first, last = known[0], known[-1]
@@ -347,18 +353,59 @@ def _numeric_block(spec: NumericColumn) -> Callable[[Any], tuple[Any, Any]]:
     """Fill, scale (in float64, as numpy does) and flag empty cells of one number column."""
     import tensorflow as tf
 
+    scale = _scaling(spec)
+
     def block(values: Any) -> tuple[Any, Any]:
         values = tf.cast(values, tf.float64)
         empty = tf.logical_not(tf.math.is_finite(values))
         filled = tf.where(empty, tf.constant(spec.fill, tf.float64), values)
-        scaled = (filled - spec.center) / spec.scale
-        columns = [scaled]
+        columns = [scale(filled)]
         if spec.missing_indicator:
             columns.append(tf.cast(empty, tf.float64))
         kept = tf.logical_not(empty) if spec.impute == "drop_rows" else tf.ones_like(empty)
         return tf.stack(columns, axis=1), kept
 
     return block
+
+
+def _scaling(spec: NumericColumn) -> Callable[[Any], Any]:
+    """:func:`core.portable.preprocess.scale_numbers` as TensorFlow ops (float64)."""
+    import tensorflow as tf
+
+    scaling = SCALINGS[spec.scaling]
+    if scaling.quantile:
+        return _quantile_scaling(spec.knots or [], spec.knot_scores or [])
+
+    def affine(filled: Any) -> Any:
+        scaled = (filled - spec.center) / spec.scale
+        if scaling.clip:  # smooth_clip
+            scaled = tf.clip_by_value(scaled, -CLIP_BOUND, CLIP_BOUND)
+            scaled = scaled / tf.sqrt(1.0 + tf.square(scaled / CLIP_LIMIT))
+        return scaled
+
+    return affine
+
+
+def _quantile_scaling(knots: list[float], scores: list[float]) -> Callable[[Any], Any]:
+    """``np.interp(x, knots, scores)``: the line between the two knots around each value."""
+    import tensorflow as tf
+
+    if len(knots) < 2:  # a constant (or empty) training column: one score for every value
+        constant = scores[0] if scores else 0.0
+        return lambda filled: tf.fill(tf.shape(filled), tf.constant(constant, tf.float64))
+    xs = tf.constant(knots, tf.float64)
+    ys = tf.constant(scores, tf.float64)
+    last = len(knots) - 1
+
+    def interpolate(filled: Any) -> Any:
+        x = tf.clip_by_value(filled, knots[0], knots[-1])
+        right = tf.searchsorted(xs[tf.newaxis, :], x[tf.newaxis, :], side="right")[0]
+        right = tf.clip_by_value(right, 1, last)
+        x0, x1 = tf.gather(xs, right - 1), tf.gather(xs, right)
+        y0, y1 = tf.gather(ys, right - 1), tf.gather(ys, right)
+        return y0 + (x - x0) * (y1 - y0) / (x1 - x0)
+
+    return interpolate
 
 
 def _category_block(spec: CategoricalColumn) -> Callable[[Any], tuple[Any, Any]]:

@@ -28,7 +28,8 @@ from typing import Any
 from core.bundle.contents import TEMPLATES_DIR
 from core.bundle.layout import TRAIN_NOTEBOOK, TRAIN_SCRIPT
 from core.evaluation.measures import metric_label
-from core.model.choices import OPTIMIZERS
+from core.model.choices import NUMBER_EMBEDDINGS, OPTIMIZERS
+from core.model.embeddings import number_positions
 from core.portable.preprocess import CATEGORICAL
 from core.portable.reading import MISSING_MARKERS
 
@@ -246,6 +247,9 @@ def template_values(run: Any) -> dict[str, str]:
         "HIDDEN_LAYERS": literal(layers),
         "DIRECT_PATH": literal(model.linear_shortcut),
         "BATCH_NORM": literal(model.batch_norm),
+        "NUMBER_RANGES": literal(NUMBER_EMBEDDINGS[model.number_embedding].bins),
+        "NUMBER_FEATURES": literal(NUMBER_EMBEDDINGS[model.number_embedding].size),
+        "NUMBER_POSITIONS": literal(number_positions(run.preprocessor)),
         "L1": literal(float(model.l1)),
         "L2": literal(float(model.l2)),
         "OUTPUT_COMMENT": comment(
@@ -255,6 +259,7 @@ def template_values(run: Any) -> dict[str, str]:
         "OUTPUT_ACTIVATION": literal(spec.output_activation),
         "LOSS_COMMENT": comment(LOSS_WHY[task.task]),
         "LOSS": literal(spec.loss),
+        "LABEL_SMOOTHING": literal(float(training.label_smoothing)),
         "LIVE_METRIC": literal(spec.live_metric),
         "OPTIMIZER_COMMENT": comment(f"{optimizer.label}: {optimizer.help}"),
         "KERAS_OPTIMIZER": literal(optimizer.keras_class),

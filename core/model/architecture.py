@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.model.choices import NUMBER_EMBEDDINGS
 from core.model.recipe import ModelConfig, Recipe
 from core.model.tasks import task_spec
 from core.portable.choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING
@@ -24,12 +25,22 @@ class NetworkSummary:
 
 
 def describe_network(
-    n_inputs: int, model: ModelConfig, task: str, n_classes: int
+    n_inputs: int, model: ModelConfig, task: str, n_classes: int, n_numbers: int = 0
 ) -> NetworkSummary:
-    """Describe the network :func:`core.model.network.build_model` builds for these settings."""
+    """Describe the network :func:`core.model.network.build_model` builds for these settings.
+
+    ``n_numbers``: how many inputs are number columns (their learned range features, when
+    ``model.number_embedding`` asks for them, add inputs to the first hidden layer).
+    """
     layers = [("Inputs", n_inputs)]
     parameters = 0
     width = n_inputs
+    embedding = NUMBER_EMBEDDINGS[model.number_embedding]
+    if embedding.bins and n_numbers:
+        features = n_numbers * embedding.size
+        parameters += n_numbers * (embedding.bins * embedding.size + embedding.size)
+        layers.append(("Number features", features))
+        width += features
     for index, layer in enumerate(model.hidden_layers, start=1):
         parameters += width * layer.units + layer.units
         if model.batch_norm:

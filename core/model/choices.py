@@ -122,6 +122,34 @@ CLASS_WEIGHTS: dict[str, ClassWeightChoice] = _table(
 )
 
 
+@dataclass(frozen=True)
+class NumberEmbeddingChoice(Choice):
+    """How each number column reaches the first hidden layer (:mod:`core.model.embeddings`)."""
+
+    bins: int  # ranges each number is split into (0: the number goes in as it is)
+    size: int  # numbers the network learns per column from those ranges
+
+
+NUMBER_EMBEDDINGS: dict[str, NumberEmbeddingChoice] = _table(
+    NumberEmbeddingChoice(
+        "none",
+        "As they are",
+        "Each number column is one input: simplest and fastest.",
+        bins=0,
+        size=0,
+    ),
+    NumberEmbeddingChoice(
+        "piecewise",
+        "Learned per range (piecewise)",
+        "Each number is also split into 16 ranges of the training values, from which the "
+        "network learns 8 features of its own: helps with sharp thresholds (an effect that "
+        "starts above a certain value), costs some speed.",
+        bins=16,
+        size=8,
+    ),
+)
+
+
 def literal_of(table: dict[str, Choice]) -> object:
     """The ``Literal`` type of a table's values, so a recipe accepts exactly those."""
     return Literal[tuple(table)]  # type: ignore[valid-type]

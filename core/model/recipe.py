@@ -22,6 +22,7 @@ from core.errors import RecipeError
 from core.model.choices import (
     ACTIVATIONS,
     CLASS_WEIGHTS,
+    NUMBER_EMBEDDINGS,
     OPTIMIZERS,
     helps_of,
     labels_of,
@@ -209,6 +210,14 @@ class ModelConfig(_Section):
         "on small or mostly simple data.",
         json_schema_extra=_meta("Direct path from inputs to the answer", "advanced"),
     )
+    number_embedding: literal_of(NUMBER_EMBEDDINGS) = _choice(
+        NUMBER_EMBEDDINGS,
+        "none",
+        "How number columns enter the network: as they are, or also as learned features of "
+        "the range each value falls in (piecewise-linear encoding, Gorishniy et al. 2022).",
+        "How numbers enter the network",
+        "advanced",
+    )
     batch_norm: bool = Field(
         False,
         description="Re-centre each layer's values during training. Can speed up learning in deep "
@@ -301,6 +310,16 @@ class TrainingConfig(_Section):
         "often rare outcomes are caught, at the cost of more false alarms.",
         "Balance rare outcomes",
         "advanced",
+    )
+
+    label_smoothing: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.3,
+        description="For categories to predict: learn from slightly softened answers (with 0.1, "
+        "90% sure of the right outcome instead of 100%), so the network is less overconfident. "
+        "Ignored when predicting a number.",
+        json_schema_extra=_meta("Soften the answers learned from (label smoothing)", "advanced"),
     )
 
     @property

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .errors import RecipeError
+from .preprocess_scaling import robust_statistics
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ class ScalingChoice(Choice):
 
     # (centre, scale) from the training values present; the input becomes (x - centre) / scale.
     statistics: Callable[[np.ndarray], tuple[float, float]]
+    # Then squeezed smoothly towards ±3 (RealMLP's smooth clipping; .preprocess_scaling).
+    clip: bool = False
+    # Instead of the above: the normal score of the value's rank among the training values,
+    # from fitted quantiles (.preprocess_scaling.quantile_knots).
+    quantile: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,22 @@ SCALINGS: dict[str, ScalingChoice] = _table(
         "Robust",
         "Centre on the median and divide by the middle half's range; resists extreme values.",
         _robust,
+    ),
+    ScalingChoice(
+        "robust_clip",
+        "Robust, extremes softened",
+        "Like robust, then extreme values are bent smoothly towards the rest instead of "
+        "dominating; good for data with outliers.",
+        robust_statistics,
+        clip=True,
+    ),
+    ScalingChoice(
+        "quantile",
+        "By rank (quantile)",
+        "Replace each number by its rank among the training values, spread as a bell curve; "
+        "suits skewed columns, long tails and sharp thresholds.",
+        lambda present: (0.0, 1.0),
+        quantile=True,
     ),
     ScalingChoice(
         "none",

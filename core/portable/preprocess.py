@@ -21,6 +21,7 @@ import pandas as pd
 
 from .choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING, SCALINGS, choose, chosen
 from .errors import PredictionInputError, UnusableDataError
+from .preprocess_scaling import apply_quantiles, quantile_knots, smooth_clip
 from .reading import is_missing, normalise_label, parse_numbers
 
 NUMERIC = "numeric"
@@ -63,6 +64,9 @@ class NumericColumn:
     minimum: float | None = None
     maximum: float | None = None
     decimals: int | None = None  # places needed to write every training value (0: whole numbers)
+    # Quantile scaling only: training quantiles and their normal scores (.preprocess_scaling).
+    knots: list[float] | None = None
+    knot_scores: list[float] | None = None
 
     def __post_init__(self) -> None:
         # A fitted state read from a file must name rules this version knows.
@@ -294,6 +298,9 @@ def _fit_numeric(name: str, values: pd.Series, config: Mapping[str, Any]) -> Num
         center, scale = scaling.statistics(present)
     if not math.isfinite(scale) or scale <= 1e-12:
         scale = 1.0  # a constant column: centring alone is enough
+    knots = scores = None
+    if scaling.quantile:
+        knots, scores = quantile_knots(present)
     has_missing = bool(numbers.isna().any())
     return NumericColumn(
         name=name,
@@ -307,6 +314,8 @@ def _fit_numeric(name: str, values: pd.Series, config: Mapping[str, Any]) -> Num
         minimum=float(present.min()) if present.size else None,
         maximum=float(present.max()) if present.size else None,
         decimals=_decimals(present) if present.size else None,
+        knots=knots,
+        knot_scores=scores,
     )
 
 
@@ -330,10 +339,19 @@ def _transform_numeric(spec: NumericColumn, values: pd.Series) -> tuple[np.ndarr
     drops = NUMERIC_MISSING[spec.impute].fill is None
     dropped = empty if drops else np.zeros(len(numbers), dtype=bool)
     filled = np.where(empty, spec.fill, numbers)
-    scaled = (filled - spec.center) / spec.scale
+    scaled = scale_numbers(spec, filled)
     if spec.missing_indicator:
         return np.column_stack([scaled, empty.astype("float64")]), dropped
     return scaled.reshape(-1, 1), dropped
+
+
+def scale_numbers(spec: NumericColumn, filled: np.ndarray) -> np.ndarray:
+    """One column's filled values (float64, no empty cells) scaled by its fitted rule."""
+    scaling = SCALINGS[spec.scaling]
+    if scaling.quantile:
+        return apply_quantiles(filled, spec.knots or [], spec.knot_scores or [])
+    scaled = (filled - spec.center) / spec.scale
+    return smooth_clip(scaled) if scaling.clip else scaled
 
 
 # --- category columns -----------------------------------------------------------------------

@@ -292,7 +292,13 @@ def test_measure_names_follow_the_language() -> None:
 
 
 def test_choice_labels_are_the_tables_own_in_english_and_chinese_in_chinese() -> None:
-    from core.model.choices import ACTIVATIONS, CLASS_WEIGHTS, OPTIMIZERS, choice_label
+    from core.model.choices import (
+        ACTIVATIONS,
+        CLASS_WEIGHTS,
+        NUMBER_EMBEDDINGS,
+        OPTIMIZERS,
+        choice_label,
+    )
     from core.portable.choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING, SCALINGS
 
     tables = {
@@ -303,6 +309,7 @@ def test_choice_labels_are_the_tables_own_in_english_and_chinese_in_chinese() ->
         "categorical_missing": CATEGORICAL_MISSING,
         "scaling": SCALINGS,
         "encoding": ENCODINGS,
+        "number_embedding": NUMBER_EMBEDDINGS,
     }
     for setting, table in tables.items():
         for value, choice in table.items():

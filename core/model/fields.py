@@ -111,6 +111,7 @@ CHOICE_SETTINGS = {
     "training.optimizer": "optimizer",
     "training.class_weight": "class_weight",
     "layer.activation": "activation",
+    "model.number_embedding": "number_embedding",
 }
 
 

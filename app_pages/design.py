@@ -88,8 +88,10 @@ def diagram(recipe) -> None:
         st.info(TEXT["no_data"])
         return
     inputs = estimate_input_width(profile, recipe)
+    dropped = set(recipe.drop_columns) | {recipe.target}
+    numbers = sum(1 for c in profile.columns if c.kind == "numeric" and c.name not in dropped)
     summary = describe_network(
-        inputs, recipe.model, profile.task.task, len(profile.task.class_labels)
+        inputs, recipe.model, profile.task.task, len(profile.task.class_labels), numbers
     )
     figure = network_diagram(
         summary.layers, summary.n_parameters, shortcut=recipe.model.linear_shortcut

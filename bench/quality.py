@@ -52,8 +52,8 @@ from bench.quality_report import (  # noqa: E402
     print_report,
 )
 from bench.reporting import summarise, write_results  # noqa: E402
+from bench.strong_models import RunOptions, raw_rows  # noqa: E402
 from bench.strong_models import missing_package as missing_model_package  # noqa: E402
-from bench.strong_models import raw_rows  # noqa: E402
 
 QUICK_ROWS = 300
 QUICK_EPOCHS = 3
@@ -115,6 +115,7 @@ def evaluate_dataset(
     log: Callable[[str], None],
     changes: dict[str, Any] | None = None,
     models: list[str] | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Every chosen model on every seed of one dataset; scores summarised across seeds."""
     from core.model.preparation import prepare
@@ -125,6 +126,7 @@ def evaluate_dataset(
     models = list(COMPETITORS) if models is None else models
     table = load_dataset(name, workdir)
     per_model: dict[str, list[dict[str, Any]]] = {m: [] for m in ("ours", *models)}
+    options = RunOptions(quick=quick, threads=threads)
     task = metric = None
     for seed in seeds:
         frame = subsample(table, QUICK_ROWS if quick else None, seed)
@@ -145,7 +147,7 @@ def evaluate_dataset(
         needs_raw = any(COMPETITORS[m].package for m in models)
         rows = raw_rows(frame, recipe, data) if needs_raw else None
         for model_name in models:
-            outcome = COMPETITORS[model_name].run(data, rows, seed, quick)
+            outcome = COMPETITORS[model_name].run(data, rows, seed, options)
             outcome["score"] = score(task, labels, y_test, outcome.pop("outputs"))
             per_model[model_name].append(outcome)
             log(
@@ -250,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
         help="try a candidate default, e.g. preprocessing.numeric_scaling=quantile (JSON "
         "values; repeatable); the other models are unaffected",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for every model (default: each library's own, usually every core); "
+        "1 is fairest and fastest on a machine busy with other work",
+    )
     parser.add_argument("--name", default="quality", help="results file name (without .json)")
     parser.add_argument("--results-dir", type=Path, default=None, help="where to write the JSON")
     parser.add_argument("--markdown", type=Path, default=None, help="also write this .md page")
@@ -276,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     for reason in (*skipped_models.values(), *skipped_datasets.values()):
         print(f"Skipped: {reason}", flush=True)
 
+    if args.threads:
+        limit_threads(args.threads)
     started = time.perf_counter()
     document: dict[str, Any] = {
         "quick": args.quick,
@@ -284,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         "skipped_models": skipped_models,
         "skipped_datasets": skipped_datasets,
         "recipe_changes": changes,
+        "threads": args.threads,
         "results": [],
     }
     with tempfile.TemporaryDirectory() as workdir:
@@ -298,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                     lambda text: print(text, flush=True),
                     changes,
                     models,
+                    args.threads,
                 )
             )
             # After every dataset, so a stopped run keeps what it finished.
@@ -312,6 +325,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         print(f"Markdown page written to {args.markdown}")
     return 0
+
+
+def limit_threads(threads: int) -> None:
+    """Every library on at most ``threads`` threads (before TensorFlow or torch start).
+
+    On a machine busy with other work, threads that wait for each other at every step
+    (OpenMP in HistGradientBoosting, torch, TensorFlow's pools) spend most of their time
+    waiting: one thread each is both fairer and much faster there.
+    """
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ[name] = str(threads)
+    threadpool_limits(threads)  # OpenMP and BLAS pools already loaded (numpy, scikit-learn)
 
 
 def report_only(paths: list[Path], markdown_path: Path | None, name: str) -> int:

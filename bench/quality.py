@@ -263,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", type=Path, default=None, help="where to write the JSON")
     parser.add_argument("--markdown", type=Path, default=None, help="also write this .md page")
     parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        help="a line for the Markdown page (e.g. how busy the machine was); repeatable",
+    )
+    parser.add_argument(
         "--from-json",
         type=Path,
         nargs="+",
@@ -273,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.from_json:
-        return report_only(args.from_json, args.markdown, args.name)
+        return report_only(args.from_json, args.markdown, args.name, args.note)
     names = names_from(args.datasets, DATASETS, "dataset(s)", parser)
     models, skipped_models = available_models(
         names_from(args.models, COMPETITORS, "model(s)", parser)
@@ -295,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         "skipped_models": skipped_models,
         "skipped_datasets": skipped_datasets,
         "recipe_changes": changes,
+        "datasets": names,
         "threads": args.threads,
+        "notes": args.note,
         "results": [],
     }
     with tempfile.TemporaryDirectory() as workdir:
@@ -343,13 +351,16 @@ def limit_threads(threads: int) -> None:
     threadpool_limits(threads)  # OpenMP and BLAS pools already loaded (numpy, scikit-learn)
 
 
-def report_only(paths: list[Path], markdown_path: Path | None, name: str) -> int:
+def report_only(paths: list[Path], markdown_path: Path | None, name: str, notes: list[str]) -> int:
     """Tables (and the Markdown page) from results files already written."""
     document = merge_documents([read_back(p) for p in paths], list(DATASETS))
+    document["notes"] = [*document.get("notes", []), *notes]
     models = document["models"]
     print_report(document["results"], models)
     if markdown_path:
-        page = markdown({**document, "name": name}, models, len(document["results"]))
+        # What the runs set out to measure (runs written before "datasets" was kept: all).
+        planned = len(document["datasets"]) or len(DATASETS) - len(document["skipped_datasets"])
+        page = markdown({**document, "name": name}, models, planned)
         markdown_path.parent.mkdir(parents=True, exist_ok=True)
         markdown_path.write_text(page, encoding="utf-8")
         print(f"Markdown page written to {markdown_path}")

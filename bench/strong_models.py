@@ -74,8 +74,8 @@ def raw_rows(frame: pd.DataFrame, recipe, data) -> RawRows:
 
     Raises
     ------
-    AssertionError
-        If the rows found are not the app's (a change in ``prepare`` this must follow).
+    RuntimeError
+        If the test rows found are not the app's (a change in ``prepare`` to follow here).
     """
     from core.model.preparation import _split  # the app's split itself, not a copy of it
     from core.portable.preprocess import numbers_in
@@ -87,7 +87,7 @@ def raw_rows(frame: pd.DataFrame, recipe, data) -> RawRows:
     columns = data.preprocessor.column_kinds()
     categorical = [name for name, kind in columns.items() if kind != "numeric"]
 
-    def part(indices: np.ndarray) -> tuple[pd.DataFrame, pd.Series]:
+    def part(indices: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
         raw = kept.iloc[indices].reset_index(drop=True)
         _, usable = data.preprocessor.transform(raw)
         raw = raw[usable].reset_index(drop=True)
@@ -98,14 +98,14 @@ def raw_rows(frame: pd.DataFrame, recipe, data) -> RawRows:
             else:
                 x[name] = raw[name].astype("object").where(raw[name].notna(), EMPTY_CATEGORY)
                 x[name] = x[name].astype(str)
-        return x, raw[target]
+        return x, raw
 
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
+    (x_train, train), (x_val, val), (x_test, test) = (
         part(i) for i in (train_idx, val_idx, test_idx)
     )
-    assert len(x_test) == len(data.test_frame) and x_test.index.equals(data.test_frame.index)
-    assert (y_test.astype(str).to_numpy() == data.test_frame[target].astype(str).to_numpy()).all()
-    y_raw = pd.concat([y_train, y_val], ignore_index=True)
+    if not test.equals(data.test_frame):
+        raise RuntimeError("raw_rows no longer finds the app's test rows: follow prepare()")
+    y_raw = pd.concat([train[target], val[target]], ignore_index=True)
     if data.task.spec.predicts_class:
         y_fit = data.target_encoder.encode(y_raw)
     else:

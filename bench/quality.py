@@ -279,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.from_json:
+        missing = [str(p) for p in args.from_json if not p.is_file()]
+        if missing:
+            parser.error(f"no results file {', '.join(missing)} (has that run finished a dataset?)")
         return report_only(args.from_json, args.markdown, args.name, args.note)
     names = names_from(args.datasets, DATASETS, "dataset(s)", parser)
     models, skipped_models = available_models(

@@ -181,7 +181,9 @@ def merge_documents(documents: list[dict[str, Any]], order: list[str]) -> dict[s
         **documents[0]["environment"],
         "finished_at": max(document["environment"]["finished_at"] for document in documents),
     }
-    merged["datasets"] = [name for document in documents for name in document.get("datasets", [])]
+    # What the runs set out to measure; unknown (empty) if one run did not record it.
+    planned = [document.get("datasets") for document in documents]
+    merged["datasets"] = [] if None in planned else sorted({n for names in planned for n in names})
     for key in ("skipped_models", "skipped_datasets"):
         merged[key] = {k: v for document in documents for k, v in document.get(key, {}).items()}
     return merged

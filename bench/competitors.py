@@ -40,9 +40,10 @@ ARTICLE_BATCH = 32
 class Competitor:
     """One model the default recipe is compared with.
 
-    ``run(data, rows, seed, quick)`` gets the app's :class:`PreparedData`, the raw columns of
-    the same rows (:class:`bench.strong_models.RawRows`) and returns ``{"outputs", "epochs",
-    "seconds"}``; ``seconds`` is the fit (and predict) time of the model alone.
+    ``run(data, rows, seed, options)`` gets the app's :class:`PreparedData`, the raw columns
+    of the same rows (:class:`bench.strong_models.RawRows`) and the run's
+    :class:`bench.strong_models.RunOptions`, and returns ``{"outputs", "epochs", "seconds"}``;
+    ``seconds`` is the fit (and predict) time of the model alone.
     """
 
     name: str
@@ -58,16 +59,18 @@ COMPETITORS: dict[str, Competitor] = {
         Competitor(
             "article",
             "article",
-            lambda data, rows, seed, quick: run_article(
-                data, seed, ARTICLE_QUICK_EPOCHS if quick else ARTICLE_EPOCHS
+            lambda data, rows, seed, options: run_article(
+                data, seed, ARTICLE_QUICK_EPOCHS if options.quick else ARTICLE_EPOCHS
             ),
             simple=True,
         ),
-        Competitor("hgb", "HGB", lambda data, rows, seed, quick: run_hgb(data, seed), simple=True),
+        Competitor(
+            "hgb", "HGB", lambda data, rows, seed, options: run_hgb(data, seed), simple=True
+        ),
         Competitor(
             "linear",
             "logistic/linear",
-            lambda data, rows, seed, quick: run_linear(data, seed),
+            lambda data, rows, seed, options: run_linear(data, seed),
             simple=True,
         ),
         Competitor("catboost", "CatBoost", run_catboost, package="catboost"),

@@ -52,8 +52,8 @@ from bench.quality_report import (  # noqa: E402
     print_report,
 )
 from bench.reporting import summarise, write_results  # noqa: E402
+from bench.strong_models import RunOptions, raw_rows  # noqa: E402
 from bench.strong_models import missing_package as missing_model_package  # noqa: E402
-from bench.strong_models import raw_rows  # noqa: E402
 
 QUICK_ROWS = 300
 QUICK_EPOCHS = 3
@@ -115,6 +115,7 @@ def evaluate_dataset(
     log: Callable[[str], None],
     changes: dict[str, Any] | None = None,
     models: list[str] | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Every chosen model on every seed of one dataset; scores summarised across seeds."""
     from core.model.preparation import prepare
@@ -125,6 +126,7 @@ def evaluate_dataset(
     models = list(COMPETITORS) if models is None else models
     table = load_dataset(name, workdir)
     per_model: dict[str, list[dict[str, Any]]] = {m: [] for m in ("ours", *models)}
+    options = RunOptions(quick=quick, threads=threads)
     task = metric = None
     for seed in seeds:
         frame = subsample(table, QUICK_ROWS if quick else None, seed)
@@ -145,7 +147,7 @@ def evaluate_dataset(
         needs_raw = any(COMPETITORS[m].package for m in models)
         rows = raw_rows(frame, recipe, data) if needs_raw else None
         for model_name in models:
-            outcome = COMPETITORS[model_name].run(data, rows, seed, quick)
+            outcome = COMPETITORS[model_name].run(data, rows, seed, options)
             outcome["score"] = score(task, labels, y_test, outcome.pop("outputs"))
             per_model[model_name].append(outcome)
             log(
@@ -250,9 +252,22 @@ def main(argv: list[str] | None = None) -> int:
         help="try a candidate default, e.g. preprocessing.numeric_scaling=quantile (JSON "
         "values; repeatable); the other models are unaffected",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for every model (default: each library's own, usually every core); "
+        "1 is fairest and fastest on a machine busy with other work",
+    )
     parser.add_argument("--name", default="quality", help="results file name (without .json)")
     parser.add_argument("--results-dir", type=Path, default=None, help="where to write the JSON")
     parser.add_argument("--markdown", type=Path, default=None, help="also write this .md page")
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        help="a line for the Markdown page (e.g. how busy the machine was); repeatable",
+    )
     parser.add_argument(
         "--from-json",
         type=Path,
@@ -264,7 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.from_json:
-        return report_only(args.from_json, args.markdown, args.name)
+        missing = [str(p) for p in args.from_json if not p.is_file()]
+        if missing:
+            parser.error(f"no results file {', '.join(missing)} (has that run finished a dataset?)")
+        return report_only(args.from_json, args.markdown, args.name, args.note)
     names = names_from(args.datasets, DATASETS, "dataset(s)", parser)
     models, skipped_models = available_models(
         names_from(args.models, COMPETITORS, "model(s)", parser)
@@ -276,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     for reason in (*skipped_models.values(), *skipped_datasets.values()):
         print(f"Skipped: {reason}", flush=True)
 
+    if args.threads:
+        limit_threads(args.threads)
     started = time.perf_counter()
     document: dict[str, Any] = {
         "quick": args.quick,
@@ -284,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         "skipped_models": skipped_models,
         "skipped_datasets": skipped_datasets,
         "recipe_changes": changes,
+        "datasets": names,
+        "threads": args.threads,
+        "notes": args.note,
         "results": [],
     }
     with tempfile.TemporaryDirectory() as workdir:
@@ -298,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
                     lambda text: print(text, flush=True),
                     changes,
                     models,
+                    args.threads,
                 )
             )
             # After every dataset, so a stopped run keeps what it finished.
@@ -314,13 +338,32 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report_only(paths: list[Path], markdown_path: Path | None, name: str) -> int:
+def limit_threads(threads: int) -> None:
+    """Every library on at most ``threads`` threads (before TensorFlow or torch start).
+
+    On a machine busy with other work, threads that wait for each other at every step
+    (OpenMP in HistGradientBoosting, torch, TensorFlow's pools) spend most of their time
+    waiting: one thread each is both fairer and much faster there.
+    """
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ[name] = str(threads)
+    threadpool_limits(threads)  # OpenMP and BLAS pools already loaded (numpy, scikit-learn)
+
+
+def report_only(paths: list[Path], markdown_path: Path | None, name: str, notes: list[str]) -> int:
     """Tables (and the Markdown page) from results files already written."""
     document = merge_documents([read_back(p) for p in paths], list(DATASETS))
+    document["notes"] = [*document.get("notes", []), *notes]
     models = document["models"]
     print_report(document["results"], models)
     if markdown_path:
-        page = markdown({**document, "name": name}, models, len(document["results"]))
+        # What the runs set out to measure (runs written before "datasets" was kept: all).
+        planned = len(document["datasets"]) or len(DATASETS) - len(document["skipped_datasets"])
+        page = markdown({**document, "name": name}, models, planned)
         markdown_path.parent.mkdir(parents=True, exist_ok=True)
         markdown_path.write_text(page, encoding="utf-8")
         print(f"Markdown page written to {markdown_path}")

@@ -177,6 +177,13 @@ def merge_documents(documents: list[dict[str, Any]], order: list[str]) -> dict[s
     merged["results"] = sorted(results, key=lambda row: order.index(row["dataset"]))
     merged["commands"] = [document["environment"]["command"] for document in documents]
     merged["seconds"] = max(document["seconds"] for document in documents)
+    merged["environment"] = {
+        **documents[0]["environment"],
+        "finished_at": max(document["environment"]["finished_at"] for document in documents),
+    }
+    # What the runs set out to measure; unknown (empty) if one run did not record it.
+    planned = [document.get("datasets") for document in documents]
+    merged["datasets"] = [] if None in planned else sorted({n for names in planned for n in names})
     for key in ("skipped_models", "skipped_datasets"):
         merged[key] = {k: v for document in documents for k, v in document.get(key, {}).items()}
     return merged
@@ -199,6 +206,8 @@ def markdown(document: dict[str, Any], models: list[str], planned: int) -> str:
         f"- Machine: {env['cpu_count']} CPU cores shared with other work (fit times are "
         f"only comparable within a row), {env['platform']}, Python {env['python']}",
         f"- Packages: {packages}",
+        f"- Threads per model: {document.get('threads') or 'each library’s default'}",
+        *(f"- Note: {note}" for note in document.get("notes", [])),
         f"- Seeds: {', '.join(str(s) for s in document['seeds'])}; recipe changes: "
         f"{document['recipe_changes'] or 'none (the default recipe)'}",
         "- Datasets and models: see the docstrings of `bench/datasets.py`, "

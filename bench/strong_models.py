@@ -41,6 +41,14 @@ QUICK_TREES = 50
 QUICK_EPOCHS = 4
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How the competitors run: ``quick`` smoke runs; ``threads`` (None: the library's own)."""
+
+    quick: bool = False
+    threads: int | None = None
+
+
 @dataclass
 class RawRows:
     """Raw input columns of the app's training + validation rows and of its test rows."""
@@ -66,8 +74,8 @@ def raw_rows(frame: pd.DataFrame, recipe, data) -> RawRows:
 
     Raises
     ------
-    AssertionError
-        If the rows found are not the app's (a change in ``prepare`` this must follow).
+    RuntimeError
+        If the test rows found are not the app's (a change in ``prepare`` to follow here).
     """
     from core.model.preparation import _split  # the app's split itself, not a copy of it
     from core.portable.preprocess import numbers_in
@@ -79,7 +87,7 @@ def raw_rows(frame: pd.DataFrame, recipe, data) -> RawRows:
     columns = data.preprocessor.column_kinds()
     categorical = [name for name, kind in columns.items() if kind != "numeric"]
 
-    def part(indices: np.ndarray) -> tuple[pd.DataFrame, pd.Series]:
+    def part(indices: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
         raw = kept.iloc[indices].reset_index(drop=True)
         _, usable = data.preprocessor.transform(raw)
         raw = raw[usable].reset_index(drop=True)
@@ -90,14 +98,14 @@ def raw_rows(frame: pd.DataFrame, recipe, data) -> RawRows:
             else:
                 x[name] = raw[name].astype("object").where(raw[name].notna(), EMPTY_CATEGORY)
                 x[name] = x[name].astype(str)
-        return x, raw[target]
+        return x, raw
 
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
+    (x_train, train), (x_val, val), (x_test, test) = (
         part(i) for i in (train_idx, val_idx, test_idx)
     )
-    assert len(x_test) == len(data.test_frame) and x_test.index.equals(data.test_frame.index)
-    assert (y_test.astype(str).to_numpy() == data.test_frame[target].astype(str).to_numpy()).all()
-    y_raw = pd.concat([y_train, y_val], ignore_index=True)
+    if not test.equals(data.test_frame):
+        raise RuntimeError("raw_rows no longer finds the app's test rows: follow prepare()")
+    y_raw = pd.concat([train[target], val[target]], ignore_index=True)
     if data.task.spec.predicts_class:
         y_fit = data.target_encoder.encode(y_raw)
     else:
@@ -105,33 +113,34 @@ def raw_rows(frame: pd.DataFrame, recipe, data) -> RawRows:
     return RawRows(pd.concat([x_train, x_val], ignore_index=True), y_fit, x_test, categorical)
 
 
-def run_catboost(data, rows: RawRows, seed: int, quick: bool = False) -> dict[str, Any]:
+def run_catboost(data, rows: RawRows, seed: int, options: RunOptions) -> dict[str, Any]:
     """CatBoost with its defaults (``quick``: :data:`QUICK_TREES` trees, for smoke runs)."""
     from catboost import CatBoostClassifier, CatBoostRegressor
 
     from bench.competitors import widened_proba
 
     # allow_writing_files=False: no catboost_info/ folder of training logs in the working folder
-    options = {
+    settings = {
         "random_seed": seed,
         "verbose": False,
         "cat_features": rows.categorical,
         "allow_writing_files": False,
+        "thread_count": options.threads or -1,  # -1: every core, CatBoost's default
     }
-    if quick:
-        options["iterations"] = QUICK_TREES
+    if options.quick:
+        settings["iterations"] = QUICK_TREES
     started = time.perf_counter()
     if data.task.spec.predicts_class:
-        model = CatBoostClassifier(**options).fit(rows.x_fit, rows.y_fit)
+        model = CatBoostClassifier(**settings).fit(rows.x_fit, rows.y_fit)
         outputs = widened_proba(model, rows.x_test, len(data.task.class_labels))
     else:
-        model = CatBoostRegressor(**options).fit(rows.x_fit, rows.y_fit)
+        model = CatBoostRegressor(**settings).fit(rows.x_fit, rows.y_fit)
         outputs = model.predict(rows.x_test)
     seconds = time.perf_counter() - started
     return {"outputs": outputs, "epochs": int(model.tree_count_), "seconds": seconds}
 
 
-def run_realmlp(data, rows: RawRows, seed: int, quick: bool = False) -> dict[str, Any]:
+def run_realmlp(data, rows: RawRows, seed: int, options: RunOptions) -> dict[str, Any]:
     """RealMLP-TD with its defaults (``quick``: :data:`QUICK_EPOCHS` epochs, for smoke runs)."""
     from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
@@ -154,15 +163,16 @@ def run_realmlp(data, rows: RawRows, seed: int, quick: bool = False) -> dict[str
             x_fit[f"{name} is empty"] = empty_fit.astype("float64")
             x_test[f"{name} is empty"] = empty_test.astype("float64")
             x_fit[name], x_test[name] = x_fit[name].fillna(median), x_test[name].fillna(median)
-    options = {"device": "cpu", "random_state": seed, "n_threads": os.cpu_count() or 1}
-    if quick:
-        options["n_epochs"] = QUICK_EPOCHS
+    threads = options.threads or os.cpu_count() or 1
+    settings = {"device": "cpu", "random_state": seed, "n_threads": threads}
+    if options.quick:
+        settings["n_epochs"] = QUICK_EPOCHS
     started = time.perf_counter()
     if data.task.spec.predicts_class:
-        model = RealMLP_TD_Classifier(**options).fit(x_fit, rows.y_fit)
+        model = RealMLP_TD_Classifier(**settings).fit(x_fit, rows.y_fit)
         outputs = widened_proba(model, x_test, len(data.task.class_labels))
     else:
-        model = RealMLP_TD_Regressor(**options).fit(x_fit, rows.y_fit)
+        model = RealMLP_TD_Regressor(**settings).fit(x_fit, rows.y_fit)
         outputs = np.asarray(model.predict(x_test), dtype="float64").reshape(-1)
     seconds = time.perf_counter() - started
     return {"outputs": outputs, "epochs": None, "seconds": seconds}

@@ -63,6 +63,8 @@ def test_quality_quick_writes_every_model_score(tmp_path: Path) -> None:
         ",".join(models),
         "--seeds",
         "2",
+        "--threads",
+        "1",
         "--markdown",
         str(tmp_path / "quality.md"),
         results_dir=tmp_path,
@@ -71,7 +73,7 @@ def test_quality_quick_writes_every_model_score(tmp_path: Path) -> None:
     assert report["name"] == "quality" and report["quick"] is True
     assert {"environment", "seeds", "results"} <= set(report)
     assert report["seeds"] == [42, 43] and report["models"] == models
-    assert report["skipped_models"] == {}
+    assert report["skipped_models"] == {} and report["threads"] == 1
     assert [r["dataset"] for r in report["results"]] == datasets
     expected_metric = {"telco_churn": "roc_auc", "penguins": "accuracy", "sk_diabetes": "r2"}
     for row in report["results"]:
@@ -90,7 +92,7 @@ def test_quality_quick_writes_every_model_score(tmp_path: Path) -> None:
         # The other models were scored on the very test rows the app's model was scored on.
         assert row["same_split_verified"] is True
     page = (tmp_path / "quality.md").read_text(encoding="utf-8")
-    assert "python bench/quality.py --quick" in page and "(complete;" in page
+    assert "bench/quality.py --quick" in page and "(complete;" in page
     for name in datasets:
         assert f"| {name} |" in page
 
@@ -106,7 +108,7 @@ def test_quality_skips_a_missing_model_with_a_message(tmp_path: Path) -> None:
     )
     completed = subprocess.run(
         [sys.executable, "-c", script, "--quick", "--seeds", "1", "--datasets", "penguins"]
-        + ["--models", "linear,catboost", "--results-dir", str(tmp_path)],
+        + ["--models", "linear,catboost", "--threads", "1", "--results-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -365,6 +365,13 @@ def test_glossary_titles_and_summaries_read_in_chinese() -> None:
     for term, entry in GLOSSARY.items():
         assert catalog("en")[f"core.glossary.{term.value}.title"] == entry.title
         assert catalog("en")[f"core.glossary.{term.value}.short"].format_map(facts) == entry.short
+        for name in ("explanation", "formula_note", "example"):
+            english = getattr(entry, name)
+            key = f"core.glossary.{term.value}.{name}"
+            if english:
+                assert catalog("en")[key].format_map(facts) == english, key
+            else:
+                assert key not in catalog("en"), key
     assert get_entry(Term.OVERFITTING).title == "Overfitting and underfitting"
     with language("zh"):
         assert get_entry(Term.OVERFITTING).title == "过拟合与欠拟合"
@@ -374,6 +381,15 @@ def test_glossary_titles_and_summaries_read_in_chinese() -> None:
         assert_chinese(get_entry(Term.CROSS_ENTROPY).short, "损失函数")
         assert SECTION_TITLES[Section.DATA] == "准备数据"
         assert glossary.search("过拟合")[0].id == Term.OVERFITTING
+        # The longer texts too, with the app's own defaults filled in.
+        splits = get_entry(Term.DATA_SPLITS)
+        assert_chinese(splits.explanation, "训练集", "验证集", "测试集")
+        assert f"{facts['test_percent']}%" in splits.explanation
+        assert_chinese(get_entry(Term.OPTIMIZER).explanation, "梯度下降", "随机梯度下降")
+        assert_chinese(get_entry(Term.PRECISION_RECALL).example or "", "精确率", "召回率")
+        assert_chinese(get_entry(Term.SCALING).formula_note or "", "标准差")
+        for entry in glossary.search(""):  # (the examples are mostly sums, "MAE = 2")
+            assert_chinese(entry.explanation + (entry.formula_note or ""))
 
 
 def test_recipe_settings_read_in_chinese_and_their_english_is_the_recipes() -> None:

@@ -421,3 +421,31 @@ def test_picture_captions_read_in_chinese() -> None:
         assert catalog("en")[f"core.glossary.caption.{picture.value}"] == text
     with language("zh"):
         assert_chinese(illustration_caption(Illustration.LOSS_CURVES), "早停", "耐心值")
+
+
+def test_a_bundle_the_app_cannot_use_is_explained_in_chinese(tmp_path) -> None:
+    import zipfile
+
+    from core.bundle.loading import check_schema, load_extracted
+    from core.bundle.safety import check_entries, open_archive
+    from core.errors import BundleError
+
+    link = tmp_path / "link.zip"
+    with zipfile.ZipFile(link, "w") as archive:
+        entry = zipfile.ZipInfo("../escape.txt")
+        archive.writestr(entry, "x")
+    with language("zh"):
+        with pytest.raises(BundleError) as not_zip:
+            open_archive(b"this is no zip")
+        assert_chinese(str(not_zip.value), "不是 zip 压缩包", "bundle.zip")
+        with pytest.raises(BundleError) as outside, open_archive(link) as archive:
+            check_entries(archive)
+        assert_chinese(str(outside.value), "“../escape.txt”", "导出包文件夹之外")
+        with pytest.raises(BundleError) as incomplete:
+            load_extracted(tmp_path, [])
+        assert_chinese(str(incomplete.value), "不完整", "schema.json")
+        with pytest.raises(BundleError) as version:
+            check_schema({"bundle_format": 0})
+        assert_chinese(str(version.value), "格式版本")
+    with pytest.raises(BundleError, match="not a zip archive"):
+        open_archive(b"this is no zip")

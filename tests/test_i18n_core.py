@@ -449,3 +449,22 @@ def test_a_bundle_the_app_cannot_use_is_explained_in_chinese(tmp_path) -> None:
         assert_chinese(str(version.value), "格式版本")
     with pytest.raises(BundleError, match="not a zip archive"):
         open_archive(b"this is no zip")
+
+
+def test_the_command_lines_help_is_in_the_language_lang_names(capsys) -> None:
+    from core import cli
+    from core.i18n import DEFAULT_LANGUAGE, set_language
+
+    try:
+        for argv in (["train", "--help", "--lang", "zh"], ["--lang=zh", "tune", "--help"]):
+            with pytest.raises(SystemExit) as done:
+                cli.main(argv)
+            assert done.value.code == 0
+            shown = capsys.readouterr().out
+            assert "随机种子" in shown and "random seed" not in shown, shown
+        set_language(DEFAULT_LANGUAGE)
+        with pytest.raises(SystemExit):
+            cli.main(["train", "--help"])
+        assert "random seed (overrides the recipe)" in capsys.readouterr().out
+    finally:
+        set_language(DEFAULT_LANGUAGE)

@@ -1,5 +1,6 @@
 """Step 5: download the model bundle and its model card, with what each file is for."""
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -19,10 +20,11 @@ from core.bundle.layout import (
 from core.bundle.threshold import bundle_with_threshold, card_with_threshold
 from core.bundle.training_code import bundle_has, bundle_member
 from core.errors import TrainboardError
-from core.i18n import Texts
+from core.i18n import Texts, current_language, language
 from core.jobs.runner import BUNDLE_FILE, MODEL_CARD_FILE
 from core.report import report_file_name
 from core.results import RunResult
+from ui.bundle_language import bundle_bytes, card_text
 from ui.decisions import export_threshold
 from ui.jobs import finished_result, runner
 from ui.state import current_job_id
@@ -40,13 +42,14 @@ def downloads(job_id: str, result: RunResult) -> None:
         st.page_link("app_pages/train.py", label=TEXT["to_train"], icon=":material/arrow_back:")
         return
     threshold = export_threshold(result, job_id)
+    in_language = bundle_bytes(job_id, bundle, result)  # its card in the session's language
     left, right = st.columns(2)
     left.download_button(
         TEXT["bundle"],
         # With a chosen threshold, the copy is made (and checked) when the button is clicked.
-        data=bundle.read_bytes
+        data=in_language
         if threshold is None
-        else partial(bundle_with_threshold, bundle, threshold, result),
+        else partial(with_threshold, in_language, threshold, result, current_language()),
         file_name=bundle_file_name(job_id),
         mime="application/zip",
         key="download_bundle",
@@ -56,7 +59,7 @@ def downloads(job_id: str, result: RunResult) -> None:
     )
     left.caption(TEXT["bundle_help"])
     if card is not None:
-        text = card.read_text(encoding="utf-8")
+        text = card_text(job_id, bundle, card.read_text(encoding="utf-8"), result)
         if threshold is not None:
             decisions = result.evaluation.get("decisions")
             labels = result.class_labels
@@ -73,6 +76,14 @@ def downloads(job_id: str, result: RunResult) -> None:
         right.caption(TEXT["card_help"])
         with st.expander(TEXT["card_preview"]):
             st.markdown(text)  # the card escapes every text that comes from the data
+
+
+def with_threshold(
+    read: Callable[[], bytes], threshold: float, result: RunResult, code: str
+) -> bytes:
+    """The bundle in ``code`` with another decision threshold (its report in ``code`` too)."""
+    with language(code):
+        return bundle_with_threshold(read(), threshold, result)
 
 
 def report_download(bundle: Path, job_id: str) -> None:

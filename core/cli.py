@@ -50,12 +50,13 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
-DATA_HELP = "CSV file (.csv or .csv.gz) or Excel workbook (.xlsx)"
-SHEET_HELP = "the sheet to read from an Excel workbook (default: the first one)"
 # Every message of the command line: keys of the catalog "core.cli" (core.po). The decision
 # line is printed like a note ("info: ..."), so a reader of stderr finds only the headline
 # and notes.
 TEXT = Texts("core.cli")
+# The help text of every command and option (catalog "core.cli.help", cli_help.po), in the
+# language --lang names: main() reads --lang before the parser is built.
+HELP = Texts("core.cli.help")
 
 DEFAULT_BUNDLE = "model.zip"  # written in the current folder unless --out says otherwise
 BUNDLE_SUFFIX = ".zip"
@@ -74,74 +75,69 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``trainboard`` argument parser (sub-commands profile, recipe, train, predict)."""
     from core.bundle.layout import DEFAULT_PREDICTIONS
 
-    parser = _Parser(prog="trainboard", description="Train and use neural networks on CSV data.")
+    parser = _Parser(prog="trainboard", description=HELP["description"])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     # Every command takes --lang, wherever it is written after the command's name.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--lang", choices=sorted(LANGUAGES), help=TEXT["lang_help"])
 
-    profile = commands.add_parser(
-        "profile", parents=[common], help="Print the column profile and warnings as JSON."
-    )
-    profile.add_argument("data", type=Path, help=DATA_HELP)
-    profile.add_argument("--sheet", help=SHEET_HELP)
-    profile.add_argument("--target", help="column to predict (adds the task and target checks)")
+    profile = commands.add_parser("profile", parents=[common], help=HELP["profile"])
+    profile.add_argument("data", type=Path, help=HELP["data"])
+    profile.add_argument("--sheet", help=HELP["sheet"])
+    profile.add_argument("--target", help=HELP["profile_target"])
 
     recipe = commands.add_parser(
         "recipe",
         parents=[common],
-        help="Print a recipe as JSON: the default one, or the one the app starts from for DATA.",
+        help=HELP["recipe"],
     )
     recipe.add_argument(
-        "data", type=Path, nargs="?", help=f"{DATA_HELP}: start from what the app would use for it"
+        "data", type=Path, nargs="?", help=HELP["recipe_data"].format(data=HELP["data"])
     )
-    recipe.add_argument("--sheet", help=SHEET_HELP)
-    recipe.add_argument("--target", help="column to predict (sets the recipe's target)")
+    recipe.add_argument("--sheet", help=HELP["sheet"])
+    recipe.add_argument("--target", help=HELP["recipe_target"])
     recipe.add_argument(
         "--explain",
         action="store_true",
-        help="print every setting (meaning, default, allowed values) as Markdown instead",
+        help=HELP["explain"],
     )
 
-    train = commands.add_parser("train", parents=[common], help="Train a model and export it.")
-    train.add_argument("data", type=Path, help=DATA_HELP)
-    train.add_argument("--sheet", help=SHEET_HELP)
-    train.add_argument(
-        "--target", help="column to predict (default: the recipe's; required without --recipe)"
-    )
+    train = commands.add_parser("train", parents=[common], help=HELP["train"])
+    train.add_argument("data", type=Path, help=HELP["data"])
+    train.add_argument("--sheet", help=HELP["sheet"])
+    train.add_argument("--target", help=HELP["train_target"])
     train.add_argument(
         "--recipe",
         type=Path,
-        help="recipe JSON, e.g. downloaded from the Design page (default: the default recipe)",
+        help=HELP["train_recipe"],
     )
-    train.add_argument(
-        "--epochs", type=int, help="most passes over the data (overrides the recipe)"
-    )
-    train.add_argument("--seed", type=int, help="random seed (overrides the recipe)")
+    train.add_argument("--epochs", type=int, help=HELP["epochs"])
+    train.add_argument("--seed", type=int, help=HELP["seed"])
     train.add_argument(
         "--out",
         type=Path,
-        help=f"where to write the bundle (default: {DEFAULT_BUNDLE} in the current folder)",
+        help=HELP["train_out"].format(bundle=DEFAULT_BUNDLE),
     )
 
     _add_tune_parser(commands, common)
 
-    predict = commands.add_parser(
-        "predict", parents=[common], help="Score new rows with an exported bundle."
-    )
-    predict.add_argument("bundle", type=Path, help="bundle .zip written by train")
-    predict.add_argument("data", type=Path, help="CSV or .xlsx file with the same columns")
-    predict.add_argument("--sheet", help=SHEET_HELP)
+    predict = commands.add_parser("predict", parents=[common], help=HELP["predict"])
+    predict.add_argument("bundle", type=Path, help=HELP["predict_bundle"])
+    predict.add_argument("data", type=Path, help=HELP["predict_data"])
+    predict.add_argument("--sheet", help=HELP["sheet"])
     predict.add_argument(
         "--out",
         type=Path,
-        help=f"predictions CSV (default: {DEFAULT_PREDICTIONS} in the current folder)",
+        help=HELP["predict_out"].format(predictions=DEFAULT_PREDICTIONS),
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (see the module docstring)."""
+    early = _language_argument(argv)
+    if early:  # before the parser is built, so that --help is in that language too
+        set_language(early)
     args = build_parser().parse_args(argv)
     if args.lang:
         set_language(args.lang)
@@ -165,6 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # worth a traceback. Point stdout at nothing so Python's final flush stays silent.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+
+
+def _language_argument(argv: Sequence[str] | None) -> str | None:
+    """The value of ``--lang`` wherever it is written, if it names a language (else None:
+    the full parser reports a wrong value in its own words)."""
+    reader = argparse.ArgumentParser(add_help=False)
+    reader.add_argument("--lang")
+    known, _ = reader.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    return known.lang if known.lang in LANGUAGES else None
 
 
 def _one_line(text: str) -> str:
@@ -348,23 +353,19 @@ def _add_tune_parser(commands: argparse._SubParsersAction, common: argparse.Argu
     tune = commands.add_parser(
         "tune",
         parents=[common],
-        help="Search good settings within a time budget, then train and export the best.",
+        help=HELP["tune"],
     )
-    tune.add_argument("data", type=Path, help="CSV file (.csv or .csv.gz) or Excel workbook")
-    tune.add_argument("--target", help="column to predict (default: the recipe's)")
-    tune.add_argument("--recipe", type=Path, help="recipe JSON to start from (default: default)")
-    tune.add_argument(
-        "--budget", type=float, required=True, help="minutes to search (e.g. 2, 5 or 15)"
-    )
-    tune.add_argument("--epochs", type=int, help="most passes per try (overrides the recipe)")
-    tune.add_argument(
-        "--max-trials", type=int, help="stop after this many tries, even with time left"
-    )
-    tune.add_argument("--seed", type=int, help="random seed of the recipe and of the search")
+    tune.add_argument("data", type=Path, help=HELP["tune_data"])
+    tune.add_argument("--target", help=HELP["tune_target"])
+    tune.add_argument("--recipe", type=Path, help=HELP["tune_recipe"])
+    tune.add_argument("--budget", type=float, required=True, help=HELP["budget"])
+    tune.add_argument("--epochs", type=int, help=HELP["tune_epochs"])
+    tune.add_argument("--max-trials", type=int, help=HELP["max_trials"])
+    tune.add_argument("--seed", type=int, help=HELP["tune_seed"])
     tune.add_argument(
         "--out",
         type=Path,
-        help=f"where to write the best run's bundle (default: {DEFAULT_BUNDLE})",
+        help=HELP["tune_out"].format(bundle=DEFAULT_BUNDLE),
     )
     tune.set_defaults(sheet=None)
 

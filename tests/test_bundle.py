@@ -290,6 +290,58 @@ def test_model_card_in_chinese_and_its_threshold_section_rewritten_in_chinese(ex
     assert default == card
 
 
+@pytest.mark.parametrize("task", TASKS)
+def test_a_bundles_card_written_again_from_its_files_is_the_exported_card(exported, task) -> None:
+    # What the Export page hands out in the reader's language is rendered from the bundle's
+    # own files and the run's result: in the export's language it must be the same card.
+    from core.bundle.translation import card_in_language
+
+    item = exported[task]
+    assert card_in_language(item.path, "en", item.run.result) == item.report.model_card
+    from core.i18n import language
+
+    with language("zh"):
+        written = render_card_zh(item)
+    assert card_in_language(item.path, "zh", item.run.result) == written
+
+
+def render_card_zh(item: SimpleNamespace) -> str:
+    from core.bundle.card import render_model_card
+
+    files, left_out = item.report.files, item.report.left_out
+    return render_model_card(item.run, files=files, left_out=left_out, language_code="zh")
+
+
+def test_a_bundle_in_chinese_keeps_every_other_file_and_still_loads(exported, tmp_path) -> None:
+    from core.bundle.card import card_language
+    from core.bundle.translation import bundle_in_language
+
+    item = exported["binary"]
+    original = item.path.read_bytes()
+    payload = bundle_in_language(item.path, "zh", item.run.result)
+    with zipfile.ZipFile(io.BytesIO(payload)) as copy, zipfile.ZipFile(item.path) as source:
+        assert copy.namelist() == source.namelist()
+        for name in source.namelist():
+            if name != MODEL_CARD:
+                assert copy.read(name) == source.read(name), name
+        card = copy.read(MODEL_CARD).decode("utf-8")
+    assert card_language(card) == "zh" and card.startswith("# 模型说明")
+    assert "## 直接用原始列提供服务（TensorFlow Serving）" in card
+    # Already in the asked language: the very same bytes, nothing rewritten.
+    assert bundle_in_language(item.path, "en", item.run.result) == original
+    assert bundle_in_language(payload, "zh", item.run.result) == payload
+    path = tmp_path / "zh.zip"
+    path.write_bytes(payload)
+    rows = _rows(item.run)
+    pd.testing.assert_frame_equal(load_bundle(path).predict(rows), _expected(item.run, rows))
+    # A bundle without what the card is written from is refused in plain words.
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr(MODEL_CARD, card)
+    with pytest.raises(BundleError, match="Export the run again"):
+        bundle_in_language(broken.getvalue(), "en", item.run.result)
+
+
 def test_model_card_gives_every_score_its_range_and_says_the_test_is_small(exported) -> None:
     result = exported["binary"].run.result
     card = exported["binary"].report.model_card

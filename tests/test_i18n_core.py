@@ -365,6 +365,13 @@ def test_glossary_titles_and_summaries_read_in_chinese() -> None:
     for term, entry in GLOSSARY.items():
         assert catalog("en")[f"core.glossary.{term.value}.title"] == entry.title
         assert catalog("en")[f"core.glossary.{term.value}.short"].format_map(facts) == entry.short
+        for name in ("explanation", "formula_note", "example"):
+            english = getattr(entry, name)
+            key = f"core.glossary.{term.value}.{name}"
+            if english:
+                assert catalog("en")[key].format_map(facts) == english, key
+            else:
+                assert key not in catalog("en"), key
     assert get_entry(Term.OVERFITTING).title == "Overfitting and underfitting"
     with language("zh"):
         assert get_entry(Term.OVERFITTING).title == "过拟合与欠拟合"
@@ -374,6 +381,15 @@ def test_glossary_titles_and_summaries_read_in_chinese() -> None:
         assert_chinese(get_entry(Term.CROSS_ENTROPY).short, "损失函数")
         assert SECTION_TITLES[Section.DATA] == "准备数据"
         assert glossary.search("过拟合")[0].id == Term.OVERFITTING
+        # The longer texts too, with the app's own defaults filled in.
+        splits = get_entry(Term.DATA_SPLITS)
+        assert_chinese(splits.explanation, "训练集", "验证集", "测试集")
+        assert f"{facts['test_percent']}%" in splits.explanation
+        assert_chinese(get_entry(Term.OPTIMIZER).explanation, "梯度下降", "随机梯度下降")
+        assert_chinese(get_entry(Term.PRECISION_RECALL).example or "", "精确率", "召回率")
+        assert_chinese(get_entry(Term.SCALING).formula_note or "", "标准差")
+        for entry in glossary.search(""):  # (the examples are mostly sums, "MAE = 2")
+            assert_chinese(entry.explanation + (entry.formula_note or ""))
 
 
 def test_recipe_settings_read_in_chinese_and_their_english_is_the_recipes() -> None:
@@ -405,3 +421,50 @@ def test_picture_captions_read_in_chinese() -> None:
         assert catalog("en")[f"core.glossary.caption.{picture.value}"] == text
     with language("zh"):
         assert_chinese(illustration_caption(Illustration.LOSS_CURVES), "早停", "耐心值")
+
+
+def test_a_bundle_the_app_cannot_use_is_explained_in_chinese(tmp_path) -> None:
+    import zipfile
+
+    from core.bundle.loading import check_schema, load_extracted
+    from core.bundle.safety import check_entries, open_archive
+    from core.errors import BundleError
+
+    link = tmp_path / "link.zip"
+    with zipfile.ZipFile(link, "w") as archive:
+        entry = zipfile.ZipInfo("../escape.txt")
+        archive.writestr(entry, "x")
+    with language("zh"):
+        with pytest.raises(BundleError) as not_zip:
+            open_archive(b"this is no zip")
+        assert_chinese(str(not_zip.value), "不是 zip 压缩包", "bundle.zip")
+        with pytest.raises(BundleError) as outside, open_archive(link) as archive:
+            check_entries(archive)
+        assert_chinese(str(outside.value), "“../escape.txt”", "导出包文件夹之外")
+        with pytest.raises(BundleError) as incomplete:
+            load_extracted(tmp_path, [])
+        assert_chinese(str(incomplete.value), "不完整", "schema.json")
+        with pytest.raises(BundleError) as version:
+            check_schema({"bundle_format": 0})
+        assert_chinese(str(version.value), "格式版本")
+    with pytest.raises(BundleError, match="not a zip archive"):
+        open_archive(b"this is no zip")
+
+
+def test_the_command_lines_help_is_in_the_language_lang_names(capsys) -> None:
+    from core import cli
+    from core.i18n import DEFAULT_LANGUAGE, set_language
+
+    try:
+        for argv in (["train", "--help", "--lang", "zh"], ["--lang=zh", "tune", "--help"]):
+            with pytest.raises(SystemExit) as done:
+                cli.main(argv)
+            assert done.value.code == 0
+            shown = capsys.readouterr().out
+            assert "随机种子" in shown and "random seed" not in shown, shown
+        set_language(DEFAULT_LANGUAGE)
+        with pytest.raises(SystemExit):
+            cli.main(["train", "--help"])
+        assert "random seed (overrides the recipe)" in capsys.readouterr().out
+    finally:
+        set_language(DEFAULT_LANGUAGE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import re
 import string
 from collections.abc import Iterator
@@ -184,6 +185,32 @@ def test_every_page_with_data_and_a_finished_run_is_in_chinese(runner, chinese, 
         assert_all_chinese(app, page)
 
 
+def glossary_english() -> list[str]:
+    """The fixed stretches of the glossary's English texts, as the Learn page shows them."""
+    from core.glossary import GLOSSARY
+
+    fields = ("title", "short", "explanation", "formula_note", "example")
+    texts = [getattr(entry, name) or "" for entry in GLOSSARY.values() for name in fields]
+    return [piece for text in texts for piece in _pieces(text)]
+
+
+@pytest.mark.parametrize(("code", "expected"), [("zh", 0), ("en", 100)])
+def test_the_learn_page_shows_the_whole_glossary_in_the_chosen_language(
+    runner, chinese, code, expected
+):
+    # The glossary's English is still the source in core/glossary (and so is left out of
+    # english_sentences()): this check reads it from the entries themselves.
+    i18n.set_language(code)
+    app = go(open_app({"lang": code}), "learn")
+    no_exception(app)
+    text = "\n".join(shown_text(app))
+    shown = [piece for piece in glossary_english() if piece in text]
+    assert len(shown) >= expected if expected else shown == []
+    if code == "zh":
+        for term in ("过拟合", "随机梯度下降", "独热编码", "交叉熵", "均方误差", "召回率"):
+            assert term in text, term
+
+
 def test_a_regression_run_is_in_chinese_too(runner, chinese, tmp_path):
     job_id = finished_run(runner, regression_result(), tmp_path)
     app = with_sample(zh_app({"job": job_id}), "diamonds.csv")
@@ -212,6 +239,74 @@ def test_a_live_run_and_its_last_steps_are_in_chinese(runner, chinese):
         app = go(zh_app({"job": job_id}), "train")
         assert_all_chinese(app, job_id)
         assert gettext("ui.train_view.progress", "zh", epoch=3, max_epochs=50)[:1] == "第"
+
+
+def bundle_with_its_files(path: Path, result) -> bytes:
+    """A bundle with the files a model card is written from (no model: none is loaded)."""
+    import zipfile
+
+    import pandas as pd
+
+    from core.bundle.card import render_model_card
+    from core.bundle.layout import METRICS_JSON, MODEL_CARD, RECIPE_JSON, SCHEMA_JSON
+    from core.bundle.translation import StoredRun
+    from core.data.profile_types import TaskInfo
+    from core.portable.preprocess import Preprocessor
+
+    frame = pd.DataFrame({"tenure": [1.0, 5.0, 9.0, 30.0], "plan": ["a", "b", "a", "b"]})
+    columns = {"tenure": "numeric", "plan": "categorical"}
+    preprocessor = Preprocessor.fit(frame, columns, {"min_category_count": 1})
+    recipe = Recipe(target="churn")
+    task = TaskInfo("binary", "churn", list(result.class_labels))
+    schema = {
+        "task": "binary",
+        "target": "churn",
+        "class_labels": task.class_labels,
+        "preprocessor": preprocessor.to_dict(),
+        "input_columns": [{"name": n, "kind": k} for n, k in columns.items()],
+    }
+    run = StoredRun(recipe, task, preprocessor, result, {})
+    files = sorted([METRICS_JSON, MODEL_CARD, RECIPE_JSON, SCHEMA_JSON, "predict.py"])
+    card = render_model_card(run, files=files, left_out={}, language_code="en")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(SCHEMA_JSON, json.dumps(schema))
+        archive.writestr(RECIPE_JSON, recipe.to_json())
+        archive.writestr(METRICS_JSON, json.dumps({"formats": {}}))
+        archive.writestr(MODEL_CARD, card)
+        archive.writestr("predict.py", "print('the rest of the bundle')\n")
+    return path.read_bytes()
+
+
+def test_the_export_page_hands_out_the_bundle_and_card_in_the_readers_language(
+    runner, chinese, tmp_path
+):
+    import io
+    import zipfile
+
+    from core.bundle.card import card_language
+    from core.bundle.layout import MODEL_CARD
+    from core.jobs.runner import BUNDLE_FILE
+    from ui.bundle_language import bundle_bytes
+
+    result = classification_result()
+    job_id = finished_run(runner, result, tmp_path)
+    bundle = tmp_path / "bundle.zip"
+    original = bundle_with_its_files(bundle, result)
+    assert runner.artifacts[(job_id, BUNDLE_FILE)] == bundle
+    app = go(zh_app({"job": job_id}), "export")
+    assert_all_chinese(app, "export")
+    preview = [m.value for m in app.markdown if str(m.value).startswith("# ")]
+    assert preview and card_language(preview[0]) == "zh", "the card shown is Chinese"
+    assert preview[0].startswith("# 模型说明：预测“churn”")
+    # The bundle's button hands out the same card inside the zip; nothing else changes.
+    with i18n.language("zh"):
+        payload = bundle_bytes(job_id, bundle, result)()
+    with zipfile.ZipFile(io.BytesIO(payload)) as copy, zipfile.ZipFile(bundle) as source:
+        assert copy.namelist() == source.namelist()
+        assert copy.read("predict.py") == source.read("predict.py")
+        assert copy.read(MODEL_CARD).decode("utf-8").strip() == preview[0].strip()
+    with i18n.language("en"):
+        assert bundle_bytes(job_id, bundle, result)() == original
 
 
 def test_opened_and_compared_runs_are_in_chinese(runner, chinese, tmp_path):

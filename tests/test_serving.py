@@ -344,6 +344,16 @@ def test_the_card_section_keeps_user_text_inside_its_code_blocks() -> None:
     assert json.loads(body)["instances"] == [{"x_b": 1.0, "kind": "```rm -rf"}]
     left_out = serving_section(run, included=False, reason="it differs <b>")
     assert "no `serving_raw` signature" in left_out and "\\<b\\>" in left_out
+    from core.i18n import language
+
+    with language("zh"):  # the card's language: the section follows, user text stays as is
+        chinese = serving_section(run, included=True)
+        assert chinese.startswith("## 直接用原始列提供服务") and "| 列 | 输入名 |" in chinese
+        assert "| x\\|\\<b\\> | `x_b` | 数值（float64） | `NaN` |" in chinese
+        assert "“no”、“yes”" in chinese and "Numbers are sent" not in chinese
+        assert [s for s in chinese.split("````") if "instances" in s] == [
+            s for s in section.split("````") if "instances" in s
+        ]
 
 
 @pytest.mark.slow

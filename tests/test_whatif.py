@@ -23,16 +23,17 @@ from core.bundle.layout import BUNDLE_FORMAT, SCHEMA_JSON
 from core.bundle.loading import LoadedBundle
 from core.errors import PredictionInputError
 from core.evaluation.whatif import (
-    LIMITS,
-    METHOD,
     CategoryField,
     NumberField,
     explain_row,
     input_fields,
+    limit_notes,
+    method_note,
     nice_step,
     outside_training,
     typical_row,
 )
+from core.i18n import language
 from core.model.recipe import PreprocessingConfig
 from core.portable.outputs import predictions_frame
 from core.portable.preprocess import Preprocessor
@@ -234,10 +235,13 @@ def test_a_row_the_model_cannot_answer_says_what_to_do() -> None:
 
 
 def test_the_method_and_its_limits_are_said_in_plain_words() -> None:
-    assert "typical value" in METHOD and "median" in METHOD
-    text = " ".join(LIMITS)
+    assert "typical value" in method_note() and "median" in method_note()
+    text = " ".join(limit_notes())
     for words in ("One column at a time", "act together", "not what causes"):
         assert words in text
+    with language("zh"):  # read when drawn, in the reader's language
+        assert "中位数" in method_note() and "典型值" in method_note()
+        assert len(limit_notes()) == 3 and "一次只看一列" in limit_notes()[0]
 
 
 # --- the Predict page, with a stand-in bundle -------------------------------------------------

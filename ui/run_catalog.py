@@ -28,6 +28,7 @@ from core.i18n import Texts
 from core.jobs.catalog import Headline, RunRow, check_deletable, run_row
 from core.jobs.runner import BUNDLE_FILE
 from core.jobs.status import JobStatus
+from ui.bundle_language import bundle_bytes
 from ui.charts import history_figure
 from ui.jobs import runner
 from ui.recipe_form import forget_setting_widgets
@@ -238,14 +239,19 @@ def rename_box(row: RunRow) -> None:
 
 
 def download_bundle(status: JobStatus) -> None:
-    """Download the run's bundle again, straight from its job folder."""
+    """Download the run's bundle again from its job folder, its card in the session's language."""
     bundle = runner().artifact(status.job_id, BUNDLE_FILE)
     if bundle is None:
         st.caption(TEXT["no_bundle"])
         return
+    read = (
+        bundle.read_bytes
+        if status.result is None
+        else bundle_bytes(status.job_id, bundle, status.result)
+    )  # the card in the session's language
     st.download_button(
         TEXT["download"],
-        data=bundle.read_bytes,
+        data=read,
         file_name=bundle_file_name(status.job_id),
         mime="application/zip",
         key="runs_download_bundle",

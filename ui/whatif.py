@@ -16,14 +16,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.evaluation.whatif import (
-    LIMITS,
-    METHOD,
     CategoryField,
     Explanation,
     InputField,
     NumberField,
     explain_row,
     input_fields,
+    limit_notes,
+    method_note,
     outside_training,
 )
 from core.i18n import Texts
@@ -175,8 +175,8 @@ def show_pushes(explanation: Explanation, fields: Sequence[InputField]) -> None:
         if resting:
             names = join_words(resting)
             st.caption(escape_markdown(TEXT["at_typical"].format(columns=names)))
-    st.caption(METHOD)
-    st.caption("\n".join([TEXT["limits"], *(f"- {limit}" for limit in LIMITS)]))
+    st.caption(method_note())
+    st.caption("\n".join([TEXT["limits"], *(f"- {limit}" for limit in limit_notes())]))
 
 
 def push_figure(explanation: Explanation, fields: Sequence[InputField]) -> go.Figure:

@@ -32,6 +32,7 @@ from core.bundle.layout import (
 )
 from core.bundle.safety import check_model_config, extract_all, open_archive, read_model_config
 from core.errors import BundleError
+from core.i18n import Texts
 from core.portable.decision import threshold_from_schema
 from core.portable.outputs import predict_frame
 from core.portable.predicting import (
@@ -47,9 +48,14 @@ from core.portable.target import TargetEncoder
 from core.portable.tasks import TASK_OUTPUTS
 
 MAX_TEXT_BYTES = 64 << 20  # schema, metrics, recipe and card are small; refuse absurd ones
-DAMAGED = (
-    "The bundle's {what} is damaged or was not made by Trainboard ({why}). Export the model again."
-)
+# What the app says about a bundle it cannot use (catalog "core.bundle.loading",
+# bundle_errors.po).
+TEXT = Texts("core.bundle.loading")
+
+
+def damaged(what: str, reason: str, **params: Any) -> BundleError:
+    """The bundle's file ``what`` is damaged; ``reason`` names the catalog's ``why`` text."""
+    return BundleError(TEXT["damaged"].format(what=what, why=TEXT["why"][reason].format(**params)))
 
 
 @dataclass
@@ -168,11 +174,8 @@ def load_extracted(
     """Load and cross-check the files of an extracted bundle folder (see :func:`load_bundle`)."""
     missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
     if missing:
-        raise BundleError(
-            f"This bundle is incomplete: {', '.join(missing)} is missing. Export the model again "
-            "from Trainboard, and upload the whole bundle.zip."
-        )
-    schema = _read_json(folder / SCHEMA_JSON, "description of the inputs (schema.json)")
+        raise BundleError(TEXT["incomplete"].format(missing=", ".join(missing)))
+    schema = _read_json(folder / SCHEMA_JSON, TEXT["what"]["schema"])
     preprocessor, encoder = check_schema(schema)
     if rows is not None:
         preprocessor.check_columns(rows)
@@ -200,40 +203,30 @@ def check_schema(schema: dict[str, Any]) -> tuple[Preprocessor, TargetEncoder]:
     BundleError
         On an unknown bundle format, an unknown task, or unusable preprocessing state.
     """
-    what = "description of the inputs (schema.json)"
+    what = TEXT["what"]["schema"]
     version = schema.get("bundle_format")
     if version != BUNDLE_FORMAT:
-        raise BundleError(
-            f"This bundle has format version {version!r}, but this Trainboard reads version "
-            f"{BUNDLE_FORMAT}. Open it with the Trainboard version that made it, or export the "
-            "model again."
-        )
+        raise BundleError(TEXT["format"].format(version=repr(version), expected=BUNDLE_FORMAT))
     task, labels, target = schema.get("task"), schema.get("class_labels"), schema.get("target")
     if not isinstance(task, str) or task not in TASK_OUTPUTS:
-        raise BundleError(DAMAGED.format(what=what, why=f"unknown task {task!r}"))
+        raise damaged(what, "unknown_task", task=repr(task))
     if not isinstance(target, str) or not isinstance(labels, list):
-        raise BundleError(DAMAGED.format(what=what, why="the target or the classes are missing"))
+        raise damaged(what, "no_target")
     if not TASK_OUTPUTS[task].fits_classes(len(labels)):
-        raise BundleError(
-            DAMAGED.format(what=what, why=f"{len(labels)} classes do not fit the task '{task}'")
-        )
+        raise damaged(what, "classes_task", n=len(labels), task=task)
     try:
         preprocessor = Preprocessor.from_dict(schema["preprocessor"])
         encoder = TargetEncoder.from_dict(schema["target_encoder"])
         width = preprocessor.n_features
     except Exception as error:  # noqa: BLE001 - any malformed state means the same to the user
         raise BundleError(
-            DAMAGED.format(
-                what="preprocessing description in schema.json", why=type(error).__name__
-            )
+            TEXT["damaged"].format(what=TEXT["what"]["preprocessing"], why=type(error).__name__)
         ) from error
     if width < 1:
-        raise BundleError(DAMAGED.format(what=what, why="no input column is described"))
+        raise damaged(what, "no_input")
     threshold_from_schema(schema)  # a damaged threshold is refused before any prediction
     if encoder.task != task or [str(c) for c in encoder.class_labels] != [str(c) for c in labels]:
-        raise BundleError(
-            DAMAGED.format(what=what, why="the target description disagrees with itself")
-        )
+        raise damaged(what, "target_disagrees")
     return preprocessor, encoder
 
 
@@ -241,26 +234,20 @@ def check_model_matches(model: Any, preprocessor: Preprocessor, schema: dict[str
     """The network must take the preprocessing's width and give one output per class."""
     inputs = list(getattr(model, "inputs", []) or [])
     if len(inputs) != 1:
-        raise BundleError(
-            f"The network in {MODEL_KERAS} takes {len(inputs)} inputs; a Trainboard network takes "
-            "exactly 1. This bundle was not made by Trainboard."
-        )
+        raise BundleError(TEXT["inputs"].format(file=MODEL_KERAS, n=len(inputs)))
     width_in = inputs[0].shape[-1]
     if width_in != preprocessor.n_features:
-        raise BundleError(
-            f"The files in this bundle do not match: the preprocessing makes "
-            f"{preprocessor.n_features} numbers per row, but the network takes {width_in}. "
-            "Export the model again."
-        )
+        raise BundleError(TEXT["width"].format(made=preprocessor.n_features, taken=width_in))
     outputs = list(getattr(model, "outputs", []) or [])
     width_out = outputs[0].shape[-1] if len(outputs) == 1 else None
     outputs, labels = TASK_OUTPUTS[schema["task"]], schema["class_labels"]
     if width_out != outputs.n_outputs(len(labels)):
-        described = f"{len(labels)} classes" if outputs.predicts_class else "a number"
-        raise BundleError(
-            f"The files in this bundle do not match: the network gives {width_out} output(s) per "
-            f"row, but schema.json describes {described}. Export the model again."
+        described = (
+            TEXT["described_classes"].format(n=len(labels))
+            if outputs.predicts_class
+            else TEXT["described_number"]
         )
+        raise BundleError(TEXT["outputs"].format(given=width_out, described=described))
 
 
 def _load_model(path: Path) -> Any:
@@ -270,7 +257,9 @@ def _load_model(path: Path) -> Any:
         return load_keras(path)
     except Exception as error:  # noqa: BLE001 - Keras raises many types for a bad file
         raise BundleError(
-            DAMAGED.format(what=f"network file ({MODEL_KERAS})", why=type(error).__name__)
+            TEXT["damaged"].format(
+                what=TEXT["what"]["network"].format(file=MODEL_KERAS), why=type(error).__name__
+            )
         ) from error
 
 
@@ -278,11 +267,11 @@ def _read_text(path: Path) -> str | None:
     if not path.is_file():
         return None
     if path.stat().st_size > MAX_TEXT_BYTES:
-        raise BundleError(DAMAGED.format(what=path.name, why="the file is far too large"))
+        raise damaged(path.name, "too_large")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise BundleError(DAMAGED.format(what=path.name, why="it is not UTF-8 text")) from error
+        raise damaged(path.name, "not_utf8") from error
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
@@ -290,9 +279,9 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     try:
         data = json.loads(text or "")
     except (json.JSONDecodeError, RecursionError) as error:
-        raise BundleError(DAMAGED.format(what=what, why="it is not valid JSON")) from error
+        raise damaged(what, "not_json") from error
     if not isinstance(data, dict):
-        raise BundleError(DAMAGED.format(what=what, why="it is not a JSON object"))
+        raise damaged(what, "not_object")
     return data
 
 

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from core.errors import BundleError
+from core.i18n import Texts
 
 MAX_FILES = 2000
 MAX_TOTAL_BYTES = 1 << 30  # 1 GiB uncompressed
@@ -33,14 +34,19 @@ CODE_CLASS_NAMES = frozenset({"Lambda", "TFOpLambda", "SlicingOpLambda", "__lamb
 # Where every object in a Trainboard network description comes from.
 KERAS_MODULE = "keras"
 
-NOT_A_BUNDLE = (
-    "This file is not a Trainboard model bundle: {why}. Choose the bundle.zip that Trainboard "
-    "exported (download it again if it may be damaged)."
-)
-UNSAFE = (
-    "This bundle was refused because it could harm the computer that opens it: {why}. "
-    "Only open bundles exported by Trainboard."
-)
+# The two refusals, each with its reason (catalog "core.bundle.safety", bundle_errors.po).
+TEXT = Texts("core.bundle.safety")
+
+
+def refused(reason: str, **params: Any) -> BundleError:
+    """A bundle refused because opening it could harm the computer: ``reason`` names the
+    catalog's ``why`` text."""
+    return BundleError(TEXT["unsafe"].format(why=TEXT["why"][reason].format(**params)))
+
+
+def not_a_bundle(reason: str, **params: Any) -> BundleError:
+    """A file that is not (or no longer) a Trainboard bundle, and why."""
+    return BundleError(TEXT["not_a_bundle"].format(why=TEXT["why"][reason].format(**params)))
 
 
 def open_archive(source: str | os.PathLike[str] | bytes) -> zipfile.ZipFile:
@@ -54,18 +60,18 @@ def open_archive(source: str | os.PathLike[str] | bytes) -> zipfile.ZipFile:
     handle: IO[bytes] | Path
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) > MAX_ARCHIVE_BYTES:
-            raise BundleError(UNSAFE.format(why="the file is larger than 1 GB"))
+            raise refused("too_large")
         handle = io.BytesIO(bytes(source))
     else:
         handle = Path(source)
         if not handle.is_file():
-            raise BundleError(f"No model bundle was found at '{handle}'. Check the file name.")
+            raise BundleError(TEXT["not_found"].format(path=handle))
         if handle.stat().st_size > MAX_ARCHIVE_BYTES:
-            raise BundleError(UNSAFE.format(why="the file is larger than 1 GB"))
+            raise refused("too_large")
     try:
         return zipfile.ZipFile(handle)  # a path given here is opened, and closed, by ZipFile
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
-        raise BundleError(NOT_A_BUNDLE.format(why="it is not a zip archive")) from error
+        raise not_a_bundle("not_zip") from error
 
 
 def check_entries(archive: zipfile.ZipFile, max_files: int = MAX_FILES) -> list[zipfile.ZipInfo]:
@@ -79,27 +85,25 @@ def check_entries(archive: zipfile.ZipFile, max_files: int = MAX_FILES) -> list[
     """
     entries = archive.infolist()
     if len(entries) > max_files:
-        raise BundleError(
-            UNSAFE.format(why=f"it holds {len(entries)} files (at most {max_files} are allowed)")
-        )
+        raise refused("too_many", count=len(entries), limit=max_files)
     seen: set[str] = set()
     total = 0
     files: list[zipfile.ZipInfo] = []
     for info in entries:
         name = safe_member_name(info.filename)
         if name in seen:
-            raise BundleError(UNSAFE.format(why=f"the name '{name}' appears twice"))
+            raise refused("twice", name=name)
         seen.add(name)
         kind = stat.S_IFMT(info.external_attr >> 16)
         if kind == stat.S_IFLNK:
-            raise BundleError(UNSAFE.format(why=f"'{name}' is a link to another file"))
+            raise refused("link", name=name)
         if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise BundleError(UNSAFE.format(why=f"'{name}' is a special file, not a plain file"))
+            raise refused("special", name=name)
         if info.is_dir():
             continue
         total += info.file_size
         if total > MAX_TOTAL_BYTES:
-            raise BundleError(UNSAFE.format(why="its contents would take more than 1 GB unpacked"))
+            raise refused("unpacked")
         files.append(info)
     return files
 
@@ -107,13 +111,13 @@ def check_entries(archive: zipfile.ZipFile, max_files: int = MAX_FILES) -> list[
 def safe_member_name(raw: str) -> str:
     """The entry's path if it stays inside the extraction folder; raise BundleError otherwise."""
     if "\x00" in raw or not raw:
-        raise BundleError(UNSAFE.format(why="an entry has an invalid name"))
+        raise refused("bad_name")
     text = raw.replace("\\", "/")
     path = PurePosixPath(text)
     if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
-        raise BundleError(UNSAFE.format(why=f"the entry '{raw}' has an absolute path"))
+        raise refused("absolute", name=raw)
     if ".." in path.parts:
-        raise BundleError(UNSAFE.format(why=f"the entry '{raw}' points outside the bundle folder"))
+        raise refused("outside", name=raw)
     return str(path) + ("/" if text.endswith("/") else "")
 
 
@@ -135,18 +139,14 @@ def extract_all(archive: zipfile.ZipFile, destination: Path) -> list[str]:
         name = safe_member_name(info.filename)
         target = (root / name).resolve()
         if root not in target.parents:
-            raise BundleError(
-                UNSAFE.format(why=f"the entry '{name}' points outside the bundle folder")
-            )
+            raise refused("outside", name=name)
         try:
             total += _extract_one(archive, info, name, target)
         except OSError as error:
             # e.g. "a" as a file and "a/b" in the same archive, or a full disk.
-            raise BundleError(
-                NOT_A_BUNDLE.format(why=f"'{name}' could not be unpacked ({error.strerror})")
-            ) from error
+            raise not_a_bundle("not_unpacked", name=name, error=error.strerror) from error
         if total > MAX_TOTAL_BYTES:
-            raise BundleError(UNSAFE.format(why="its contents would take more than 1 GB unpacked"))
+            raise refused("unpacked")
         written.append(name)
     return written
 
@@ -159,9 +159,7 @@ def _extract_one(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, tar
         for chunk in _read_member(archive, info):
             size += len(chunk)
             if size > min(info.file_size, MAX_TOTAL_BYTES):
-                raise BundleError(
-                    UNSAFE.format(why=f"'{name}' unpacks to more bytes than it declares")
-                )
+                raise refused("more_bytes", name=name)
             out.write(chunk)
     return size
 
@@ -173,16 +171,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[by
                 yield chunk
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as error:
         # zipfile raises on a CRC mismatch, which is what a lying size header produces.
-        raise BundleError(
-            NOT_A_BUNDLE.format(why=f"'{info.filename}' inside it is damaged")
-        ) from error
+        raise not_a_bundle("member_damaged", name=info.filename) from error
     except (NotImplementedError, RuntimeError) as error:
         # RuntimeError: zipfile's word for an encrypted entry (a password would be needed).
-        raise BundleError(
-            NOT_A_BUNDLE.format(
-                why=f"'{info.filename}' is encrypted or uses a compression Trainboard cannot read"
-            )
-        ) from error
+        raise not_a_bundle("encrypted", name=info.filename) from error
 
 
 # --- the network description inside model.keras ---------------------------------------------
@@ -196,24 +188,23 @@ def read_model_config(model_path: Path) -> dict[str, Any]:
     BundleError
         If the file is not a Keras model file, or its description is unreadable.
     """
-    broken = "the network file model.keras is damaged or not a Keras model"
     try:
         with zipfile.ZipFile(model_path) as inner:
             check_entries(inner, max_files=100)
             info = inner.getinfo("config.json")
             if info.file_size > MAX_CONFIG_BYTES:
-                raise BundleError(UNSAFE.format(why="the network description is far too large"))
+                raise refused("config_too_large")
             text = b"".join(_read_member(inner, info))
     except KeyError as error:
-        raise BundleError(NOT_A_BUNDLE.format(why=broken)) from error
+        raise not_a_bundle("broken_keras") from error
     except (zipfile.BadZipFile, OSError) as error:
-        raise BundleError(NOT_A_BUNDLE.format(why=broken)) from error
+        raise not_a_bundle("broken_keras") from error
     try:
         config = json.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise BundleError(NOT_A_BUNDLE.format(why=broken)) from error
+        raise not_a_bundle("broken_keras") from error
     if not isinstance(config, dict):
-        raise BundleError(NOT_A_BUNDLE.format(why=broken))
+        raise not_a_bundle("broken_keras")
     return config
 
 
@@ -228,20 +219,16 @@ def check_model_config(config: Any) -> None:
     for node in _walk(config):
         class_name = node.get("class_name")
         if class_name in CODE_CLASS_NAMES:
-            raise BundleError(
-                UNSAFE.format(why=f"its network contains a '{class_name}' layer, which runs code")
-            )
+            raise refused("code_layer", name=class_name)
         module = node.get("module")
         if isinstance(module, str) and not (
             module == KERAS_MODULE or module.startswith(KERAS_MODULE + ".")
         ):
-            raise BundleError(
-                UNSAFE.format(why=f"its network uses '{class_name}' from outside Keras ({module})")
-            )
+            raise refused("outside_keras", name=class_name, module=module)
         registered = node.get("registered_name")
         if isinstance(registered, str) and ">" in registered:
             # Custom objects are registered as "package>Name"; Trainboard never makes them.
-            raise BundleError(UNSAFE.format(why=f"its network uses a custom object '{registered}'"))
+            raise refused("custom_object", name=registered)
 
 
 def _walk(value: Any) -> Iterator[dict[str, Any]]:

@@ -25,7 +25,7 @@ class label), or ``prediction`` (a number in the target's units) for regression.
 Python's ``casefold`` and TensorFlow's lower-casing differ for a few letters (German
 "ß", Greek final "ς"); both spellings of every known category are in the table, so
 only a differently cased spelling of such a word can reach "(other)" here and not in
-``predict.py`` (:data:`.serving_card.CASE_NOTE` says so in the model card).
+``predict.py`` (the model card's serving section says so: ``core.bundle.serving.case_note``).
 """
 
 from __future__ import annotations

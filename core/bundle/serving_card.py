@@ -27,6 +27,7 @@ from core.bundle.serving import (
     raw_input_names,
     specs_in_order,
 )
+from core.i18n import Texts
 from core.model.tasks import task_spec
 from core.portable.decision import DEFAULT_THRESHOLD
 from core.portable.preprocess import NumericColumn, Preprocessor
@@ -34,21 +35,18 @@ from core.portable.preprocess import NumericColumn, Preprocessor
 if TYPE_CHECKING:  # the pipeline imports the bundle lazily; no cycle at run time
     from core.pipeline import TrainedRun
 
-CASE_NOTE = (
-    "Category text is compared trimmed, with spaces collapsed and in lower case. Python's "
-    "case folding and TensorFlow's lower-casing differ for a few letters (German “ß”, Greek "
-    "final “ς”): a spelling that differs from the training data only by such a letter's case "
-    "can count as a category never seen here but not in predict.py."
-)
+# The section's sentences (catalog "core.bundle.serving", serving.po), read while the card is
+# written, in the card's language.
+TEXT = Texts("core.bundle.serving")
 REST_URL = "http://localhost:8501/v1/models/my_model:predict"
-TFLITE_NOTE = (
-    f"`{MODEL_TFLITE}` still takes the prepared table of numbers: the preparation uses text "
-    "operations (trimming, lower-casing, comparing category names) and 64-bit number "
-    "arithmetic that LiteRT has no built-in version of. Converting it would need the full "
-    "TensorFlow operations in the app on the phone (`SELECT_TF_OPS`, several megabytes), so on "
-    f"a device prepare the inputs as `{SCHEMA_JSON}` describes, or call the `{RAW_SIGNATURE}` "
-    "signature of the SavedModel on a server."
-)
+# The file names the sentences quote.
+_NAMES = {
+    "saved_model": SAVED_MODEL,
+    "raw": RAW_SIGNATURE,
+    "default": DEFAULT_SIGNATURE,
+    "schema": SCHEMA_JSON,
+    "tflite": MODEL_TFLITE,
+}
 
 
 def example_instance(preprocessor: Preprocessor) -> dict[str, Any]:
@@ -67,33 +65,25 @@ def serving_section(run: TrainedRun, included: bool, reason: str = "") -> str:
     """The model card's "Serving from raw columns" section (markdown)."""
     from core.markdown import escape_markdown as md
 
-    lines = ["## Serving it from raw columns (TensorFlow Serving)", ""]
+    lines = [TEXT["heading"], ""]
     if not included:
-        why = f" ({md(reason)})" if reason else ""
-        lines.append(
-            f"The `{SAVED_MODEL}` folder has no `{RAW_SIGNATURE}` signature this time: it did "
-            f"not give the same predictions as `predict.py` when it was checked{why}. Its "
-            f"`{DEFAULT_SIGNATURE}` signature takes the prepared table of numbers described in "
-            f"`{SCHEMA_JSON}`."
-        )
+        why = TEXT["why"].format(reason=md(reason)) if reason else ""
+        lines.append(TEXT["left_out"].format(why=why, **_NAMES))
         return "\n".join(lines)
     preprocessor = run.preprocessor
     names = raw_input_names(preprocessor)
     kinds = preprocessor.column_kinds()
     lines += [
-        f"`{SAVED_MODEL}/` has a signature `{RAW_SIGNATURE}` that takes the raw columns by name "
-        "and prepares them inside the model as `predict.py` does (filling empty cells, scaling "
-        "numbers, looking categories up); it was checked to give the same predictions before it "
-        f"was included. (`{DEFAULT_SIGNATURE}` takes the prepared table of numbers.)",
+        TEXT["included"].format(**_NAMES),
         "",
-        "| Column | Input name | Type | An empty cell is sent as |",
+        TEXT["table_header"],
         "| --- | --- | --- | --- |",
     ]
     for column in preprocessor.input_columns:
         if kinds[column] == "numeric":
-            kind, empty = "number (float64)", "`NaN`"
+            kind, empty = TEXT["number_kind"], "`NaN`"
         else:
-            kind, empty = "text (string)", '`""` (or a marker such as `"N/A"`)'
+            kind, empty = TEXT["text_kind"], TEXT["text_empty"]
         lines.append(f"| {md(column)} | `{names[column]}` | {kind} | {empty} |")
     instance = example_instance(preprocessor)
     rows_form = {"signature_name": RAW_SIGNATURE, "instances": [instance]}
@@ -103,26 +93,19 @@ def serving_section(run: TrainedRun, included: bool, reason: str = "") -> str:
     }
     lines += [
         "",
-        "Numbers are sent as JSON numbers (text such as “1,234.50” or “$5” must be converted "
-        "first; `predict.py` reads those itself). Category text may come in any case and "
-        "spacing; a category the model never saw counts as “other”, as in `predict.py`. "
-        + CASE_NOTE,
+        TEXT["sending"].format(case_note=TEXT["case_note"]),
         "",
-        f"It returns {_outputs_text(run, md)}",
+        TEXT["returns"].format(outputs=_outputs_text(run, md)),
         "",
-        f"To serve it, copy `{SAVED_MODEL}/` to `models/my_model/1/` and start TensorFlow "
-        "Serving (`docker run -p 8501:8501 -v $PWD/models/my_model:/models/my_model "
-        "-e MODEL_NAME=my_model tensorflow/serving`). Then send rows (here one typical row, "
-        "made from the training statistics):",
+        TEXT["how_to_serve"].format(**_NAMES),
         "",
         *_code_block(f"POST {REST_URL}", json.dumps(rows_form, indent=2, ensure_ascii=False)),
         "",
-        "or the same columns side by side (`inputs`), here with a second row of empty cells "
-        "(TensorFlow Serving accepts `NaN` in its JSON):",
+        TEXT["side_by_side"],
         "",
         *_code_block(f"POST {REST_URL}", json.dumps(columns_form, ensure_ascii=False)),
         "",
-        TFLITE_NOTE,
+        TEXT["tflite_note"].format(**_NAMES),
     ]
     return "\n".join(lines)
 
@@ -136,26 +119,21 @@ def _outputs_text(run: TrainedRun, md: Any) -> str:
     spec = task_spec(run.task.task)
     dropping = [spec.name for spec in run.preprocessor.numeric if spec.impute == "drop_rows"]
     dropping += [s.name for s in run.preprocessor.categorical if s.missing == "drop_rows"]
+    outputs = {"prediction": OUTPUT_PREDICTION, "probabilities": OUTPUT_PROBABILITIES}
+    separator = TEXT["list_separator"]
     if not spec.predicts_class:
-        text = f"`{OUTPUT_PREDICTION}`: the predicted number, in the target's units."
-        left_out = "`NaN`"
+        text = TEXT["outputs_number"].format(**outputs)
+        left_out = TEXT["left_out_number"]
     else:
-        order = ", ".join(f"“{md(label)}”" for label in run.task.class_labels)
-        text = (
-            f"`{OUTPUT_PROBABILITIES}`: one probability per outcome, in the order {order}; "
-            f"`{OUTPUT_PREDICTION}`: the most likely outcome."
-        )
+        order = separator.join(f"“{md(label)}”" for label in run.task.class_labels)
+        text = TEXT["outputs_classes"].format(order=order, **outputs)
         if spec.yes_no:
-            text += (
-                f" For a yes/no outcome `{OUTPUT_PREDICTION}` is “{md(run.task.class_labels[-1])}” "
-                f"when its probability is at least {DEFAULT_THRESHOLD}; if you chose another "
-                "decision threshold (see “The yes/no decision”), compare the probability with "
-                "that threshold instead."
-            )
-        left_out = "`NaN` probabilities and an empty outcome"
+            yes = md(run.task.class_labels[-1])
+            text += TEXT["outputs_yes_no"].format(yes=yes, threshold=DEFAULT_THRESHOLD, **outputs)
+        left_out = TEXT["left_out_classes"]
     if dropping:
-        listed = ", ".join(f"“{md(name)}”" for name in dropping)
-        text += f" A row with an empty cell in {listed} gets {left_out} (the recipe leaves it out)."
+        listed = separator.join(f"“{md(name)}”" for name in dropping)
+        text += TEXT["dropping"].format(listed=listed, left_out=left_out)
     return text
 
 
@@ -171,7 +149,8 @@ def tflite_raw_conversion_error(
 ) -> str | None:
     """Why ``serving_raw`` cannot become a LiteRT model with built-in operations only.
 
-    None if it converts. What :data:`TFLITE_NOTE` states is checked by the tests with this.
+    None if it converts. What the card's ``tflite_note`` (serving.po) states is checked by
+    the tests with this.
     """
     import tensorflow as tf
 

@@ -195,11 +195,10 @@ def _read_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BundleError(
-            f"The bundle's {path.name} cannot be read ({type(error).__name__}). "
-            "Export the model again."
+            TEXT["unreadable"].format(name=path.name, error=type(error).__name__)
         ) from error
     if not isinstance(data, dict):
-        raise BundleError(f"The bundle's {path.name} is damaged. Export the model again.")
+        raise BundleError(TEXT["damaged"].format(name=path.name))
     return data
 
 

@@ -12,7 +12,7 @@ column's push: positive means the row's value raises the answer compared with a 
 The answer measured is the probability of the positive class (yes/no), of the predicted class
 (several classes), or the predicted number itself. All the rows (the row, the fully typical
 row and one per column) go to the model in a single call, so the explanation costs one
-prediction of ``n_columns + 2`` rows. What the method cannot tell is said in :data:`LIMITS`,
+prediction of ``n_columns + 2`` rows. What the method cannot tell is said by :func:`limit_notes`,
 which the app shows beside the chart.
 
 No TensorFlow and no Streamlit here: ``model`` is a loaded bundle or any function turning raw
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import PredictionInputError
+from core.i18n import Texts
 from core.portable.preprocess import (
     CategoricalColumn,
     NumericColumn,
@@ -43,21 +44,20 @@ STEPS_ACROSS_RANGE = 100
 # Decimal places shown when an older bundle does not say how the training values were written.
 FALLBACK_DECIMALS = 2
 
-METHOD = (
-    "For each column in turn, the model is asked again with that column set back to its "
-    "typical value (the training median for numbers, the most frequent category otherwise) "
-    "and every other column left as it is. The bar is how far the answer moved: to the right, "
-    "this row's value pushes the answer up compared with a typical value; to the left, down."
-)
-LIMITS = (
-    "One column at a time: when columns act together (a plan that matters only for long-time "
-    "customers), their joint effect is split unevenly or missed, so the bars need not add up to "
-    "the gap between this row and a typical row.",
-    "Against one typical value only: a column at its typical value shows no bar, even if "
-    "other values of it would change the answer a lot.",
-    "It describes this model, not the world: it shows how the model reacts, not what causes "
-    "the outcome.",
-)
+# What the method does and cannot tell, in plain words (catalog "core.whatif", whatif.po),
+# read at draw time so they follow the reader's language.
+TEXT = Texts("core.whatif")
+LIMITS = ("one_at_a_time", "one_typical_value", "model_not_world")
+
+
+def method_note() -> str:
+    """How the bars are measured, in the current language."""
+    return TEXT["method"]
+
+
+def limit_notes() -> tuple[str, ...]:
+    """What the method cannot tell, one sentence each, in the current language."""
+    return tuple(TEXT["limits"][name] for name in LIMITS)
 
 
 # --- the form: one field per input column, with its typical value ---------------------------
@@ -137,10 +137,7 @@ def typical_row(schema: Mapping[str, Any]) -> dict[str, Any]:
 def _preprocessor(schema: Mapping[str, Any]) -> Preprocessor:
     state = schema.get("preprocessor")
     if not isinstance(state, Mapping):
-        raise PredictionInputError(
-            "This model's description of its inputs (schema.json) has no preprocessing "
-            "statistics, so no typical row can be built. Export the model again."
-        )
+        raise PredictionInputError(TEXT["no_statistics"])
     return Preprocessor.from_dict(state)
 
 
@@ -295,10 +292,7 @@ def explain_row(
     task, labels = str(schema["task"]), [str(label) for label in schema.get("class_labels", [])]
     prediction = predictions[PREDICTION].iloc[0]
     if prediction is None or (isinstance(prediction, float) and math.isnan(prediction)):
-        raise PredictionInputError(
-            "The model gives no answer for this row: a value is empty or not a number where "
-            "the recipe needs one. Fill in every field and try again."
-        )
+        raise PredictionInputError(TEXT["no_answer"])
     spec = task_outputs(task)
     if not spec.predicts_class:
         measured_class, column, probabilities = None, PREDICTION, {}

@@ -98,8 +98,7 @@ def _filled(entry: GlossaryEntry, facts: dict[str, str]) -> GlossaryEntry:
 
 def in_language(entry: GlossaryEntry) -> GlossaryEntry:
     """``entry`` with the fields the catalog has for it (``core.glossary.<id>.<field>``, in
-    glossary.po) in the current language. So far the titles and short lines are translated;
-    the longer fields stay as written in the entry modules (English)."""
+    glossary.po; the longer texts in glossary_long.po) in the current language."""
     code = current_language()
     if code == DEFAULT_LANGUAGE:
         return entry
@@ -113,7 +112,7 @@ def in_language(entry: GlossaryEntry) -> GlossaryEntry:
 
 
 # The entry fields with catalog texts (tests/test_i18n_core.py checks the English ones agree).
-TRANSLATED_FIELDS = ("title", "short")
+TRANSLATED_FIELDS = ("title", "short", "explanation", "formula_note", "example")
 
 
 def _build() -> dict[Term, GlossaryEntry]:

@@ -177,6 +177,15 @@ def test_a_page_without_data_shows_no_english_sentence_in_chinese(runner, chines
     assert app.title[0].value == gettext(f"pages.{page}.title", "zh")
 
 
+def test_pictures_drawn_for_an_english_visitor_are_not_shown_to_a_chinese_one(runner, chinese):
+    # The Learn page's pictures are cached for the whole server: one English visit first must
+    # not leave English chart titles and legends for everyone after (CI caught exactly that).
+    go(open_app({"lang": "en"}), "learn")
+    app = zh_app()
+    go(app, "learn")
+    assert_all_chinese(app, "learn")
+
+
 def test_every_page_with_data_and_a_finished_run_is_in_chinese(runner, chinese, tmp_path):
     job_id = finished_run(runner, classification_result(), tmp_path)
     app = with_sample(zh_app({"job": job_id}))

@@ -35,14 +35,14 @@ TEXT = Texts("ui.data")
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "xlsx", "xlsm", "xlsb", "xls", "ods"]
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner=TEXT["reading"])
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
 def _read(digest: str, _data: bytes, name: str) -> pd.DataFrame:
     from core.portable.reading import read_table
 
     return read_table(_data, name=name)
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=TEXT["profiling"])
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def _profile(digest: str, _data: bytes, name: str, target: str | None, test_fraction: float):
     from core.data.profiling import profile_table
 
@@ -103,12 +103,16 @@ def outcome_by_column_for(dataset: Dataset, profile, column: str):
 
 def read_dataset(dataset: Dataset) -> pd.DataFrame:
     """The dataset as a table (raises UnusableDataError in plain words)."""
-    return _read(dataset.digest, dataset.data, dataset.name)
+    # The spinner is here, not in the cache decorator, so its words are looked up in the
+    # visitor's language on each call (it only appears if the call takes over half a second).
+    with st.spinner(TEXT["reading"]):
+        return _read(dataset.digest, dataset.data, dataset.name)
 
 
 def profile_dataset(dataset: Dataset, target: str | None, test_fraction: float = 0.15):
     """The dataset's :class:`core.data.profiling.DataProfile` for ``target`` (cached)."""
-    return _profile(dataset.digest, dataset.data, dataset.name, target, test_fraction)
+    with st.spinner(TEXT["profiling"]):
+        return _profile(dataset.digest, dataset.data, dataset.name, target, test_fraction)
 
 
 EXAMPLE_CHARS = 80  # beyond this the examples are cut with "…" (three wrapped lines)

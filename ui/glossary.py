@@ -29,7 +29,7 @@ from core.glossary import (
     search,
     term_for_setting,
 )
-from core.i18n import Texts
+from core.i18n import Texts, current_language
 from ui.learn_charts import FIGURES
 from ui.text import escape_markdown, join_words
 
@@ -43,10 +43,11 @@ TERM_PARAM = "term"
 
 
 @st.cache_data(show_spinner=False)
-def _picture(illustration: Illustration) -> go.Figure:
+def _picture(illustration: Illustration, language_code: str) -> go.Figure:
     # The pictures never change while the app runs; building them takes about a second in all,
-    # so each is built once and every rerun gets its own copy (cache_data copies, so no page
-    # can alter another's figure).
+    # so each is built once per language (their titles, axes and legends are words) and every
+    # rerun gets its own copy (cache_data copies, so no page can alter another's figure). The
+    # language is part of the key: without it the first visitor's language is everyone's.
     return FIGURES[illustration]()
 
 
@@ -78,7 +79,7 @@ def show_entry(
         st.info(entry.example, icon=":material/calculate:")
     if picture and entry.illustration is not None:
         st.plotly_chart(
-            _picture(entry.illustration),
+            _picture(entry.illustration, current_language()),
             key=f"{key}_chart_{entry.id.value}",
             config={"displayModeBar": False},
         )

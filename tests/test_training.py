@@ -14,6 +14,7 @@ import pytest
 from helpers import TARGETS, mixed_frame, tiny_recipe
 
 from core.model.architecture import describe_network
+from core.model.embeddings import number_positions
 from core.model.fields import field_specs, spec_for
 from core.model.preparation import prepare
 from core.model.recipe import LayerConfig, Recipe
@@ -47,6 +48,7 @@ NUMBER_VALUES = {
     "training.batch_size": 16,
     "training.max_epochs": 3,
     "training.patience": 1,
+    "training.label_smoothing": 0.1,
     "layer.units": 3,
     "layer.dropout": 0.5,
 }
@@ -138,7 +140,8 @@ def test_each_option_trains_and_evaluates(task: str, changes: dict) -> None:
     assert isinstance(result.verdict, str) and result.verdict
     # The network really has the shape the recipe describes.
     n_classes = len(result.class_labels)
-    expected = describe_network(run.preprocessor.n_features, recipe.model, task, n_classes)
+    numbers = len(number_positions(run.preprocessor))  # what a number embedding widens
+    expected = describe_network(run.preprocessor.n_features, recipe.model, task, n_classes, numbers)
     trainable = sum(int(np.prod(w.shape)) for w in run.model.trainable_weights)
     assert trainable == expected.n_parameters
     if "training.batch_size" in changes:

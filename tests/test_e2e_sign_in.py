@@ -170,8 +170,19 @@ def test_runs_belong_to_the_person_who_signed_in(
         sign_in(alice, team_server, "alice")
         go_to(alice, "data")
         upload(alice, "upload_csv", small_churn)
+        # The file is read before the column is chosen (a choice made while the upload's rerun
+        # is still drawing can be lost: CI once reached the Train page with no target).
+        expect(alice.get_by_text(f"Using {small_churn.name}:", exact=False)).to_be_visible()
         wait_idle(alice)
-        choose_option(alice, "target_column", "churn")
+        chosen = alice.get_by_text("the model will be predicting a yes/no outcome")
+        for _ in range(3):  # chosen again if a late rerun of the upload drew the box anew
+            choose_option(alice, "target_column", "churn")
+            try:
+                expect(chosen).to_be_visible(timeout=10_000)
+                break
+            except AssertionError:
+                continue
+        expect(chosen).to_be_visible()
         wait_idle(alice)
         go_to(alice, "design")
         set_number(alice, "epochs", 3)

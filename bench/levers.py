@@ -32,17 +32,20 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.competitors import real_target, run_hgb, score  # noqa: E402
+from bench.competitors import real_target, run_hgb, run_linear, score  # noqa: E402
 from bench.datasets import DATASETS, load_dataset, subsample  # noqa: E402
 from bench.reporting import format_table, write_results  # noqa: E402
 
 DEFAULT = "default"
+# Fitted once per seed on the default's prepared matrix, as references for every recipe.
+REFERENCES = {"hgb": run_hgb, "linear": run_linear}
+REFERENCE_HEADERS = ["HGB", "logistic/linear"]
 OVERALL_HEADERS = [
     "recipe",
     "median ratio to default",
     "worst ratio to default",
-    "median ratio to HGB",
-    "worst ratio to HGB",
+    "median ratio to best of HGB and linear",
+    "worst ratio to best of HGB and linear",
     "runs better than default",
     "median fit-time ratio",
 ]
@@ -119,8 +122,10 @@ def summary_rows(results: list[dict[str, Any]], variants: list[str]) -> list[lis
     rows = []
     for r in results:
         base = statistics.fmean(r["scores"][DEFAULT])
-        hgb = r["scores"].get("hgb")
-        row = [r["dataset"], r["metric"], f"{statistics.fmean(hgb):.4f}" if hgb else "-"]
+        row = [r["dataset"], r["metric"]]
+        for reference in REFERENCES:
+            found = r["scores"].get(reference)
+            row.append(f"{statistics.fmean(found):.4f}" if found else "-")
         for name in [DEFAULT, *variants]:
             mean = statistics.fmean(r["scores"][name])
             ratio = "" if name == DEFAULT else f" ({mean / base:.4f})"
@@ -129,17 +134,24 @@ def summary_rows(results: list[dict[str, Any]], variants: list[str]) -> list[lis
     return rows
 
 
+def best_reference(scores: dict[str, list[float]]) -> float | None:
+    """The best mean test score among the references fitted on these splits (higher is better)."""
+    means = [statistics.fmean(scores[r]) for r in REFERENCES if scores.get(r)]
+    return max(means) if means else None
+
+
 def overall(results: list[dict[str, Any]], variants: list[str]) -> list[list[Any]]:
-    """Per model: median and worst ratio to the default, to HGB, wins and fit-time ratio."""
+    """Per model: median and worst ratio to the default, to the best reference, wins, time."""
     rows = []
     for name in [DEFAULT, *variants]:
-        to_default, to_hgb, time_ratio, wins = [], [], [], 0
+        to_default, to_best, time_ratio, wins = [], [], [], 0
         for r in results:
             mean = statistics.fmean(r["scores"][name])
             base = statistics.fmean(r["scores"][DEFAULT])
             to_default.append(mean / base)
-            if r["scores"].get("hgb"):
-                to_hgb.append(mean / statistics.fmean(r["scores"]["hgb"]))
+            best = best_reference(r["scores"])
+            if best:
+                to_best.append(mean / best)
             time_ratio.append(sum(r["seconds"][name]) / sum(r["seconds"][DEFAULT]))
             wins += sum(v > b for v, b in zip(r["scores"][name], r["scores"][DEFAULT], strict=True))
         runs = sum(len(r["scores"][name]) for r in results)
@@ -148,8 +160,8 @@ def overall(results: list[dict[str, Any]], variants: list[str]) -> list[list[Any
                 name,
                 f"{statistics.median(to_default):.4f}",
                 f"{min(to_default):.4f}",
-                f"{statistics.median(to_hgb):.4f}" if to_hgb else "-",
-                f"{min(to_hgb):.4f}" if to_hgb else "-",
+                f"{statistics.median(to_best):.4f}" if to_best else "-",
+                f"{min(to_best):.4f}" if to_best else "-",
                 "-" if name == DEFAULT else f"{wins}/{runs}",
                 f"{statistics.median(time_ratio):.2f}",
             ]
@@ -179,7 +191,7 @@ def results_from_logs(paths: list[Path]) -> tuple[list[dict[str, Any]], list[str
                 seconds = float(found["seconds"]) if found["seconds"] else 0.0
                 runs.setdefault(key, {})[found["model"]] = (float(found["score"]), seconds)
                 metrics[found["dataset"]] = line.split(": ", 1)[1].split("=", 1)[0]
-    variants = sorted({m for done in runs.values() for m in done} - {DEFAULT, "hgb"})
+    variants = sorted({m for done in runs.values() for m in done} - {DEFAULT, *REFERENCES})
     results = []
     for dataset in dict.fromkeys(d for d, _ in runs):
         for variant in variants:
@@ -190,9 +202,9 @@ def results_from_logs(paths: list[Path]) -> tuple[list[dict[str, Any]], list[str
             ]
             if not seeds:
                 continue
-            # HGB comes from whichever sweep fitted it on these splits (same seed and cap).
-            with_hgb = all("hgb" in runs[(dataset, s)] for s in seeds)
-            models = [DEFAULT, variant, *(["hgb"] if with_hgb else [])]
+            # References come from whichever sweep fitted them on these splits (same seed, cap).
+            found = [r for r in REFERENCES if all(r in runs[(dataset, s)] for s in seeds)]
+            models = [DEFAULT, variant, *found]
             results.append(
                 {
                     "dataset": f"{dataset} ({len(seeds)} seeds)",
@@ -210,7 +222,7 @@ def print_log_summary(paths: list[Path]) -> None:
     results, variants = results_from_logs(paths)
     for variant in variants:
         mine = [r for r in results if r["variant"] == variant]
-        headers = ["dataset", "metric", "HGB", DEFAULT, f"{variant} (ratio)"]
+        headers = ["dataset", "metric", *REFERENCE_HEADERS, DEFAULT, f"{variant} (ratio)"]
         print(f"\n{variant}: test scores, mean over seeds (ratio to the default)")
         print(format_table(headers, summary_rows(mine, [variant])))
         print(format_table(OVERALL_HEADERS, overall(mine, [variant])))
@@ -247,8 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         for dataset in names:
             target = DATASETS[dataset].target
             table = load_dataset(dataset, Path(workdir))
-            scores: dict[str, list[float]] = {m: [] for m in [DEFAULT, "hgb", *variants]}
-            seconds: dict[str, list[float]] = {m: [] for m in [DEFAULT, "hgb", *variants]}
+            models = [DEFAULT, *REFERENCES, *variants]
+            scores: dict[str, list[float]] = {m: [] for m in models}
+            seconds: dict[str, list[float]] = {m: [] for m in models}
             epochs: dict[str, list[int]] = {m: [] for m in [DEFAULT, *variants]}
             metric = None
             for seed in seeds:
@@ -267,13 +280,16 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
                     if name == DEFAULT:
-                        hgb = run_hgb(data, seed)
                         y_test = real_target(data, data.y_test)
-                        scores["hgb"].append(
-                            score(data.task.task, data.task.class_labels, y_test, hgb["outputs"])
-                        )
-                        seconds["hgb"].append(hgb["seconds"])
-                        print(f"{dataset} seed {seed} hgb: {metric}={scores['hgb'][-1]:.4f}")
+                        for reference, run in REFERENCES.items():
+                            fitted = run(data, seed)
+                            task, labels = data.task.task, data.task.class_labels
+                            scores[reference].append(score(task, labels, y_test, fitted["outputs"]))
+                            seconds[reference].append(fitted["seconds"])
+                            print(
+                                f"{dataset} seed {seed} {reference}: "
+                                f"{metric}={scores[reference][-1]:.4f}"
+                            )
             results.append(
                 {
                     "dataset": dataset,
@@ -288,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
             # Written after every dataset, so a sweep cut short keeps what it measured.
             payload = {"seeds": seeds, "max_rows": args.max_rows, "variants": variants}
             write_results(args.name, {**payload, "results": results})
-    headers = ["dataset", "metric", "HGB", DEFAULT, *(f"{v} (ratio)" for v in variants)]
+    ratios = [f"{v} (ratio)" for v in variants]
+    headers = ["dataset", "metric", *REFERENCE_HEADERS, DEFAULT, *ratios]
     print("\nTest scores, mean over seeds (ratio to the default)")
     print(format_table(headers, summary_rows(results, list(variants))))
     print("\nAcross datasets")

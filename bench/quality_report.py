@@ -98,8 +98,8 @@ def summary_rows(overall: dict[str, dict[str, Any]]) -> tuple[list[str], list[li
 
 def score_rows(results: list[dict[str, Any]], models: list[str]) -> tuple[list[str], list]:
     models = ["ours", *models]
-    headers = ["dataset", "source", "task", "rows", "metric", *(label(m) for m in models)]
-    headers += [f"ratio to {BEST_SIMPLE}"]
+    headers = ["dataset", "source", "task", "rows", "seeds", "metric"]
+    headers += [*(label(m) for m in models), f"ratio to {BEST_SIMPLE}"]
     rows = []
     for r in results:
         cells = [
@@ -112,6 +112,7 @@ def score_rows(results: list[dict[str, Any]], models: list[str]) -> tuple[list[s
                 r["source"],
                 r["task"],
                 r["rows"],
+                len(r["models"]["ours"]["runs"]),
                 r["metric"],
                 *cells,
                 "-" if ratio is None else f"{ratio:.4f}",
@@ -177,6 +178,7 @@ def merge_documents(documents: list[dict[str, Any]], order: list[str]) -> dict[s
     merged["results"] = sorted(results, key=lambda row: order.index(row["dataset"]))
     merged["commands"] = [document["environment"]["command"] for document in documents]
     merged["seconds"] = max(document["seconds"] for document in documents)
+    merged["seeds"] = sorted({seed for document in documents for seed in document["seeds"]})
     merged["environment"] = {
         **documents[0]["environment"],
         "finished_at": max(document["environment"]["finished_at"] for document in documents),
@@ -208,7 +210,8 @@ def markdown(document: dict[str, Any], models: list[str], planned: int) -> str:
         f"- Packages: {packages}",
         f"- Threads per model: {document.get('threads') or 'each library’s default'}",
         *(f"- Note: {note}" for note in document.get("notes", [])),
-        f"- Seeds: {', '.join(str(s) for s in document['seeds'])}; recipe changes: "
+        f"- Seeds: {', '.join(str(s) for s in document['seeds'])} (the first n of them for a "
+        "dataset with n in its seeds column); recipe changes: "
         f"{document['recipe_changes'] or 'none (the default recipe)'}",
         "- Datasets and models: see the docstrings of `bench/datasets.py`, "
         "`bench/competitors.py` and `bench/strong_models.py`. Every model gets the same "

@@ -219,3 +219,62 @@ def test_leaks_quick_counts_catches_and_false_alarms(tmp_path: Path) -> None:
         assert summary["catches"] == sum(row[rule]["caught"] for row in rows)
         assert summary["false_alarms"] == sum(len(row[rule]["false_alarms"]) for row in rows)
         assert summary["clean_columns"] > 0
+
+
+def test_levers_summary_compares_each_variant_with_the_best_reference(tmp_path: Path) -> None:
+    from bench.levers import overall, results_from_logs
+
+    log = tmp_path / "sweep.log"
+    log.write_text(
+        "\n".join(
+            [
+                "carseats seed 42 default: r2=0.8000 (30 epochs, 10.0s)",
+                "carseats seed 42 hgb: r2=0.7000",
+                "carseats seed 42 linear: r2=0.9000",
+                "carseats seed 42 wide: r2=0.8100 (30 epochs, 20.0s)",
+                "carseats seed 43 default: r2=0.6000 (30 epochs, 10.0s)",
+                "carseats seed 43 hgb: r2=0.5000",
+                "carseats seed 43 linear: r2=0.7000",
+                # seed 43 of the variant never finished: only seed 42 may be compared
+            ]
+        ),
+        encoding="utf-8",
+    )
+    results, variants = results_from_logs([log])
+
+    assert variants == ["wide"]
+    (row,) = results
+    assert row["scores"] == {"default": [0.8], "wide": [0.81], "hgb": [0.7], "linear": [0.9]}
+    default, wide = overall(results, variants)
+    # ratio to the default, then to the best of HGB and linear (linear here: 0.9)
+    assert default[1:5] == ["1.0000", "1.0000", f"{0.8 / 0.9:.4f}", f"{0.8 / 0.9:.4f}"]
+    assert wide[1] == f"{0.81 / 0.8:.4f}" and wide[3] == f"{0.81 / 0.9:.4f}"
+    assert wide[5] == "1/1" and wide[6] == "2.00"
+
+
+def test_quality_pages_merged_from_runs_with_different_seed_counts() -> None:
+    from bench.quality_report import merge_documents, score_rows
+    from bench.reporting import summarise
+
+    def document(name: str, seeds: list[int]) -> dict:
+        runs = [{"score": 0.5 + seed / 1000} for seed in seeds]
+        row = {
+            "dataset": name,
+            "source": "test",
+            "task": "regression",
+            "rows": 100,
+            "metric": "r2",
+            "models": {"ours": {"score": summarise([r["score"] for r in runs]), "runs": runs}},
+            "ratios": {},
+        }
+        environment = {"command": f"run {name}", "finished_at": "2026-12-01T00:00:00"}
+        return {"results": [row], "seeds": seeds, "seconds": 1.0, "environment": environment}
+
+    merged = merge_documents(
+        [document("small", list(range(42, 52))), document("big", [42, 43, 44])], ["big", "small"]
+    )
+
+    assert merged["seeds"] == list(range(42, 52))
+    headers, rows = score_rows(merged["results"], [])
+    seeds = headers.index("seeds")
+    assert [(row[0], row[seeds]) for row in rows] == [("big", 3), ("small", 10)]

@@ -40,6 +40,7 @@ from core.bundle.layout import (
     MODEL_TFLITE,
     PREDICT_SCRIPT,
     RECIPE_JSON,
+    REPORT_HTML,
     REQUIREMENTS_TXT,
     RUNTIME_PACKAGE,
     SAVED_MODEL,
@@ -322,10 +323,16 @@ def test_a_bundle_in_chinese_keeps_every_other_file_and_still_loads(exported, tm
     with zipfile.ZipFile(io.BytesIO(payload)) as copy, zipfile.ZipFile(item.path) as source:
         assert copy.namelist() == source.namelist()
         for name in source.namelist():
-            if name != MODEL_CARD:
+            if name not in (MODEL_CARD, REPORT_HTML):
                 assert copy.read(name) == source.read(name), name
         card = copy.read(MODEL_CARD).decode("utf-8")
+        report = copy.read(REPORT_HTML).decode("utf-8")
+        english_report = source.read(REPORT_HTML).decode("utf-8")
     assert card_language(card) == "zh" and card.startswith("# 模型说明")
+    # The report to share is in the reader's language too, with the same figures.
+    assert '<html lang="zh-Hans">' in report and '<html lang="en">' in english_report
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    assert len(chinese.findall(report)) > len(chinese.findall(english_report)) + 200
     assert "## 直接用原始列提供服务（TensorFlow Serving）" in card
     # Already in the asked language: the very same bytes, nothing rewritten.
     assert bundle_in_language(item.path, "en", item.run.result) == original

@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -125,17 +125,7 @@ def _rewrite_report(
     """report.html rendered again at ``threshold``; False (and no file) if it cannot be."""
     path = folder / REPORT_HTML
     try:
-        metrics = _read_json(folder / METRICS_JSON)
-        if isinstance(result, RunResult):
-            source = result.to_dict()
-        elif result is not None:
-            source = dict(result)
-        else:  # the bundle alone: its test results and its curves
-            source = {**metrics, "history": _stored_history(folder / HISTORY_CSV)}
-        # The counts at the new threshold, as _rewrite just wrote them into metrics.json.
-        source.update({key: metrics[key] for key in (SCHEMA_KEY, "at_threshold") if key in metrics})
-        recipe = _read_json(folder / RECIPE_JSON)
-        html = run_report(ReportRun.from_result(source, recipe, threshold=threshold))
+        html = bundle_report(lambda name: (folder / name).read_bytes(), threshold, result)
         path.write_text(html, encoding="utf-8", newline="\n")
         return True
     except Exception:  # noqa: BLE001 - the report must never cost the user the bundle
@@ -143,11 +133,40 @@ def _rewrite_report(
         return False
 
 
-def _stored_history(path: Path) -> list[dict[str, Any]]:
+def bundle_report(
+    read: Callable[[str], bytes],
+    threshold: float | None,
+    result: RunResult | Mapping[str, Any] | None,
+) -> str:
+    """report.html rendered again from a bundle's files, in the current language.
+
+    ``read`` returns the bytes of one of the bundle's files by name. The run's result, when
+    the caller has it, gives the report everything the first one said (the data summary,
+    warnings, the training doctor's findings); otherwise the bundle's own ``metrics.json``
+    and ``history.csv`` do. The counts at ``threshold`` come from ``metrics.json``.
+
+    Raises
+    ------
+    Exception
+        Whatever reading or rendering raises: callers keep or drop the report.
+    """
+    metrics = json.loads(read(METRICS_JSON))
+    if isinstance(result, RunResult):
+        source = result.to_dict()
+    elif result is not None:
+        source = dict(result)
+    else:  # the bundle alone: its test results and its curves
+        source = {**metrics, "history": _stored_history(read, HISTORY_CSV)}
+    source.update({key: metrics[key] for key in (SCHEMA_KEY, "at_threshold") if key in metrics})
+    recipe = json.loads(read(RECIPE_JSON))
+    return run_report(ReportRun.from_result(source, recipe, threshold=threshold))
+
+
+def _stored_history(read: Callable[[str], bytes], name: str) -> list[dict[str, Any]]:
     """The per-epoch curves of history.csv, as a result holds them (none if unreadable)."""
     try:
-        rows = pd.read_csv(path).to_dict("records")
-    except (OSError, ValueError):
+        rows = pd.read_csv(io.BytesIO(read(name))).to_dict("records")
+    except (KeyError, OSError, ValueError):
         return []
     return [report.to_dict() for report in history_from_dicts(rows)]
 

@@ -1,8 +1,9 @@
-"""A bundle handed out in the reader's language: its model card written again.
+"""A bundle handed out in the reader's language: its model card and report written again.
 
 A job process writes its bundle in English (job processes run in English), but a person
 downloading it from the app reads the app in their own language. :func:`bundle_in_language`
-returns a copy of the bundle whose ``model_card.md`` is rendered again in that language from
+returns a copy of the bundle whose ``model_card.md`` (and ``report.html``, with
+:func:`core.bundle.threshold.bundle_report`) is rendered again in that language from
 what the bundle and the run already hold — ``schema.json`` (task, labels, fitted
 preparation, column kinds), ``recipe.json``, ``metrics.json`` (which formats were left out
 and why) and the run's result — with :func:`core.bundle.card.render_model_card`, exactly as
@@ -21,12 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.bundle.card import card_language, render_model_card
-from core.bundle.layout import METRICS_JSON, MODEL_CARD, RECIPE_JSON, SCHEMA_JSON
+from core.bundle.layout import METRICS_JSON, MODEL_CARD, RECIPE_JSON, REPORT_HTML, SCHEMA_JSON
 from core.bundle.safety import check_entries, open_archive
+from core.bundle.threshold import bundle_report
 from core.data.profile_types import TaskInfo
 from core.errors import BundleError
-from core.i18n import Texts
+from core.i18n import Texts, language
 from core.model.recipe import Recipe
+from core.portable.decision import threshold_from_schema
 from core.portable.preprocess import Preprocessor
 from core.results import RunResult
 
@@ -77,21 +80,25 @@ def bundle_in_language(
         stored = archive.read(MODEL_CARD).decode("utf-8") if _has(archive, MODEL_CARD) else ""
         if stored and card_language(stored) == language_code:
             return _original_bytes(source)
-        card = _card(archive, language_code, result)
+        rewritten = {MODEL_CARD: _card(archive, language_code, result).encode("utf-8")}
+        if _has(archive, REPORT_HTML):
+            report = _report(archive, language_code, result)
+            if report is not None:
+                rewritten[REPORT_HTML] = report.encode("utf-8")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as copy:
             for entry in entries:
-                if entry.filename == MODEL_CARD:
-                    info = zipfile.ZipInfo(MODEL_CARD, date_time=entry.date_time)
+                if entry.filename in rewritten:
+                    info = zipfile.ZipInfo(entry.filename, date_time=entry.date_time)
                     info.compress_type, info.external_attr = (
                         entry.compress_type,
                         entry.external_attr,
                     )
-                    copy.writestr(info, card.encode("utf-8"))
+                    copy.writestr(info, rewritten[entry.filename])
                 else:
                     copy.writestr(entry, archive.read(entry))
         payload = buffer.getvalue()
-        _check_copy(entries, payload)
+        _check_copy(entries, payload, set(rewritten))
     return payload
 
 
@@ -130,6 +137,16 @@ def _card(archive: zipfile.ZipFile, language_code: str, result: RunResult) -> st
     )
 
 
+def _report(archive: zipfile.ZipFile, language_code: str, result: RunResult) -> str | None:
+    """report.html in ``language_code``; None (the bundle keeps its own) if it cannot be."""
+    try:
+        threshold = threshold_from_schema(_read_json(archive, SCHEMA_JSON))
+        with language(language_code):
+            return bundle_report(archive.read, threshold, result)
+    except Exception:  # noqa: BLE001 - the report must never cost the user the bundle
+        return None
+
+
 def _top_level(archive: zipfile.ZipFile) -> list[str]:
     """The bundle's files and folders as the card lists them ("saved_model/" for a folder)."""
     names = set()
@@ -139,14 +156,14 @@ def _top_level(archive: zipfile.ZipFile) -> list[str]:
     return sorted(names)
 
 
-def _check_copy(entries: list[zipfile.ZipInfo], payload: bytes) -> None:
-    """Every member but the card is in the copy with the same content (CRC and size)."""
+def _check_copy(entries: list[zipfile.ZipInfo], payload: bytes, rewritten: set[str]) -> None:
+    """Every member but the rewritten ones is in the copy with the same content (CRC, size)."""
     with zipfile.ZipFile(io.BytesIO(payload)) as copy:
         copied = {info.filename: info for info in copy.infolist()}
         for entry in entries:
             twin = copied.get(entry.filename)
             if twin is None or (
-                entry.filename != MODEL_CARD
+                entry.filename not in rewritten
                 and (twin.CRC, twin.file_size) != (entry.CRC, entry.file_size)
             ):
                 raise BundleError(TEXT["copy_differs"].format(name=entry.filename))

@@ -1,6 +1,6 @@
 """What a person waits for besides the fit itself, and what a run costs in memory.
 
-Five parts, each in its own module, all in one command so that every figure is set beside
+Six parts, each in its own module, all in one command so that every figure is set beside
 a reference measured in the same run on the same (shared) machine:
 
 1. ``loop`` (:mod:`bench.overhead_loop`): the app's training loop against a bare
@@ -15,6 +15,8 @@ a reference measured in the same run on the same (shared) machine:
    datasets, each as a ratio to the fit. Goal: the tail <= the fit.
 5. ``columns`` (:mod:`bench.overhead_tail`): 400 rows with 20, 200 and 2,000 numeric
    columns, the whole run. Goal: time grows no faster than the data.
+6. ``responsive`` (:mod:`bench.overhead_responsive`): a Data page visit while a job trains
+   against the same visit with no job. Goal: at most 1.5 times as long.
 
 Usage::
 
@@ -36,10 +38,16 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import overhead_loop, overhead_scale, overhead_start, overhead_tail  # noqa: E402
+from bench import (  # noqa: E402
+    overhead_loop,
+    overhead_responsive,
+    overhead_scale,
+    overhead_start,
+    overhead_tail,
+)
 from bench.reporting import REPO_ROOT, write_results  # noqa: E402
 
-PARTS = ("loop", "scale", "start", "tail", "columns")
+PARTS = ("loop", "scale", "start", "tail", "columns", "responsive")
 SCRIPT = Path(__file__).resolve()
 
 
@@ -53,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=5, help="epochs per run in the loop part")
     parser.add_argument("--overhead-rows", type=int, default=20000, help="rows in the loop part")
     parser.add_argument("--start-rounds", type=int, default=3, help="rounds of the start part")
+    parser.add_argument(
+        "--visit-rounds", type=int, default=3, help="page visits of each side (responsive)"
+    )
     parser.add_argument("--samples", default=",".join(n for n, _ in overhead_tail.SAMPLES))
     parser.add_argument("--columns", default=",".join(map(str, overhead_tail.COLUMN_COUNTS)))
     parser.add_argument(
@@ -75,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.rounds, args.epochs, args.overhead_rows, args.sizes = 1, 2, 2000, "2000"
         args.start_rounds, args.samples, args.columns = 1, "penguins.csv", "20,200"
+        args.visit_rounds = 1
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
@@ -109,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         log("Columns ...")
         counts = [int(c) for c in args.columns.split(",") if c.strip()]
         report["columns"] = overhead_tail.column_runs(SCRIPT, counts, overhead_tail.WIDE_ROWS, log)
+    if "responsive" in parts:
+        log("A page visit while a job trains ...")
+        report["responsive"] = overhead_responsive.responsiveness(max(1, args.visit_rounds), log)
 
     seconds = time.perf_counter() - started
     path = write_results("overhead", {**report, "seconds": seconds}, args.results_dir)
@@ -122,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         overhead_tail.print_tail(report["tail"])
     if report.get("columns"):
         overhead_tail.print_columns(report["columns"])
+    if "responsive" in report:
+        overhead_responsive.print_responsive(report["responsive"])
     print(f"\nTotal {seconds:.0f}s. Results written to {path}")
     return 0
 

@@ -205,6 +205,11 @@ def test_overhead_quick_writes_ratio_and_scale_rows(tmp_path: Path) -> None:
     assert tail["tail_seconds"] == pytest.approx(sum(tail["steps"].values()))
     assert [row["columns"] - 1 for row in report["columns"]] == [20, 200]
     assert report["columns"][1]["data_growth"] == 10
+    # The same page visit with no job and while a real job trains.
+    responsive = report["responsive"]
+    assert len(responsive["runs"]["idle"]) == len(responsive["runs"]["busy"]) == 1
+    assert responsive["ratio"] == responsive["busy_median"] / responsive["idle_median"] > 0
+    assert responsive["jobs"][0]["passes_at_stop"] >= 1  # it was training during the visit
 
 
 @pytest.mark.slow

@@ -116,8 +116,12 @@ def evaluate_dataset(
     changes: dict[str, Any] | None = None,
     models: list[str] | None = None,
     threads: int | None = None,
+    max_rows: int | None = None,
 ) -> dict[str, Any]:
-    """Every chosen model on every seed of one dataset; scores summarised across seeds."""
+    """Every chosen model on every seed of one dataset; scores summarised across seeds.
+
+    ``max_rows`` rows are drawn at random per seed (the same rows for every model).
+    """
     from core.model.preparation import prepare
     from core.model.recipe import Recipe
     from core.model.tasks import task_spec
@@ -129,7 +133,7 @@ def evaluate_dataset(
     options = RunOptions(quick=quick, threads=threads)
     task = metric = None
     for seed in seeds:
-        frame = subsample(table, QUICK_ROWS if quick else None, seed)
+        frame = subsample(table, QUICK_ROWS if quick else max_rows, seed)
         recipe = Recipe(target=dataset.target, seed=seed).with_changes(**(changes or {}))
         if quick:
             recipe = recipe.with_changes(**{"training.max_epochs": QUICK_EPOCHS})
@@ -154,7 +158,8 @@ def evaluate_dataset(
                 f"  {name} seed {seed}: {model_name} {metric}={outcome['score']:.4f} "
                 f"({outcome['seconds']:.1f}s)"
             )
-    return summarise_dataset(dataset, task, metric, len(table), per_model)
+    # The rows each model saw: the whole table, or the ones drawn per seed.
+    return summarise_dataset(dataset, task, metric, len(frame), per_model)
 
 
 def summarise_dataset(dataset, task, metric, n_rows, per_model) -> dict[str, Any]:
@@ -245,6 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"smoke run: at most {QUICK_ROWS} rows, {QUICK_EPOCHS} epochs, few trees",
     )
     parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=None,
+        help="draw at most this many rows of each dataset at random per seed (the same rows "
+        "for every model); default: every row",
+    )
+    parser.add_argument(
         "--change",
         action="append",
         default=[],
@@ -306,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         "recipe_changes": changes,
         "datasets": names,
         "threads": args.threads,
+        "max_rows": args.max_rows,
         "notes": args.note,
         "results": [],
     }
@@ -322,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                     changes,
                     models,
                     args.threads,
+                    args.max_rows,
                 )
             )
             # After every dataset, so a stopped run keeps what it finished.

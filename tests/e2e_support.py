@@ -404,6 +404,29 @@ def upload(page: Page, key: str, path: Path) -> None:
     expect(keyed(page, key)).to_contain_text(path.name)
 
 
+def upload_and_choose_target(
+    page: Page, path: Path, target: str, *, read: Locator, chosen: Locator, attempts: int = 3
+) -> None:
+    """On the Data page: upload ``path``, wait until it is read, choose ``target`` to predict.
+
+    ``read`` shows once the file is read; ``chosen`` once the column is chosen. A choice
+    made while the upload's rerun is still drawing can be lost (CI once reached the Train
+    page with no target), so the column is chosen again if a late rerun drew the box anew.
+    """
+    upload(page, "upload_csv", path)
+    expect(read).to_be_visible()
+    wait_idle(page)
+    for _ in range(attempts):
+        choose_option(page, "target_column", target)
+        try:
+            expect(chosen).to_be_visible(timeout=10_000)
+            break
+        except AssertionError:
+            continue
+    expect(chosen).to_be_visible()
+    wait_idle(page)
+
+
 def job_id_from_url(url: str) -> str:
     """The run id in a Trainboard URL's ``?job=`` query."""
     from urllib.parse import parse_qs, urlparse

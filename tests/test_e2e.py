@@ -34,7 +34,6 @@ from e2e_support import (  # noqa: E402
     PROJECT_ROOT,
     UI_TIMEOUT_MS,
     AppServer,
-    choose_option,
     go_to,
     job_id_from_url,
     keyed,
@@ -45,6 +44,7 @@ from e2e_support import (  # noqa: E402
     set_number,
     shown_epoch,
     upload,
+    upload_and_choose_target,
     wait_idle,
 )
 
@@ -107,13 +107,13 @@ def test_upload_train_watch_export_predict(
 
         # 1. Data: upload, choose the column to predict, see the profile.
         go_to(page, "data")
-        upload(page, "upload_csv", telco_csv)
-        expect(
-            page.get_by_text(f"Using {telco_csv.name}: {rows:,} rows, 20 columns.")
-        ).to_be_visible()
-        wait_idle(page)
-        choose_option(page, "target_column", "churn")
-        expect(page.get_by_text("the model will be predicting a yes/no outcome")).to_be_visible()
+        upload_and_choose_target(
+            page,
+            telco_csv,
+            "churn",
+            read=page.get_by_text(f"Using {telco_csv.name}: {rows:,} rows, 20 columns."),
+            chosen=page.get_by_text("the model will be predicting a yes/no outcome"),
+        )
         expect(page.get_by_role("heading", name="Column by column")).to_be_visible()
         expect(page.get_by_role("heading", name="Health check")).to_be_visible()
         wait_idle(page)
@@ -328,11 +328,12 @@ def test_sidebar_shows_the_column_to_predict_as_soon_as_it_is_chosen(
     with report_failures(app_server, "sidebar_target", page):
         open_app(page, app_server)
         go_to(page, "data")
-        upload(page, "upload_csv", telco_400_csv)
         sidebar = page.locator('[data-testid="stSidebar"]')
-        expect(sidebar).to_contain_text(f"Data: {telco_400_csv.name}")
-        wait_idle(page)
-        choose_option(page, "target_column", "churn")
-        expect(page.get_by_text("the model will be predicting a yes/no outcome")).to_be_visible()
-        wait_idle(page)
+        upload_and_choose_target(
+            page,
+            telco_400_csv,
+            "churn",
+            read=sidebar.filter(has_text=f"Data: {telco_400_csv.name}"),
+            chosen=page.get_by_text("the model will be predicting a yes/no outcome"),
+        )
         expect(sidebar).to_contain_text("Predicting: churn")

@@ -27,7 +27,6 @@ pytest.register_assert_rewrite("e2e_support")
 from e2e_support import (  # noqa: E402
     PROJECT_ROOT,
     AppServer,
-    choose_option,
     go_to,
     keyed_button,
     open_app,
@@ -36,6 +35,7 @@ from e2e_support import (  # noqa: E402
     set_number,
     stop_leftover_jobs,
     upload,
+    upload_and_choose_target,
     wait_idle,
 )
 from test_e2e import RUN_END_TIMEOUT_MS, start_training  # noqa: E402
@@ -81,11 +81,13 @@ def test_train_and_predict_on_ray(ray_app_server: AppServer, page: Page, tmp_pat
     with report_failures(ray_app_server, "ray_journey", page):
         open_app(page, ray_app_server)
         go_to(page, "data")
-        upload(page, "upload_csv", small)
-        expect(page.get_by_text(f"Using {small.name}: 400 rows, 20 columns.")).to_be_visible()
-        wait_idle(page)
-        choose_option(page, "target_column", "churn")
-        expect(page.get_by_text("the model will be predicting a yes/no outcome")).to_be_visible()
+        upload_and_choose_target(
+            page,
+            small,
+            "churn",
+            read=page.get_by_text(f"Using {small.name}: 400 rows, 20 columns."),
+            chosen=page.get_by_text("the model will be predicting a yes/no outcome"),
+        )
         expect(page.get_by_role("heading", name="Health check")).to_be_visible()
         wait_idle(page)
         go_to(page, "design")

@@ -42,7 +42,6 @@ from e2e_support import (  # noqa: E402
     UI_TIMEOUT_MS,
     VIEWPORT,
     AppServer,
-    choose_option,
     free_port,
     go_to,
     job_id_from_url,
@@ -53,7 +52,7 @@ from e2e_support import (  # noqa: E402
     screenshot,
     set_number,
     stop_leftover_jobs,
-    upload,
+    upload_and_choose_target,
     wait_idle,
 )
 from test_runs_page import make_finished_job  # noqa: E402
@@ -169,21 +168,13 @@ def test_runs_belong_to_the_person_who_signed_in(
         # Alice signs in and trains a tiny run.
         sign_in(alice, team_server, "alice")
         go_to(alice, "data")
-        upload(alice, "upload_csv", small_churn)
-        # The file is read before the column is chosen (a choice made while the upload's rerun
-        # is still drawing can be lost: CI once reached the Train page with no target).
-        expect(alice.get_by_text(f"Using {small_churn.name}:", exact=False)).to_be_visible()
-        wait_idle(alice)
-        chosen = alice.get_by_text("the model will be predicting a yes/no outcome")
-        for _ in range(3):  # chosen again if a late rerun of the upload drew the box anew
-            choose_option(alice, "target_column", "churn")
-            try:
-                expect(chosen).to_be_visible(timeout=10_000)
-                break
-            except AssertionError:
-                continue
-        expect(chosen).to_be_visible()
-        wait_idle(alice)
+        upload_and_choose_target(
+            alice,
+            small_churn,
+            "churn",
+            read=alice.get_by_text(f"Using {small_churn.name}:", exact=False),
+            chosen=alice.get_by_text("the model will be predicting a yes/no outcome"),
+        )
         go_to(alice, "design")
         set_number(alice, "epochs", 3)
         wait_idle(alice)

@@ -23,7 +23,6 @@ pytest.register_assert_rewrite("e2e_support")
 from e2e_support import (  # noqa: E402
     PROJECT_ROOT,
     AppServer,
-    choose_option,
     go_to,
     keyed,
     keyed_button,
@@ -32,6 +31,7 @@ from e2e_support import (  # noqa: E402
     screenshot,
     set_number,
     upload,
+    upload_and_choose_target,
     wait_idle,
 )
 from test_i18n_pages import english_sentences  # noqa: E402
@@ -82,15 +82,18 @@ def test_the_whole_journey_in_chinese(
 
         # 1. Data.
         go_to(page, "data", ZH)
-        upload(page, "upload_csv", churn_300_csv)
         using = zh("pages.data.using", name=churn_300_csv.name, rows=rows, columns=20)
-        expect(page.get_by_text(using.replace("**", ""))).to_be_visible()
-        wait_idle(page)
-        choose_option(page, "target_column", "churn")
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        predicting = zh("ui.sidebar.target", target="churn").replace("**", "")
+        upload_and_choose_target(
+            page,
+            churn_300_csv,
+            "churn",
+            read=page.get_by_text(using.replace("**", "")),
+            chosen=sidebar.filter(has_text=predicting),
+        )
         expect(page.get_by_role("heading", name=zh("ui.columns.profile_header"))).to_be_visible()
         expect(page.get_by_role("heading", name=zh("ui.columns.health_header"))).to_be_visible()
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        expect(sidebar).to_contain_text(zh("ui.sidebar.target", target="churn").replace("**", ""))
         assert_no_english(page, "data")
         screenshot(page, "1_data_with_profile", ZH)
 

@@ -117,10 +117,13 @@ def evaluate_dataset(
     models: list[str] | None = None,
     threads: int | None = None,
     max_rows: int | None = None,
+    reused: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Every chosen model on every seed of one dataset; scores summarised across seeds.
 
     ``max_rows`` rows are drawn at random per seed (the same rows for every model).
+    ``reused`` holds other models' runs from an earlier run on the same seeds and rows (one
+    per seed, in order): those models are not fitted again.
     """
     from core.model.preparation import prepare
     from core.model.recipe import Recipe
@@ -151,13 +154,15 @@ def evaluate_dataset(
         needs_raw = any(COMPETITORS[m].package for m in models)
         rows = raw_rows(frame, recipe, data) if needs_raw else None
         for model_name in models:
-            outcome = COMPETITORS[model_name].run(data, rows, seed, options)
-            outcome["score"] = score(task, labels, y_test, outcome.pop("outputs"))
+            earlier = (reused or {}).get(model_name, [])
+            if len(earlier) >= len(per_model["ours"]):
+                outcome, how = dict(earlier[len(per_model["ours"]) - 1]), "reused"
+            else:
+                outcome = COMPETITORS[model_name].run(data, rows, seed, options)
+                outcome["score"] = score(task, labels, y_test, outcome.pop("outputs"))
+                how = f"{outcome['seconds']:.1f}s"
             per_model[model_name].append(outcome)
-            log(
-                f"  {name} seed {seed}: {model_name} {metric}={outcome['score']:.4f} "
-                f"({outcome['seconds']:.1f}s)"
-            )
+            log(f"  {name} seed {seed}: {model_name} {metric}={outcome['score']:.4f} ({how})")
     # The rows each model saw: the whole table, or the ones drawn per seed.
     return summarise_dataset(dataset, task, metric, len(frame), per_model)
 
@@ -257,6 +262,16 @@ def main(argv: list[str] | None = None) -> int:
         "for every model); default: every row",
     )
     parser.add_argument(
+        "--reuse",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="RESULTS",
+        help="take the other models' runs from these earlier results where they have the same "
+        "seeds and --max-rows, and train only the default recipe (after a change of default that "
+        "leaves the preparation and the split alone: the other models fit the prepared rows)",
+    )
+    parser.add_argument(
         "--change",
         action="append",
         default=[],
@@ -308,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         limit_threads(args.threads)
+    reusable = reusable_runs(args.reuse or [], seeds, args.max_rows)
     started = time.perf_counter()
     document: dict[str, Any] = {
         "quick": args.quick,
@@ -336,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                     models,
                     args.threads,
                     args.max_rows,
+                    reusable.get(name),
                 )
             )
             # After every dataset, so a stopped run keeps what it finished.
@@ -382,6 +399,26 @@ def report_only(paths: list[Path], markdown_path: Path | None, name: str, notes:
         markdown_path.write_text(page, encoding="utf-8")
         print(f"Markdown page written to {markdown_path}")
     return 0
+
+
+def reusable_runs(
+    paths: list[Path], seeds: list[int], max_rows: int | None
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Per dataset, the other models' runs of earlier results made on ``seeds`` and rows."""
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for path in paths:
+        document = read_back(path)
+        if document.get("max_rows") != max_rows or document.get("quick"):
+            continue
+        usable = len(seeds) if document["seeds"][: len(seeds)] == seeds else 0
+        for row in document["results"]:
+            runs = {
+                model: summary["runs"][:usable]
+                for model, summary in row["models"].items()
+                if model != "ours" and len(summary["runs"]) >= usable > 0
+            }
+            found.setdefault(row["dataset"], {}).update(runs)
+    return found
 
 
 def read_back(path: Path) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import mixed_frame, tiny_recipe
 
 from core.model.architecture import describe_network
 from core.model.choices import NUMBER_EMBEDDINGS
@@ -17,7 +18,6 @@ from core.model.embeddings import (
 )
 from core.model.recipe import LayerConfig, ModelConfig
 from core.portable.preprocess import Preprocessor
-from tests.helpers import mixed_frame, tiny_recipe
 
 PIECEWISE = NUMBER_EMBEDDINGS["piecewise"]
 

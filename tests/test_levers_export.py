@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import mixed_frame, tiny_recipe
 
 from core.bundle.layout import MODEL_KERAS, MODEL_TFLITE, SAVED_MODEL, SAVED_MODEL_RAW
 from core.bundle.writer import load_bundle, write_bundle
 from core.pipeline import train_run
-from tests.helpers import mixed_frame, tiny_recipe
 
 TOLERANCE = 1e-5  # as tests/test_bundle.py
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import mixed_frame, tiny_recipe
 
 from core.model.recipe import PreprocessingConfig
 from core.portable.preprocess import Preprocessor
@@ -18,7 +19,6 @@ from core.portable.preprocess_scaling import (
     robust_statistics,
     smooth_clip,
 )
-from tests.helpers import mixed_frame, tiny_recipe
 
 
 def _fit(values, scaling: str, **changes: object) -> Preprocessor:

@@ -283,3 +283,27 @@ def test_quality_pages_merged_from_runs_with_different_seed_counts() -> None:
     headers, rows = score_rows(merged["results"], [])
     seeds = headers.index("seeds")
     assert [(row[0], row[seeds]) for row in rows] == [("big", 3), ("small", 10)]
+
+
+def test_quality_reuses_other_models_runs_only_on_the_same_seeds_and_rows(tmp_path: Path) -> None:
+    from bench.quality import reusable_runs
+
+    def results(name: str, seeds: list[int], max_rows: int | None) -> Path:
+        runs = [{"score": 0.5 + i / 100, "seconds": 1.0} for i in range(len(seeds))]
+        row = {"dataset": "carseats", "models": {"ours": {"runs": runs}, "hgb": {"runs": runs}}}
+        document = {"seeds": seeds, "max_rows": max_rows, "quick": False, "results": [row]}
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        return path
+
+    ten = results("ten", list(range(42, 52)), None)
+    capped = results("capped", [42, 43, 44], 10_000)
+
+    # The first seeds of a longer run serve; the default recipe's own runs never do.
+    found = reusable_runs([ten, capped], [42, 43, 44], None)
+    assert list(found["carseats"]) == ["hgb"]
+    assert [r["score"] for r in found["carseats"]["hgb"]] == [0.5, 0.51, 0.52]
+    # Other rows (a row cap) or other seeds: nothing is reused, everything is fitted again.
+    assert reusable_runs([capped], [42, 43, 44], None) == {}
+    assert reusable_runs([ten], [50, 51], None) == {"carseats": {}}
+    assert reusable_runs([ten, capped], [42, 43, 44], 10_000)["carseats"]["hgb"][0]["score"] == 0.5

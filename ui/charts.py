@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from core.i18n import Texts
+from core.model.architecture import NUMBER_FEATURES
 from core.model.tasks import loss_name_for_metric
 from core.results import ColumnImportance, EpochReport
 from ui.text import escape_chart_text as esc
@@ -35,17 +36,25 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.F
     return fig
 
 
-def network_labels(n_boxes: int) -> list[str]:
-    """Short names under the boxes: "Inputs", "Layer 1", ..., "Answer".
+def network_labels(names: Sequence[str]) -> list[str]:
+    """Short names under the boxes: "Inputs", ("Ranges",) "Layer 1", ..., "Answer".
 
-    Short, so that four or five hidden layers still fit side by side in a narrow column;
-    when they do not, plotly turns the labels (they are axis tick labels) instead of
-    letting them overlap.
+    ``names`` are :func:`core.model.architecture.describe_network`'s layer names: the box of
+    learned range features (``NUMBER_FEATURES``) has its own label, so "Layer n" is the form's
+    hidden layer n. Short, so that four or five hidden layers still fit side by side in a
+    narrow column; when they do not, plotly turns the labels (they are axis tick labels)
+    instead of letting them overlap.
     """
-    if n_boxes < 2:
-        return [TEXT["inputs"]][:n_boxes]
-    hidden = [TEXT["layer"].format(n=n) for n in range(1, n_boxes - 1)]
-    return [TEXT["inputs"], *hidden, TEXT["output"]]
+    if len(names) < 2:
+        return [TEXT["inputs"]][: len(names)]
+    labels, hidden = [], 0
+    for name in names[1:-1]:
+        if name == NUMBER_FEATURES:
+            labels.append(TEXT["number_features"])
+        else:
+            hidden += 1
+            labels.append(TEXT["layer"].format(n=hidden))
+    return [TEXT["inputs"], *labels, TEXT["output"]]
 
 
 def network_diagram(
@@ -114,7 +123,7 @@ def network_diagram(
         range=[-0.5, max(len(layers) - 0.5, 0.5)],
         tickmode="array",
         tickvals=list(range(len(layers))),
-        ticktext=network_labels(len(layers)),
+        ticktext=network_labels([name for name, _ in layers]),
         showgrid=False,
         zeroline=False,
         showline=False,

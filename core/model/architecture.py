@@ -15,6 +15,9 @@ from core.model.recipe import ModelConfig, Recipe
 from core.model.tasks import task_spec
 from core.portable.choices import CATEGORICAL_MISSING, ENCODINGS, NUMERIC_MISSING
 
+# The name of the box of learned range features (``model.number_embedding``), read by the diagram.
+NUMBER_FEATURES = "Number features"
+
 
 @dataclass(frozen=True)
 class NetworkSummary:
@@ -39,7 +42,7 @@ def describe_network(
     if embedding.bins and n_numbers:
         features = n_numbers * embedding.size
         parameters += n_numbers * (embedding.bins * embedding.size + embedding.size)
-        layers.append(("Number features", features))
+        layers.append((NUMBER_FEATURES, features))
         width += features
     for index, layer in enumerate(model.hidden_layers, start=1):
         parameters += width * layer.units + layer.units

@@ -91,7 +91,12 @@ def diagram(recipe) -> None:
     dropped = set(recipe.drop_columns) | {recipe.target}
     numbers = sum(1 for c in profile.columns if c.kind == "numeric" and c.name not in dropped)
     summary = describe_network(
-        inputs, recipe.model, profile.task.task, len(profile.task.class_labels), numbers
+        inputs,
+        recipe.model,
+        profile.task.task,
+        len(profile.task.class_labels),
+        numbers,
+        recipe.split.training_rows(profile.n_rows),
     )
     figure = network_diagram(
         summary.layers, summary.n_parameters, shortcut=recipe.model.linear_shortcut

@@ -111,3 +111,37 @@ def test_a_tiny_run_with_embeddings_trains_and_exports_every_format(tmp_path) ->
     assert np.isfinite(outputs).all()
     # Prices in their own units (about 1,000): TFLite's float32 rounds at the 7th digit.
     assert max(report.checks.values()) <= 1e-6 * max(1.0, float(np.abs(outputs).max()))
+
+
+def test_auto_learns_ranges_only_from_enough_training_rows() -> None:
+    from core.model.choices import AUTO_EMBEDDING_MIN_TRAINING_ROWS as ENOUGH
+
+    auto = NUMBER_EMBEDDINGS["auto"]
+    assert auto.ranges_for(ENOUGH - 1) == 0 and auto.ranges_for(ENOUGH) == PIECEWISE.bins
+    assert PIECEWISE.ranges_for(10) == PIECEWISE.bins  # an explicit choice always applies
+    prep, matrix = _prepared()  # 120 rows: a small table
+    assert number_embedding(prep, matrix, "auto") is None
+    many = np.repeat(matrix, ENOUGH // len(matrix) + 1, axis=0)
+    fitted = number_embedding(prep, many, "auto")
+    assert fitted is not None and fitted.edges.shape == (2, PIECEWISE.bins + 1)
+    # The Design page's diagram and weight count follow the same rule.
+    config = ModelConfig(number_embedding="auto")
+    small = describe_network(10, config, "binary", 2, n_numbers=2, n_training_rows=ENOUGH - 1)
+    large = describe_network(10, config, "binary", 2, n_numbers=2, n_training_rows=ENOUGH)
+    assert [name for name, _ in small.layers] == [
+        "Inputs",
+        "Hidden layer 1",
+        "Hidden layer 2",
+        "Output",
+    ]
+    assert large.layers[1] == ("Number features", 2 * PIECEWISE.size)
+    assert large.n_parameters > small.n_parameters
+
+
+@pytest.mark.parametrize("n_rows", [40, 397, 1001])
+def test_training_rows_are_the_rows_the_split_leaves_to_learn_from(n_rows: int) -> None:
+    from core.model.preparation import prepare
+
+    recipe = tiny_recipe()
+    data = prepare(mixed_frame(n_rows), recipe)
+    assert recipe.split.training_rows(n_rows) == len(data.x_train)

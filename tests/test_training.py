@@ -141,7 +141,9 @@ def test_each_option_trains_and_evaluates(task: str, changes: dict) -> None:
     # The network really has the shape the recipe describes.
     n_classes = len(result.class_labels)
     numbers = len(number_positions(run.preprocessor))  # what a number embedding widens
-    expected = describe_network(run.preprocessor.n_features, recipe.model, task, n_classes, numbers)
+    expected = describe_network(
+        run.preprocessor.n_features, recipe.model, task, n_classes, numbers, result.data.n_train
+    )
     trainable = sum(int(np.prod(w.shape)) for w in run.model.trainable_weights)
     assert trainable == expected.n_parameters
     if "training.batch_size" in changes:

@@ -247,7 +247,9 @@ def template_values(run: Any) -> dict[str, str]:
         "HIDDEN_LAYERS": literal(layers),
         "DIRECT_PATH": literal(model.linear_shortcut),
         "BATCH_NORM": literal(model.batch_norm),
-        "NUMBER_RANGES": literal(NUMBER_EMBEDDINGS[model.number_embedding].bins),
+        "NUMBER_RANGES": literal(
+            NUMBER_EMBEDDINGS[model.number_embedding].ranges_for(run.result.data.n_train)
+        ),
         "NUMBER_FEATURES": literal(NUMBER_EMBEDDINGS[model.number_embedding].size),
         "NUMBER_POSITIONS": literal(number_positions(run.preprocessor)),
         "L1": literal(float(model.l1)),

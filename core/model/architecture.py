@@ -28,18 +28,26 @@ class NetworkSummary:
 
 
 def describe_network(
-    n_inputs: int, model: ModelConfig, task: str, n_classes: int, n_numbers: int = 0
+    n_inputs: int,
+    model: ModelConfig,
+    task: str,
+    n_classes: int,
+    n_numbers: int = 0,
+    n_training_rows: int | None = None,
 ) -> NetworkSummary:
     """Describe the network :func:`core.model.network.build_model` builds for these settings.
 
     ``n_numbers``: how many inputs are number columns (their learned range features, when
-    ``model.number_embedding`` asks for them, add inputs to the first hidden layer).
+    ``model.number_embedding`` asks for them, add inputs to the first hidden layer);
+    ``n_training_rows``: the rows it learns from (``"auto"`` adds the ranges only from
+    enough rows on; unknown: as if there were enough).
     """
     layers = [("Inputs", n_inputs)]
     parameters = 0
     width = n_inputs
     embedding = NUMBER_EMBEDDINGS[model.number_embedding]
-    if embedding.bins and n_numbers:
+    rows = embedding.min_training_rows if n_training_rows is None else n_training_rows
+    if embedding.ranges_for(rows) and n_numbers:
         features = n_numbers * embedding.size
         parameters += n_numbers * (embedding.bins * embedding.size + embedding.size)
         layers.append((NUMBER_FEATURES, features))

@@ -64,11 +64,12 @@ def number_embedding(
 ) -> NumberEmbedding | None:
     """The embedding the recipe's ``model.number_embedding`` asks for, fitted on training rows.
 
-    None when the choice is ``"none"`` or there is no number column.
+    None when the choice is ``"none"``, when there is no number column, or when ``"auto"``
+    has fewer training rows than it needs (:meth:`NumberEmbeddingChoice.ranges_for`).
     """
     entry = NUMBER_EMBEDDINGS[choice]
     positions = number_positions(preprocessor)
-    if entry.bins == 0 or not positions:
+    if entry.ranges_for(len(x_train)) == 0 or not positions:
         return None
     edges = quantile_edges(x_train[:, positions], entry.bins)
     return NumberEmbedding(positions=positions, edges=edges, size=entry.size)

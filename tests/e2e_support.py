@@ -391,11 +391,23 @@ def choose_option(page: Page, key: str, option: str, attempts: int = 5) -> None:
 
 
 def set_number(page: Page, key: str, value: int) -> None:
-    """Type ``value`` into the number box with this key and commit it (Enter)."""
+    """Type ``value`` into the number box with this key and commit it (Enter).
+
+    Returns once the rerun the change asked for has started (or was already over) and ended:
+    the page builds the recipe from its boxes in that rerun, so leaving the page before it ran
+    would lose the value (CI once trained 26 passes instead of 3).
+    """
     box = keyed(page, key).locator("input")
     box.fill(str(value))
     box.press("Enter")
     expect(box).to_have_value(str(value))
+    try:
+        expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
+            "data-test-script-state", re.compile(r"^(rerunRequested|running)$"), timeout=3000
+        )
+    except AssertionError:
+        pass  # the rerun was already over when we looked
+    wait_idle(page)
 
 
 def upload(page: Page, key: str, path: Path) -> None:

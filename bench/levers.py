@@ -20,7 +20,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import sys
@@ -34,6 +33,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from bench.competitors import real_target, run_hgb, run_linear, score  # noqa: E402
 from bench.datasets import DATASETS, load_dataset, subsample  # noqa: E402
+from bench.quality import parse_changes  # noqa: E402
 from bench.reporting import format_table, write_results  # noqa: E402
 
 DEFAULT = "default"
@@ -95,26 +95,10 @@ def fit_recipe(frame, recipe) -> dict[str, Any]:
 
 def parse_variant(text: str, parser: argparse.ArgumentParser) -> tuple[str, dict[str, Any]]:
     """``"name:a.b=1,c.d=x"`` -> ``("name", {"a.b": 1, "c.d": "x"})``, checked against Recipe."""
-    from core.errors import RecipeError
-    from core.model.recipe import Recipe
-
     name, sep, body = text.partition(":")
     if not sep or not name:
         parser.error(f"--variant needs NAME:SETTING=VALUE[,SETTING=VALUE], not {text!r}")
-    changes: dict[str, Any] = {}
-    for pair in body.split(","):
-        key, eq, value = pair.partition("=")
-        if not eq:
-            parser.error(f"--variant {name}: {pair!r} is not SETTING=VALUE")
-        try:
-            changes[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            changes[key.strip()] = value
-    try:
-        Recipe().with_changes(**changes)
-    except RecipeError as error:
-        parser.error(str(error))
-    return name, changes
+    return name, parse_changes(body.split(","), parser, f"--variant {name}")
 
 
 def summary_rows(results: list[dict[str, Any]], variants: list[str]) -> list[list[Any]]:

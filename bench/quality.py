@@ -50,6 +50,8 @@ from bench.quality_report import (  # noqa: E402
     markdown,
     merge_documents,
     print_report,
+    read_back,
+    reusable_runs,
 )
 from bench.reporting import summarise, write_results  # noqa: E402
 from bench.strong_models import RunOptions, raw_rows  # noqa: E402
@@ -210,8 +212,13 @@ def names_from(text: str, known: dict[str, Any], what: str, parser) -> list[str]
     return names
 
 
-def parse_changes(pairs: list[str], parser: argparse.ArgumentParser) -> dict[str, Any]:
-    """``["training.patience=30"]`` -> ``{"training.patience": 30}`` (checked against Recipe)."""
+def parse_changes(
+    pairs: list[str], parser: argparse.ArgumentParser, option: str = "--change"
+) -> dict[str, Any]:
+    """``["training.patience=30"]`` -> ``{"training.patience": 30}`` (checked against Recipe).
+
+    Values are JSON, or a plain word (an optimizer name); ``option`` names the flag in errors.
+    """
     import json
 
     from core.errors import RecipeError
@@ -221,7 +228,7 @@ def parse_changes(pairs: list[str], parser: argparse.ArgumentParser) -> dict[str
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep:
-            parser.error(f"--change needs SETTING=VALUE, not {pair!r}")
+            parser.error(f"{option} needs SETTING=VALUE, not {pair!r}")
         try:
             changes[key.strip()] = json.loads(text)
         except json.JSONDecodeError:
@@ -323,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         limit_threads(args.threads)
+    if args.reuse and args.quick:
+        parser.error("--reuse takes runs on all the rows: it cannot be combined with --quick")
     reusable = reusable_runs(args.reuse or [], seeds, args.max_rows)
     started = time.perf_counter()
     document: dict[str, Any] = {
@@ -399,33 +408,6 @@ def report_only(paths: list[Path], markdown_path: Path | None, name: str, notes:
         markdown_path.write_text(page, encoding="utf-8")
         print(f"Markdown page written to {markdown_path}")
     return 0
-
-
-def reusable_runs(
-    paths: list[Path], seeds: list[int], max_rows: int | None
-) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Per dataset, the other models' runs of earlier results made on ``seeds`` and rows."""
-    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for path in paths:
-        document = read_back(path)
-        if document.get("max_rows") != max_rows or document.get("quick"):
-            continue
-        usable = len(seeds) if document["seeds"][: len(seeds)] == seeds else 0
-        for row in document["results"]:
-            runs = {
-                model: summary["runs"][:usable]
-                for model, summary in row["models"].items()
-                if model != "ours" and len(summary["runs"]) >= usable > 0
-            }
-            found.setdefault(row["dataset"], {}).update(runs)
-    return found
-
-
-def read_back(path: Path) -> dict[str, Any]:
-    """The results document as written (with its environment), for the Markdown page."""
-    import json
-
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ dataset.
 
 from __future__ import annotations
 
+import json
 import statistics
+from pathlib import Path
 from typing import Any
 
 from bench.competitors import COMPETITORS, SIMPLE_MODELS
@@ -249,3 +251,28 @@ def markdown(document: dict[str, Any], models: list[str], planned: int) -> str:
         "",
     ]
     return "\n".join(parts)
+
+
+def reusable_runs(
+    paths: list[Path], seeds: list[int], max_rows: int | None
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Per dataset, the other models' runs of earlier results made on ``seeds`` and rows."""
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for path in paths:
+        document = read_back(path)
+        if document.get("max_rows") != max_rows or document.get("quick"):
+            continue
+        usable = len(seeds) if document["seeds"][: len(seeds)] == seeds else 0
+        for row in document["results"]:
+            runs = {
+                model: summary["runs"][:usable]
+                for model, summary in row["models"].items()
+                if model != "ours" and len(summary["runs"]) >= usable > 0
+            }
+            found.setdefault(row["dataset"], {}).update(runs)
+    return found
+
+
+def read_back(path: Path) -> dict[str, Any]:
+    """The results document as written (with its environment), for the Markdown page."""
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -286,7 +286,7 @@ def test_quality_pages_merged_from_runs_with_different_seed_counts() -> None:
 
 
 def test_quality_reuses_other_models_runs_only_on_the_same_seeds_and_rows(tmp_path: Path) -> None:
-    from bench.quality import reusable_runs
+    from bench.quality_report import reusable_runs
 
     def results(name: str, seeds: list[int], max_rows: int | None) -> Path:
         runs = [{"score": 0.5 + i / 100, "seconds": 1.0} for i in range(len(seeds))]

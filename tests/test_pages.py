@@ -486,7 +486,7 @@ def test_epochs_and_layers_change_the_recipe_and_the_diagram(runner):
     labels = charts(app)[0]["layout"]["xaxis"]["ticktext"]
     # The default's learned number ranges have their own box; "Layer n" is the form's layer n.
     hidden = [f"Layer {n}" for n in range(1, layers_before + 2)]
-    assert labels == ["Inputs", "Ranges", *hidden, "Answer"]
+    assert labels == ["Inputs", "Number ranges", *hidden, "Answer"]
     app.number_input(key="layer_units_0").set_value(16).run()
     assert app.session_state["recipe"].model.hidden_layers[0].units == 16
     app.button(key="layer_remove_0").click().run()

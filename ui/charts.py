@@ -37,7 +37,7 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.F
 
 
 def network_labels(names: Sequence[str]) -> list[str]:
-    """Short names under the boxes: "Inputs", ("Ranges",) "Layer 1", ..., "Answer".
+    """Short names under the boxes: "Inputs", ("Number ranges",) "Layer 1", ..., "Answer".
 
     ``names`` are :func:`core.model.architecture.describe_network`'s layer names: the box of
     learned range features (``NUMBER_FEATURES``) has its own label, so "Layer n" is the form's

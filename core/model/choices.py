@@ -145,9 +145,10 @@ NUMBER_EMBEDDINGS: dict[str, NumberEmbeddingChoice] = _table(
     NumberEmbeddingChoice(
         "auto",
         "Automatic (recommended)",
-        f"Learned per range when at least {AUTO_EMBEDDING_MIN_TRAINING_ROWS} rows are learned "
-        "from (about 1,000 rows in the file), as they are below that: on a small table the "
-        "extra weights learn more noise than pattern.",
+        "Learned per range when the network learns from at least "
+        f"{AUTO_EMBEDDING_MIN_TRAINING_ROWS} rows (about 1,000 rows in the file); on a smaller "
+        "table each number goes in as it is, because the extra weights would learn more noise "
+        "than pattern.",
         bins=16,
         size=8,
         min_training_rows=AUTO_EMBEDDING_MIN_TRAINING_ROWS,
